@@ -1,0 +1,235 @@
+"""Load and validate the TOML configuration; environment variables override secrets.
+
+Every section has working defaults so a user with no file gets a bot on SQLite.
+Errors name the file and the key, and never echo a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.errors import UserError
+
+DEFAULT_DATABASE_URL = "sqlite:///cryptowire.db"
+DEFAULT_CONFIG_NAME = "config.toml"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+class ConfigError(UserError):
+    """A user-fixable problem with the configuration; its text is one line."""
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """Turn "5m", "30s", "2h", "1d" or a number of seconds into a timedelta."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration (examples: 30s, 5m, 2h, 1d)")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(_Section):
+    """Where the archive, chats and the outbox live."""
+
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+
+
+class SourceConfig(_Section):
+    """One live source: a watched folder or an RSS/Atom feed."""
+
+    name: str
+    kind: Literal["folder", "rss"]
+    path: Path | None = None
+    url: str | None = None
+    interval: str = "5m"
+    enabled: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _valid_interval(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _needs_target(self) -> SourceConfig:
+        if self.kind == "folder" and self.path is None:
+            raise ValueError(f"source {self.name!r}: kind 'folder' needs 'path'")
+        if self.kind == "rss" and not self.url:
+            raise ValueError(f"source {self.name!r}: kind 'rss' needs 'url'")
+        return self
+
+    @property
+    def interval_seconds(self) -> float:
+        return parse_duration(self.interval).total_seconds()
+
+
+class TelegramConfig(_Section):
+    """python-telegram-bot settings; the token may come from CRYPTOWIRE_TELEGRAM_TOKEN."""
+
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    admins: list[int] = Field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: SecretStr | None = None
+    poll_timeout: int = 30
+
+
+class DiscordConfig(_Section):
+    """discord.py settings; the token may come from CRYPTOWIRE_DISCORD_TOKEN."""
+
+    token: SecretStr | None = None
+    admins: list[int] = Field(default_factory=list)
+    guild_ids: list[int] = Field(default_factory=list)
+
+
+class BroadcastTarget(_Section):
+    """An announcement channel that receives every breaking story."""
+
+    platform: Literal["telegram", "discord", "console"]
+    chat: str
+    pin: bool = False
+
+
+class DeliveryConfig(_Section):
+    """Outbox and dispatcher tuning."""
+
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_s: float = Field(default=2.0, gt=0)
+    backoff_max_s: float = Field(default=600.0, gt=0)
+    batch_size: int = Field(default=200, ge=1)
+    poll_interval_s: float = Field(default=0.2, gt=0)
+    breaking_sticky_weight: int = 10
+
+
+class HttpConfig(_Section):
+    """Outgoing fetches (feeds) and the optional health/metrics listener."""
+
+    listen: str | None = None
+    timeout_s: float = Field(default=15.0, gt=0)
+    max_response_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    user_agent: str = "Cryptowire/0.1 (+https://github.com/cryptowire/cryptowire)"
+    per_host_concurrency: int = Field(default=2, ge=1)
+
+
+class IngestConfig(_Section):
+    """Limits applied to every incoming file or item."""
+
+    max_file_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    story_window_hours: float = Field(default=72.0, gt=0)
+
+
+class Settings(_Section):
+    """The whole configuration."""
+
+    storage: StorageConfig = StorageConfig()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    telegram: TelegramConfig = TelegramConfig()
+    discord: DiscordConfig = DiscordConfig()
+    broadcast: list[BroadcastTarget] = Field(default_factory=list)
+    delivery: DeliveryConfig = DeliveryConfig()
+    http: HttpConfig = HttpConfig()
+    ingest: IngestConfig = IngestConfig()
+    source_file: Annotated[Path | None, Field(exclude=True)] = None
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> Settings:
+        names = [s.name for s in self.sources]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+def _format_error(path: Path | None, error: ValidationError) -> str:
+    """One line naming the file, the key and the problem, with no input values echoed."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    where = str(path) if path else "configuration"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key '{key}'"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: '{key}': {message}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def resolve_config_path(explicit: str | Path | None, env: dict[str, str]) -> Path | None:
+    """--config wins, then CRYPTOWIRE_CONFIG, then ./config.toml when it exists."""
+    if explicit:
+        return Path(explicit)
+    if env.get("CRYPTOWIRE_CONFIG"):
+        return Path(env["CRYPTOWIRE_CONFIG"])
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.is_file() else None
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Settings:
+    """Load, merge environment overrides and validate; raise ConfigError on any problem."""
+    environ = dict(os.environ if env is None else env)
+    config_path = resolve_config_path(path, environ)
+    data: dict[str, Any] = _read_toml(config_path) if config_path else {}
+    if not isinstance(data, dict):  # pragma: no cover - tomllib always returns a dict
+        raise ConfigError(f"{config_path}: top level must be a table")
+    overrides = {
+        ("telegram", "token"): environ.get("CRYPTOWIRE_TELEGRAM_TOKEN"),
+        ("discord", "token"): environ.get("CRYPTOWIRE_DISCORD_TOKEN"),
+        ("storage", "url"): database_url or environ.get("CRYPTOWIRE_DATABASE_URL"),
+    }
+    for (section, key), value in overrides.items():
+        if value:
+            table = data.setdefault(section, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{config_path}: '{section}' must be a table")
+            table[key] = value
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(config_path, exc)) from None
+    return settings.model_copy(update={"source_file": config_path})

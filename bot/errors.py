@@ -1,0 +1,15 @@
+"""Errors a user can cause: each carries a one-line message and an exit code."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad usage or bad input (config, file, query): shown as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class RuntimeFailure(Exception):
+    """Something outside the user's input failed (database down, network): exit code 1."""
+
+    exit_code = 1

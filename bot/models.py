@@ -1,0 +1,198 @@
+"""Neutral value types shared by the core, the storage layer and every adapter.
+
+Nothing here knows a platform or SQL: adapters translate to and from these types,
+storage persists them. Keep them small, immutable where possible, and typed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Sentiment(enum.StrEnum):
+    """Market mood of an article; stored and shown in upper case."""
+
+    POSITIVE = "POSITIVE"
+    NEGATIVE = "NEGATIVE"
+    NEUTRAL = "NEUTRAL"
+
+    @classmethod
+    def parse(cls, value: str) -> Sentiment:
+        """Accept any case and the market words users actually type."""
+        aliases = {
+            "bullish": "POSITIVE",
+            "bearish": "NEGATIVE",
+            "pos": "POSITIVE",
+            "neg": "NEGATIVE",
+        }
+        text = value.strip()
+        key = aliases.get(text.lower(), text.upper())
+        return cls(key)
+
+
+class ChatKind(enum.StrEnum):
+    """What kind of conversation a chat is; decides pacing and who may configure it."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+class DeliveryKind(enum.StrEnum):
+    """Why a message is sent; also its priority order (breaking first)."""
+
+    BREAKING = "breaking"
+    ALERT = "alert"
+    DIGEST = "digest"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Lifecycle of one outbox row."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ResultKind(enum.StrEnum):
+    """What an adapter says happened to one send; the core decides what follows."""
+
+    SENT = "SENT"
+    RETRY_AFTER = "RETRY_AFTER"
+    CHAT_GONE = "CHAT_GONE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a message goes: platform, chat id and an optional thread or forum topic."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+
+    def __str__(self) -> str:
+        suffix = f"#{self.thread_id}" if self.thread_id else ""
+        return f"{self.platform}:{self.chat_id}{suffix}"
+
+
+@dataclass(slots=True)
+class Article:
+    """One normalised news article, whatever format or source it came from."""
+
+    title: str
+    source_key: str
+    source_name: str
+    published_at: datetime
+    summary: str = ""
+    body: str = ""
+    url: str | None = None
+    external_id: str | None = None
+    updated_at: datetime | None = None
+    lang: str = "en"
+    tags: tuple[str, ...] = ()
+    sentiment: Sentiment = Sentiment.NEUTRAL
+    image_url: str | None = None
+    sticky_weight: int = 0
+    draft: bool = False
+    content_hash: str = ""
+    inferred: tuple[str, ...] = ()
+    id: int | None = None
+    story_id: int | None = None
+    retracted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """The same event reported by one or more sources."""
+
+    id: int
+    title: str
+    first_published_at: datetime
+    last_updated_at: datetime
+    article_count: int = 1
+    source_keys: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    sentiment: Sentiment = Sentiment.NEUTRAL
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    """What a subscription wants: any of the tags/sentiments/sources, all the keywords, none
+    of the excluded words. An empty set means "any"."""
+
+    tags: frozenset[str] = frozenset()
+    sentiments: frozenset[Sentiment] = frozenset()
+    sources: frozenset[str] = frozenset()
+    keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's standing request for alerts."""
+
+    id: int
+    chat: ChatRef
+    filter: SubscriptionFilter
+    active: bool = True
+    mention: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Limits an adapter declares as data; the core enforces them."""
+
+    max_text_len: int
+    markup: str  # "html" | "markdown" | "plain"
+    sends_per_second: float
+    per_chat_interval_s: float
+    per_group_per_minute: float | None = None
+    max_caption_len: int | None = None
+    supports_images: bool = False
+    supports_edit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """Outcome of one send or edit, in the core's terms."""
+
+    kind: ResultKind
+    message_id: str | None = None
+    retry_after: float | None = None
+    whole_adapter: bool = False
+    reason: str | None = None
+
+    @classmethod
+    def sent(cls, message_id: str | int) -> DeliveryResult:
+        return cls(ResultKind.SENT, message_id=str(message_id))
+
+    @classmethod
+    def retry(cls, seconds: float, *, whole_adapter: bool = False) -> DeliveryResult:
+        return cls(ResultKind.RETRY_AFTER, retry_after=seconds, whole_adapter=whole_adapter)
+
+    @classmethod
+    def gone(cls, reason: str) -> DeliveryResult:
+        return cls(ResultKind.CHAT_GONE, reason=reason)
+
+    @classmethod
+    def failed(cls, reason: str) -> DeliveryResult:
+        return cls(ResultKind.FAILED, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """What the core asks an adapter to show: an article in the context of its story."""
+
+    article: Article
+    kind: DeliveryKind = DeliveryKind.ALERT
+    extra_sources: int = 0
+    updated: bool = False
+    retracted: bool = False
+    mention: str | None = None
+    digest_items: tuple[Article, ...] = field(default_factory=tuple)

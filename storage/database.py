@@ -1,0 +1,120 @@
+"""Engine and session handling for SQLite (embedded default) and PostgreSQL (scale-out).
+
+Users write plain URLs (``sqlite:///cw.db``, ``postgresql://u@h/db``); we pick the async
+driver. SQLite gets WAL, foreign keys and a busy timeout on every connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from bot.errors import UserError
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+_SYNC_TO_ASYNC = {
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+psycopg_async",
+}
+
+
+class DatabaseUrlError(UserError):
+    """The database URL cannot be used; the message is one line and has no password."""
+
+
+def to_async_url(url: str) -> URL:
+    """Map a URL as users write it to the async driver we ship."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            f"'{url.split('@')[-1]}' is not a database URL "
+            "(examples: sqlite:///cryptowire.db, postgresql://user@host:5432/db)"
+        ) from None
+    driver = parsed.drivername
+    if driver in _ASYNC_DRIVERS:
+        driver = _ASYNC_DRIVERS[driver]
+    driver = _SYNC_TO_ASYNC.get(driver, driver)
+    if not driver.startswith(("sqlite", "postgresql")):
+        raise DatabaseUrlError(
+            f"unsupported database '{parsed.drivername}': use sqlite:/// or postgresql://"
+        )
+    return parsed.set(drivername=driver)
+
+
+def redact(url: str | URL) -> str:
+    """The URL with any password hidden, for logs and errors."""
+    parsed = url if isinstance(url, URL) else make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """WAL lets readers run beside the writer; foreign keys keep the outbox consistent."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """One engine and its session factory; the only place that creates connections."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = to_async_url(url)
+        self.dialect = "sqlite" if self.url.drivername.startswith("sqlite") else "postgresql"
+        kwargs: dict[str, object] = {"echo": echo}
+        if self.dialect == "sqlite":
+            database = self.url.database
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # aiosqlite runs each connection in a thread; NullPool avoids sharing across loops.
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 10
+            kwargs["pool_pre_ping"] = True
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({redact(self.url)!r})"

@@ -1,0 +1,38 @@
+"""The SQLAlchemy implementation of the core's ``Storage`` port (entry point target)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from bot.config import Settings
+from storage import migrate
+from storage.database import Database
+
+
+class SqlStorage:
+    """Database plus repositories; created by ``open_storage`` from the settings."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.dialect = db.dialect
+
+    async def upgrade(self) -> tuple[str | None, str | None]:
+        return await migrate.upgrade(self.db)
+
+    async def current_revision(self) -> str | None:
+        return await migrate.current_revision(self.db)
+
+    async def ping(self) -> None:
+        async with self.db.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlStorage({self.db!r})"
+
+
+def open_storage(settings: Settings) -> SqlStorage:
+    """Build the storage for ``[storage] url`` (no I/O until first use)."""
+    return SqlStorage(Database(settings.storage.url, echo=settings.storage.echo))

@@ -1,0 +1,56 @@
+"""Migrations build the same schema on SQLite and PostgreSQL, and repeat as a no-op."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from storage import migrate
+from storage.database import Database, to_async_url
+from storage.plugin import SqlStorage
+from storage.tables import Base
+
+
+async def test_upgrade_twice_is_a_noop(database_url: str):
+    db = Database(database_url)
+    try:
+        before, after = await migrate.upgrade(db)
+        assert before is None
+        assert after == migrate.head_revision()
+        again = await migrate.upgrade(db)
+        assert again == (after, after)
+    finally:
+        await db.dispose()
+
+
+async def test_migrated_schema_matches_the_models(storage: SqlStorage):
+    async with storage.db.connect() as connection:
+        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        columns = await connection.run_sync(
+            lambda c: {t: {col["name"] for col in inspect(c).get_columns(t)} for t in tables}
+        )
+    for table in Base.metadata.sorted_tables:
+        assert table.name in tables
+        assert {c.name for c in table.columns} <= columns[table.name], table.name
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with db.connect() as connection:
+            mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+            fks = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
+        assert mode == "wal"
+        assert fks == 1
+    finally:
+        await db.dispose()
+
+
+def test_urls_as_users_write_them_get_async_drivers():
+    assert to_async_url("sqlite:///cw.db").drivername == "sqlite+aiosqlite"
+    assert to_async_url("postgresql://u@h:5432/db").drivername == "postgresql+asyncpg"
+    assert to_async_url("postgres://u@h/db").drivername == "postgresql+asyncpg"
+
+
+async def test_ping_reaches_the_database(storage: SqlStorage):
+    await storage.ping()
+    assert await storage.current_revision() == migrate.head_revision()
