@@ -196,3 +196,74 @@ class Alert:
     retracted: bool = False
     mention: str | None = None
     digest_items: tuple[Article, ...] = field(default_factory=tuple)
+
+
+PRIORITY = {DeliveryKind.BREAKING: 0, DeliveryKind.ALERT: 1, DeliveryKind.DIGEST: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """A stored chat with its delivery preferences (times are HH:MM in ``timezone``)."""
+
+    id: int
+    ref: ChatRef
+    kind: ChatKind = ChatKind.PRIVATE
+    active: bool = True
+    timezone: str = "UTC"
+    mode: str = "instant"  # "instant" | "digest"
+    digest_schedule: str | None = None  # "hourly" | "daily"
+    digest_time: str | None = None  # "HH:MM" for daily digests
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    muted_until: datetime | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """One outbox row to enqueue; (chat, story, kind) is its idempotency key."""
+
+    chat_id: int  # database id of the chat (ChatSettings.id)
+    kind: DeliveryKind
+    due_at: datetime
+    story_id: int | None = None
+    article_id: int | None = None
+    subscription_id: int | None = None
+    payload: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        subject = f"s{self.story_id}" if self.story_id is not None else f"a{self.article_id}"
+        return f"{self.chat_id}:{subject}:{self.kind.value}"
+
+    @property
+    def priority(self) -> int:
+        return PRIORITY[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCommand:
+    """A command as any adapter received it, already stripped of platform types.
+
+    ``can_manage`` is the adapter's answer to "may this user change this chat's
+    subscriptions?" (group admin, Manage Channels...); ``is_admin`` is bot-wide admin.
+    """
+
+    chat: ChatRef
+    text: str
+    user_id: str
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    user_name: str | None = None
+    can_manage: bool = True
+    is_admin: bool = False
+    chat_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The core's answer to a command; adapters render ``articles`` natively when present."""
+
+    text: str
+    articles: tuple[Article, ...] = ()
+    error: bool = False
+    ephemeral: bool = False
