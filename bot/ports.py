@@ -7,10 +7,11 @@ are found through entry points (see ``bot/plugins.py``), so ``bot`` never import
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bot.config import Settings
-from bot.models import Alert, Capabilities, ChatRef, DeliveryResult
+from bot.models import Alert, Capabilities, ChatRef, DeliveryResult, IncomingCommand, Reply
 
 
 @runtime_checkable
@@ -33,17 +34,35 @@ class Storage(Protocol):
 StorageFactory = Callable[[Settings], Storage]
 
 
+@dataclass(frozen=True, slots=True)
+class CoreServices:
+    """What the core offers an adapter once it starts: commands in, tag suggestions out."""
+
+    handle_command: Callable[[IncomingCommand], Awaitable[Reply]]
+    known_tags: Callable[[str], Awaitable[list[str]]]
+
+
 class ChatAdapter(Protocol):
-    """One chat platform, translated to and from the core's neutral types."""
+    """One chat platform, translated to and from the core's neutral types.
+
+    Adapters are found through the ``cryptowire.adapters`` entry point group; each entry
+    is a factory ``create_adapter(settings: Settings) -> ChatAdapter | None`` that returns
+    None when the platform is not configured (no token).
+    """
 
     name: str
     capabilities: Capabilities
 
-    async def start(self, on_command: Callable[..., Awaitable[object]]) -> None: ...
+    async def start(self, core: CoreServices) -> None:
+        """Connect and begin receiving commands; returns once running (work goes on in tasks)."""
 
     async def stop(self) -> None: ...
 
     async def send(self, to: ChatRef, alert: Alert) -> DeliveryResult:
         """Deliver one alert; platform errors come back as results, never as exceptions."""
 
-    async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult: ...
+    async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult:
+        """Replace a sent message's content (story updated); same result mapping as send."""
+
+
+AdapterFactory = Callable[[Settings], "ChatAdapter | None"]
