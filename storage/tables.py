@@ -228,6 +228,17 @@ class TopicRouteRow(Base):
     thread_id: Mapped[str] = mapped_column(String(100))
 
 
+class SubscriptionChangeRow(Base):
+    """Append-only log of subscription adds/removes, so every process's index catches up."""
+
+    __tablename__ = "subscription_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    op: Mapped[str] = mapped_column(String(10))  # "add" | "remove"
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DeliveryRow(Base):
     """The outbox: one row per (chat, story, kind), claimed by workers, never lost."""
 

@@ -1,0 +1,310 @@
+"""Which subscriptions want an article, computed from postings instead of a scan.
+
+Each subscription is a conjunction of clauses: the (tag, sentiment) clause, the source
+clause, the language clause and one clause per keyword, minus its excluded keywords.
+
+* Subscriptions with only tags/sentiments ("plain", the bulk) are listed under every
+  (tag, sentiment) key they accept, "any" being key 0, so an article's few keys give
+  exactly the matching plain subscriptions.
+* The others ("counted") are listed under each clause they require; a subscription
+  matches when the number of its postings the article hits equals its clause count.
+* Exclusions are postings of their own, subtracted at the end.
+
+The cost of ``match`` is the size of the postings an article touches, i.e. the matches.
+Storage is compact for 1,000,000 subscriptions: postings are ``array('i')`` of slot
+numbers, per-slot data are flat arrays (id, chat, clause count, alive), and no filter
+object is kept. numpy does the set algebra on zero-copy views of those arrays.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable
+
+import numpy as np
+
+from bot.models import Article, Sentiment, Subscription, SubscriptionFilter
+from bot.subscription_filter import ArticleText, article_lang, canonical, mismatches
+
+SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
+EMPTY = np.zeros(0, dtype=np.int32)
+
+
+def _view(values: array) -> np.ndarray:
+    return np.frombuffer(values, dtype=np.int32) if len(values) else EMPTY
+
+
+class SubscriptionIndex:
+    """Subscriptions by clause; add/remove one at a time, match an article in milliseconds."""
+
+    def __init__(self) -> None:
+        self._ids = array("q")  # slot -> subscription id
+        self._chats = array("q")  # slot -> chat database id
+        self._required = bytearray()  # slot -> clauses a counted subscription needs (0 = plain)
+        self._alive = bytearray()  # slot -> 1 while the subscription is active
+        self._sorted_len = 0  # ids[:sorted_len] ascend; later slots are found via _late
+        self._late: dict[int, int] = {}
+        self._dead = 0
+        self._tag_ids: dict[str, int] = {}
+        self._plain: dict[int, array] = {}
+        self._counted: dict[int, array] = {}
+        self._sources: dict[str, array] = {}
+        self._langs: dict[str, array] = {}
+        self._keywords: dict[str, array] = {}
+        self._excluded: dict[str, array] = {}
+        self._phrases: dict[str, set[str]] = {}  # first word -> phrases in either table
+        self._scratch = np.zeros(0, dtype=np.bool_)
+
+    # ------------------------------------------------------------------ building
+
+    def __len__(self) -> int:
+        return len(self._ids) - self._dead
+
+    def __contains__(self, subscription_id: int) -> bool:
+        return self._slot_of(subscription_id) is not None
+
+    @property
+    def max_id(self) -> int:
+        return max(self._ids) if self._late else (self._ids[-1] if self._ids else 0)
+
+    def add_subscription(self, subscription: Subscription, chat_id: int) -> bool:
+        if not subscription.active:
+            return False
+        return self.add(subscription.id, chat_id, subscription.filter)
+
+    def add(self, subscription_id: int, chat_id: int, flt: SubscriptionFilter) -> bool:
+        """Index one active subscription; False when it is already indexed."""
+        if self._slot_of(subscription_id) is not None:
+            return False
+        flt = canonical(flt)
+        slot = len(self._ids)
+        if not self._late and (not self._ids or subscription_id > self._ids[-1]):
+            self._sorted_len = slot + 1
+        else:
+            self._late[subscription_id] = slot
+        self._ids.append(subscription_id)
+        self._chats.append(chat_id)
+        self._alive.append(1)
+        keys = self._struct_keys(flt)
+        counted = bool(flt.sources or flt.lang or flt.keywords)
+        if not counted:
+            self._required.append(0)
+            for key in keys:
+                self._post(self._plain, key, slot)
+        else:
+            required = (1 if flt.tags or flt.sentiments else 0) + len(flt.keywords)
+            required += (1 if flt.sources else 0) + (1 if flt.lang else 0)
+            self._required.append(min(required, 255))
+            if flt.tags or flt.sentiments:
+                for key in keys:
+                    self._post(self._counted, key, slot)
+            for source in flt.sources:
+                self._post(self._sources, source, slot)
+            if flt.lang:
+                self._post(self._langs, flt.lang, slot)
+            for keyword in flt.keywords:
+                self._post_keyword(self._keywords, keyword, slot)
+        for keyword in flt.exclude_keywords:
+            self._post_keyword(self._excluded, keyword, slot)
+        if len(self._late) >= max(4096, slot // 8):
+            self._compact()
+        return True
+
+    def add_many(self, rows: Iterable[tuple[int, int, SubscriptionFilter]]) -> int:
+        """Index (subscription id, chat id, filter) rows, e.g. streamed from storage."""
+        return sum(1 for sid, chat, flt in rows if self.add(sid, chat, flt))
+
+    def remove(self, subscription_id: int) -> bool:
+        """Forget one subscription; False when it was not indexed."""
+        slot = self._slot_of(subscription_id)
+        if slot is None:
+            return False
+        self._alive[slot] = 0
+        self._late.pop(subscription_id, None)
+        self._dead += 1
+        if self._dead >= 1024 and self._dead * 4 >= len(self._ids):
+            self._compact()
+        return True
+
+    def remove_chat(self, chat_id: int) -> int:
+        """Forget every subscription of a chat (chat gone or deactivated)."""
+        chats = np.frombuffer(self._chats, dtype=np.int64) if self._chats else np.zeros(0)
+        alive = np.frombuffer(self._alive, dtype=np.uint8) if self._alive else np.zeros(0)
+        slots = np.flatnonzero((chats == chat_id) & (alive == 1))
+        del chats, alive
+        ids = [self._ids[int(slot)] for slot in slots]
+        for subscription_id in ids:
+            self.remove(subscription_id)
+        return len(ids)
+
+    def chat_of(self, subscription_id: int) -> int | None:
+        slot = self._slot_of(subscription_id)
+        return None if slot is None else self._chats[slot]
+
+    # ------------------------------------------------------------------ matching
+
+    def match_slots(self, article: Article) -> np.ndarray:
+        """Sorted slot numbers of the matching subscriptions (the core of every match)."""
+        if article.draft or article.retracted or not self._ids:
+            return EMPTY
+        keys = self._article_keys(article)
+        text = ArticleText.of(article)
+        present = self._present_keywords(text, self._keywords)
+        plain = self._union([_view(p) for k in keys if (p := self._plain.get(k)) is not None])
+        counted = self._match_counted(article, keys, present)
+        result = plain if not len(counted) else self._union([plain, counted])
+        excluded = self._present_keywords(text, self._excluded)
+        if excluded and len(result):
+            out = np.concatenate([_view(self._excluded[k]) for k in excluded])
+            result = result[~np.isin(result, out)]
+        if self._dead and len(result):
+            alive = np.frombuffer(self._alive, dtype=np.uint8)
+            result = result[alive[result] == 1]
+        return result
+
+    def match_ids(self, article: Article) -> np.ndarray:
+        """Matching subscription ids as an int64 array (no Python objects per match)."""
+        slots = self.match_slots(article)
+        return np.frombuffer(self._ids, dtype=np.int64)[slots] if len(slots) else slots
+
+    def match(self, article: Article) -> set[int]:
+        """Matching subscription ids."""
+        return set(self.match_ids(article).tolist())
+
+    def match_chats(self, article: Article) -> dict[int, int]:
+        """Chat id -> lowest matching subscription id: one entry per chat, however many match."""
+        slots = self.match_slots(article)
+        if not len(slots):
+            return {}
+        ids = np.frombuffer(self._ids, dtype=np.int64)[slots]
+        chats = np.frombuffer(self._chats, dtype=np.int64)[slots]
+        order = np.lexsort((ids, chats))
+        chats, ids = chats[order], ids[order]
+        first = np.ones(len(chats), dtype=np.bool_)
+        first[1:] = chats[1:] != chats[:-1]
+        return dict(zip(chats[first].tolist(), ids[first].tolist(), strict=True))
+
+    @staticmethod
+    def explain(article: Article, subscription: Subscription) -> str:
+        """Why a subscription does or does not want an article, in one line for ``/why``."""
+        reasons = mismatches(subscription.filter, article)
+        if not reasons:
+            return f"subscription #{subscription.id} matches"
+        return f"subscription #{subscription.id} " + "; ".join(reasons)
+
+    # ------------------------------------------------------------------ internals
+
+    def _slot_of(self, subscription_id: int) -> int | None:
+        slot = self._late.get(subscription_id)
+        if slot is None and self._sorted_len:
+            ids = np.frombuffer(self._ids, dtype=np.int64)[: self._sorted_len]
+            at = int(np.searchsorted(ids, subscription_id))
+            if at < self._sorted_len and ids[at] == subscription_id:
+                slot = at
+        if slot is None or not self._alive[slot]:
+            return None
+        return slot
+
+    def _tag_id(self, tag: str, *, create: bool) -> int | None:
+        found = self._tag_ids.get(tag)
+        if found is None and create:
+            found = self._tag_ids[tag] = len(self._tag_ids) + 1
+        return found
+
+    def _struct_keys(self, flt: SubscriptionFilter) -> list[int]:
+        tags = [self._tag_id(t, create=True) or 0 for t in sorted(flt.tags)] or [0]
+        sentiments = [SENTIMENT_CODE[s] for s in flt.sentiments] or [0]
+        return [t * 4 + s for t in tags for s in sentiments]
+
+    def _article_keys(self, article: Article) -> list[int]:
+        tags = {self._tag_id(t.upper(), create=False) for t in article.tags} - {None}
+        sentiment = SENTIMENT_CODE.get(article.sentiment, 0)
+        return [t * 4 + s for t in (0, *tags) for s in {0, sentiment}]  # type: ignore[operator]
+
+    @staticmethod
+    def _post(table: dict, key: object, slot: int) -> None:
+        postings = table.get(key)
+        if postings is None:
+            postings = table[key] = array("i")
+        postings.append(slot)
+
+    def _post_keyword(self, table: dict[str, array], keyword: str, slot: int) -> None:
+        self._post(table, keyword, slot)
+        if " " in keyword:
+            self._phrases.setdefault(keyword.split(" ", 1)[0], set()).add(keyword)
+
+    def _present_keywords(self, text: ArticleText, table: dict[str, array]) -> list[str]:
+        if not table:
+            return []
+        found = [w for w in text.words if w in table]
+        for word in text.words & self._phrases.keys():
+            found += [p for p in self._phrases[word] if p in table and text.contains(p)]
+        return found
+
+    def _match_counted(self, article: Article, keys: list[int], present: list[str]) -> np.ndarray:
+        parts = [self._union([_view(p) for k in keys if (p := self._counted.get(k)) is not None])]
+        source = self._sources.get((article.source_key or "").lower())
+        lang = self._langs.get(article_lang(article))
+        parts += [_view(p) for p in (source, lang) if p is not None]
+        parts += [_view(self._keywords[k]) for k in present]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return EMPTY
+        slots, hits = np.unique(np.concatenate(parts), return_counts=True)
+        required = np.frombuffer(self._required, dtype=np.uint8)[slots]
+        return slots[hits == required]
+
+    def _union(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Sorted distinct slots of several postings; a bitmap when they are large."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return EMPTY
+        if len(parts) == 1:
+            return parts[0].copy()  # never hand out a view: it would pin the array's size
+        total = sum(len(p) for p in parts)
+        if total * 32 < len(self._ids):
+            return np.unique(np.concatenate(parts))
+        if len(self._scratch) < len(self._ids):
+            self._scratch = np.zeros(len(self._ids) + 1024, dtype=np.bool_)
+        scratch = self._scratch
+        for part in parts:
+            scratch[part] = True
+        result = np.flatnonzero(scratch).astype(np.int32)
+        scratch[result] = False
+        return result
+
+    def _compact(self) -> None:
+        """Rebuild without dead slots, in id order (a quarter dead, or many late adds)."""
+        ids = np.frombuffer(self._ids, dtype=np.int64)
+        alive = np.frombuffer(self._alive, dtype=np.uint8) == 1
+        old = np.flatnonzero(alive)
+        old = old[np.argsort(ids[old], kind="stable")]
+        new_of_old = np.full(len(ids), -1, dtype=np.int32)
+        new_of_old[old] = np.arange(len(old), dtype=np.int32)
+        chats = np.frombuffer(self._chats, dtype=np.int64)[old].copy()
+        required = np.frombuffer(self._required, dtype=np.uint8)[old].copy()
+        new_ids = ids[old].copy()
+        del ids, alive
+        for table in (
+            self._plain,
+            self._counted,
+            self._sources,
+            self._langs,
+            self._keywords,
+            self._excluded,
+        ):
+            for key in list(table):
+                mapped = new_of_old[_view(table[key])]
+                mapped = np.sort(mapped[mapped >= 0])
+                if len(mapped):
+                    table[key] = array("i", mapped.tobytes())
+                else:
+                    del table[key]
+        self._ids = array("q", new_ids.tobytes())
+        self._chats = array("q", chats.tobytes())
+        self._required = bytearray(required.tobytes())
+        self._alive = bytearray(b"\x01" * len(new_ids))
+        self._sorted_len = len(new_ids)
+        self._late = {}
+        self._dead = 0
+        self._scratch = np.zeros(0, dtype=np.bool_)
