@@ -24,10 +24,20 @@ from collections.abc import Iterable
 import numpy as np
 
 from bot.models import Article, Sentiment, Subscription, SubscriptionFilter
+from bot.slot_sets import DENSE_SHARE, EMPTY, Posting, SlotSets
 from bot.subscription_filter import ArticleText, article_lang, canonical, mismatches
 
 SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
-EMPTY = np.zeros(0, dtype=np.int32)
+
+
+NO_ID = np.iinfo(np.int64).max
+BITMAP_SHARE = 64  # postings holding at least 1/64 of all slots also keep a bitmap
+
+
+def _bitmap(slots: array, size: int) -> bytearray:
+    marks = np.zeros(size + 4096 * 8, dtype=np.bool_)
+    marks[_view(slots)] = True
+    return bytearray(np.packbits(marks, bitorder="little").tobytes())
 
 
 def _view(values: array) -> np.ndarray:
@@ -37,9 +47,11 @@ def _view(values: array) -> np.ndarray:
 class SubscriptionIndex:
     """Subscriptions by clause; add/remove one at a time, match an article in milliseconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dense_share: int = DENSE_SHARE) -> None:
         self._ids = array("q")  # slot -> subscription id
-        self._chats = array("q")  # slot -> chat database id
+        self._chats = array("i")  # slot -> dense chat number
+        self._chat_db = array("q")  # dense chat number -> chat database id
+        self._chat_numbers: dict[int, int] = {}
         self._required = bytearray()  # slot -> clauses a counted subscription needs (0 = plain)
         self._alive = bytearray()  # slot -> 1 while the subscription is active
         self._sorted_len = 0  # ids[:sorted_len] ascend; later slots are found via _late
@@ -48,12 +60,16 @@ class SubscriptionIndex:
         self._tag_ids: dict[str, int] = {}
         self._plain: dict[int, array] = {}
         self._counted: dict[int, array] = {}
+        self._plain_bits: dict[int, bytearray] = {}
+        self._counted_bits: dict[int, bytearray] = {}
         self._sources: dict[str, array] = {}
         self._langs: dict[str, array] = {}
         self._keywords: dict[str, array] = {}
         self._excluded: dict[str, array] = {}
-        self._phrases: dict[str, set[str]] = {}  # first word -> phrases in either table
-        self._scratch = np.zeros(0, dtype=np.bool_)
+        self._phrases: dict[str, set[str]] = {}  # first two words -> phrases in either table
+        self._sets = SlotSets(dense_share)
+        self._chat_seen = np.zeros(0, dtype=np.bool_)
+        self._chat_best = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ building
 
@@ -83,21 +99,25 @@ class SubscriptionIndex:
         else:
             self._late[subscription_id] = slot
         self._ids.append(subscription_id)
-        self._chats.append(chat_id)
+        number = self._chat_numbers.get(chat_id)
+        if number is None:
+            number = self._chat_numbers[chat_id] = len(self._chat_db)
+            self._chat_db.append(chat_id)
+        self._chats.append(number)
         self._alive.append(1)
         keys = self._struct_keys(flt)
         counted = bool(flt.sources or flt.lang or flt.keywords)
         if not counted:
             self._required.append(0)
             for key in keys:
-                self._post(self._plain, key, slot)
+                self._post_struct(self._plain, self._plain_bits, key, slot)
         else:
             required = (1 if flt.tags or flt.sentiments else 0) + len(flt.keywords)
             required += (1 if flt.sources else 0) + (1 if flt.lang else 0)
             self._required.append(min(required, 255))
             if flt.tags or flt.sentiments:
                 for key in keys:
-                    self._post(self._counted, key, slot)
+                    self._post_struct(self._counted, self._counted_bits, key, slot)
             for source in flt.sources:
                 self._post(self._sources, source, slot)
             if flt.lang:
@@ -128,9 +148,12 @@ class SubscriptionIndex:
 
     def remove_chat(self, chat_id: int) -> int:
         """Forget every subscription of a chat (chat gone or deactivated)."""
-        chats = np.frombuffer(self._chats, dtype=np.int64) if self._chats else np.zeros(0)
-        alive = np.frombuffer(self._alive, dtype=np.uint8) if self._alive else np.zeros(0)
-        slots = np.flatnonzero((chats == chat_id) & (alive == 1))
+        number = self._chat_numbers.get(chat_id)
+        if number is None or not self._ids:
+            return 0
+        chats = np.frombuffer(self._chats, dtype=np.int32)
+        alive = np.frombuffer(self._alive, dtype=np.uint8)
+        slots = np.flatnonzero((chats == number) & (alive == 1))
         del chats, alive
         ids = [self._ids[int(slot)] for slot in slots]
         for subscription_id in ids:
@@ -139,28 +162,34 @@ class SubscriptionIndex:
 
     def chat_of(self, subscription_id: int) -> int | None:
         slot = self._slot_of(subscription_id)
-        return None if slot is None else self._chats[slot]
+        return None if slot is None else self._chat_db[self._chats[slot]]
 
     # ------------------------------------------------------------------ matching
 
     def match_slots(self, article: Article) -> np.ndarray:
-        """Sorted slot numbers of the matching subscriptions (the core of every match)."""
+        """Distinct slot numbers of the matching subscriptions, unordered (int32)."""
         if article.draft or article.retracted or not self._ids:
             return EMPTY
-        keys = self._article_keys(article)
+        keys, tag_count = self._article_keys(article)
         text = ArticleText.of(article)
-        present = self._present_keywords(text, self._keywords)
-        plain = self._union([_view(p) for k in keys if (p := self._plain.get(k)) is not None])
-        counted = self._match_counted(article, keys, present)
-        result = plain if not len(counted) else self._union([plain, counted])
-        excluded = self._present_keywords(text, self._excluded)
-        if excluded and len(result):
-            out = np.concatenate([_view(self._excluded[k]) for k in excluded])
-            result = result[~np.isin(result, out)]
-        if self._dead and len(result):
-            alive = np.frombuffer(self._alive, dtype=np.uint8)
-            result = result[alive[result] == 1]
-        return result
+        clauses = [
+            self._sources.get((article.source_key or "").lower()),
+            self._langs.get(article_lang(article)),
+            *(self._keywords[k] for k in self._present_keywords(text, self._keywords)),
+        ]
+        return self._sets.match(
+            len(self._ids),
+            plain=self._postings(self._plain, self._plain_bits, keys),
+            struct=self._postings(self._counted, self._counted_bits, keys),
+            clauses=[_view(p) for p in clauses if p is not None],
+            excluded=[
+                _view(self._excluded[k]) for k in self._present_keywords(text, self._excluded)
+            ],
+            required=np.frombuffer(self._required, dtype=np.uint8),
+            alive=np.frombuffer(self._alive, dtype=np.uint8) if self._dead else None,
+            # Postings of one family overlap only through multi-tag subscriptions and articles.
+            overlapping=tag_count > 1,
+        )
 
     def match_ids(self, article: Article) -> np.ndarray:
         """Matching subscription ids as an int64 array (no Python objects per match)."""
@@ -173,16 +202,28 @@ class SubscriptionIndex:
 
     def match_chats(self, article: Article) -> dict[int, int]:
         """Chat id -> lowest matching subscription id: one entry per chat, however many match."""
+        chats, lowest = self.match_chat_arrays(article)
+        return dict(zip(chats.tolist(), lowest.tolist(), strict=True))
+
+    def match_chat_arrays(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
+        """(chat ids, lowest matching subscription id of each): ``match_chats`` as arrays."""
         slots = self.match_slots(article)
         if not len(slots):
-            return {}
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        chats = np.frombuffer(self._chats, dtype=np.int32)[slots]
         ids = np.frombuffer(self._ids, dtype=np.int64)[slots]
-        chats = np.frombuffer(self._chats, dtype=np.int64)[slots]
-        order = np.lexsort((ids, chats))
-        chats, ids = chats[order], ids[order]
-        first = np.ones(len(chats), dtype=np.bool_)
-        first[1:] = chats[1:] != chats[:-1]
-        return dict(zip(chats[first].tolist(), ids[first].tolist(), strict=True))
+        if len(self._chat_seen) < len(self._chat_db):
+            size = len(self._chat_db) + 1024
+            self._chat_seen = np.zeros(size, dtype=np.bool_)
+            self._chat_best = np.full(size, NO_ID, dtype=np.int64)
+        seen, best = self._chat_seen, self._chat_best
+        np.minimum.at(best, chats, ids)
+        seen[chats] = True
+        touched = np.flatnonzero(seen[: len(self._chat_db)])
+        lowest = best[touched]
+        best[touched] = NO_ID
+        seen[touched] = False
+        return np.frombuffer(self._chat_db, dtype=np.int64)[touched], lowest
 
     @staticmethod
     def explain(article: Article, subscription: Subscription) -> str:
@@ -216,10 +257,40 @@ class SubscriptionIndex:
         sentiments = [SENTIMENT_CODE[s] for s in flt.sentiments] or [0]
         return [t * 4 + s for t in tags for s in sentiments]
 
-    def _article_keys(self, article: Article) -> list[int]:
-        tags = {self._tag_id(t.upper(), create=False) for t in article.tags} - {None}
+    def _article_keys(self, article: Article) -> tuple[list[int], int]:
+        tags = {self._tag_ids.get(t.upper()) for t in article.tags} - {None}
         sentiment = SENTIMENT_CODE.get(article.sentiment, 0)
-        return [t * 4 + s for t in (0, *tags) for s in {0, sentiment}]  # type: ignore[operator]
+        keys = [t * 4 + s for t in (0, *tags) for s in (0, sentiment)]  # type: ignore[operator]
+        return keys, len(tags)
+
+    @staticmethod
+    def _postings(
+        table: dict[int, array], bits: dict[int, bytearray], keys: list[int]
+    ) -> list[Posting]:
+        found = []
+        for key in keys:
+            slots = table.get(key)
+            if slots is not None:
+                packed = bits.get(key)
+                view = np.frombuffer(packed, dtype=np.uint8) if packed is not None else None
+                found.append((_view(slots), view))
+        return found
+
+    def _post_struct(
+        self, table: dict[int, array], bits: dict[int, bytearray], key: int, slot: int
+    ) -> None:
+        """Post a slot; big postings also keep a packed bitmap for dense matching."""
+        self._post(table, key, slot)
+        packed = bits.get(key)
+        if packed is not None:
+            byte = slot >> 3
+            if byte >= len(packed):
+                packed.extend(bytes(byte + 1 - len(packed) + len(packed) // 2 + 4096))
+            packed[byte] |= 1 << (slot & 7)
+            return
+        count = len(table[key])
+        if count % 1024 == 0 and count * BITMAP_SHARE >= len(self._ids):
+            bits[key] = _bitmap(table[key], len(self._ids))
 
     @staticmethod
     def _post(table: dict, key: object, slot: int) -> None:
@@ -231,47 +302,16 @@ class SubscriptionIndex:
     def _post_keyword(self, table: dict[str, array], keyword: str, slot: int) -> None:
         self._post(table, keyword, slot)
         if " " in keyword:
-            self._phrases.setdefault(keyword.split(" ", 1)[0], set()).add(keyword)
+            pair = " ".join(keyword.split(" ", 2)[:2])
+            self._phrases.setdefault(pair, set()).add(keyword)
 
     def _present_keywords(self, text: ArticleText, table: dict[str, array]) -> list[str]:
         if not table:
             return []
-        found = [w for w in text.words if w in table]
-        for word in text.words & self._phrases.keys():
-            found += [p for p in self._phrases[word] if p in table and text.contains(p)]
+        found = list(table.keys() & text.words)
+        for pair in self._phrases.keys() & text.pairs:
+            found += [p for p in self._phrases[pair] if p in table and text.contains(p)]
         return found
-
-    def _match_counted(self, article: Article, keys: list[int], present: list[str]) -> np.ndarray:
-        parts = [self._union([_view(p) for k in keys if (p := self._counted.get(k)) is not None])]
-        source = self._sources.get((article.source_key or "").lower())
-        lang = self._langs.get(article_lang(article))
-        parts += [_view(p) for p in (source, lang) if p is not None]
-        parts += [_view(self._keywords[k]) for k in present]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return EMPTY
-        slots, hits = np.unique(np.concatenate(parts), return_counts=True)
-        required = np.frombuffer(self._required, dtype=np.uint8)[slots]
-        return slots[hits == required]
-
-    def _union(self, parts: list[np.ndarray]) -> np.ndarray:
-        """Sorted distinct slots of several postings; a bitmap when they are large."""
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return EMPTY
-        if len(parts) == 1:
-            return parts[0].copy()  # never hand out a view: it would pin the array's size
-        total = sum(len(p) for p in parts)
-        if total * 32 < len(self._ids):
-            return np.unique(np.concatenate(parts))
-        if len(self._scratch) < len(self._ids):
-            self._scratch = np.zeros(len(self._ids) + 1024, dtype=np.bool_)
-        scratch = self._scratch
-        for part in parts:
-            scratch[part] = True
-        result = np.flatnonzero(scratch).astype(np.int32)
-        scratch[result] = False
-        return result
 
     def _compact(self) -> None:
         """Rebuild without dead slots, in id order (a quarter dead, or many late adds)."""
@@ -281,7 +321,7 @@ class SubscriptionIndex:
         old = old[np.argsort(ids[old], kind="stable")]
         new_of_old = np.full(len(ids), -1, dtype=np.int32)
         new_of_old[old] = np.arange(len(old), dtype=np.int32)
-        chats = np.frombuffer(self._chats, dtype=np.int64)[old].copy()
+        chats = np.frombuffer(self._chats, dtype=np.int32)[old].copy()
         required = np.frombuffer(self._required, dtype=np.uint8)[old].copy()
         new_ids = ids[old].copy()
         del ids, alive
@@ -300,11 +340,16 @@ class SubscriptionIndex:
                     table[key] = array("i", mapped.tobytes())
                 else:
                     del table[key]
+        for table, bits in ((self._plain, self._plain_bits), (self._counted, self._counted_bits)):
+            bits.clear()
+            for key, slots in table.items():
+                if len(slots) >= 1024 and len(slots) * BITMAP_SHARE >= len(new_ids):
+                    bits[key] = _bitmap(slots, len(new_ids))
         self._ids = array("q", new_ids.tobytes())
-        self._chats = array("q", chats.tobytes())
+        self._chats = array("i", chats.tobytes())
         self._required = bytearray(required.tobytes())
         self._alive = bytearray(b"\x01" * len(new_ids))
         self._sorted_len = len(new_ids)
         self._late = {}
         self._dead = 0
-        self._scratch = np.zeros(0, dtype=np.bool_)
+        self._sets.reset()

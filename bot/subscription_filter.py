@@ -10,6 +10,7 @@ articles never match. The index in ``bot/matching.py`` implements the same rules
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -79,13 +80,15 @@ class ArticleText:
     """An article's words, prepared once so each keyword test is a set or substring lookup."""
 
     words: frozenset[str]
+    pairs: frozenset[str]  # adjacent word pairs: where a phrase can start
     padded: str
 
     @classmethod
     def of(cls, article: Article) -> ArticleText:
         text = f"{article.title}\n{article.summary}\n{article.body[:BODY_CHARS]}"
         words = keyword_words(text)
-        return cls(frozenset(words), f" {' '.join(words)} ")
+        pairs = frozenset(f"{a} {b}" for a, b in itertools.pairwise(words))
+        return cls(frozenset(words), pairs, f" {' '.join(words)} ")
 
     def contains(self, keyword: str) -> bool:
         """Whether a normalised keyword (word or phrase) occurs as whole words."""

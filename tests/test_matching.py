@@ -12,6 +12,7 @@ from bot.models import Article, ChatRef, Sentiment, Subscription, SubscriptionFi
 from bot.subscription_filter import FilterError, matches, normalize_keyword, normalize_tag
 
 POS, NEG, NEU = Sentiment.POSITIVE, Sentiment.NEGATIVE, Sentiment.NEUTRAL
+STRATEGIES = (0, 1_000_000, 16)  # always sparse, always dense (bitmaps), the default switch
 
 
 def article(**fields: object) -> Article:
@@ -90,17 +91,19 @@ CASES = [
 def test_semantics_of_one_filter(flt: SubscriptionFilter, changes: dict, expected: bool):
     item = article(**changes)
     assert matches(flt, item) is expected
-    index = SubscriptionIndex()
-    index.add(7, 1, flt)
-    assert index.match(item) == ({7} if expected else set())
+    for dense_share in STRATEGIES:
+        index = SubscriptionIndex(dense_share=dense_share)
+        index.add(7, 1, flt)
+        assert index.match(item) == ({7} if expected else set())
 
 
-def test_index_agrees_with_the_reference_on_random_subscriptions():
+@pytest.mark.parametrize("dense_share", STRATEGIES, ids=["sparse", "dense", "mixed"])
+def test_index_agrees_with_the_reference_on_random_subscriptions(dense_share: int):
     rng = random.Random(5)
     tags = ["BTC", "ETH", "SOL", "XRP", "DEFI"]
     sources = ["decrypt", "coindesk"]
     words = ["etf", "spot etf", "hack", "price", "sec"]
-    index = SubscriptionIndex()
+    index = SubscriptionIndex(dense_share=dense_share)
     wanted: dict[int, SubscriptionFilter] = {}
     for sid in range(1, 1500):
         flt = f(
@@ -135,11 +138,15 @@ def test_index_agrees_with_the_reference_on_random_subscriptions():
         assert index.match(item) == expected
 
 
-def test_many_removals_compact_and_keep_answers():
-    index = SubscriptionIndex()
+@pytest.mark.parametrize("dense_share", STRATEGIES, ids=["sparse", "dense", "mixed"])
+def test_many_removals_compact_and_keep_answers(dense_share: int):
+    index = SubscriptionIndex(dense_share=dense_share)
     for sid in range(1, 5001):
         index.add(sid, sid, f(tags={"BTC"} if sid % 2 else {"ETH"}))
-    for sid in range(1, 4001):
+    for sid in range(1, 1001):
+        index.remove(sid)
+    assert index.match(article(tags=("ETH",))) == set(range(1002, 5001, 2))
+    for sid in range(1001, 4001):
         index.remove(sid)
     assert len(index) == 1000
     assert index.match(article(tags=("BTC",))) == set(range(4001, 5001, 2))
@@ -206,3 +213,32 @@ def test_keywords_are_words_not_patterns():
     assert normalize_keyword("S&P") == "s p"
     with pytest.raises(FilterError):
         normalize_keyword(".*")
+
+
+def test_bitmap_and_posting_strategies_agree_on_a_large_index():
+    rng = random.Random(9)
+    tags = ["BTC", "ETH", "SOL"]
+    words = ["etf", "hack", "spot etf"]
+    sparse, dense = SubscriptionIndex(dense_share=0), SubscriptionIndex(dense_share=1_000_000)
+    for sid in range(1, 20_001):
+        flt = f(
+            tags=set(rng.sample(tags, rng.randint(0, 2))),
+            sentiments=set(rng.sample(list(Sentiment), rng.choice([0, 0, 1]))),
+            keywords=tuple(rng.sample(words, rng.choice([0, 0, 0, 1]))),
+            exclude_keywords=tuple(rng.sample(words, rng.choice([0] * 9 + [1]))),
+        )
+        for index in (sparse, dense):
+            index.add(sid, sid % 700, flt)
+    for sid in range(3, 20_001, 7):
+        sparse.remove(sid)
+        dense.remove(sid)
+    for _ in range(60):
+        item = article(
+            title=" ".join(rng.sample(["spot", "etf", "hack", "news", "today"], 3)),
+            tags=tuple(rng.sample(tags, rng.randint(0, 3))),
+            sentiment=rng.choice(list(Sentiment)),
+        )
+        expected = sparse.match(item)
+        assert dense.match(item) == expected
+        assert dense.match_chats(item) == sparse.match_chats(item)
+        assert len(expected) > 0
