@@ -129,7 +129,8 @@ class CommandHandler:
             ctx = await self._context(cmd, parsed)
             return await handler(ctx)
         except UserError as exc:
-            return Reply(str(exc), error=True, ephemeral=True)
+            text = str(exc).splitlines()[0] if str(exc) else "That did not work; see /help."
+            return Reply(text[:1].upper() + text[1:], error=True, ephemeral=True)
         except Exception:
             log.exception(
                 "command /%s failed in %s for user %s (%s)",

@@ -19,13 +19,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChatKind, ChatRef, ChatSettings, Sentiment, Subscription, SubscriptionFilter
+from storage.chat_routing import RoutingQueries, chat_settings, chunks
 from storage.database import Database
 from storage.tables import (
     ChatRow,
-    DeliveryRow,
     SubscriptionChangeRow,
     SubscriptionRow,
-    TopicRouteRow,
     utcnow,
 )
 
@@ -41,7 +40,6 @@ SETTING_FIELDS = frozenset(
         "last_digest_at",
     }
 )
-CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +51,6 @@ class SubscriptionChange:
     subscription_id: int
     chat_id: int
     filter: SubscriptionFilter | None = None
-
-
-def _settings(row: ChatRow) -> ChatSettings:
-    return ChatSettings(
-        id=row.id,
-        ref=ChatRef(row.platform, row.chat_id),
-        kind=ChatKind(row.kind),
-        active=row.active,
-        timezone=row.timezone,
-        mode=row.mode,
-        digest_schedule=row.digest_schedule,
-        digest_time=row.digest_time,
-        quiet_start=row.quiet_start,
-        quiet_end=row.quiet_end,
-        muted_until=row.muted_until,
-        title=row.title,
-    )
 
 
 def filter_of(
@@ -100,12 +81,7 @@ FILTER_COLUMNS = (
 )
 
 
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-class SqlChats:
+class SqlChats(RoutingQueries):
     """Repository of chats, subscriptions and topic routes; every method is one transaction."""
 
     def __init__(self, db: Database) -> None:
@@ -133,25 +109,25 @@ class SqlChats:
             if row.kind != kind.value or (title is not None and row.title != title):
                 row.kind = kind.value
                 row.title = title if title is not None else row.title
-            return _settings(row)
+            return chat_settings(row)
 
     async def find(self, ref: ChatRef) -> ChatSettings | None:
         async with self.db.session() as session:
             row = await self._by_ref(session, ref)
-            return None if row is None else _settings(row)
+            return None if row is None else chat_settings(row)
 
     async def get(self, chat_id: int) -> ChatSettings | None:
         async with self.db.session() as session:
             row = await session.get(ChatRow, chat_id)
-            return None if row is None else _settings(row)
+            return None if row is None else chat_settings(row)
 
     async def get_many(self, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
         ids = sorted(set(chat_ids))
         found: dict[int, ChatSettings] = {}
         async with self.db.session() as session:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 rows = await session.scalars(select(ChatRow).where(ChatRow.id.in_(chunk)))
-                found.update((row.id, _settings(row)) for row in rows)
+                found.update((row.id, chat_settings(row)) for row in rows)
         return found
 
     async def update_settings(self, chat_id: int, **changes: Any) -> ChatSettings:
@@ -165,7 +141,7 @@ class SqlChats:
                 raise LookupError(f"no chat {chat_id}")
             for name, value in changes.items():
                 setattr(row, name, value)
-            return _settings(row)
+            return chat_settings(row)
 
     async def deactivate(self, chat_id: int, reason: str) -> list[int]:
         """The chat is gone (blocked, kicked, deleted): stop its subscriptions, keep history."""
@@ -310,57 +286,6 @@ class SqlChats:
             )
         return changes
 
-    # ------------------------------------------------------------------ routes and history
-
-    async def set_route(self, chat_id: int, tag: str, thread_id: str) -> None:
-        """Alerts of this group tagged ``tag`` go to forum topic ``thread_id``."""
-        async with self.db.session() as session:
-            row = await session.get(TopicRouteRow, (chat_id, tag))
-            if row is None:
-                session.add(TopicRouteRow(chat_id=chat_id, tag=tag, thread_id=thread_id))
-            else:
-                row.thread_id = thread_id
-
-    async def remove_routes(
-        self, chat_id: int, *, tag: str | None = None, thread_id: str | None = None
-    ) -> int:
-        """Drop routes of a chat: one tag, every route to one topic, or all of them."""
-        query = delete(TopicRouteRow).where(TopicRouteRow.chat_id == chat_id)
-        if tag is not None:
-            query = query.where(TopicRouteRow.tag == tag)
-        if thread_id is not None:
-            query = query.where(TopicRouteRow.thread_id == thread_id)
-        async with self.db.session() as session:
-            result = await session.execute(query)
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    async def routes(self, chat_ids: Iterable[int]) -> dict[int, dict[str, str]]:
-        """chat id -> {tag: thread id}, only for chats that have routes."""
-        ids = sorted(set(chat_ids))
-        found: dict[int, dict[str, str]] = {}
-        async with self.db.session() as session:
-            for chunk in _chunks(ids):
-                rows = await session.scalars(
-                    select(TopicRouteRow).where(TopicRouteRow.chat_id.in_(chunk))
-                )
-                for row in rows:
-                    found.setdefault(row.chat_id, {})[row.tag] = row.thread_id
-        return found
-
-    async def chats_with_story(self, story_id: int, chat_ids: Iterable[int]) -> set[int]:
-        """Which of these chats already have a delivery (of any kind) for the story."""
-        ids = sorted(set(chat_ids))
-        found: set[int] = set()
-        async with self.db.session() as session:
-            for chunk in _chunks(ids):
-                rows = await session.scalars(
-                    select(DeliveryRow.chat_id).where(
-                        DeliveryRow.chat_id.in_(chunk), DeliveryRow.story_id == story_id
-                    )
-                )
-                found.update(rows)
-        return found
-
     # ------------------------------------------------------------------ internals
 
     @staticmethod
@@ -396,7 +321,7 @@ class SqlChats:
                     select(SubscriptionRow.id).where(SubscriptionRow.chat_id == chat_id, condition)
                 )
             )
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 await session.execute(delete(SubscriptionRow).where(SubscriptionRow.id.in_(chunk)))
             self._log(session, "remove", [(sid, chat_id) for sid in ids])
             return ids
@@ -409,7 +334,7 @@ class SqlChats:
                 )
             )
         )
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             await session.execute(
                 update(SubscriptionRow).where(SubscriptionRow.id.in_(chunk)).values(active=active)
             )
