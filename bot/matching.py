@@ -25,12 +25,11 @@ import numpy as np
 
 from bot.models import Article, Sentiment, Subscription, SubscriptionFilter
 from bot.slot_sets import DENSE_SHARE, EMPTY, Posting, SlotSets
-from bot.subscription_filter import ArticleText, article_lang, canonical, mismatches
+from bot.subscription_filter import ArticleText, article_lang, mismatches
 
 SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
 
 
-NO_ID = np.iinfo(np.int64).max
 BITMAP_SHARE = 64  # postings holding at least 1/64 of all slots also keep a bitmap
 
 
@@ -90,14 +89,15 @@ class SubscriptionIndex:
 
     def add(self, subscription_id: int, chat_id: int, flt: SubscriptionFilter) -> bool:
         """Index one active subscription; False when it is already indexed."""
-        if self._slot_of(subscription_id) is not None:
-            return False
-        flt = canonical(flt)
         slot = len(self._ids)
-        if not self._late and (not self._ids or subscription_id > self._ids[-1]):
-            self._sorted_len = slot + 1
+        if not self._late and (not slot or subscription_id > self._ids[-1]):
+            self._sorted_len = slot + 1  # the common case: ids arrive in ascending order
+        elif self._slot_of(subscription_id) is not None:
+            return False
         else:
             self._late[subscription_id] = slot
+        sentiments = flt.sentiments if len(flt.sentiments) < 3 else frozenset()
+        keywords = flt.keywords if len(flt.keywords) < 2 else tuple(dict.fromkeys(flt.keywords))
         self._ids.append(subscription_id)
         number = self._chat_numbers.get(chat_id)
         if number is None:
@@ -105,26 +105,25 @@ class SubscriptionIndex:
             self._chat_db.append(chat_id)
         self._chats.append(number)
         self._alive.append(1)
-        keys = self._struct_keys(flt)
-        counted = bool(flt.sources or flt.lang or flt.keywords)
-        if not counted:
+        keys = self._struct_keys(flt.tags, sentiments)
+        if not (flt.sources or flt.lang or keywords):
             self._required.append(0)
             for key in keys:
                 self._post_struct(self._plain, self._plain_bits, key, slot)
         else:
-            required = (1 if flt.tags or flt.sentiments else 0) + len(flt.keywords)
+            required = (1 if flt.tags or sentiments else 0) + len(keywords)
             required += (1 if flt.sources else 0) + (1 if flt.lang else 0)
             self._required.append(min(required, 255))
-            if flt.tags or flt.sentiments:
+            if flt.tags or sentiments:
                 for key in keys:
                     self._post_struct(self._counted, self._counted_bits, key, slot)
             for source in flt.sources:
                 self._post(self._sources, source, slot)
             if flt.lang:
                 self._post(self._langs, flt.lang, slot)
-            for keyword in flt.keywords:
+            for keyword in keywords:
                 self._post_keyword(self._keywords, keyword, slot)
-        for keyword in flt.exclude_keywords:
+        for keyword in dict.fromkeys(flt.exclude_keywords):
             self._post_keyword(self._excluded, keyword, slot)
         if len(self._late) >= max(4096, slot // 8):
             self._compact()
@@ -201,29 +200,32 @@ class SubscriptionIndex:
         return set(self.match_ids(article).tolist())
 
     def match_chats(self, article: Article) -> dict[int, int]:
-        """Chat id -> lowest matching subscription id: one entry per chat, however many match."""
-        chats, lowest = self.match_chat_arrays(article)
-        return dict(zip(chats.tolist(), lowest.tolist(), strict=True))
+        """Chat id -> one matching subscription id: one entry per chat, however many match."""
+        chats, chosen = self.match_chat_arrays(article)
+        return dict(zip(chats.tolist(), chosen.tolist(), strict=True))
 
     def match_chat_arrays(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
-        """(chat ids, lowest matching subscription id of each): ``match_chats`` as arrays."""
+        """(chat ids, one matching subscription id of each): ``match_chats`` as arrays.
+
+        The subscription reported for a chat is one of its matching ones (in practice the
+        lowest id, as slots are written in reverse id order); callers must not rely on which."""
         slots = self.match_slots(article)
         if not len(slots):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        slots = slots[::-1]
         chats = np.frombuffer(self._chats, dtype=np.int32)[slots]
         ids = np.frombuffer(self._ids, dtype=np.int64)[slots]
         if len(self._chat_seen) < len(self._chat_db):
             size = len(self._chat_db) + 1024
             self._chat_seen = np.zeros(size, dtype=np.bool_)
-            self._chat_best = np.full(size, NO_ID, dtype=np.int64)
+            self._chat_best = np.zeros(size, dtype=np.int64)
         seen, best = self._chat_seen, self._chat_best
-        np.minimum.at(best, chats, ids)
         seen[chats] = True
+        best[chats] = ids  # repeated chats: any write is a matching subscription of that chat
         touched = np.flatnonzero(seen[: len(self._chat_db)])
-        lowest = best[touched]
-        best[touched] = NO_ID
+        chosen = best[touched]
         seen[touched] = False
-        return np.frombuffer(self._chat_db, dtype=np.int64)[touched], lowest
+        return np.frombuffer(self._chat_db, dtype=np.int64)[touched], chosen
 
     @staticmethod
     def explain(article: Article, subscription: Subscription) -> str:
@@ -246,16 +248,16 @@ class SubscriptionIndex:
             return None
         return slot
 
-    def _tag_id(self, tag: str, *, create: bool) -> int | None:
+    def _tag_id(self, tag: str) -> int:
         found = self._tag_ids.get(tag)
-        if found is None and create:
+        if found is None:
             found = self._tag_ids[tag] = len(self._tag_ids) + 1
         return found
 
-    def _struct_keys(self, flt: SubscriptionFilter) -> list[int]:
-        tags = [self._tag_id(t, create=True) or 0 for t in sorted(flt.tags)] or [0]
-        sentiments = [SENTIMENT_CODE[s] for s in flt.sentiments] or [0]
-        return [t * 4 + s for t in tags for s in sentiments]
+    def _struct_keys(self, tags: frozenset[str], sentiments: frozenset[Sentiment]) -> list[int]:
+        tag_ids = [self._tag_id(t) for t in tags] or [0]
+        codes = [SENTIMENT_CODE[s] for s in sentiments] or [0]
+        return [t * 4 + s for t in tag_ids for s in codes]
 
     def _article_keys(self, article: Article) -> tuple[list[int], int]:
         tags = {self._tag_ids.get(t.upper()) for t in article.tags} - {None}
