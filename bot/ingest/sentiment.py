@@ -1,0 +1,160 @@
+"""A crypto-aware lexicon classifier: fast, explainable, offline.
+
+Per token: the longest lexicon phrase at that position scores its weight; a negator
+in the three tokens before it ("not", "no longer", "fails to", "isn't") flips and damps
+it; an intensifier ("sharply", "massive") or a softener ("slightly") scales it; a
+contrast ("but", "however") halves what came before in the sentence; a clause after
+"despite" counts little. The sum, damped for long texts, decides the label.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from importlib import resources
+
+from bot.models import Sentiment
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
+_SENTENCE_END = frozenset(".!?;")
+_CLAUSE_END = frozenset(".!?;:,")
+_NEGATORS = frozenset(
+    "not no never without neither nor none nothing hardly barely cannot cant lack lacks "
+    "lacking unable fails fail failed failing".split()
+)
+# "fails to rally": "fails" negates what follows instead of scoring on its own.
+_NEGATING_VERBS = frozenset("fails fail failed failing unable".split())
+_TWO_WORD_NEGATORS = frozenset({("no", "longer"), ("far", "from"), ("yet", "to")})
+_INTENSIFIERS = {
+    "very": 1.3,
+    "extremely": 1.5,
+    "sharply": 1.5,
+    "sharp": 1.4,
+    "massive": 1.5,
+    "huge": 1.4,
+    "significant": 1.3,
+    "significantly": 1.3,
+    "strongly": 1.3,
+    "biggest": 1.5,
+    "major": 1.2,
+    "heavy": 1.3,
+    "steep": 1.4,
+    "brutal": 1.5,
+    "record": 1.3,
+    "deep": 1.3,
+    "slightly": 0.5,
+    "modest": 0.6,
+    "modestly": 0.6,
+    "marginally": 0.5,
+    "briefly": 0.7,
+    "somewhat": 0.6,
+    "minor": 0.6,
+    "mild": 0.6,
+    "temporary": 0.6,
+    "temporarily": 0.6,
+}
+_CONTRAST = frozenset({"but", "however", "yet", "although", "though", "nevertheless"})
+NEGATION_FACTOR = -0.7
+THRESHOLD = 0.6
+
+
+class SentimentModel:
+    """Lexicon scorer; build once (it precompiles the phrase index) and reuse."""
+
+    def __init__(self, lexicon: Iterable[tuple[str, float]]) -> None:
+        self._index: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        for term, weight in lexicon:
+            words = tuple(w.lower() for w in _TOKEN.findall(term))
+            self._index.setdefault(words[0], []).append((words, weight))
+        for entries in self._index.values():
+            entries.sort(key=lambda entry: -len(entry[0]))
+
+    @classmethod
+    def from_package_data(cls) -> SentimentModel:
+        text = resources.files("bot").joinpath("data", "sentiment.tsv").read_text("utf-8")
+        rows = [line.split("\t") for line in text.splitlines() if line and line[0] != "#"]
+        return cls((term, float(weight)) for term, weight in rows)
+
+    def score(self, text: str) -> float:
+        """Signed strength, roughly -3..3 per sentiment phrase, damped for long texts."""
+        tokens = [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+        total = 0.0
+        sentence_total = 0.0
+        despite = False
+        i = 0
+        n = len(tokens)
+        while i < n:
+            token = tokens[i]
+            if token in _SENTENCE_END:
+                total += sentence_total
+                sentence_total = 0.0
+                despite = False
+                i += 1
+                continue
+            if token in _CLAUSE_END:
+                despite = False
+                i += 1
+                continue
+            if token in _CONTRAST:
+                sentence_total *= 0.5
+                i += 1
+                continue
+            if token in ("despite", "notwithstanding"):
+                despite = True
+                i += 1
+                continue
+            hit = self._lookup(tokens, i)
+            if hit is None:
+                i += 1
+                continue
+            length, weight = hit
+            if token in _NEGATING_VERBS and i + 1 < n and tokens[i + 1] == "to":
+                i += 1
+                continue
+            weight *= self._modifier(tokens, i)
+            if despite:
+                weight *= 0.3
+            sentence_total += weight
+            i += length
+        total += sentence_total
+        return total / math.sqrt(max(1.0, n / 40))
+
+    def classify(self, text: str) -> Sentiment:
+        return label(self.score(text))
+
+    def _lookup(self, tokens: list[str], i: int) -> tuple[int, float] | None:
+        entries = self._index.get(tokens[i])
+        if not entries:
+            return None
+        for words, weight in entries:
+            if len(words) == 1 or tuple(tokens[i : i + len(words)]) == words:
+                return len(words), weight
+        return None
+
+    @staticmethod
+    def _modifier(tokens: list[str], i: int) -> float:
+        factor = 1.0
+        negated = False
+        for back in range(1, 4):
+            j = i - back
+            if j < 0 or tokens[j] in _CLAUSE_END:
+                break
+            word = tokens[j]
+            if (
+                word in _NEGATORS
+                or word.endswith("n't")
+                or (j > 0 and (tokens[j - 1], word) in _TWO_WORD_NEGATORS)
+            ):
+                negated = True
+            elif back <= 2 and word in _INTENSIFIERS:
+                factor *= _INTENSIFIERS[word]
+        return factor * (NEGATION_FACTOR if negated else 1.0)
+
+
+def label(score: float) -> Sentiment:
+    if score >= THRESHOLD:
+        return Sentiment.POSITIVE
+    if score <= -THRESHOLD:
+        return Sentiment.NEGATIVE
+    return Sentiment.NEUTRAL
