@@ -18,6 +18,7 @@ from frontmatter.default_handlers import SafeLoader, YAMLHandler
 
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.fields import ParsedFields, normalise_tag, source_key_for
+from bot.ingest.identity import normalised_title
 from bot.ingest.normalise import (
     clean_block,
     clean_line,
@@ -60,6 +61,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     title = clean_line(html_to_text(title_value)) if title_value else ""
     if not any(ch.isalnum() for ch in title):
         raise RejectedDocument("no title (front matter has no 'title' and the body no '# heading')")
+    body = _without_repeated_title(body, title)
     summary = get.text("description", "summary", "excerpt", "subtitle", "standfirst")
     source_key, source_name = _source(meta)
     published = get.raw("publishedAt", "published_at", "date", "published", "pubDate", "created")
@@ -178,7 +180,8 @@ def _lang(value: str | None) -> str | None:
     if value is None:
         return None
     code = value.strip().lower().replace("_", "-")
-    return code if _LANG.match(code) else None
+    # Subscriptions filter on the language, not the region: "en-US" is stored as "en".
+    return code.split("-")[0] if _LANG.match(code) else None
 
 
 def _split_tags(value: Any) -> list[str]:
@@ -255,3 +258,11 @@ def _draft(value: Any) -> bool | None:
     if text in _FALSE:
         return False
     raise RejectedDocument(f"'draft' must be true or false, not {str(value)[:40]!r}")
+
+
+def _without_repeated_title(body: str, title: str) -> str:
+    """Bodies often open with the title as a heading; readers should not see it twice."""
+    first, _, rest = body.partition("\n")
+    if first and normalised_title(first) == normalised_title(title):
+        return rest.lstrip("\n")
+    return body

@@ -40,10 +40,7 @@ def guess_lang(text: str, default: str = "en") -> str:
         for pattern, code in _SCRIPTS:
             if len(pattern.findall(sample)) > letters * 0.3:
                 return code
-    counts = dict.fromkeys(_SETS, 0)
-    for word in _WORD.findall(sample.lower()):
-        for code, words in _SETS.items():
-            if word in words:
-                counts[code] += 1
+    words = _WORD.findall(sample[:800].lower())
+    counts = {code: sum(map(stop.__contains__, words)) for code, stop in _SETS.items()}
     best = max(counts, key=lambda code: counts[code])
     return best if counts[best] >= 2 and counts[best] > counts[default] else default

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -56,10 +57,26 @@ def decode(raw: bytes, *, max_bytes: int) -> str:
     return text
 
 
+# UTF-8 read as Latin-1/cp1252 leaves a lead byte (Â..ô) before a continuation byte or a
+# cp1252 special ("â€¦", "Ã©"); text without such a pair skips ftfy's costly checks.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a"
+    "\u20ac\u2122]"
+)
+
+
 def fix_text(text: str) -> str:
-    """Repair mojibake (``â€¦`` -> ``…``), drop control and invisible characters, NFC."""
+    """Repair mojibake (``â€¦`` -> ``…``), drop control and invisible characters, NFC.
+
+    Curly quotes are kept as they are (ftfy would straighten them)."""
     if not text.isascii():
-        text = ftfy.fix_text(text, normalization="NFC", unescape_html=False)
+        if _MOJIBAKE_HINT.search(text):
+            text = ftfy.fix_text(
+                text, normalization="NFC", unescape_html=False, uncurl_quotes=False
+            )
+        else:
+            text = unicodedata.normalize("NFC", text)
         text = _INVISIBLE.sub("", text)
     return _CONTROL.sub("", text)
 
@@ -98,21 +115,21 @@ def html_to_text(text: str) -> str:
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_MD_LINK_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+.*$", re.MULTILINE)
+_MD_LINK_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:\s+\S+.*$", re.MULTILINE)
 _MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_MD_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$", re.MULTILINE)
-_MD_QUOTE = re.compile(r"^\s{0,3}>\s?", re.MULTILINE)
-_MD_FENCE = re.compile(r"^\s*(```|~~~).*$", re.MULTILINE)
+_MD_RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
 
 
 def markdown_to_text(text: str) -> str:
-    """Readable body text: images dropped (alt text kept), links reduced to their text,
+    """Readable body text: images dropped, links reduced to their text,
     heading marks, emphasis, rules and quote marks removed; list markers kept."""
     text = html_to_text(text) if _TAG.search(text) else text
     text = _MD_FENCE.sub("", text)
-    text = _MD_IMAGE.sub(lambda m: m.group(1), text)
+    text = _MD_IMAGE.sub("", text)
     text = _MD_LINK.sub(lambda m: m.group(1), text)
     text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
     text = _MD_LINK_DEF.sub("", text)
@@ -120,7 +137,24 @@ def markdown_to_text(text: str) -> str:
     text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
     text = _MD_ITALIC.sub(lambda m: m.group(1), text)
     text = _MD_RULE.sub("", text)
-    return _MD_QUOTE.sub("", text)
+    return _reflow(_MD_QUOTE.sub("", text))
+
+
+_LIST_ITEM = re.compile(r"^[ \t]*([-*+•]|\d{1,3}[.)])[ \t]+")
+
+
+def _reflow(text: str) -> str:
+    """Markdown soft line breaks become spaces; list items keep one line each."""
+    blocks = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines: list[str] = []
+        for line in block.split("\n"):
+            if lines and line.strip() and not _LIST_ITEM.match(line):
+                lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+            else:
+                lines.append(line)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _aware_utc(value: datetime) -> datetime:

@@ -44,7 +44,20 @@ def shorten(text: str, limit: int) -> str:
 
 
 def lead(body: str, limit: int = 300) -> str:
-    """The first paragraph of a body, shortened: a summary when none was given."""
+    """Whole sentences from the first paragraph, up to ``limit`` characters: the summary
+    when none was given (hard-wrapped lines are joined first)."""
     paragraph = next((p for p in body.split("\n\n") if p.strip()), "")
-    first_line = next((line for line in paragraph.split("\n") if line.strip()), "")
-    return shorten(clean_line(first_line), limit)
+    if not paragraph.lstrip().startswith(("•", "- ", "* ")):
+        paragraph = " ".join(paragraph.split("\n"))
+    else:
+        paragraph = paragraph.split("\n")[0]
+    text = clean_line(paragraph)
+    if len(text) <= limit:
+        return text
+    picked = ""
+    for sentence in _SENTENCE_END.split(text):
+        candidate = f"{picked} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        picked = candidate
+    return picked or shorten(text, limit)

@@ -35,6 +35,7 @@ _DATE_LINE = re.compile(
     r"(?:\s*(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[a-z]{2,4}))?\s*$",
     re.IGNORECASE,
 )
+_DATE_PREFIX = re.compile(r"^(?:published|updated|posted|last updated)\s*:?\s*(?:on\s+)?", re.I)
 _TAKEAWAYS = re.compile(r"^(key takeaways?|key points|highlights|tl;?dr|in brief)\s*:?$", re.I)
 _BULLET = re.compile(r"^[•\-*·▪►◦‣–]\s*")
 # Page chrome that ends the article: everything from the first of these lines on is cut.
@@ -107,7 +108,8 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     published: datetime | None = None
     for offset, line in enumerate(content[index : index + 6]):
         if is_date_line(line):
-            published = parse_datetime(line, field="date line", now=now)
+            stamp = _DATE_PREFIX.sub("", line).strip(" |·-")
+            published = parse_datetime(stamp, field="date line", now=now)
             standfirst = content[index : index + offset]
             index += offset + 1
             break

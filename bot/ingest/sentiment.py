@@ -55,6 +55,7 @@ _INTENSIFIERS = {
     "temporarily": 0.6,
 }
 _CONTRAST = frozenset({"but", "however", "yet", "although", "though", "nevertheless"})
+_DESPITE = frozenset({"despite", "notwithstanding"})
 NEGATION_FACTOR = -0.7
 THRESHOLD = 0.6
 
@@ -69,6 +70,7 @@ class SentimentModel:
             self._index.setdefault(words[0], []).append((words, weight))
         for entries in self._index.values():
             entries.sort(key=lambda entry: -len(entry[0]))
+        self._events = frozenset(self._index) | _CLAUSE_END | _CONTRAST | _DESPITE
 
     @classmethod
     def from_package_data(cls) -> SentimentModel:
@@ -78,47 +80,41 @@ class SentimentModel:
 
     def score(self, text: str) -> float:
         """Signed strength, roughly -3..3 per sentiment phrase, damped for long texts."""
-        tokens = [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+        raw = _TOKEN.findall(text)
+        if not raw:
+            return 0.0
+        tokens = "\x00".join(raw).lower().replace("’", "'").split("\x00")
+        events = self._events
         total = 0.0
         sentence_total = 0.0
         despite = False
-        i = 0
-        n = len(tokens)
-        while i < n:
+        next_free = 0
+        for i in [i for i, token in enumerate(tokens) if token in events]:
+            if i < next_free:
+                continue
             token = tokens[i]
             if token in _SENTENCE_END:
                 total += sentence_total
                 sentence_total = 0.0
                 despite = False
-                i += 1
-                continue
-            if token in _CLAUSE_END:
+            elif token in _CLAUSE_END:
                 despite = False
-                i += 1
-                continue
-            if token in _CONTRAST:
+            elif token in _CONTRAST:
                 sentence_total *= 0.5
-                i += 1
-                continue
-            if token in ("despite", "notwithstanding"):
+            elif token in _DESPITE:
                 despite = True
-                i += 1
-                continue
-            hit = self._lookup(tokens, i)
-            if hit is None:
-                i += 1
-                continue
-            length, weight = hit
-            if token in _NEGATING_VERBS and i + 1 < n and tokens[i + 1] == "to":
-                i += 1
-                continue
-            weight *= self._modifier(tokens, i)
-            if despite:
-                weight *= 0.3
-            sentence_total += weight
-            i += length
+            else:
+                hit = self._lookup(tokens, i)
+                if hit is None:
+                    continue
+                length, weight = hit
+                if token in _NEGATING_VERBS and tokens[i + 1 : i + 2] == ["to"]:
+                    continue
+                weight *= self._modifier(tokens, i)
+                sentence_total += weight * 0.3 if despite else weight
+                next_free = i + length
         total += sentence_total
-        return total / math.sqrt(max(1.0, n / 40))
+        return total / math.sqrt(max(1.0, len(tokens) / 40))
 
     def classify(self, text: str) -> Sentiment:
         return label(self.score(text))

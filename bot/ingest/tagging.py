@@ -15,7 +15,7 @@ from importlib import resources
 
 MAX_COIN_TAGS = 8
 TITLE_WEIGHT = 3
-_TOKEN = re.compile(r"\$?[^\W_]+(?:['’][^\W_]+)*")
+_TOKEN = re.compile(r"\$?[^\W_]+")
 _QUOTES = ("USDT", "USDC", "USD", "BUSD", "PERP", "EUR")
 _COIN_WORDS = frozenset(
     "token tokens coin coins price prices holders network protocol staking futures etf etfs "
@@ -30,12 +30,6 @@ class _Phrase:
     words: tuple[str, ...]
     tag: str
     extra: str | None = None
-
-
-def _strip_possessive(token: str) -> str:
-    if token.endswith(("'s", "’s", "'S", "’S")):
-        return token[:-2]
-    return token
 
 
 class Tagger:
@@ -71,6 +65,14 @@ class Tagger:
         for index in (self._names_ci, self._names_cs, self._topics_ci, self._topics_cs):
             for phrases in index.values():
                 phrases.sort(key=lambda p: -len(p.words))
+        # Lower-case first tokens that can start a hit: the cheap filter before any logic.
+        coin_triggers = {w.lower() for w in (*self._names_ci, *self._names_cs)}
+        for symbol, (_, guard, _) in self._tickers.items():
+            coin_triggers |= {symbol.lower(), f"${symbol.lower()}"}
+            if guard == "plain":
+                coin_triggers |= {f"{symbol}{quote}".lower() for quote in _QUOTES}
+        self._coin_triggers = frozenset(coin_triggers)
+        self._topic_triggers = frozenset({w.lower() for w in (*self._topics_ci, *self._topics_cs)})
 
     def _add(self, name: str, tag: str, topic: str | None) -> None:
         exact = name.startswith("~")
@@ -92,47 +94,51 @@ class Tagger:
 
     def tags(self, text: str, *, title_chars: int | None = None) -> tuple[str, ...]:
         """Coin tags (most mentioned first, title mentions count triple), then topic tags."""
+        raw = _TOKEN.findall(text)
+        if not raw:
+            return ()
+        low = "\x00".join(raw).lower().split("\x00")
         if title_chars is None:
             newline = text.find("\n")
             title_chars = len(text) if newline < 0 else newline
-        matches = list(_TOKEN.finditer(text))
-        raw = [_strip_possessive(m.group()) for m in matches]
-        low = [t.lower() for t in raw]
+        in_title = len(_TOKEN.findall(text[:title_chars]))
         coin_scores: dict[str, list[int]] = {}
         topic_scores: dict[str, list[int]] = {}
 
         def score(bucket: dict[str, list[int]], tag: str, i: int) -> None:
-            weight = TITLE_WEIGHT if matches[i].start() < title_chars else 1
             entry = bucket.setdefault(tag, [0, i])
-            entry[0] += weight
+            entry[0] += TITLE_WEIGHT if i < in_title else 1
 
-        i = 0
-        while i < len(raw):
-            hit = self._coin_at(text, matches, raw, low, i)
-            if hit is None:
-                i += 1
+        spans: list[tuple[int, int]] = []
+        triggers = self._coin_triggers
+        next_free = 0
+        for i in [i for i, token in enumerate(low) if token in triggers]:
+            if i < next_free:
                 continue
-            tag, topic, length = hit
-            score(coin_scores, tag, i)
-            if topic:
-                score(topic_scores, topic, i)
-            i += length
-        i = 0
-        while i < len(raw):
+            hit = self._coin_at(text, spans, raw, low, i)
+            if hit is not None:
+                tag, topic, length = hit
+                score(coin_scores, tag, i)
+                if topic:
+                    score(topic_scores, topic, i)
+                next_free = i + length
+        triggers = self._topic_triggers
+        next_free = 0
+        for i in [i for i, token in enumerate(low) if token in triggers]:
+            if i < next_free:
+                continue
             phrase = _match(self._topics_cs.get(raw[i]), raw, i) or _match(
                 self._topics_ci.get(low[i]), low, i
             )
-            if phrase is None:
-                i += 1
-                continue
-            score(topic_scores, phrase.tag, i)
-            i += len(phrase.words)
+            if phrase is not None:
+                score(topic_scores, phrase.tag, i)
+                next_free = i + len(phrase.words)
         coins = sorted(coin_scores, key=lambda t: (-coin_scores[t][0], coin_scores[t][1]))
         topics = sorted(topic_scores, key=lambda t: self._topic_order.get(t, 99))
         return tuple(coins[:MAX_COIN_TAGS]) + tuple(topics)
 
     def _coin_at(
-        self, text: str, matches: list[re.Match[str]], raw: list[str], low: list[str], i: int
+        self, text: str, spans: list[tuple[int, int]], raw: list[str], low: list[str], i: int
     ) -> tuple[str, str | None, int] | None:
         token = raw[i]
         if token.startswith("$"):
@@ -149,7 +155,11 @@ class Tagger:
         if found is None:
             return self._pair(token)
         tag, guard, topic = found
-        if guard == "plain" or self._guard_passes(guard, text, matches[i], low, i):
+        if guard == "plain":
+            return tag, topic, 1
+        if not spans:
+            spans.extend(m.span() for m in _TOKEN.finditer(text))
+        if self._guard_passes(guard, text, spans[i], low, i):
             return tag, topic, 1
         return None
 
@@ -163,8 +173,8 @@ class Tagger:
         return None
 
     @staticmethod
-    def _guard_passes(guard: str, text: str, match: re.Match[str], low: list[str], i: int) -> bool:
-        start, end = match.span()
+    def _guard_passes(guard: str, text: str, span: tuple[int, int], low: list[str], i: int) -> bool:
+        start, end = span
         if text[start - 1 : start] == "(" and text[end : end + 1] == ")":
             return True
         if guard == "none":
