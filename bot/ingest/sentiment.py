@@ -1,7 +1,7 @@
 """A crypto-aware lexicon classifier: fast, explainable, offline.
 
 Per token: the longest lexicon phrase at that position scores its weight; a negator
-in the three tokens before it ("not", "no longer", "fails to", "isn't") flips and damps
+in the four tokens before it ("not", "no longer", "fails to", "isn't") flips and damps
 it; an intensifier ("sharply", "massive") or a softener ("slightly") scales it; a
 contrast ("but", "however") halves what came before in the sentence; a clause after
 "despite" counts little. The sum, damped for long texts, decides the label.
@@ -132,7 +132,7 @@ class SentimentModel:
     def _modifier(tokens: list[str], i: int) -> float:
         factor = 1.0
         negated = False
-        for back in range(1, 4):
+        for back in range(1, 5):
             j = i - back
             if j < 0 or tokens[j] in _CLAUSE_END:
                 break

@@ -20,7 +20,8 @@ _QUOTES = ("USDT", "USDC", "USD", "BUSD", "PERP", "EUR")
 _COIN_WORDS = frozenset(
     "token tokens coin coins price prices holders network protocol staking futures etf etfs "
     "rose fell jumped surged rallied dropped slid gained climbed plunged soared tumbled "
-    "spiked sank dipped whales".split()
+    "spiked sank dipped whales subnet subnets blockchain mainnet testnet ecosystem foundation "
+    "validators dapps wallet defi nft chain".split()
 )
 _GUARDS = ("plain", "word", "ctx", "none")
 
@@ -30,6 +31,7 @@ class _Phrase:
     words: tuple[str, ...]
     tag: str
     extra: str | None = None
+    sentence_start_ok: bool = True
 
 
 class Tagger:
@@ -76,11 +78,13 @@ class Tagger:
 
     def _add(self, name: str, tag: str, topic: str | None) -> None:
         exact = name.startswith("~")
+        # "~~Stellar": an English word too, so not at the start of a sentence without context.
+        anywhere = not name.startswith("~~")
         words = tuple(_TOKEN.findall(name.lstrip("~")))
         if not exact:
             words = tuple(w.lower() for w in words)
         index = self._names_cs if exact else self._names_ci
-        index.setdefault(words[0], []).append(_Phrase(words, tag, topic))
+        index.setdefault(words[0], []).append(_Phrase(words, tag, topic, anywhere))
 
     @classmethod
     def from_package_data(cls) -> Tagger:
@@ -127,11 +131,15 @@ class Tagger:
         for i in [i for i, token in enumerate(low) if token in triggers]:
             if i < next_free:
                 continue
-            phrase = _match(self._topics_cs.get(raw[i]), raw, i) or _match(
-                self._topics_ci.get(low[i]), low, i
-            )
-            if phrase is not None:
-                score(topic_scores, phrase.tag, i)
+            candidates = self._topics_cs.get(raw[i])
+            phrase = _match(candidates, raw, i)
+            if phrase is None:
+                candidates = self._topics_ci.get(low[i])
+                phrase = _match(candidates, low, i)
+            if phrase is not None and candidates is not None:
+                for same in candidates:  # one phrase may mean two topics
+                    if same.words == phrase.words:
+                        score(topic_scores, same.tag, i)
                 next_free = i + len(phrase.words)
         coins = sorted(coin_scores, key=lambda t: (-coin_scores[t][0], coin_scores[t][1]))
         topics = sorted(topic_scores, key=lambda t: self._topic_order.get(t, 99))
@@ -144,9 +152,17 @@ class Tagger:
         if token.startswith("$"):
             found = self._tickers.get(token[1:].upper())
             return (found[0], found[2], 1) if found else None
-        phrase = _match(self._names_cs.get(token), raw, i) or _match(
-            self._names_ci.get(low[i]), low, i
-        )
+        phrase = _match(self._names_cs.get(token), raw, i)
+        if phrase is not None and not phrase.sentence_start_ok:
+            if not spans:
+                spans.extend(m.span() for m in _TOKEN.finditer(text))
+            end = i + len(phrase.words)
+            if _sentence_start(text, spans[i][0]) and not (
+                (end < len(low) and low[end] in _COIN_WORDS)
+                or text[spans[end - 1][1] :].lstrip().startswith("(")
+            ):
+                phrase = None
+        phrase = phrase or _match(self._names_ci.get(low[i]), low, i)
         if phrase is not None:
             return phrase.tag, phrase.extra, len(phrase.words)
         if not token.isupper():
@@ -185,6 +201,11 @@ class Tagger:
         letters = [ch for ch in window if ch.isalpha()]
         upper = sum(1 for ch in letters if ch.isupper())
         return upper <= 0.6 * len(letters)
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start].rstrip(" \t\"'“‘")
+    return not before or before[-1] in ".!?:\n"
 
 
 def _match(candidates: list[_Phrase] | None, tokens: list[str], i: int) -> _Phrase | None:
