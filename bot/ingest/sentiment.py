@@ -21,8 +21,11 @@ _SENTENCE_END = frozenset(".!?;")
 _CLAUSE_END = frozenset(".!?;:,")
 _NEGATORS = frozenset(
     "not no never without neither nor none nothing hardly barely cannot cant lack lacks "
-    "lacking unable fails fail failed failing".split()
+    "lacking unable fails fail failed failing end ends ended ending lift lifted lifts "
+    "overturns overturned scraps scrapped".split()
 )
+# "down 70%", "up 12%": direction words count only in front of a number.
+_DIRECTION = {"up": 1.2, "down": -1.5}
 # "fails to rally": "fails" negates what follows instead of scoring on its own.
 _NEGATING_VERBS = frozenset("fails fail failed failing unable".split())
 _TWO_WORD_NEGATORS = frozenset({("no", "longer"), ("far", "from"), ("yet", "to")})
@@ -71,6 +74,7 @@ class SentimentModel:
         for entries in self._index.values():
             entries.sort(key=lambda entry: -len(entry[0]))
         self._events = frozenset(self._index) | _CLAUSE_END | _CONTRAST | _DESPITE
+        self._events |= frozenset(_DIRECTION)
 
     @classmethod
     def from_package_data(cls) -> SentimentModel:
@@ -103,6 +107,9 @@ class SentimentModel:
                 sentence_total *= 0.5
             elif token in _DESPITE:
                 despite = True
+            elif token in _DIRECTION:
+                if tokens[i + 1 : i + 2] and tokens[i + 1][0].isdigit():
+                    sentence_total += _DIRECTION[token] * (0.3 if despite else 1.0)
             else:
                 hit = self._lookup(tokens, i)
                 if hit is None:
