@@ -263,6 +263,10 @@ def _draft(value: Any) -> bool | None:
 def _without_repeated_title(body: str, title: str) -> str:
     """Bodies often open with the title as a heading; readers should not see it twice."""
     first, _, rest = body.partition("\n")
-    if first and normalised_title(first) == normalised_title(title):
+    if (
+        first
+        and abs(len(first) - len(title)) < 8
+        and normalised_title(first) == normalised_title(title)
+    ):
         return rest.lstrip("\n")
     return body

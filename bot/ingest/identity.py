@@ -75,8 +75,11 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 def normalised_title(title: str) -> str:
     """Case, accents, punctuation, spacing removed: "Bitcoin's $92K dip!" -> "bitcoins 92k dip"."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    if title.isascii():
+        text = title.lower()
+    else:
+        text = unicodedata.normalize("NFKD", title)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = text.replace("’", "").replace("'", "")
     return " ".join(_PUNCT.sub(" ", text).split())
 

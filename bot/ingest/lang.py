@@ -20,6 +20,7 @@ _STOPWORDS = {
     "tr": "ve bir bu da de için ile olarak daha çok gibi olan",
 }
 _SETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+_NON_LATIN = re.compile(r"[^\u0000-\u024f\u1e00-\u1eff\u2000-\u20cf\u2100-\u214f]")
 _SCRIPTS = (
     (re.compile(r"[\u3040-\u30ff]"), "ja"),
     (re.compile(r"[\uac00-\ud7af]"), "ko"),
@@ -35,12 +36,15 @@ _SCRIPTS = (
 def guess_lang(text: str, default: str = "en") -> str:
     """ISO 639-1 code of the most likely language of ``text``."""
     sample = text[:1500]
-    if not sample.isascii():
+    if not sample.isascii() and _NON_LATIN.search(sample):
         letters = sum(1 for ch in sample if ch.isalpha()) or 1
         for pattern, code in _SCRIPTS:
             if len(pattern.findall(sample)) > letters * 0.3:
                 return code
     words = _WORD.findall(sample[:800].lower())
+    english = sum(map(_SETS["en"].__contains__, words))
+    if english >= 3 and english * 6 >= len(words):
+        return "en"  # the common case, decided in one pass
     counts = {code: sum(map(stop.__contains__, words)) for code, stop in _SETS.items()}
     best = max(counts, key=lambda code: counts[code])
     return best if counts[best] >= 2 and counts[best] > counts[default] else default
