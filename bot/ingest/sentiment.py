@@ -22,7 +22,8 @@ _CLAUSE_END = frozenset(".!?;:,")
 _NEGATORS = frozenset(
     "not no never without neither nor none nothing hardly barely cannot cant lack lacks "
     "lacking unable fails fail failed failing end ends ended ending lift lifted lifts "
-    "overturns overturned scraps scrapped".split()
+    "overturns overturned scraps scrapped stems stem stemmed pares pare pared trims trim "
+    "trimmed recoups recouped erases erase erased".split()
 )
 # "down 70%", "up 12%": direction words count only in front of a number.
 _DIRECTION = {"up": 1.2, "down": -1.5}
@@ -60,6 +61,7 @@ _INTENSIFIERS = {
 _CONTRAST = frozenset({"but", "however", "yet", "although", "though", "nevertheless"})
 _DESPITE = frozenset({"despite", "notwithstanding"})
 NEGATION_FACTOR = -0.7
+FAILED_TO = -0.8
 THRESHOLD = 0.6
 
 
@@ -116,6 +118,8 @@ class SentimentModel:
                     continue
                 length, weight = hit
                 if token in _NEGATING_VERBS and tokens[i + 1 : i + 2] == ["to"]:
+                    # "failed to meet margin calls": a failure, and it negates what follows.
+                    sentence_total += FAILED_TO * (0.3 if despite else 1.0)
                     continue
                 weight *= self._modifier(tokens, i)
                 sentence_total += weight * 0.3 if despite else weight
