@@ -21,24 +21,33 @@ subscription id: what the planner needs), index build
 time and the process's RSS growth while holding the index. Baseline: a naive scan
 applying ``subscription_filter.matches`` to every subscription, timed over the first
 100,000 subscriptions and scaled linearly to the full count (a full scan takes seconds
-per article). Enqueuing 100,000 deliveries is measured by the delivery benchmarks once
-``outbox.enqueue_many`` is on main; this module measures index build and matching only.
+per article). Last, the memory target of issue 9: the same subscriptions written to a
+SQLite database and loaded by a fresh process the way ``cryptowire run`` starts
+(``IndexSync.load``), whose peak RSS is reported (target <= 300 MB).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from bench.storage_load import fill
+from bot.config import Settings, StorageConfig
 from bot.matching import SubscriptionIndex
 from bot.models import Article, Sentiment, SubscriptionFilter
 from bot.subscription_filter import ArticleText, matches
+from storage.plugin import open_storage
 
 SUBSCRIPTIONS = int(os.environ.get("CRYPTOWIRE_BENCH_SUBSCRIPTIONS", "1000000"))
 CHATS = max(1, SUBSCRIPTIONS // 4)
@@ -230,6 +239,52 @@ def run(results: dict) -> None:
         "ratio": None,
         "target": None,
     }
+    del index, sample
+    gc.collect()
+    _storage_load(results)
+
+
+def _storage_load(results: dict) -> None:
+    """A fresh process loading every subscription from SQLite: its peak RSS and time."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "bench.db")
+        url = f"sqlite:///{path}"
+        asyncio.run(_migrate(url))
+        fill(path, subscriptions(SUBSCRIPTIONS), CHATS)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.storage_load", url],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"matching: a fresh process loads {figures['subscriptions']:,} subscriptions from "
+        f"SQLite in {figures['seconds']:.1f} s, peak RSS {figures['peak_rss_mb']:.0f} MB"
+    )
+    results["matching_load_peak_rss_mb"] = {
+        "value": round(figures["peak_rss_mb"], 1),
+        "unit": "MB",
+        "baseline": None,
+        "ratio": None,
+        "target": 300.0,
+    }
+    results["matching_load_s"] = {
+        "value": round(figures["seconds"], 1),
+        "unit": "s",
+        "baseline": None,
+        "ratio": None,
+        "target": None,
+    }
+
+
+async def _migrate(url: str) -> None:
+    storage = open_storage(Settings(storage=StorageConfig(url=url)))
+    try:
+        await storage.upgrade()
+    finally:
+        await storage.close()
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ class ParsedCommand:
     args: list[str]
     addressed_to: str | None  # the @BotName suffix, if any
     rest: str = ""  # the raw text after the command name (for /search)
+    balanced: bool = True  # False when a double quote is not closed
 
 
 def split_command(text: str) -> ParsedCommand | None:
@@ -61,10 +62,12 @@ def split_command(text: str) -> ParsedCommand | None:
     match = COMMAND_RE.match(head)
     if match is None:
         raise CommandError(f"'{head[:40]}' is not a command; try /help")
-    if rest.count('"') % 2:
-        raise CommandError('a quote is not closed; example: keyword:"spot etf"')
-    args = [token.replace('"', "") for token in TOKEN_RE.findall(rest)]
-    return ParsedCommand(match.group(1).lower(), [a for a in args if a], match.group(2), rest)
+    balanced = rest.count('"') % 2 == 0
+    tokens = TOKEN_RE.findall(rest if balanced else rest.replace('"', ""))
+    args = [token.replace('"', "") for token in tokens]
+    return ParsedCommand(
+        match.group(1).lower(), [a for a in args if a], match.group(2), rest, balanced
+    )
 
 
 def _suggest(word: str, choices: list[str], limit: int = 3) -> list[str]:

@@ -124,6 +124,8 @@ class CommandHandler:
             handler = self._handlers.get(name)
             if handler is None:
                 return Reply(self._unknown(parsed.name), error=True)
+            if not parsed.balanced and name != "search":
+                raise CommandError('a quote is not closed; example: keyword:"spot etf"')
             if SPECS[name].manages and parsed.args and not cmd.can_manage:
                 return Reply(_refusal(cmd), error=True, ephemeral=True)
             ctx = await self._context(cmd, parsed)

@@ -8,19 +8,20 @@ bring its in-memory index up to date with one cheap query (``changes_since``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, delete, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ChatKind, ChatRef, ChatSettings, Sentiment, Subscription, SubscriptionFilter
+from bot.models import ChatKind, ChatRef, ChatSettings, Subscription, SubscriptionFilter
 from storage.chat_routing import RoutingQueries, chat_settings, chunks
 from storage.database import Database
+from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of
 from storage.tables import (
     ChatRow,
     SubscriptionChangeRow,
@@ -51,34 +52,6 @@ class SubscriptionChange:
     subscription_id: int
     chat_id: int
     filter: SubscriptionFilter | None = None
-
-
-def filter_of(
-    tags: Sequence[str],
-    sentiments: Sequence[str],
-    sources: Sequence[str],
-    keywords: Sequence[str],
-    exclude_keywords: Sequence[str],
-    lang: str | None,
-) -> SubscriptionFilter:
-    return SubscriptionFilter(
-        tags=frozenset(tags or ()),
-        sentiments=frozenset(Sentiment(s) for s in sentiments or ()),
-        sources=frozenset(sources or ()),
-        keywords=tuple(keywords or ()),
-        exclude_keywords=tuple(exclude_keywords or ()),
-        lang=lang,
-    )
-
-
-FILTER_COLUMNS = (
-    SubscriptionRow.tags,
-    SubscriptionRow.sentiments,
-    SubscriptionRow.sources,
-    SubscriptionRow.keywords,
-    SubscriptionRow.exclude_keywords,
-    SubscriptionRow.lang,
-)
 
 
 class SqlChats(RoutingQueries):
@@ -244,16 +217,18 @@ class SqlChats(RoutingQueries):
     ) -> AsyncIterator[list[tuple[int, int, SubscriptionFilter]]]:
         """All active subscriptions as (id, chat id, filter) batches in id order, for the index."""
         after = 0
-        query = select(SubscriptionRow.id, SubscriptionRow.chat_id, *FILTER_COLUMNS).where(
-            SubscriptionRow.active.is_(True)
-        )
+        raw = [type_coerce(column, Text) for column in FILTER_COLUMNS[:5]]
+        query = select(
+            SubscriptionRow.id, SubscriptionRow.chat_id, *raw, SubscriptionRow.lang
+        ).where(SubscriptionRow.active.is_(True))
+        decode = RawFilters()
         while True:
             async with self.db.session() as session:
                 page = query.where(SubscriptionRow.id > after).order_by(SubscriptionRow.id)
                 rows = (await session.execute(page.limit(batch_size))).all()
             if not rows:
                 return
-            yield [(row[0], row[1], filter_of(*row[2:])) for row in rows]
+            yield [(row[0], row[1], decode(*row[2:])) for row in rows]
             after = rows[-1][0]
 
     async def last_change_id(self) -> int:
