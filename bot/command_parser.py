@@ -30,7 +30,7 @@ SENTIMENT_ALIASES |= {"neg": "negative"}
 MAX_TAGS, MAX_SOURCES, MAX_KEYWORDS = 20, 10, 10
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?$")
 CLOCK_RE = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
-DURATION_RE = re.compile(r"(\d+)\s*(w|d|h|m|min|mins|minutes?|hours?|days?|weeks?)")
+DURATION_RE = re.compile(r"(\d+)\s*(weeks?|days?|hours?|hrs?|minutes?|mins?|w|d|h|m)")
 UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60}
 MAX_MUTE = timedelta(days=365)
 TOKEN_RE = re.compile(r'(?:[^\s"]+|"[^"]*")+')
