@@ -126,18 +126,30 @@ _MD_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
 
 def markdown_to_text(text: str) -> str:
     """Readable body text: images dropped, links reduced to their text,
-    heading marks, emphasis, rules and quote marks removed; list markers kept."""
-    text = html_to_text(text) if _TAG.search(text) else text
-    text = _MD_FENCE.sub("", text)
-    text = _MD_IMAGE.sub("", text)
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
-    text = _MD_LINK_DEF.sub("", text)
-    text = _MD_HEADING.sub(lambda m: m.group(1), text)
-    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
-    text = _MD_ITALIC.sub(lambda m: m.group(1), text)
-    text = _MD_RULE.sub("", text)
-    return _reflow(_MD_QUOTE.sub("", text))
+    heading marks, emphasis, rules and quote marks removed; list markers kept.
+
+    Each rewrite runs only when its marker character occurs at all (most bodies
+    use few of them), which keeps this cheap on plain prose."""
+    if "<" in text and _TAG.search(text):
+        text = html_to_text(text)
+    if "`" in text or "~~~" in text:
+        text = _MD_FENCE.sub("", text)
+    if "[" in text:
+        text = _MD_IMAGE.sub("", text)
+        text = _MD_LINK.sub(lambda m: m.group(1), text)
+        text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
+        text = _MD_LINK_DEF.sub("", text)
+    if "#" in text:
+        text = _MD_HEADING.sub(lambda m: m.group(1), text)
+    if "*" in text or "_" in text:
+        text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+        text = _MD_ITALIC.sub(lambda m: m.group(1), text)
+        text = _MD_RULE.sub("", text)
+    if "-" in text:
+        text = _MD_RULE.sub("", text)
+    if ">" in text:
+        text = _MD_QUOTE.sub("", text)
+    return _reflow(text) if "\n" in text else text
 
 
 _LIST_ITEM = re.compile(r"^[ \t]*([-*+•]|\d{1,3}[.)])[ \t]+")
@@ -149,7 +161,7 @@ def _reflow(text: str) -> str:
     for block in re.split(r"\n[ \t]*\n", text):
         lines: list[str] = []
         for line in block.split("\n"):
-            if lines and line.strip() and not _LIST_ITEM.match(line):
+            if lines and lines[-1].strip() and line.strip() and not _LIST_ITEM.match(line):
                 lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
             else:
                 lines.append(line)

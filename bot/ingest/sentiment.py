@@ -16,7 +16,7 @@ from importlib import resources
 
 from bot.models import Sentiment
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*|[.!?;:,]")
 _SENTENCE_END = frozenset(".!?;")
 _CLAUSE_END = frozenset(".!?;:,")
 _NEGATORS = frozenset(

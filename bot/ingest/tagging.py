@@ -15,7 +15,7 @@ from importlib import resources
 
 MAX_COIN_TAGS = 8
 TITLE_WEIGHT = 3
-_TOKEN = re.compile(r"\$?[^\W_]+")
+_TOKEN = re.compile(r"\$?\w+")
 _QUOTES = ("USDT", "USDC", "USD", "BUSD", "PERP", "EUR")
 _COIN_WORDS = frozenset(
     "token tokens coin coins price prices holders network protocol staking futures etf etfs "
