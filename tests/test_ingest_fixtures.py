@@ -189,3 +189,17 @@ def test_every_fixture_parses_to_aware_utc_and_upper_case_tags() -> None:
         assert article.published_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
         assert all(tag == tag.upper() for tag in article.tags)
         assert "â€" not in article.title + article.summary + article.body
+
+
+def test_oversized_values_are_cut_to_fit_storage_columns() -> None:
+    tags = ", ".join(f"tag number {i} " + "x" * 60 for i in range(100))
+    raw = (
+        f"---\ntitle: '{'Huge title ' * 100}'\ntags: '{tags}'\n"
+        f"source:\n  name: '{'N' * 500}'\n---\nBody.\n"
+    ).encode()
+    article = parse_document(raw, origin="big.md", now=NOW)
+    assert len(article.title) <= 500 and article.title.endswith("…")
+    assert len(article.tags) == 30
+    assert all(len(tag) <= 40 for tag in article.tags)
+    assert len(article.source_name) == 200
+    assert len(article.source_key) <= 64

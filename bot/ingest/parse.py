@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from bot.ingest import frontmatter_format, plaintext_format, scraped_format
 from bot.ingest.enrich import enrich_article
 from bot.ingest.errors import RejectedDocument
-from bot.ingest.fields import ParsedFields, source_key_for
+from bot.ingest.fields import MAX_SOURCE_NAME, MAX_TITLE, ParsedFields, source_key_for
 from bot.ingest.identity import content_hash
 from bot.ingest.normalise import decode
+from bot.ingest.plaintext_format import shorten
 from bot.models import Article, Sentiment
 
 __all__ = ["DocumentFormat", "RejectedDocument", "SourceHint", "detect_format", "parse_document"]
@@ -104,9 +105,9 @@ def build_article(parsed: ParsedFields, *, source: SourceHint | None, now: datet
         if summary:
             inferred.append("summary")
     article = Article(
-        title=parsed.title,
+        title=shorten(parsed.title, MAX_TITLE),
         source_key=source_key,
-        source_name=source_name or source_key,
+        source_name=(source_name or source_key)[:MAX_SOURCE_NAME],
         published_at=published_at,
         summary=summary,
         body=parsed.body,
