@@ -191,6 +191,14 @@ def test_intensifiers_scale_and_negation_flips() -> None:
     assert model.score("no surge") < 0
 
 
+def test_phrases_beat_their_first_word() -> None:
+    model = SentimentModel([("week high", 1.5), ("rally", 2.0), ("rally stalls", -1.5)])
+    assert model.score("a 7-week high") > 0  # a first word with only a phrase
+    assert model.score("the rally") > 0
+    assert model.score("the rally stalls") < 0
+    assert model.score("week") == 0
+
+
 def base_article(**changes: object) -> Article:
     article = Article(
         title="Bitcoin plunges as exchange hack drains $200M",
