@@ -203,3 +203,32 @@ def test_oversized_values_are_cut_to_fit_storage_columns() -> None:
     assert all(len(tag) <= 40 for tag in article.tags)
     assert len(article.source_name) == 200
     assert len(article.source_key) <= 64
+
+
+def test_scraped_page_without_date_line_defaults_the_date() -> None:
+    raw = b"Bearish\n\nSolana Slumps 9% as Outage Drags On\n\nValidators are still down.\n"
+    article = parse_document(raw, origin="s.txt", now=NOW)
+    assert article.title == "Solana Slumps 9% as Outage Drags On"
+    assert article.sentiment is Sentiment.NEGATIVE
+    assert article.published_at == NOW.replace(microsecond=0)
+    assert "published_at" in article.inferred
+    assert article.body == "Validators are still down."
+
+
+def test_document_source_wins_over_the_hint_and_hint_fills_a_gap() -> None:
+    from bot.ingest.parse import SourceHint
+
+    hint = SourceHint(key="inbox", name="Inbox folder")
+    named = parse_document(
+        b"---\ntitle: T\nsource: {name: CoinDesk, key: coindesk}\n---\nB\n", origin="a", source=hint
+    )
+    assert (named.source_key, named.source_name) == ("coindesk", "CoinDesk")
+    unnamed = parse_document(b"---\ntitle: T\n---\nB\n", origin="b", source=hint)
+    assert (unnamed.source_key, unnamed.source_name) == ("inbox", "Inbox folder")
+    assert "source_key" not in unnamed.inferred
+
+
+def test_plain_text_heading_marks_are_not_part_of_the_title() -> None:
+    article = parse_document(b"# Ether ETF inflows hit a record\n\nBody.\n", origin="p", now=NOW)
+    assert article.title == "Ether ETF inflows hit a record"
+    assert article.tags[:2] == ("ETH", "ETF")
