@@ -47,6 +47,9 @@ HITS = [
     ("Avalanche subnet launches", "AVAX"),
     ("Terra's LUNA collapses", "LUNA"),
     ("Celsius freezes withdrawals", "CEL"),
+    ("Price analysis 2/4: BTC, ETH, ADA, DOT, AVAX", "ADA"),
+    ("Price analysis 2/4: BTC, ETH, ADA, DOT, AVAX", "DOT"),
+    ("LUNA, ZEC, QNT, and FTM are down", "FTM"),
 ]
 
 
@@ -85,6 +88,8 @@ FALSE_HITS = [
     ("BITCOIN HOLDERS ARE NEAR A DECISION", "NEAR"),
     ("Uni students learn about markets", "UNI"),
     ("Sony's Compound interest tool", "COMP"),
+    ("BTC and ONE of the best weeks", "ONE"),
+    ("BTC rallies; NEAR record highs now", "NEAR"),
 ]
 
 

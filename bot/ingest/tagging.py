@@ -193,11 +193,25 @@ class Tagger:
         tag, guard, topic = found
         if guard == "plain":
             return tag, topic, 1
+        if guard != "none" and self._in_ticker_list(raw, i):
+            return tag, topic, 1
         if not spans:
             spans.extend(m.span() for m in _TOKEN.finditer(text))
         if self._guard_passes(guard, text, spans[i], low, i):
             return tag, topic, 1
         return None
+
+    def _in_ticker_list(self, raw: list[str], i: int) -> bool:
+        """ "BTC, ETH, ADA, DOT": a word-like ticker among plain tickers is a ticker."""
+        for step in (-1, 1):
+            j = i + step
+            if 0 <= j < len(raw) and raw[j] == ",":
+                j += step
+            if 0 <= j < len(raw):
+                found = self._tickers.get(raw[j])
+                if found is not None and found[1] == "plain":
+                    return True
+        return False
 
     def _pair(self, token: str) -> tuple[str, str | None, int] | None:
         """Trading pairs such as BTCUSDT or ETHUSD tag their base coin."""
