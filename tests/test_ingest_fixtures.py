@@ -232,3 +232,10 @@ def test_plain_text_heading_marks_are_not_part_of_the_title() -> None:
     article = parse_document(b"# Ether ETF inflows hit a record\n\nBody.\n", origin="p", now=NOW)
     assert article.title == "Ether ETF inflows hit a record"
     assert article.tags[:2] == ("ETH", "ETF")
+
+
+def test_stated_coin_names_become_tickers() -> None:
+    raw = b"---\ntitle: T\ntags: [Bitcoin, ethereum, BTC, DeFi, Shiba Inu, MARKETS]\n---\nB\n"
+    article = parse_document(raw, origin="t.md", now=NOW)
+    assert article.tags == ("BTC", "ETH", "DEFI", "SHIB", "MARKETS")
+    assert "tags" not in article.inferred

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.ingest import frontmatter_format, plaintext_format, scraped_format
-from bot.ingest.enrich import enrich_article
+from bot.ingest.enrich import default_tagger, enrich_article
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.fields import MAX_SOURCE_NAME, MAX_TITLE, ParsedFields, source_key_for
 from bot.ingest.identity import content_hash
@@ -84,6 +84,13 @@ def parse_document(
     return build_article(parsed, source=source, now=moment)
 
 
+def canonical_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """Stated tags that name a coin become its ticker ("Bitcoin" -> "BTC"), so one
+    subscription to BTC sees them; everything else is kept as stated."""
+    tagger = default_tagger()
+    return tuple(dict.fromkeys(tagger.canonical(tag) or tag for tag in tags))
+
+
 def build_article(parsed: ParsedFields, *, source: SourceHint | None, now: datetime) -> Article:
     """Apply defaults, enrich what was not given, and seal the content hash."""
     given = parsed.given()
@@ -115,7 +122,7 @@ def build_article(parsed: ParsedFields, *, source: SourceHint | None, now: datet
         external_id=parsed.external_id,
         updated_at=parsed.updated_at,
         lang=parsed.lang or "en",
-        tags=parsed.tags or (),
+        tags=canonical_tags(parsed.tags or ()),
         sentiment=parsed.sentiment or Sentiment.NEUTRAL,
         image_url=parsed.image_url,
         sticky_weight=parsed.sticky_weight or 0,

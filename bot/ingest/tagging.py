@@ -60,6 +60,7 @@ class Tagger:
 
     def __init__(self, coin_rows: Iterable[list[str]], topic_rows: Iterable[list[str]]) -> None:
         self._tickers: dict[str, tuple[str, str, str | None]] = {}
+        self._name_tags: dict[str, str] = {}
         self._names_ci: dict[str, _Entry] = {}
         self._names_cs: dict[str, _Entry] = {}
         for row in coin_rows:
@@ -94,6 +95,7 @@ class Tagger:
         self._topic_triggers = frozenset({w.lower() for w in (*self._topics_ci, *self._topics_cs)})
 
     def _add(self, name: str, tag: str, topic: str | None) -> None:
+        self._name_tags[" ".join(_TOKEN.findall(name.lstrip("~"))).lower()] = tag
         exact = name.startswith("~")
         # "~~Stellar": an English word too, so not at the start of a sentence without context.
         anywhere = not name.startswith("~~")
@@ -108,6 +110,10 @@ class Tagger:
     def from_package_data(cls) -> Tagger:
         """The tagger built from ``bot/data/coins.tsv`` and ``bot/data/topics.tsv``."""
         return cls(_rows("coins.tsv"), _rows("topics.tsv"))
+
+    def canonical(self, tag: str) -> str | None:
+        """The ticker for a coin named in a stated tag ("bitcoin" -> "BTC"), else None."""
+        return self._name_tags.get(" ".join(_TOKEN.findall(tag)).lower())
 
     @property
     def known_tags(self) -> frozenset[str]:
