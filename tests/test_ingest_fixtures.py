@@ -29,6 +29,7 @@ def load(name: str) -> Article:
         ("scraped_bearish_eth.txt", DocumentFormat.SCRAPED),
         ("scraped_neutral_label_first.txt", DocumentFormat.SCRAPED),
         ("scraped_no_label.txt", DocumentFormat.SCRAPED),
+        ("scraped_byline_two_dates.txt", DocumentFormat.SCRAPED),
         ("plain_crlf_bom_guards.txt", DocumentFormat.PLAINTEXT),
         ("plain_mojibake.md", DocumentFormat.PLAINTEXT),  # the ending says nothing
         ("plain_long_single_paragraph.txt", DocumentFormat.PLAINTEXT),
@@ -239,3 +240,20 @@ def test_stated_coin_names_become_tickers() -> None:
     article = parse_document(raw, origin="t.md", now=NOW)
     assert article.tags == ("BTC", "ETH", "DEFI", "SHIB", "MARKETS")
     assert "tags" not in article.inferred
+
+
+def test_scraped_page_with_byline_and_published_updated_stamps() -> None:
+    article = load("scraped_byline_two_dates.txt")
+    assert article.title == "Bitcoin Falls Below $60K as ETF Outflows Mount"
+    assert article.summary == (
+        "The largest cryptocurrency slid 4% on Tuesday as spot funds saw a fifth day of"
+        " redemptions."
+    )
+    assert article.published_at == datetime(2026, 3, 5, 13, 0, tzinfo=UTC)
+    assert article.updated_at == datetime(2026, 3, 5, 14, 15, tzinfo=UTC)
+    assert article.sentiment is Sentiment.NEGATIVE
+    assert article.tags == ("BTC", "MARKET", "ETF")
+    assert article.body.startswith("Bitcoin fell below $60,000 for the first time")
+    assert article.body.endswith('"The bid has gone quiet," one trader said.')
+    for chrome in ("By Jane Doe", "Edited by", "Disclaimer", "More from", "Markets\n"):
+        assert chrome not in article.body
