@@ -257,3 +257,19 @@ def test_scraped_page_with_byline_and_published_updated_stamps() -> None:
     assert article.body.endswith('"The bid has gone quiet," one trader said.')
     for chrome in ("By Jane Doe", "Edited by", "Disclaimer", "More from", "Markets\n"):
         assert chrome not in article.body
+
+
+def test_scraped_page_with_date_above_and_label_below_the_headline() -> None:
+    raw = (
+        b"Altcoins\n\n07 January 2026 | 18:02 UTC\n\nCardano Jumps 15% After Upgrade Goes Live\n\n"
+        b"Bullish\n\nCardano's upgrade went live on Wednesday.\n\nADA rallied into the close.\n"
+    )
+    article = parse_document(raw, origin="s.txt", now=NOW)
+    assert article.title == "Cardano Jumps 15% After Upgrade Goes Live"
+    assert article.published_at == datetime(2026, 1, 7, 18, 2, tzinfo=UTC)
+    assert article.sentiment is Sentiment.POSITIVE
+    assert "sentiment" not in article.inferred
+    assert (
+        article.body == "Cardano's upgrade went live on Wednesday.\n\nADA rallied into the close."
+    )
+    assert article.tags[0] == "ADA"

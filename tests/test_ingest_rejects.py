@@ -47,11 +47,12 @@ BAD = [
     pytest.param(front("title: T\nsource: [1]"), "'source' must be", id="source-list"),
     pytest.param(b"-----\n\n", "never closed", id="dashes-only"),
     pytest.param(b"-----\n-----\n", "no title", id="empty-front-matter"),
-    pytest.param(b"Bullish\n\nJan 40, 2026\n", "no title", id="scraped-no-headline"),
+    pytest.param(b"Bullish\n\nJan 40, 2026\n", "impossible date", id="scraped-bad-date"),
+    pytest.param(b"Bullish\n\n\n", "no title", id="scraped-no-headline"),
     pytest.param(
         b"MarketsBitcoin\nBullish\n\nBig news\n\nFeb 30, 2026, 08:00 AM\n",
         "impossible date",
-        id="scraped-bad-date",
+        id="scraped-feb-30",
     ),
 ]
 

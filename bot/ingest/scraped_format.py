@@ -70,7 +70,8 @@ def _stamps(line: str, now: datetime) -> tuple[datetime, datetime | None]:
     published: datetime | None = None
     updated: datetime | None = None
     for match in _STAMP.finditer(line):
-        text = _MERIDIEM.sub(lambda m: f"{m.group(1)}m", match.group("date")).strip(" ,|·-")
+        text = _MERIDIEM.sub(lambda m: f"{m.group(1)}m", match.group("date"))
+        text = re.sub(r"\s*[|·]\s*", " ", text).strip(" ,-")
         kind = (match.group("kind") or "").lower()
         value = parse_datetime(text, field="date line", now=now)
         if kind.startswith(("updated", "last updated", "modified")):
@@ -114,12 +115,16 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     positions = [i for i, line in enumerate(lines) if line]
     content = [lines[i] for i in positions]
     sentiment: Sentiment | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
     index = 0
-    # Header: breadcrumb and label lines, in either order, before the headline.
-    while index < min(3, len(content)):
+    # Header: breadcrumb, label and date lines, in any order, before the headline.
+    while index < min(4, len(content)):
         line = content[index]
         if is_label_line(line) and sentiment is None:
             sentiment = _LABELS[line.lower()]
+        elif is_date_line(line) and published is None:
+            published, updated = _stamps(line, now)
         elif not (_is_breadcrumb(line) and _has_headline_after(content, index)):
             break
         index += 1
@@ -130,10 +135,11 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
         raise RejectedDocument("no title (first line of the scraped page is not a headline)")
     index += 1
     standfirst: list[str] = []
-    published: datetime | None = None
-    updated: datetime | None = None
+    if index < len(content) and is_label_line(content[index]) and sentiment is None:
+        sentiment = _LABELS[content[index].lower()]  # a label right under the headline
+        index += 1
     for offset, line in enumerate(content[index : index + 6]):
-        if is_date_line(line):
+        if published is None and is_date_line(line):
             published, updated = _stamps(line, now)
             standfirst = [x for x in content[index : index + offset] if not _AUTHOR.match(x)]
             index += offset + 1
