@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.normalise import decode
-from bot.ingest.parse import DocumentFormat, detect_format, parse_document
+from bot.ingest.parse import DocumentFormat, RejectedDocument, detect_format, parse_document
 from bot.models import Article, Sentiment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
@@ -30,6 +30,7 @@ def load(name: str) -> Article:
         ("scraped_neutral_label_first.txt", DocumentFormat.SCRAPED),
         ("scraped_no_label.txt", DocumentFormat.SCRAPED),
         ("scraped_byline_two_dates.txt", DocumentFormat.SCRAPED),
+        ("html_saved_page.txt", DocumentFormat.HTML),
         ("plain_crlf_bom_guards.txt", DocumentFormat.PLAINTEXT),
         ("plain_mojibake.md", DocumentFormat.PLAINTEXT),  # the ending says nothing
         ("plain_long_single_paragraph.txt", DocumentFormat.PLAINTEXT),
@@ -273,3 +274,22 @@ def test_scraped_page_with_date_above_and_label_below_the_headline() -> None:
         article.body == "Cardano's upgrade went live on Wednesday.\n\nADA rallied into the close."
     )
     assert article.tags[0] == "ADA"
+
+
+def test_saved_html_page_is_read_as_text() -> None:
+    article = load("html_saved_page.txt")
+    assert article.title == "Ether Drops 6% as Staking Withdrawals Surge"
+    assert article.published_at == datetime(2026, 2, 2, 9, 30, tzinfo=UTC)
+    assert article.summary == (
+        "Ether fell 6% on Monday as staking withdrawals hit a record & traders cut risk."
+    )
+    assert article.body.endswith("Validators queued more than 400,000 ETH for exit.")
+    for chrome in ("Home", "Related Articles", "Example Media", "var x", "Site name"):
+        assert chrome not in article.body
+    assert article.tags[0] == "ETH"
+    assert article.sentiment is Sentiment.NEGATIVE
+
+
+def test_html_page_without_text_is_rejected() -> None:
+    with pytest.raises(RejectedDocument, match="HTML page without readable text"):
+        parse_document(b"<html><body><script>x()</script></body></html>", origin="e.html")

@@ -112,6 +112,47 @@ def html_to_text(text: str) -> str:
     return text
 
 
+_HTML_PAGE = re.compile(r"\A\s*(<!doctype html|<html\b|<head\b|<body\b|<article\b)", re.IGNORECASE)
+
+
+def looks_like_html_page(text: str) -> bool:
+    return _HTML_PAGE.match(text[:1000]) is not None
+
+
+def html_page_to_text(text: str) -> str:
+    """A saved web page -> "headline\n\nbody text" for the scraped/plain-text parsers:
+    the first <h1> (else <title>) on top, navigation, header, footer and asides dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    heading = soup.find("h1") or soup.find("title")
+    headline = heading.get_text(" ", strip=True) if heading else ""
+    for node in soup(
+        [
+            "script",
+            "style",
+            "noscript",
+            "iframe",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "form",
+            "title",
+            "h1",
+        ]
+    ):
+        node.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    blocks = ("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "time")
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for block in root.find_all(blocks):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    return f"{headline}\n\n{root.get_text()}"
+
+
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")

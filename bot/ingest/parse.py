@@ -2,7 +2,8 @@
 
 The format is detected from the content, never from the file name: YAML front matter
 (``---`` first), a scraped page (label line or date line near the top), else plain
-text. Defaults for what no format states: source = the caller's ``SourceHint`` or
+text. A saved HTML page is first reduced to text (headline first) and then read as
+scraped or plain text. Defaults for what no format states: source = the caller's ``SourceHint`` or
 ``unknown``; ``published_at`` = ``now`` (recorded in ``inferred``); summary = the
 body's first paragraph (recorded too); lang/tags/sentiment come from ``enrich``.
 """
@@ -18,7 +19,7 @@ from bot.ingest.enrich import default_tagger, enrich_article
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.fields import MAX_SOURCE_NAME, MAX_TITLE, ParsedFields, source_key_for
 from bot.ingest.identity import content_hash
-from bot.ingest.normalise import decode
+from bot.ingest.normalise import decode, html_page_to_text, looks_like_html_page
 from bot.ingest.plaintext_format import shorten
 from bot.models import Article, Sentiment
 
@@ -40,12 +41,15 @@ class DocumentFormat(enum.StrEnum):
     FRONTMATTER = "frontmatter"
     SCRAPED = "scraped"
     PLAINTEXT = "plaintext"
+    HTML = "html"  # a saved web page: reduced to text, then read as scraped or plain
 
 
 def detect_format(text: str) -> DocumentFormat:
     """Decide from the content alone which parser reads this text."""
     if frontmatter_format.looks_like(text):
         return DocumentFormat.FRONTMATTER
+    if looks_like_html_page(text):
+        return DocumentFormat.HTML
     head = [line.strip() for line in text.split("\n", 40)[:40] if line.strip()]
     if scraped_format.looks_like(head):
         return DocumentFormat.SCRAPED
@@ -75,8 +79,14 @@ def parse_document(
     del origin  # the caller prefixes rejections with it
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     text = decode(raw, max_bytes=max_bytes)
+    kind = detect_format(text)
+    if kind is DocumentFormat.HTML:
+        text = html_page_to_text(text)
+        kind = detect_format(text)
+        if kind is DocumentFormat.HTML or not text.strip():
+            raise RejectedDocument("HTML page without readable text")
     try:
-        parsed = _PARSERS[detect_format(text)](text, now=moment)
+        parsed = _PARSERS[kind](text, now=moment)
     except RejectedDocument:
         raise
     except RecursionError:
