@@ -127,6 +127,9 @@ LINES = st.one_of(
             "---",
             "title: x",
             "$NEAR (ONE) BTCUSDT ETH, ADA, DOT",
+            "<!DOCTYPE html><html><body>",
+            "<h1>Headline</h1><p>text <b>bold",
+            "<script>x()</script></article>",
             "Bitcoin isn't bullish; it fails to recover despite the rally, but ETFs see inflows.",
         ]
     ),
