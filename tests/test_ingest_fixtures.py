@@ -293,3 +293,21 @@ def test_saved_html_page_is_read_as_text() -> None:
 def test_html_page_without_text_is_rejected() -> None:
     with pytest.raises(RejectedDocument, match="HTML page without readable text"):
         parse_document(b"<html><body><script>x()</script></body></html>", origin="e.html")
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Bullish", Sentiment.POSITIVE),
+        ("BEARISH", Sentiment.NEGATIVE),
+        ("neutral", Sentiment.NEUTRAL),
+        ("Sentiment: Bearish", Sentiment.NEGATIVE),
+        ("Market mood - Bullish", Sentiment.POSITIVE),
+    ],
+)
+def test_scraped_label_line_spellings(label: str, expected: Sentiment) -> None:
+    raw = f"{label}\n\nBitcoin trades flat near $90K\n\nJan 8, 2026\n\nQuiet day.\n".encode()
+    article = parse_document(raw, origin="s.txt", now=NOW)
+    assert article.sentiment is expected
+    assert "sentiment" not in article.inferred
+    assert article.title == "Bitcoin trades flat near $90K"

@@ -85,8 +85,16 @@ def _stamps(line: str, now: datetime) -> tuple[datetime, datetime | None]:
     return published, updated
 
 
+_LABEL_PREFIX = re.compile(r"^(?:market\s+)?(?:sentiment|mood|outlook)\s*[:\-–]\s*", re.I)
+
+
+def _label_word(line: str) -> str:
+    return _LABEL_PREFIX.sub("", line.strip()).strip().lower()
+
+
 def is_label_line(line: str) -> bool:
-    return line.strip().lower() in _LABELS
+    """ "Bullish", "BEARISH", "Sentiment: Neutral", "Market mood - Bullish"."""
+    return _label_word(line) in _LABELS
 
 
 def is_line_chrome(line: str) -> bool:
@@ -122,7 +130,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     while index < min(4, len(content)):
         line = content[index]
         if is_label_line(line) and sentiment is None:
-            sentiment = _LABELS[line.lower()]
+            sentiment = _LABELS[_label_word(line)]
         elif is_date_line(line) and published is None:
             published, updated = _stamps(line, now)
         elif not (_is_breadcrumb(line) and _has_headline_after(content, index)):
@@ -136,7 +144,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     index += 1
     standfirst: list[str] = []
     if index < len(content) and is_label_line(content[index]) and sentiment is None:
-        sentiment = _LABELS[content[index].lower()]  # a label right under the headline
+        sentiment = _LABELS[_label_word(content[index])]  # a label right under the headline
         index += 1
     for offset, line in enumerate(content[index : index + 6]):
         if published is None and is_date_line(line):
