@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from storage import migrate
+from storage.archive import SqlArchive
 from storage.database import Database
 
 
@@ -15,6 +16,7 @@ class SqlStorage:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.dialect = db.dialect
+        self.archive = SqlArchive(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)
