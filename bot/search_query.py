@@ -20,6 +20,18 @@ MAX_INPUT = 500  # characters read from the user; the rest is ignored
 MAX_TERMS = 16  # words + phrases kept; long pastes stay cheap to run
 MAX_TERM_LEN = 64
 
+# PostgreSQL's english stop list: dropped on both backends so results agree ("bitcoin OR
+# etf" means bitcoin AND etf everywhere; a query of stopwords only finds nothing).
+STOPWORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will
+    just don should now""".split()
+)
 _TOKEN = re.compile(r'(?P<key>[A-Za-z]+):"(?P<qval>[^"]*)"?|"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 _RELATIVE = re.compile(r"^(\d{1,5})\s*(m|min|h|d|w)$", re.IGNORECASE)
@@ -106,7 +118,7 @@ def parse_search(text: str, *, now: datetime | None = None) -> SearchQuery:
             since = applied if since is None else max(since, applied)
 
     return SearchQuery(
-        words=_unique(words)[:MAX_TERMS],
+        words=_unique([w for w in words if w not in STOPWORDS])[:MAX_TERMS],
         phrases=tuple(dict.fromkeys(phrases))[:MAX_TERMS],
         tags=_unique(tags),
         sentiments=tuple(dict.fromkeys(sentiments)),
