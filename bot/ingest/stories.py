@@ -21,7 +21,7 @@ from bot.models import Article
 NUM_HASHES = 32  # one row per band: a band key is one MinHash value
 LEAD_CHARS = 400
 FIGURE_CHARS = 3000
-JOIN_THRESHOLD = 0.6
+JOIN_THRESHOLD = 0.8
 MIN_SHARED_BANDS = 2
 _MERSENNE = (1 << 61) - 1
 _MASK63 = (1 << 63) - 1
@@ -95,6 +95,7 @@ class StoryFeatures:
     tags: frozenset[str]
     published_at: datetime
     sentiment: str = "NEUTRAL"
+    source: str = ""
 
 
 def _stem(word: str) -> str:
@@ -163,6 +164,7 @@ def features(article: Article) -> StoryFeatures:
         tags=frozenset(t.upper() for t in article.tags),
         published_at=article.published_at,
         sentiment=str(article.sentiment),
+        source=article.source_key.lower(),
     )
 
 
@@ -217,6 +219,7 @@ class PairScore:
     conflict_price: bool
     tag_overlap: float
     hours_apart: float
+    same_source: bool = False
 
     @property
     def same_story(self) -> bool:
@@ -224,8 +227,11 @@ class PairScore:
 
 
 def score_pair(a: StoryFeatures, b: StoryFeatures) -> PairScore:
-    """Word overlap plus figures, tags and time: conflicting totals are strong evidence
-    against (two "$4xxM liquidations" days are two events), shared ones strong for."""
+    """Word overlap plus figures, tags, time and source: conflicting totals are strong
+    evidence against (two "$4xxM liquidations" days are two events), shared ones strong for;
+    a source does not report one event twice, so two similar articles from the same
+    source are a series (daily updates, round-ups), not one story.
+    Weights chosen on bench/data pairs; see docs/decisions/002-story-grouping.md."""
     similarity = jaccard(a.tokens, b.tokens)
     large_a, large_b = a.figures.large, b.figures.large
     price_a, price_b = a.figures.prices, b.figures.prices
@@ -235,14 +241,16 @@ def score_pair(a: StoryFeatures, b: StoryFeatures) -> PairScore:
     conflict_price = bool(price_a and price_b) and not shared_price
     tag_overlap = jaccard(a.tags, b.tags)
     hours = abs((a.published_at - b.published_at).total_seconds()) / 3600.0
+    same_source = bool(a.source and a.source == b.source)
     score = (
-        3.0 * similarity
-        + 0.8 * shared_large
+        3.5 * similarity
+        + 1.0 * shared_large
         + 0.3 * shared_price
-        + 0.3 * tag_overlap
+        + 0.2 * tag_overlap
         - 1.5 * conflict_large
         - 0.4 * conflict_price
-        - 0.6 * min(hours / 48.0, 2.0)
+        - 0.4 * hours / 24.0
+        - 1.2 * same_source
     )
     return PairScore(
         score=round(score, 4),
@@ -253,6 +261,7 @@ def score_pair(a: StoryFeatures, b: StoryFeatures) -> PairScore:
         conflict_price=conflict_price,
         tag_overlap=tag_overlap,
         hours_apart=hours,
+        same_source=same_source,
     )
 
 
