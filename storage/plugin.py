@@ -7,6 +7,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from storage import migrate
 from storage.archive import SqlArchive
+from storage.audit import SqlAudit
 from storage.database import Database
 
 
@@ -17,6 +18,7 @@ class SqlStorage:
         self.db = db
         self.dialect = db.dialect
         self.archive = SqlArchive(db)
+        self.audit = SqlAudit(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)
