@@ -83,9 +83,16 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
             yield path, f"{path}: no such file or folder"
 
 
+class TooLarge(UserError):
+    """A file over ``[ingest] max_file_bytes``: rejected without reading it."""
+
+
 def _read(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise TooLarge(f"{path}: file is {size} bytes, over the {max_bytes}-byte limit")
     with path.open("rb") as handle:
-        return handle.read(max_bytes + 1)  # one byte over: the parser names the limit
+        return handle.read(max_bytes + 1)  # grew meanwhile: the parser names the limit
 
 
 async def ingest_files(
@@ -96,6 +103,8 @@ async def ingest_files(
         if error is None:
             try:
                 raw = _read(path, pipeline.max_bytes)
+            except TooLarge as exc:
+                error = str(exc)
             except OSError as exc:
                 error = f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
         if error is not None:

@@ -13,9 +13,8 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 from bot.ingest.identity import content_hash, identity_key
-from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
-
 from bot.ingest.outcome import IngestOutcome
+from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
 from bot.models import Article
 from bot.ports import Archive
 

@@ -57,6 +57,7 @@ _MAGNITUDE = {
     "tn": 1e12,
     "trillion": 1e12,
 }
+UNNAMED_SOURCES = frozenset({"", "unknown"})  # no source named: never "the same source"
 LARGE_AMOUNT = 1e6  # at or above: a flow/total ("$440M liquidated"); below: a price level
 
 
@@ -241,7 +242,7 @@ def score_pair(a: StoryFeatures, b: StoryFeatures) -> PairScore:
     conflict_price = bool(price_a and price_b) and not shared_price
     tag_overlap = jaccard(a.tags, b.tags)
     hours = abs((a.published_at - b.published_at).total_seconds()) / 3600.0
-    same_source = bool(a.source and a.source == b.source)
+    same_source = a.source == b.source and a.source not in UNNAMED_SOURCES
     score = (
         3.5 * similarity
         + 1.0 * shared_large
