@@ -96,7 +96,7 @@ class TelegramAdapter:
         self.admins = AdminCache.for_bot(self.bot, clock=clock)
         self.pages = PageCache(clock=clock)
         self._commands = commands
-        self._running = False
+        self._ready = False
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, core: CoreServices) -> None:
@@ -110,6 +110,7 @@ class TelegramAdapter:
             raise RuntimeFailure("Telegram rejected the bot token ([telegram] token)") from None
         except TelegramError as exc:
             raise RuntimeFailure(f"cannot reach the Telegram Bot API: {exc.message}") from None
+        self._ready = True
         await self._register_commands()
         await self.application.start()
         updater = self.application.updater
@@ -120,7 +121,6 @@ class TelegramAdapter:
             await updater.start_polling(
                 timeout=self.config.poll_timeout, allowed_updates=ALLOWED_UPDATES
             )
-        self._running = True
         mode = "webhook" if self.config.webhook_url else "long polling"
         log.info("telegram: @%s receiving updates by %s", self.bot.username, mode)
 
@@ -157,13 +157,13 @@ class TelegramAdapter:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        self._ready = False
         await app.shutdown()
-        self._running = False
 
     # ------------------------------------------------------------------ delivery
     async def send(self, to: ChatRef, alert: Alert) -> DeliveryResult:
         """Deliver one alert; every failure comes back as a result, never an exception."""
-        if not self.bot._initialized:
+        if not self._ready:
             return DeliveryResult.failed("telegram adapter is not started")
         chat: int | str = _chat_id(to.chat_id)
         thread = int(to.thread_id) if to.thread_id and to.thread_id.isdigit() else None
@@ -218,7 +218,7 @@ class TelegramAdapter:
 
     async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult:
         """Show the alert's new state in a sent message (text or photo caption)."""
-        if not self.bot._initialized:
+        if not self._ready:
             return DeliveryResult.failed("telegram adapter is not started")
         chat, mid = _chat_id(to.chat_id), int(message_id)
         attempts = [self._edit_caption, self._edit_text]

@@ -95,7 +95,7 @@ def to_result(error: Exception) -> DeliveryResult:
     if isinstance(error, ChatMigrated):
         return DeliveryResult.gone(f"group became a supergroup, new chat id {error.new_chat_id}")
     if isinstance(error, TelegramError) and is_chat_gone(error):
-        return DeliveryResult.gone(f"{type(error).__name__}: {error.message}")
+        return DeliveryResult.gone(error.message)
     if isinstance(error, InvalidToken):
         return DeliveryResult.failed("Telegram rejected the bot token")
     if isinstance(error, TimedOut):
