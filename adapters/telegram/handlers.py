@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Chat, LinkPreviewOptions, Message, Update
+from telegram import CallbackQuery, Chat, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -31,6 +31,8 @@ from adapters.telegram.errors import is_not_modified
 from adapters.telegram.keyboards import (
     PAGE_SIZE,
     PageCache,
+    PickerStates,
+    Selection,
     page_keyboard,
     selection,
     subscribe_keyboard,
@@ -74,6 +76,7 @@ class TelegramHandlers:
         self.admins = admins
         self.pages = pages
         self.bot_admins = bot_admins
+        self.pickers = PickerStates()
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
@@ -248,18 +251,34 @@ class TelegramHandlers:
                 "Only administrators can change these subscriptions.", show_alert=True
             )
             return
-        if data == "sub:x":
-            await query.answer()
-            await query.edit_message_reply_markup(reply_markup=None)
-            return
-        if not data.startswith("sub:go"):
-            await query.edit_message_reply_markup(reply_markup=toggled(message.reply_markup, data))
-            await query.answer()
-            return
-        chosen = selection(message.reply_markup)
-        if not chosen:
-            await query.answer("Pick at least one tag or sentiment first.", show_alert=True)
-            return
+        key = (message.chat.id, message.message_id)
+        async with self.pickers.lock(key):
+            markup = self.pickers.current(key, message.reply_markup)
+            if data == "sub:x":
+                self.pickers.close(key)
+                await query.answer()
+                await query.edit_message_reply_markup(reply_markup=None)
+                return
+            if not data.startswith("sub:go"):
+                markup = toggled(markup, data) if markup else None
+                if markup is not None:
+                    self.pickers.remember(key, markup)
+                    await query.edit_message_reply_markup(reply_markup=markup)
+                await query.answer()
+                return
+            chosen = selection(markup)
+            if not chosen:
+                await query.answer("Pick at least one tag or sentiment first.", show_alert=True)
+                return
+        if await self._subscribe_from_picker(query, chosen, channel):
+            self.pickers.close(key)
+
+    async def _subscribe_from_picker(
+        self, query: CallbackQuery, chosen: Selection, channel: str | None
+    ) -> bool:
+        """Send the chosen subscription to the core; True when it was accepted."""
+        message, user = query.message, query.from_user
+        assert isinstance(message, Message)
         ref = ChatRef(PLATFORM, channel) if channel else chat_ref(message.chat, message)
         kind = ChatKind.CHANNEL if channel else chat_kind(message.chat)
         incoming = IncomingCommand(
@@ -275,9 +294,11 @@ class TelegramHandlers:
         reply = await self.core.handle_command(incoming)
         first_line = (reply.text.splitlines() or [""])[0]
         await query.answer(first_line[:200], show_alert=reply.error)
-        if not reply.error:
-            chunks = split_text(reply.text) or [esc(chosen.command())]
-            await query.edit_message_text(chunks[0], parse_mode=ParseMode.HTML)
+        if reply.error:
+            return False
+        chunks = split_text(reply.text) or [esc(chosen.command())]
+        await query.edit_message_text(chunks[0], parse_mode=ParseMode.HTML)
+        return True
 
     # ------------------------------------------------------------------ pagination
     async def on_page(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

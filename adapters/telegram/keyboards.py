@@ -7,6 +7,7 @@ Callback data stays under Telegram's 64-byte limit.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import time
@@ -172,3 +173,38 @@ def page_keyboard(token: str, page: int, pages: int) -> InlineKeyboardMarkup | N
             InlineKeyboardButton("Next ▶", callback_data=f"{PAGE_PREFIX}:{token}:{page + 1}")
         )
     return InlineKeyboardMarkup([row])
+
+
+class PickerStates:
+    """The latest keyboard of each open picker, so fast taps build on each other.
+
+    Each tap's callback carries the message as it was when tapped; two quick taps would
+    both start from the same old keyboard. A lock per picker serialises them; when a picker
+    is not known here (after a restart) the keyboard carried by the tap is the state.
+    """
+
+    def __init__(self, *, max_entries: int = 1000) -> None:
+        self._markups: OrderedDict[tuple[int, int], InlineKeyboardMarkup] = OrderedDict()
+        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self._max = max_entries
+
+    def lock(self, key: tuple[int, int]) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    def current(
+        self, key: tuple[int, int], carried: InlineKeyboardMarkup | None
+    ) -> InlineKeyboardMarkup | None:
+        return self._markups.get(key, carried)
+
+    def remember(self, key: tuple[int, int], markup: InlineKeyboardMarkup) -> None:
+        self._markups[key] = markup
+        self._markups.move_to_end(key)
+        while len(self._markups) > self._max:
+            old, _ = self._markups.popitem(last=False)
+            lock = self._locks.get(old)
+            if lock is not None and not lock.locked():
+                del self._locks[old]
+
+    def close(self, key: tuple[int, int]) -> None:
+        self._markups.pop(key, None)
+        self._locks.pop(key, None)
