@@ -19,9 +19,12 @@ from adapters.telegram.menu import bot_commands
 from bot.config import Settings, TelegramConfig
 from bot.errors import RuntimeFailure
 from bot.logs import SecretMasker
+from bot.models import IncomingCommand, Reply
 from bot.plugins import ADAPTER_GROUP, load_plugin
+from bot.ports import CoreServices
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import SPECS, RecordingCore, Spec, config_for, running_adapter
+from tests.fakes.telegram_state import SERVER_ERROR
 
 
 def test_entry_point_gives_an_adapter_only_with_a_token():
@@ -161,3 +164,40 @@ async def test_webhook_mode_checks_the_secret_token():
             assert right.status_code == 200
         await fake.wait_for(lambda: len(fake.messages_in(6001)) == 1)
     assert [c.text for c in core.received] == ["/start"]
+
+
+async def test_one_chat_in_order_while_other_chats_are_not_held_up():
+    release = asyncio.Event()
+    seen: list[str] = []
+
+    async def handle(command: IncomingCommand) -> Reply:
+        seen.append(f"{command.chat.chat_id}:{command.text}")
+        if command.text == "/slow":
+            await release.wait()
+        return Reply(f"done {command.text}")
+
+    async def tags(prefix: str) -> list[str]:
+        return []
+
+    async with running_adapter(CoreServices(handle, tags)) as (fake, _):
+        slow_chat, other = fake.private_chat(7001), fake.private_chat(7002)
+        fake.command(slow_chat, 7001, "/slow")
+        fake.command(slow_chat, 7001, "/after")
+        fake.command(other, 7002, "/fast")
+        await fake.wait_for(lambda: len(fake.messages_in(7002)) == 1)
+        assert seen == ["7001:/slow", "7002:/fast"]  # /after waits for /slow, /fast does not
+        release.set()
+        await fake.wait_for(lambda: len(fake.messages_in(7001)) == 2)
+    assert [m["text"] for m in fake.messages_in(7001)] == ["done /slow", "done /after"]
+
+
+async def test_polling_failure_is_logged_in_one_line_and_polling_goes_on(caplog):
+    caplog.set_level(logging.WARNING, logger="adapters.telegram")
+    core = RecordingCore()
+    async with running_adapter(core.services()) as (fake, _):
+        fake.inject(SERVER_ERROR, method="getUpdates")
+        fake.command(fake.private_chat(7003), 7003, "/start")
+        await fake.wait_for(lambda: len(fake.messages_in(7003)) == 1, within=10)
+    failures = [r for r in caplog.records if "polling failed" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is None
+    assert "Internal Server Error" in failures[0].getMessage()

@@ -22,6 +22,7 @@ from adapters.telegram.errors import is_not_modified, is_photo_problem, to_resul
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.keyboards import PageCache
 from adapters.telegram.menu import bot_commands, load_core_commands
+from adapters.telegram.ordering import PerChatUpdateProcessor
 from adapters.telegram.permissions import AdminCache
 from adapters.telegram.render import MAX_CAPTION, MAX_TEXT, render_alert, safe_url
 from bot.config import TelegramConfig
@@ -47,15 +48,15 @@ _THREAD_GONE = ("message thread not found", "topic_closed", "topic_deleted", "to
 
 
 def build_application(config: TelegramConfig, token: str) -> Application:  # type: ignore[type-arg]
-    """An Application talking to ``config.base_url``; no JobQueue, updates handled
-    concurrently (one slow command does not hold up other users)."""
+    """An Application talking to ``config.base_url``; no JobQueue; updates of different
+    chats handled concurrently, those of one chat in order."""
     return (
         Application.builder()
         .token(token)
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .job_queue(None)
-        .concurrent_updates(True)
+        .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
 
@@ -119,10 +120,17 @@ class TelegramAdapter:
             await self._start_webhook()
         else:
             await updater.start_polling(
-                timeout=self.config.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                timeout=self.config.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_failed,
             )
         mode = "webhook" if self.config.webhook_url else "long polling"
         log.info("telegram: @%s receiving updates by %s", self.bot.username, mode)
+
+    @staticmethod
+    def _polling_failed(error: TelegramError) -> None:
+        """PTB retries with backoff; one line per failure instead of a traceback each time."""
+        log.warning("telegram: polling failed, retrying: %s: %s", type(error).__name__, error)
 
     async def _start_webhook(self) -> None:
         host, port = _listen_address(self.config.webhook_listen)
