@@ -246,10 +246,14 @@ async def test_edit_of_a_deleted_message_fails_and_blocked_chat_is_gone(tg):
 
 async def test_digest_lists_every_story_compactly(tg):
     fake, adapter = tg
-    items = tuple(article(title=f"Story {n} <&>", id=n) for n in range(1, 4))
+    items = tuple(
+        article(title=f"Story {n} <&>", id=n, image_url="https://img.example/d.png")
+        for n in range(1, 4)
+    )
     result = await adapter.send(to(), Alert(items[0], kind=DeliveryKind.DIGEST, digest_items=items))
     assert result.kind is ResultKind.SENT
     (message,) = fake.messages_in(USER)
     assert message["text"].startswith("🗞 Digest · 3 stories")
     assert "Story 3 <&>" in message["text"]
     assert message["_link_preview_options"] == {"is_disabled": True}
+    assert fake.calls_to("sendPhoto") == []  # a digest is text even when stories have images

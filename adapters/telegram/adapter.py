@@ -194,7 +194,8 @@ class TelegramAdapter:
 
     async def _post(self, chat: int | str, thread: int | None, alert: Alert) -> Message:
         article = alert.article
-        photo = safe_url(article.image_url)
+        digest = alert.kind is DeliveryKind.DIGEST or bool(alert.digest_items)
+        photo = None if digest else safe_url(article.image_url)
         if photo:
             try:
                 return await self.bot.send_photo(

@@ -242,6 +242,9 @@ class TelegramHandlers:
             return
         message, data, user = query.message, str(query.data), query.from_user
         channel = data.split(":", 2)[2] if data.startswith("sub:go:") else None
+        if channel is not None and not channel.lstrip("-").isdigit():
+            await query.answer()
+            return  # not a button we made
         if channel is not None:
             allowed = await self.admins.is_admin(int(channel), user.id)
         else:
@@ -305,7 +308,10 @@ class TelegramHandlers:
         query = update.callback_query
         if query is None or not isinstance(query.message, Message):
             return
-        _, token, page = str(query.data).split(":", 2)
+        _, token, page = [*str(query.data).split(":", 2), "", ""][:3]
+        if not page.isdigit():
+            await query.answer()
+            return  # not a button we made
         try:
             shown = await self._send_page(query.message, token, int(page), edit=True)
         except BadRequest as exc:
