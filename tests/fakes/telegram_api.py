@@ -28,30 +28,13 @@ from tests.fakes.telegram_state import (
     InjectedError,
     RateLimits,
     bad_request,
+    decode_params,
     flood,
     member_dict,
     user_dict,
 )
 from tests.fakes.telegram_updates import UpdateBuilder
 
-_JSON_FIELDS = {
-    "reply_markup",
-    "link_preview_options",
-    "commands",
-    "scope",
-    "allowed_updates",
-    "reply_parameters",
-}
-_INT_FIELDS = {
-    "chat_id",
-    "message_id",
-    "offset",
-    "limit",
-    "timeout",
-    "message_thread_id",
-    "user_id",
-}
-_BOOL_FIELDS = {"show_alert", "disable_notification", "drop_pending_updates", "protect_content"}
 NOT_MODIFIED = bad_request(
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -213,16 +196,7 @@ class FakeBotApi(UpdateBuilder):
             raw = {}
             for key, value in form.items():
                 raw[key] = value if isinstance(value, str) else value.file.read()
-        params: dict[str, Any] = {}
-        for key, value in raw.items():
-            if isinstance(value, str) and key in _JSON_FIELDS:
-                value = json.loads(value)
-            elif isinstance(value, str) and key in _INT_FIELDS and value.lstrip("-").isdigit():
-                value = int(value)
-            elif isinstance(value, str) and key in _BOOL_FIELDS:
-                value = value.lower() == "true"
-            params[key] = value
-        return params
+        return decode_params(raw)
 
     def _injected(self, method: str, chat_id: int | str | None) -> None:
         for injected in self.errors:

@@ -7,6 +7,7 @@ them with its own ``de_json``).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import deque
@@ -199,3 +200,37 @@ class RateLimits:
         self._last_by_chat[key] = now
         self.accepted += 1
         return None
+
+
+_JSON_FIELDS = {
+    "reply_markup",
+    "link_preview_options",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "reply_parameters",
+}
+_INT_FIELDS = {
+    "chat_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "message_thread_id",
+    "user_id",
+}
+_BOOL_FIELDS = {"show_alert", "disable_notification", "drop_pending_updates", "protect_content"}
+
+
+def decode_params(raw: dict[str, Any]) -> dict[str, Any]:
+    """Form fields as PTB sends them (objects JSON-encoded, numbers as text) to Python values."""
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and key in _JSON_FIELDS:
+            value = json.loads(value)
+        elif isinstance(value, str) and key in _INT_FIELDS and value.lstrip("-").isdigit():
+            value = int(value)
+        elif isinstance(value, str) and key in _BOOL_FIELDS:
+            value = value.lower() == "true"
+        params[key] = value
+    return params
