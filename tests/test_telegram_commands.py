@@ -131,7 +131,7 @@ def channel_setup():
         admins = {ALICE: "creator"}
         if bot_is_admin:
             admins[BOT_ID] = "administrator"
-        return fake.channel(-100700, "Crypto News", "cryptonews", admins=admins)
+        return fake.channel(-1001000000700, "Crypto News", "cryptonews", admins=admins)
 
     return setup
 
@@ -219,3 +219,14 @@ async def test_long_reply_is_split_into_several_messages():
     assert len(messages) == 4
     assert "\n".join(m["text"] for m in messages) == text
     assert all(len(m["text"]) <= 4096 for m in messages)
+
+
+async def test_channel_can_be_named_by_its_numeric_id(channel_setup):
+    core = RecordingCore()
+    async with running_adapter(core.services()) as (fake, _):
+        channel = channel_setup(fake)
+        fake.command(fake.private_chat(ALICE), ALICE, f"/mute {channel.id} 2h")
+        await replies_in(fake, ALICE)
+    (command,) = core.received
+    assert command.chat.chat_id == str(channel.id) and command.text == "/mute 2h"
+    assert fake.calls_to("getChat")[0].params["chat_id"] == channel.id

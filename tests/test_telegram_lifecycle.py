@@ -18,7 +18,7 @@ from adapters.telegram.errors import retry_seconds
 from adapters.telegram.menu import bot_commands
 from bot.config import Settings, TelegramConfig
 from bot.errors import RuntimeFailure
-from bot.logs import SecretMasker
+from bot.logs import MASKER, SecretMasker
 from bot.models import IncomingCommand, Reply
 from bot.plugins import ADAPTER_GROUP, load_plugin
 from bot.ports import CoreServices
@@ -37,6 +37,10 @@ def test_entry_point_gives_an_adapter_only_with_a_token():
     assert (CAPABILITIES.max_text_len, CAPABILITIES.max_caption_len) == (4096, 1024)
     assert (CAPABILITIES.sends_per_second, CAPABILITIES.per_chat_interval_s) == (30, 1.0)
     assert CAPABILITIES.per_group_per_minute == 20 and CAPABILITIES.markup == "html"
+    # the token is registered with the process-wide log masker before anything can log it
+    assert MASKER.mask("POST https://api.telegram.org/bot123:abcdefgh/getMe") == (
+        "POST https://api.telegram.org/bot***/getMe"
+    )
 
 
 async def test_runs_inside_our_loop_and_stops_cleanly():
