@@ -115,7 +115,10 @@ async def test_latest_results_are_paginated_with_inline_buttons():
     results = articles(12)
 
     def respond(cmd: IncomingCommand) -> Reply:
-        return Reply("Latest BTC", articles=results)
+        # the core's plain text lists every entry for consoles; Telegram shows them natively
+        entries = [f"[{a.id}] {a.title}\n  CoinDesk, 2026-11-21 12:00\n  {a.url}" for a in results]
+        footer = "Use /story ID for every source of a story."
+        return Reply("\n".join(["Latest BTC", *entries, footer]), articles=results)
 
     core = RecordingCore(respond=respond)
     async with running_adapter(core.services()) as (fake, _):
@@ -126,6 +129,8 @@ async def test_latest_results_are_paginated_with_inline_buttons():
         assert "5. 🔴 Headline 5" in page["text"] and "Headline 6" not in page["text"]
         assert '<a href="https://example.org/1">Headline 1 &lt;&amp;&gt;</a>' in page["_html"]
         assert page["_link_preview_options"] == {"is_disabled": True}
+        assert page["text"].endswith("\n\nUse /story ID for every source of a story.")
+        assert "[1]" not in page["text"] and "CoinDesk, 2026" not in page["text"]
         (row,) = fake.buttons(page)
         assert [label for label, _ in row] == ["1/3", "Next ▶"]
         fake.press(ALICE, page["message_id"], row[1][1], ALICE)

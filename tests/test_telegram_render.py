@@ -14,6 +14,7 @@ from adapters.telegram.render import (
     hashtag,
     render_alert,
     render_article_list,
+    reply_parts,
     split_text,
     tg_len,
 )
@@ -180,3 +181,15 @@ def test_any_article_text_renders_to_valid_html_within_the_limit(
     art = article(title=title, summary=summary, source_name=source, tags=tuple(tags))
     text = visible(render_alert(Alert(art, extra_sources=2), limit=limit))
     assert tg_len(text) <= limit
+
+
+def test_reply_parts_keep_the_words_around_the_core_list():
+    items = [article(title="One", id=3), article(title="Two", id=4)]
+    story = "Story 9: One\n2 article(s) from 2 source(s).\n[3] One\n  Decrypt\n[4] Two\n  CoinDesk"
+    assert reply_parts(story, items) == ("Story 9: One\n2 article(s) from 2 source(s).", "")
+    latest = "Welcome back.\nLatest\n[3] One\n  x\n[4] Two\nUse /story ID."
+    assert reply_parts(latest, items) == ("Welcome back.\nLatest", "Use /story ID.")
+    assert reply_parts("Results\nOne\nTwo", [article(title="One")]) == ("Results", "")
+    text = visible(render_article_list("Story 9: One\n2 articles", items, footer="Use /why ID."))
+    assert text.startswith("Story 9: One\n2 articles\n\n1. 🟢 One")
+    assert text.endswith("\n\nUse /why ID.")

@@ -39,7 +39,7 @@ from adapters.telegram.keyboards import (
     toggled,
 )
 from adapters.telegram.permissions import AdminCache
-from adapters.telegram.render import esc, render_article_list, split_text
+from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
 from bot.errors import UserError
 from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
 from bot.ports import CoreServices
@@ -186,7 +186,8 @@ class TelegramHandlers:
 
     async def _reply(self, message: Message, reply: Reply) -> None:
         if reply.articles:
-            token = self.pages.put(reply.text, reply.articles, message.chat.id)
+            header, footer = reply_parts(reply.text, reply.articles)
+            token = self.pages.put(header, reply.articles, message.chat.id, footer)
             await self._send_page(message, token, 1, edit=False)
             return
         prefix = "⚠️ " if reply.error else ""
@@ -202,7 +203,7 @@ class TelegramHandlers:
             return False
         page = min(max(1, page), entry.pages)
         start = (page - 1) * PAGE_SIZE + 1
-        text = render_article_list(entry.header, entry.page(page), start=start)
+        text = render_article_list(entry.header, entry.page(page), start=start, footer=entry.footer)
         markup = page_keyboard(token, page, entry.pages)
         if edit:
             await message.edit_text(

@@ -115,6 +115,7 @@ class ArticlePages:
     articles: tuple[Article, ...]
     chat_id: int
     created_at: float
+    footer: str = ""
 
     @property
     def pages(self) -> int:
@@ -140,9 +141,9 @@ class PageCache:
         self._ttl = ttl_s
         self._clock = clock
 
-    def put(self, header: str, articles: Sequence[Article], chat_id: int) -> str:
+    def put(self, header: str, articles: Sequence[Article], chat_id: int, footer: str = "") -> str:
         token = secrets.token_urlsafe(6)
-        self._entries[token] = ArticlePages(header, tuple(articles), chat_id, self._clock())
+        self._entries[token] = ArticlePages(header, tuple(articles), chat_id, self._clock(), footer)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
         return token

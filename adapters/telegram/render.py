@@ -159,10 +159,41 @@ def render_digest(alert: Alert, *, limit: int = MAX_TEXT) -> str:
     return "\n\n".join(lines)
 
 
-def render_article_list(header: str, articles: Sequence[Article], *, start: int = 1) -> str:
-    """A page of /latest or /search results; ``header`` is the core's (plain) reply text."""
-    entries = [article_line(start + index, article) for index, article in enumerate(articles)]
-    return "\n\n".join([f"<b>{esc(header)}</b>", *entries]) if header else "\n\n".join(entries)
+def reply_parts(text: str, articles: Sequence[Article]) -> tuple[str, str]:
+    """The core's plain reply around a list: (lines before the entries, lines after).
+
+    The core writes each entry as "[ID] title" plus indented lines, for consoles; we show
+    the entries natively, so only the words around them are kept. Without ids to find,
+    the first line is the header.
+    """
+    ids = {f"[{a.id}]" for a in articles if a.id is not None}
+    before: list[str] = []
+    after: list[str] = []
+    in_entries = False
+    for line in text.splitlines():
+        if ids and line.split(" ", 1)[0] in ids:
+            in_entries = True
+            continue
+        if in_entries and line.startswith((" ", "\t")):
+            continue
+        (after if in_entries else before).append(line)
+    if not in_entries:
+        return (before[0] if before else ""), ""
+    return "\n".join(before).strip(), "\n".join(after).strip()
+
+
+def render_article_list(
+    header: str, articles: Sequence[Article], *, start: int = 1, footer: str = ""
+) -> str:
+    """A page of /latest, /search or /story results around the core's own header/footer."""
+    head_lines = header.splitlines()
+    blocks = []
+    if head_lines:
+        blocks.append("\n".join([f"<b>{esc(head_lines[0])}</b>", *map(esc, head_lines[1:])]))
+    blocks.extend(article_line(start + index, article) for index, article in enumerate(articles))
+    if footer:
+        blocks.append(f"<i>{esc(footer)}</i>")
+    return "\n\n".join(blocks)
 
 
 def _hard_wrap(line: str, limit: int) -> list[str]:
