@@ -151,7 +151,18 @@ async def test_unreachable_api_is_failed_not_raised():
         assert result.kind is ResultKind.FAILED and "network" in (result.reason or "")
     finally:
         await adapter.stop()
-    assert (await adapter.send(to(), Alert(article()))).reason == "telegram adapter is not started"
+    assert (await adapter.send(to(), Alert(article()))).reason == "telegram adapter is stopped"
+
+
+async def test_sends_work_before_start_because_the_dispatcher_may_start_first():
+    async with FakeBotApi() as fake:
+        adapter = TelegramAdapter(config_for(fake), masker=SecretMasker(), commands=())
+        result = await adapter.send(to(), Alert(article()))
+        assert result.kind is ResultKind.SENT
+        assert [c.method for c in fake.calls] == ["getMe", "sendMessage"]
+        await adapter.start(RecordingCore().services())
+        await adapter.stop()
+        assert len(fake.calls_to("getMe")) == 1
 
 
 async def test_blocked_user_does_not_stop_others(tg):

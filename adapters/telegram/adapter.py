@@ -7,6 +7,7 @@ ourselves and never ``run_polling``, so PTB never owns the loop; there is no PTB
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -98,6 +99,8 @@ class TelegramAdapter:
         self.pages = PageCache(clock=clock)
         self._commands = commands
         self._ready = False
+        self._stopped = False
+        self._init_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, core: CoreServices) -> None:
@@ -165,14 +168,29 @@ class TelegramAdapter:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        self._stopped = True
         self._ready = False
         await app.shutdown()
 
     # ------------------------------------------------------------------ delivery
+    async def _not_ready(self, to: ChatRef) -> DeliveryResult | None:
+        """None when the bot can send. The dispatcher may start before the adapter (pending
+        alerts after a restart), so the bot is initialised on first use if need be."""
+        if self._stopped:
+            return DeliveryResult.failed("telegram adapter is stopped")
+        async with self._init_lock:
+            if not self._ready:
+                try:
+                    await self.bot.initialize()
+                except Exception as exc:
+                    return self._failure("initialize", to, exc)
+                self._ready = True
+        return None
+
     async def send(self, to: ChatRef, alert: Alert) -> DeliveryResult:
         """Deliver one alert; every failure comes back as a result, never an exception."""
-        if not self._ready:
-            return DeliveryResult.failed("telegram adapter is not started")
+        if problem := await self._not_ready(to):
+            return problem
         chat: int | str = _chat_id(to.chat_id)
         thread = int(to.thread_id) if to.thread_id and to.thread_id.isdigit() else None
         for _ in range(3):
@@ -227,8 +245,8 @@ class TelegramAdapter:
 
     async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult:
         """Show the alert's new state in a sent message (text or photo caption)."""
-        if not self._ready:
-            return DeliveryResult.failed("telegram adapter is not started")
+        if problem := await self._not_ready(to):
+            return problem
         chat, mid = _chat_id(to.chat_id), int(message_id)
         attempts = [self._edit_caption, self._edit_text]
         if not safe_url(alert.article.image_url):
