@@ -41,6 +41,7 @@ class Answer:
     original: dict[str, Any] | None = None
     followups: list[dict[str, Any]] = field(default_factory=list)
     deleted_original: bool = False
+    acknowledged: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -109,6 +110,7 @@ class FakeDiscord:
         self.invalid_requests = 0
         self.unhandled: list[str] = []
         self.identify: dict[str, Any] | None = None
+        self.reject_token = False
         self.ready = asyncio.Event()
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
@@ -405,6 +407,9 @@ class FakeDiscord:
         return ws
 
     async def _me(self, _: web.Request) -> web.Response:
+        if self.reject_token:
+            self.invalid_requests += 1
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         return _json(self.bot_user)
 
     async def _application(self, _: web.Request) -> web.Response:
@@ -540,6 +545,7 @@ class FakeDiscord:
         if answer.callbacks:
             return _json({"message": "already acknowledged", "code": 40060}, status=400)
         answer.callbacks.append(body)
+        answer.acknowledged.set()
         data = body.get("data") or {}
         if body["type"] in (4, 8):
             answer.done.set()
