@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zoneinfo
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import discord
 from discord import app_commands
@@ -45,7 +45,7 @@ class SlashCommands:
         *,
         admins: Collection[int] = (),
         defer_after_s: float = 1.0,
-        on_channel_seen: object = None,
+        on_channel_seen: Callable[[str], None] | None = None,
     ) -> None:
         self.core = core
         self.admins = frozenset(admins)
@@ -64,7 +64,7 @@ class SlashCommands:
 
     async def _run(self, interaction: discord.Interaction, name: str, text: str) -> None:
         caller = describe(interaction, self.admins)
-        if callable(self._on_channel_seen):
+        if self._on_channel_seen is not None:
             self._on_channel_seen(caller.chat.chat_id)
         if name in translate.MANAGE_COMMANDS and not caller.can_manage:
             await interaction.response.send_message(
