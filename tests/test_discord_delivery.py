@@ -234,3 +234,21 @@ def _gone():
     from bot.models import DeliveryResult
 
     return DeliveryResult.gone("test")
+
+
+async def test_a_channel_without_send_or_embed_permission_is_gone_without_a_request():
+    from tests.fakes.discord_api import EMBED, SEND
+
+    async with DiscordWorld(RecordingCore().services()) as world:
+        await world.fake.deny(world.text, SEND)
+        await world.fake.deny(world.other, EMBED)
+        await world.fake.invoke("help", channel_id=world.forum, user=world.alice)  # sync point
+        before = len(world.fake.requests)
+        no_send = await world.adapter.send(_to(world.text), _alert())
+        no_embed = await world.adapter.send(_to(world.other), _alert())
+        assert len(world.fake.requests) == before
+        forum = await world.adapter.send(_to(world.forum), _alert())
+    assert no_send.kind is ResultKind.CHAT_GONE and "Send Messages" in (no_send.reason or "")
+    assert no_embed.kind is ResultKind.CHAT_GONE and "Embed Links" in (no_embed.reason or "")
+    assert forum.kind is ResultKind.SENT
+    assert world.fake.invalid_requests == 0

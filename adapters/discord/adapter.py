@@ -40,6 +40,23 @@ CAPABILITIES = Capabilities(
 )
 
 
+def missing_access(channel: object) -> str | None:
+    """Permissions the bot lacks to post an alert here, from the gateway cache.
+
+    Checking first costs no request; posting anyway would earn a 403 that counts towards
+    Discord's invalid request limit. None when unknown (DMs, channels not cached).
+    """
+    guild = getattr(channel, "guild", None)
+    me = guild.me if guild is not None else None
+    if me is None or not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+        return None
+    perms = channel.permissions_for(me)
+    post = "send_messages_in_threads" if isinstance(channel, discord.Thread) else "send_messages"
+    needed = ("view_channel", post, "embed_links")
+    missing = [name for name in needed if not getattr(perms, name)]
+    return ", ".join(name.replace("_", " ").title() for name in missing) or None
+
+
 class DiscordStartError(RuntimeFailure):
     """Discord could not be reached or did not get ready; the message is one line."""
 
@@ -181,6 +198,9 @@ class DiscordAdapter:
             embed = alert_embed(alert)
             mention = alert.mention or None
             allowed = discord.AllowedMentions(roles=True, users=True, everyone=False)
+            missing = missing_access(channel)
+            if missing:
+                return DeliveryResult.gone(f"the bot lacks {missing} in this channel")
             if isinstance(channel, discord.ForumChannel):
                 created = await channel.create_thread(
                     name=cut(alert.article.title, LIMITS.thread_name) or "News",

@@ -134,7 +134,8 @@ class SlashCommands:
 
     async def _tags(self, prefix: str) -> list[str]:
         try:
-            return list(await self.core.known_tags(prefix))
+            # Discord drops autocomplete answers after 3 s; an empty list beats none.
+            return list(await asyncio.wait_for(self.core.known_tags(prefix), timeout=2.0))
         except Exception:
             log.warning("known_tags failed", exc_info=True)
             return []

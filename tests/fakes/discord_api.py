@@ -20,6 +20,9 @@ from aiohttp import WSMsgType, web
 API = "/api/v10"
 TEXT, DM, NEWS, THREAD, FORUM = 0, 1, 5, 11, 15
 EPHEMERAL = 64
+VIEW, SEND, EMBED = 1 << 10, 1 << 11, 1 << 14
+THREADS = (1 << 35) | (1 << 38)  # create public threads, send messages in threads
+EVERYONE_PERMISSIONS = VIEW | SEND | EMBED | THREADS | (1 << 16)
 
 
 @dataclass
@@ -127,7 +130,7 @@ class FakeDiscord:
         everyone = {
             "id": gid,
             "name": "@everyone",
-            "permissions": "1024",
+            "permissions": str(EVERYONE_PERMISSIONS),
             "position": 0,
             "color": 0,
             "hoist": False,
@@ -142,7 +145,16 @@ class FakeDiscord:
             "roles": [everyone],
             "channels": [],
             "threads": [],
-            "members": [],
+            "members": [  # Discord always sends the bot's own member
+                {
+                    "user": self.bot_user,
+                    "roles": [],
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                    "joined_at": _now(),
+                }
+            ],
             "emojis": [],
             "stickers": [],
             "features": [],
@@ -210,6 +222,15 @@ class FakeDiscord:
             "global_name": name.title(),
             "avatar": None,
         }
+
+    async def deny(self, channel_id: str, permissions: int) -> None:
+        """Take permissions from @everyone in one channel; the bot learns by CHANNEL_UPDATE."""
+        channel = self.channels[channel_id]
+        everyone = channel["guild_id"]
+        channel["permission_overwrites"] = [
+            {"id": everyone, "type": 0, "allow": "0", "deny": str(permissions)}
+        ]
+        await self.dispatch("CHANNEL_UPDATE", channel)
 
     def fail(self, channel_id: str, failure: Failure) -> None:
         self.failures[channel_id] = failure
