@@ -16,7 +16,7 @@ from bot.config import DiscordConfig, Settings
 from bot.models import Alert, Article, ChatRef, DeliveryKind, ResultKind, Sentiment
 from bot.plugins import ADAPTER_GROUP, load_plugin
 from tests.fakes.discord_api import Failure
-from tests.fakes.discord_world import DiscordWorld, RecordingCore
+from tests.fakes.discord_world import TOKEN, DiscordWorld, RecordingCore
 
 
 def _alert(title: str = "Bitcoin ETF approved", **changes: object) -> Alert:
@@ -252,3 +252,18 @@ async def test_a_channel_without_send_or_embed_permission_is_gone_without_a_requ
     assert no_embed.kind is ResultKind.CHAT_GONE and "Embed Links" in (no_embed.reason or "")
     assert forum.kind is ResultKind.SENT
     assert world.fake.invalid_requests == 0
+
+
+async def test_an_unreachable_discord_is_a_one_line_start_failure():
+    import socket
+
+    from adapters.discord.adapter import DiscordStartError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    original = Route.BASE
+    config = DiscordConfig(token=SecretStr(TOKEN), api_base=f"http://127.0.0.1:{port}/api/v10")
+    with pytest.raises(DiscordStartError, match="cannot log in to Discord"):
+        await DiscordAdapter(config).start(RecordingCore().services())
+    assert Route.BASE == original

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -135,7 +136,13 @@ class DiscordAdapter:
         except discord.LoginFailure:
             await self._abandon()
             raise DiscordTokenError("discord rejected the bot token ([discord] token)") from None
-        except (discord.HTTPException, OSError, TimeoutError) as exc:
+        except (
+            discord.HTTPException,
+            discord.GatewayNotFound,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
             await self._abandon()
             raise DiscordStartError(f"cannot log in to Discord: {type(exc).__name__}") from None
         self._task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
