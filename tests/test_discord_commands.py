@@ -244,3 +244,14 @@ def _article() -> Article:
         sentiment=Sentiment.POSITIVE,
         id=17,
     )
+
+
+async def test_the_gateway_resumes_after_a_drop_and_commands_keep_working():
+    core = RecordingCore()
+    async with DiscordWorld(core.services()) as world:
+        await world.fake.drop_connection(4000)
+        await asyncio.wait_for(world.fake.resumed.wait(), 10)
+        answer = await world.fake.invoke("help", channel_id=world.text, user=world.alice)
+    (resume,) = world.fake.resumes
+    assert resume["session_id"] == "fake-session" and resume["seq"] >= 1
+    assert answer.content == "ok: /help"

@@ -267,3 +267,12 @@ async def test_an_unreachable_discord_is_a_one_line_start_failure():
     with pytest.raises(DiscordStartError, match="cannot log in to Discord"):
         await DiscordAdapter(config).start(RecordingCore().services())
     assert Route.BASE == original
+
+
+async def test_a_send_discord_never_answers_fails_after_the_timeout():
+    async with DiscordWorld(RecordingCore().services(), send_timeout_s=0.2) as world:
+        world.fake.stalled.add(world.text)
+        stuck = await world.adapter.send(_to(world.text), _alert())
+        fine = await world.adapter.send(_to(world.other), _alert())
+    assert stuck.kind is ResultKind.FAILED and "TimeoutError" in (stuck.reason or "")
+    assert fine.kind is ResultKind.SENT

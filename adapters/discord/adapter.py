@@ -41,6 +41,11 @@ CAPABILITIES = Capabilities(
 )
 
 
+def _snowflake(value: str | None) -> int | None:
+    """A Discord id from a stored string, or None when it cannot be one."""
+    return int(value) if value and value.isdigit() else None
+
+
 def missing_access(channel: object) -> str | None:
     """Permissions the bot lacks to post an alert here, from the gateway cache.
 
@@ -79,6 +84,7 @@ class DiscordAdapter:
         defer_after_s: float = 1.0,
         ready_timeout_s: float = 60.0,
         guild_ready_timeout_s: float = 2.0,
+        send_timeout_s: float = 60.0,
         guard: InvalidRequestGuard | None = None,
         client_factory: Callable[..., CryptowireClient] = CryptowireClient,
     ) -> None:
@@ -88,6 +94,7 @@ class DiscordAdapter:
         self._defer_after_s = defer_after_s
         self._ready_timeout_s = ready_timeout_s
         self._guild_ready_timeout_s = guild_ready_timeout_s
+        self._send_timeout_s = send_timeout_s
         self.guard = guard or InvalidRequestGuard()
         self._client_factory = client_factory
         self.client: CryptowireClient | None = None
@@ -200,46 +207,53 @@ class DiscordAdapter:
         blocked = self._not_running() or self.guard.check(to.chat_id)
         if blocked is not None:
             return blocked
-        try:
-            channel = await self._channel(int(to.thread_id or to.chat_id))
-            embed = alert_embed(alert)
-            mention = alert.mention or None
-            allowed = discord.AllowedMentions(roles=True, users=True, everyone=False)
-            missing = missing_access(channel)
-            if missing:
-                return DeliveryResult.gone(f"the bot lacks {missing} in this channel")
-            if isinstance(channel, discord.ForumChannel):
-                created = await channel.create_thread(
-                    name=cut(alert.article.title, LIMITS.thread_name) or "News",
-                    content=mention,
-                    embed=embed,
-                    allowed_mentions=allowed,
-                )
-                return DeliveryResult.sent(created.message.id)
-            if not isinstance(channel, discord.abc.Messageable):
-                return DeliveryResult.gone("this channel cannot receive messages")
-            message = await channel.send(content=mention, embed=embed, allowed_mentions=allowed)
-            return DeliveryResult.sent(message.id)
-        except ValueError:
+        channel_id = _snowflake(to.thread_id or to.chat_id)
+        if channel_id is None:
             return DeliveryResult.gone(f"not a Discord channel id: {to.chat_id!r}")
+        try:
+            async with asyncio.timeout(self._send_timeout_s):
+                return await self._post(channel_id, alert)
         except Exception as exc:
             return self._failed(to, exc)
+
+    async def _post(self, channel_id: int, alert: Alert) -> DeliveryResult:
+        channel = await self._channel(channel_id)
+        missing = missing_access(channel)
+        if missing:
+            return DeliveryResult.gone(f"the bot lacks {missing} in this channel")
+        embed = alert_embed(alert)
+        mention = alert.mention or None
+        allowed = discord.AllowedMentions(roles=True, users=True, everyone=False)
+        if isinstance(channel, discord.ForumChannel):
+            created = await channel.create_thread(
+                name=cut(alert.article.title, LIMITS.thread_name) or "News",
+                content=mention,
+                embed=embed,
+                allowed_mentions=allowed,
+            )
+            return DeliveryResult.sent(created.message.id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return DeliveryResult.gone("this channel cannot receive messages")
+        message = await channel.send(content=mention, embed=embed, allowed_mentions=allowed)
+        return DeliveryResult.sent(message.id)
 
     async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult:
         """Replace a sent alert's embed in place (in its thread for forum posts)."""
         blocked = self._not_running() or self.guard.check(to.chat_id)
         if blocked is not None:
             return blocked
+        channel_id, message = _snowflake(to.thread_id or to.chat_id), _snowflake(message_id)
+        if channel_id is None or message is None:
+            return DeliveryResult.failed(f"not a Discord message: {to} / {message_id!r}")
         try:
-            assert self.client is not None
-            channel = await self._channel(int(to.thread_id or to.chat_id))
-            # A forum post's thread has the id of its starter message.
-            where = int(message_id) if isinstance(channel, discord.ForumChannel) else channel.id
-            partial = self.client.get_partial_messageable(where)
-            await partial.get_partial_message(int(message_id)).edit(embed=alert_embed(alert))
-            return DeliveryResult.sent(message_id)
-        except ValueError:
-            return DeliveryResult.failed(f"not a Discord message id: {message_id!r}")
+            async with asyncio.timeout(self._send_timeout_s):
+                assert self.client is not None
+                channel = await self._channel(channel_id)
+                # A forum post's thread has the id of its starter message.
+                where = message if isinstance(channel, discord.ForumChannel) else channel_id
+                partial = self.client.get_partial_messageable(where)
+                await partial.get_partial_message(message).edit(embed=alert_embed(alert))
+                return DeliveryResult.sent(message_id)
         except Exception as exc:
             return self._failed(to, exc)
 

@@ -51,6 +51,10 @@ class FakeDiscord(DiscordState):
         self.unhandled: list[str] = []
         self.identify: dict[str, Any] | None = None
         self.reject_token = False
+        self.resumes: list[dict[str, Any]] = []
+        self.resumed = asyncio.Event()
+        self.stalled: set[str] = set()
+        self._closing = asyncio.Event()
         self.ready = asyncio.Event()
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
@@ -138,6 +142,7 @@ class FakeDiscord(DiscordState):
         return f"{self.url}{API}"
 
     async def stop(self) -> None:
+        self._closing.set()
         if self._ws is not None and not self._ws.closed:
             await self._ws.close()
         if self._runner is not None:
@@ -147,6 +152,8 @@ class FakeDiscord(DiscordState):
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
         channel = request.match_info.get("channel")
+        if channel in self.stalled:
+            await self._closing.wait()  # a request Discord never answers (until we stop)
         failure = self.failures.get(channel) if channel else None
         if failure is not None and failure.times != 0:
             if failure.times is not None:
@@ -198,7 +205,17 @@ class FakeDiscord(DiscordState):
                 for guild in self.guilds.values():
                     await self.dispatch("GUILD_CREATE", guild)
                 self.ready.set()
+            elif frame["op"] == 6:
+                self.resumes.append(frame["d"])
+                await self.dispatch("RESUMED", {})
+                self.resumed.set()
         return ws
+
+    async def drop_connection(self, code: int = 4000) -> None:
+        """Close the gateway like Discord does on a hiccup; the client should RESUME."""
+        assert self._ws is not None
+        self.resumed.clear()
+        await self._ws.close(code=code)
 
     async def _me(self, _: web.Request) -> web.Response:
         if self.reject_token:

@@ -55,6 +55,7 @@ class DiscordWorld:
         admins: list[int] | None = None,
         guild_ids: bool = False,
         defer_after_s: float = 1.0,
+        send_timeout_s: float = 60.0,
     ) -> None:
         self.core = core
         self.fake = FakeDiscord()
@@ -68,6 +69,7 @@ class DiscordWorld:
         self._admins = admins or []
         self._guild_ids = guild_ids
         self._defer_after_s = defer_after_s
+        self._send_timeout_s = send_timeout_s
         self.adapter: DiscordAdapter | None = None
 
     async def __aenter__(self) -> DiscordWorld:
@@ -81,6 +83,7 @@ class DiscordWorld:
         self.adapter = DiscordAdapter(
             config,
             defer_after_s=self._defer_after_s,
+            send_timeout_s=self._send_timeout_s,
             ready_timeout_s=10.0,
             guild_ready_timeout_s=0.05,
         )
