@@ -21,7 +21,7 @@ async def test_client_connects_with_minimal_intents_and_syncs_every_command():
         assert world.fake.identify["intents"] == 1  # GUILDS only: nothing privileged
         names = {c["name"] for c in world.fake.commands["global"]}
         expected = {"latest", "search", "subscribe", "unsubscribe", "subscriptions", "story"}
-        expected |= {"why", "digest", "quiet", "mute", "timezone", "help"}
+        expected |= {"why", "digest", "quiet", "mute", "timezone", "help", "breaking", "post"}
         assert names == expected
         subscribe = next(c for c in world.fake.commands["global"] if c["name"] == "subscribe")
         options = {o["name"]: o for o in subscribe["options"]}
@@ -40,7 +40,7 @@ async def test_guild_ids_sync_instantly_to_those_guilds_only():
     core = RecordingCore()
     async with DiscordWorld(core.services(), guild_ids=True) as world:
         assert "global" not in world.fake.commands
-        assert len(world.fake.commands[world.guild]) == 12
+        assert len(world.fake.commands[world.guild]) == 14
 
 
 @pytest.mark.parametrize(
@@ -255,3 +255,38 @@ async def test_the_gateway_resumes_after_a_drop_and_commands_keep_working():
     (resume,) = world.fake.resumes
     assert resume["session_id"] == "fake-session" and resume["seq"] >= 1
     assert answer.content == "ok: /help"
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "expected"),
+    [
+        (
+            "breaking",
+            {
+                "title": "Exchange X halts withdrawals",
+                "text": "Users | funds",
+                "url": "https://x.io",
+            },
+            "/breaking Exchange X halts withdrawals | Users / funds | https://x.io",
+        ),
+        (
+            "breaking",
+            {"title": "Hack", "text": "Bridge drained"},
+            "/breaking Hack | Bridge drained",
+        ),
+        ("post", {"article": 12}, "/post 12"),
+    ],
+)
+async def test_broadcast_commands_are_for_admins_only(command, options, expected):
+    core = RecordingCore()
+    async with DiscordWorld(core.services()) as world:
+        refused = await world.fake.invoke(
+            command, options, channel_id=world.text, user=world.alice, permissions=MANAGE_CHANNELS
+        )
+        allowed = await world.fake.invoke(
+            command, options, channel_id=world.text, user=world.alice, permissions=MANAGE_GUILD
+        )
+    assert refused.ephemeral and "Only Cryptowire admins" in refused.content
+    assert [c.text for c in core.commands] == [expected]
+    assert core.commands[0].is_admin
+    assert allowed.ephemeral

@@ -19,6 +19,11 @@ MANAGE_REFUSAL = (
     "Ask a moderator, or use the command in a DM with me for personal alerts."
 )
 
+ADMIN_REFUSAL = (
+    "Only Cryptowire admins can do that: members with Manage Server, "
+    "or users listed in [discord] admins."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:

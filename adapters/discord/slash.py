@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import translate
-from adapters.discord.permissions import MANAGE_REFUSAL, describe
+from adapters.discord.permissions import ADMIN_REFUSAL, MANAGE_REFUSAL, describe
 from adapters.discord.render import reply_message
 from bot.models import IncomingCommand, Reply
 from bot.ports import CoreServices
@@ -34,6 +34,8 @@ DIGEST_MODES = [app_commands.Choice(name=name, value=name) for name in ("off", "
 Count = app_commands.Range[int, 1, 25]
 PositiveId = app_commands.Range[int, 1, None]
 Text = app_commands.Range[str, 1, 300]
+Headline = app_commands.Range[str, 1, 256]
+Body = app_commands.Range[str, 1, 2000]
 
 
 class SlashCommands:
@@ -69,6 +71,11 @@ class SlashCommands:
         if name in translate.MANAGE_COMMANDS and not caller.can_manage:
             await interaction.response.send_message(
                 MANAGE_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        if name in translate.ADMIN_COMMANDS and not caller.is_admin:
+            await interaction.response.send_message(
+                ADMIN_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
         command = IncomingCommand(
@@ -250,6 +257,23 @@ class SlashCommands:
         async def mute(interaction: discord.Interaction, duration: Text) -> None:
             await self.run(interaction, "mute", translate.simple_text("mute", duration))
 
+        @app_commands.command(name="breaking", description="Admins: post a breaking story")
+        @app_commands.describe(
+            title="Headline", text="What happened", url="Link to the source (optional)"
+        )
+        async def breaking(
+            interaction: discord.Interaction,
+            title: Headline,
+            text: Body,
+            url: Text | None = None,
+        ) -> None:
+            await self.run(interaction, "breaking", translate.breaking_text(title, text, url))
+
+        @app_commands.command(name="post", description="Admins: post an archived article")
+        @app_commands.describe(article="Article id")
+        async def post(interaction: discord.Interaction, article: PositiveId) -> None:
+            await self.run(interaction, "post", translate.simple_text("post", article))
+
         @app_commands.command(name="help", description="What Cryptowire can do")
         async def help_(interaction: discord.Interaction) -> None:
             await self.run(interaction, "help", "/help")
@@ -266,5 +290,7 @@ class SlashCommands:
             quiet,
             timezone,
             mute,
+            breaking,
+            post,
             help_,
         ]

@@ -14,6 +14,8 @@ _TOKENS = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 # Commands that change a chat's settings: in a server they need Manage Channels.
 MANAGE_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest", "quiet", "timezone", "mute"})
+# Broadcast commands (issue 8): bot admins only.
+ADMIN_COMMANDS = frozenset({"breaking", "post"})
 # Commands whose answers are useful to everyone in the channel; the rest are ephemeral.
 PUBLIC_COMMANDS = frozenset({"latest", "search", "story", "why"})
 
@@ -64,6 +66,14 @@ def subscribe_text(
     if mention:
         parts.append(f"mention:{mention}")
     return " ".join(parts)
+
+
+def breaking_text(title: str, text: str, url: str | None = None) -> str:
+    """``/breaking TITLE | TEXT [| URL]``; a ``|`` inside a field cannot start a new one."""
+    fields = [one_line(title), one_line(text)]
+    if url and one_line(url):
+        fields.append(one_line(url))
+    return "/breaking " + " | ".join(f.replace("|", "/") for f in fields)
 
 
 def latest_text(tag: str | None = None, count: int | None = None) -> str:
