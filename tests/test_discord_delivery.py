@@ -105,8 +105,19 @@ async def test_edit_replaces_the_embed_with_updated_markers():
         (Failure(429, 0, retry_after=45.0), ResultKind.RETRY_AFTER, 45.0, False),
         (Failure(429, 0, retry_after=12.0, via=False), ResultKind.RETRY_AFTER, 12.0, True),
         (Failure(400, 50035), ResultKind.FAILED, None, False),
+        (Failure(401, 0), ResultKind.RETRY_AFTER, 300.0, True),
+        (Failure(400, 50007), ResultKind.CHAT_GONE, None, False),
     ],
-    ids=["missing-access", "missing-permissions", "unknown-channel", "429-long", "429-cf", "400"],
+    ids=[
+        "missing-access",
+        "missing-permissions",
+        "unknown-channel",
+        "429-long",
+        "429-cf",
+        "400",
+        "401-token-revoked",
+        "dm-closed",
+    ],
 )
 async def test_discord_errors_map_to_delivery_results(failure, kind, retry_after, whole):
     async with DiscordWorld(RecordingCore().services()) as world:

@@ -24,6 +24,7 @@ MISSING_PERMISSIONS = 50013
 CANNOT_SEND_TO_USER = 50007
 GONE_CODES = frozenset({UNKNOWN_CHANNEL, MISSING_ACCESS, MISSING_PERMISSIONS, CANNOT_SEND_TO_USER})
 INVALID_STATUSES = frozenset({401, 403, 429})
+TOKEN_PAUSE_S = 300.0
 
 
 def _retry_after(error: discord.HTTPException) -> float:
@@ -50,6 +51,10 @@ def result_for(error: BaseException) -> DeliveryResult:
             return DeliveryResult.failed("the message to edit no longer exists")
         return DeliveryResult.gone(f"unknown channel (code {error.code})")
     if isinstance(error, discord.HTTPException):
+        if error.status == 401:
+            # The token was revoked or reset: nothing will work until an operator acts;
+            # pause everything rather than burn invalid requests.
+            return DeliveryResult.retry(TOKEN_PAUSE_S, whole_adapter=True)
         if error.status == 429:
             # discord.py retries 429s itself; one reaching us is a long or global limit
             # (no "Via" header = Cloudflare), so the whole adapter waits.
