@@ -183,7 +183,10 @@ async def test_a_slow_error_replaces_the_public_thinking_message_with_a_private_
         answer = await world.fake.invoke(
             "story", {"id": 999}, channel_id=world.text, user=world.alice
         )
+        await asyncio.wait_for(answer.deleted.wait(), 5)
     assert answer.deferred and answer.deleted_original
+    # the public "thinking..." was settled first, so the follow-up could be private
+    assert answer.original is not None and "story 999" not in answer.original["content"]
     assert answer.followups[-1]["flags"] & EPHEMERAL
     assert answer.content.startswith("story 999 does not exist")
 

@@ -26,6 +26,7 @@ log = logging.getLogger("cryptowire.discord.slash")
 
 FAILURE_TEXT = "Sorry, that did not work. Please try again in a minute."
 NO_MENTIONS = discord.AllowedMentions.none()
+PRIVATE_NOTE = "Answered privately."
 SENTIMENTS = [
     app_commands.Choice(name=name, value=name) for name in ("positive", "negative", "neutral")
 ]
@@ -114,15 +115,17 @@ class SlashCommands:
             )
             return
         if ephemeral and public:
-            # Deferred in public, but the answer is private (an error): remove the
-            # "thinking..." message and answer privately.
-            await interaction.delete_original_response()
+            # Deferred in public, but the answer is private (an error). The first
+            # follow-up after a public deferral must be public (it replaces "thinking..."),
+            # so: settle the original, answer privately, then remove the original.
+            await interaction.edit_original_response(content=PRIVATE_NOTE, embeds=[])
             await interaction.followup.send(
                 content or discord.utils.MISSING,
                 embeds=embeds,
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
+            await interaction.delete_original_response()
             return
         await interaction.edit_original_response(
             content=content, embeds=embeds, allowed_mentions=NO_MENTIONS

@@ -361,7 +361,9 @@ class FakeDiscord(DiscordState):
         return _json(answer.original)
 
     async def _del_original(self, request: web.Request) -> web.Response:
-        self._answer(request.match_info["token"]).deleted_original = True
+        answer = self._answer(request.match_info["token"])
+        answer.deleted_original = True
+        answer.deleted.set()
         return web.Response(status=204)
 
     async def _followup(self, request: web.Request) -> web.Response:

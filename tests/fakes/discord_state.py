@@ -39,6 +39,7 @@ class Answer:
     followups: list[dict[str, Any]] = field(default_factory=list)
     deleted_original: bool = False
     acknowledged: asyncio.Event = field(default_factory=asyncio.Event)
+    deleted: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
