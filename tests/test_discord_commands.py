@@ -293,3 +293,35 @@ async def test_broadcast_commands_are_for_admins_only(command, options, expected
     assert [c.text for c in core.commands] == [expected]
     assert core.commands[0].is_admin
     assert allowed.ephemeral
+
+
+async def test_timezone_autocomplete_and_a_failing_tag_lookup():
+    async def broken(prefix: str) -> list[str]:
+        raise ConnectionError("database down")
+
+    core = RecordingCore()
+    services = core.services()
+    async with DiscordWorld(type(services)(services.handle_command, broken)) as world:
+        zones = await world.fake.invoke(
+            "timezone", {"zone": "berl"}, focused="zone", channel_id=world.dm, user=world.alice
+        )
+        tags = await world.fake.invoke(
+            "latest", {"tag": "B"}, focused="tag", channel_id=world.dm, user=world.alice
+        )
+    assert [c["value"] for c in zones.callbacks[0]["data"]["choices"]] == ["Europe/Berlin"]
+    assert tags.callbacks[0]["data"]["choices"] == []  # an empty list, not a failed popup
+
+
+async def test_a_role_discord_did_not_resolve_gets_a_one_line_private_answer():
+    core = RecordingCore()
+    async with DiscordWorld(core.services()) as world:
+        answer = await world.fake.invoke(
+            "subscribe",
+            {"tags": "BTC", "mention": "123"},
+            types={"mention": ROLE},
+            channel_id=world.text,
+            user=world.alice,
+            permissions=MANAGE_CHANNELS,
+        )
+    assert answer.ephemeral and answer.content.startswith("That command could not be run")
+    assert "\n" not in answer.content and core.commands == []
