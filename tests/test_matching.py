@@ -246,3 +246,15 @@ def test_bitmap_and_posting_strategies_agree_on_a_large_index():
         assert per_chat.keys() == sparse.match_chats(item).keys() == {s % 700 for s in expected}
         assert all(sid in expected and sid % 700 == chat for chat, sid in per_chat.items())
         assert len(expected) > 0
+
+
+def test_subscriptions_arriving_out_of_id_order_are_found_and_removable():
+    index = SubscriptionIndex()
+    for sid in range(6000, 0, -1):  # descending: every add after the first is "late"
+        index.add(sid, sid % 10, f(tags={"BTC"} if sid % 3 else {"ETH"}))
+    assert len(index) == 6000
+    assert all(sid in index for sid in (1, 2999, 6000))
+    assert index.remove(3) and not index.remove(3)
+    expected = {sid for sid in range(1, 6001) if sid % 3 == 0 and sid != 3}
+    assert index.match(article(tags=("ETH",))) == expected
+    assert index.chat_of(5999) == 9
