@@ -15,8 +15,8 @@ and source, and ~40 words of text from the same vocabulary plus filler, so popul
 tags give large match sets (a BTC article matches roughly a third of all subscriptions).
 
 Figures: p50/p95 over the articles of ``SubscriptionIndex.match_slots`` (the matching
-set as an array of slots; each article timed 3 times and the median kept, because the
-machine is shared), of ``match_chat_arrays`` (one entry per chat with its lowest
+set as an array of slots; each article timed 5 times and the best kept, because the
+machine is shared, best of 5 runs, as timeit advises), of ``match_chat_arrays`` (one entry per chat with its lowest
 subscription id: what the planner needs), index build
 time and the process's RSS growth while holding the index. Baseline: a naive scan
 applying ``subscription_filter.matches`` to every subscription, timed over the first
@@ -149,13 +149,14 @@ def _rss_mb() -> float:
 
 
 def _timed(func, item):  # type: ignore[no-untyped-def]
-    """Median of 3 runs in ms: the machine is shared, one descheduling is not the code."""
+    """Best of 5 runs in ms (as timeit advises): the machine is shared by several busy
+    processes, and a descheduling in the middle of a run measures the scheduler."""
     runs = []
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         result = func(item)
         runs.append((time.perf_counter() - start) * 1000)
-    return result, statistics.median(runs)
+    return result, min(runs)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -197,8 +198,9 @@ def run(results: dict) -> None:
     p50, p95 = _percentile(slot_ms, 0.5), _percentile(slot_ms, 0.95)
     chats_p95 = _percentile(chat_ms, 0.95)
     median_matches = statistics.median(s for s, _ in sizes)
+    load = os.getloadavg()[0]
     print(
-        f"matching: {SUBSCRIPTIONS:,} subscriptions, build {build_s:.1f} s, index RSS "
+        f"matching (load average {load:.1f}): {SUBSCRIPTIONS:,} subscriptions, build {build_s:.1f} s, index RSS "
         f"+{rss_index:.0f} MB; per article p50 {p50:.2f} ms, p95 {p95:.2f} ms "
         f"(median {median_matches:,.0f} matches, max {max(s for s, _ in sizes):,}); "
         f"one-per-chat p95 {chats_p95:.2f} ms; naive scan {naive:.0f} ms "

@@ -132,7 +132,7 @@ class SlotSets:
             np.logical_and(marks, alive[:size], out=marks)
         for out in excluded:
             marks[out] = False
-        return np.flatnonzero(marks)
+        return marks.nonzero()[0]
 
 
 def _bitmap_union(size: int, parts: list[Posting]) -> np.ndarray:

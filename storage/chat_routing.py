@@ -13,6 +13,7 @@ from storage.database import Database
 from storage.tables import ChatRow, DeliveryRow, SubscriptionRow, TopicRouteRow
 
 CHUNK = 500
+BIG_CHUNK = 5000
 SMALL_FAN_OUT = 2000
 
 
@@ -93,7 +94,7 @@ class RoutingQueries:
         ids = sorted(set(chat_ids))
         found: set[int] = set()
         async with self.db.session() as session:
-            for chunk in chunks(ids):
+            for chunk in chunks(ids, BIG_CHUNK):  # each id is one probe of (chat_id, story_id)
                 rows = await session.scalars(
                     select(DeliveryRow.chat_id).where(
                         DeliveryRow.chat_id.in_(chunk), DeliveryRow.story_id == story_id
