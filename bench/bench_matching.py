@@ -15,9 +15,9 @@ and source, and ~40 words of text from the same vocabulary plus filler, so popul
 tags give large match sets (a BTC article matches roughly a third of all subscriptions).
 
 Figures: p50/p95 over the articles of ``SubscriptionIndex.match_slots`` (the matching
-set as an array of slots; each article timed 5 times and the best kept, because the
-machine is shared, best of 5 runs, as timeit advises), of ``match_chat_arrays`` (one entry per chat with its lowest
-subscription id: what the planner needs), index build
+set as an array of slots; each article timed 5 times and the best kept, as timeit
+advises, because the machine is shared), of ``match_chat_arrays`` (one entry per chat
+with one of its matching subscriptions: what the planner needs), index build
 time and the process's RSS growth while holding the index. Baseline: a naive scan
 applying ``subscription_filter.matches`` to every subscription, timed over the first
 100,000 subscriptions and scaled linearly to the full count (a full scan takes seconds
@@ -200,7 +200,8 @@ def run(results: dict) -> None:
     median_matches = statistics.median(s for s, _ in sizes)
     load = os.getloadavg()[0]
     print(
-        f"matching (load average {load:.1f}): {SUBSCRIPTIONS:,} subscriptions, build {build_s:.1f} s, index RSS "
+        f"matching (load average {load:.1f}): {SUBSCRIPTIONS:,} subscriptions, "
+        f"build {build_s:.1f} s, index RSS "
         f"+{rss_index:.0f} MB; per article p50 {p50:.2f} ms, p95 {p95:.2f} ms "
         f"(median {median_matches:,.0f} matches, max {max(s for s, _ in sizes):,}); "
         f"one-per-chat p95 {chats_p95:.2f} ms; naive scan {naive:.0f} ms "
