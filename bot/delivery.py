@@ -107,8 +107,16 @@ class Outbox(Protocol):
     async def chat_gone(self, chat_id: int, reason: str, *, now: datetime) -> int:
         """Deactivate the chat and its subscriptions; cancel its unsent rows; return how many."""
 
+    async def heartbeat(self, worker: str, *, now: datetime, role: str = "deliver") -> None:
+        """``worker`` is alive; its claims are kept while it says so."""
+
     async def release_stale(self, older_than: timedelta, *, now: datetime) -> int:
-        """Give rows claimed longer ago than ``older_than`` back to the queue (crash recovery)."""
+        """Claimed rows of workers silent for ``older_than`` go back to the queue (crash)."""
+
+    async def claimants(self) -> list[str]: ...
+
+    async def release_worker(self, worker: str) -> int:
+        """Rows claimed by a worker known to be dead go back at once."""
 
     async def next_due_at(self, platforms: Sequence[str] | None = None) -> datetime | None: ...
 

@@ -11,12 +11,13 @@ with exponential backoff and jitter up to ``max_attempts``, then gives up with t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
 import random
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from bot.config import DeliveryConfig
@@ -30,6 +31,20 @@ log = logging.getLogger("cryptowire.dispatch")
 
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_local_process(worker: str) -> bool:
+    """True for a worker name of this host whose process no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
@@ -215,6 +230,8 @@ class _Lane:
             reason = result.reason or "chat unavailable"
             log.info("chat %s gone: %s", first.to, reason)
             self.queue = [j for j in self.queue if j.first.chat.id != first.chat.id]
+            if self.d.on_chat_gone is not None:  # the chats repository logs the change
+                await self.d.on_chat_gone(first.chat.id, reason)
             await outbox.chat_gone(first.chat.id, reason, now=now)
         else:
             reason = result.reason or "send failed"
@@ -251,6 +268,8 @@ class Dispatcher:
         max_in_flight: int = 16,
         hold_limit_s: float = 5.0,
         stale_after: timedelta | None = None,
+        sweep_every_s: float = 10.0,
+        on_chat_gone: Callable[[int, str], Awaitable[object]] | None = None,
     ) -> None:
         self.outbox = outbox
         self.config = config
@@ -260,19 +279,26 @@ class Dispatcher:
         self.max_in_flight = max_in_flight
         self.hold_limit_s = hold_limit_s
         self.stale_after = stale_after
+        self.sweep_every_s = sweep_every_s
+        self.on_chat_gone = on_chat_gone
         self.stopping = False
         self.lanes = [_Lane(self, adapter) for adapter in adapters]
         self._tasks: list[asyncio.Task[None]] = []
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def sent(self) -> int:
         return sum(lane.sent for lane in self.lanes)
 
     async def recover(self) -> int:
-        """Return rows claimed by dead workers (all of them on a single-worker SQLite)."""
-        if self.stale_after is None:
-            return 0
-        released = await self.outbox.release_stale(self.stale_after, now=self.clock.now())
+        """Give back rows claimed by dead workers: local processes that are gone at once,
+        others once their lease is older than ``stale_after`` (0: single worker, all)."""
+        released = 0
+        for name in await self.outbox.claimants():
+            if name != self.worker and _dead_local_process(name):
+                released += await self.outbox.release_worker(name)
+        if self.stale_after is not None:
+            released += await self.outbox.release_stale(self.stale_after, now=self.clock.now())
         if released:
             log.info("released %d deliveries claimed by a stopped worker", released)
         return released
@@ -280,7 +306,20 @@ class Dispatcher:
     async def start(self) -> None:
         """Begin working in background tasks of the running loop."""
         await self.recover()
+        if self.stale_after:  # a fleet: keep our lease fresh, take back rows of dead peers
+            await self.outbox.heartbeat(self.worker, now=self.clock.now())
+            self._sweeper = asyncio.create_task(self._sweep())
         self._tasks = [asyncio.create_task(lane.run()) for lane in self.lanes]
+
+    async def _sweep(self) -> None:
+        every = min(self.sweep_every_s, (self.stale_after or timedelta(0)).total_seconds() / 3)
+        while not self.stopping:
+            await self.clock.sleep(max(every, 0.1))
+            try:
+                await self.outbox.heartbeat(self.worker, now=self.clock.now())
+                await self.recover()
+            except Exception:
+                log.warning("lease heartbeat or stale sweep failed", exc_info=True)
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -303,6 +342,11 @@ class Dispatcher:
         """Stop claiming, give back unstarted rows, let in-flight sends finish."""
         self.stopping = True
         self.wake()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []

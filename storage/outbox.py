@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, select, text, update
+from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import ClaimedDelivery, OutboxDepth, SentMessage
+from bot.delivery import ClaimedDelivery
 from bot.models import ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
+from storage.outbox_reads import OutboxReads, utc
 from storage.tables import (
     ArticleRow,
     ChatRow,
@@ -29,6 +30,7 @@ from storage.tables import (
     SentMessageRow,
     StoryRow,
     SubscriptionRow,
+    WorkerLeaseRow,
 )
 
 D = DeliveryRow
@@ -54,11 +56,7 @@ def _ids(ids: int | Sequence[int]) -> list[int]:
     return [ids] if isinstance(ids, int) else list(ids)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class SqlOutbox:
+class SqlOutbox(OutboxReads):
     """Implements ``bot.delivery.Outbox``; each method is one short transaction."""
 
     def __init__(self, db: Database) -> None:
@@ -89,7 +87,7 @@ class SqlOutbox:
             "subs": [d.subscription_id for d in deliveries],
             "kinds": [d.kind.value for d in deliveries],
             "prios": [d.priority for d in deliveries],
-            "dues": [_utc(d.due_at) for d in deliveries],
+            "dues": [utc(d.due_at) for d in deliveries],
             "pls": [json.dumps(d.payload) for d in deliveries],
         }
         result = await session.execute(_PG_ENQUEUE, params)
@@ -328,93 +326,48 @@ class SqlOutbox:
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def heartbeat(self, worker: str, *, now: datetime, role: str = "deliver") -> None:
+        """Say ``worker`` is alive: its claimed rows are not stale while it keeps saying so."""
+        async with self.db.session() as session:
+            lease = await session.get(WorkerLeaseRow, worker)
+            if lease is None:
+                session.add(WorkerLeaseRow(name=worker, role=role, heartbeat_at=now))
+            else:
+                lease.heartbeat_at = now
+
     async def release_stale(self, older_than: timedelta, *, now: datetime) -> int:
-        """Rows claimed before ``now - older_than`` go back to pending (their worker died)."""
+        """Claimed rows of workers silent for ``older_than`` go back to pending (they died).
+
+        With ``older_than=0`` every claimed row is released: right for a single worker at
+        start-up (SQLite), since nothing else can hold a claim.
+        """
+        alive = select(WorkerLeaseRow.name).where(WorkerLeaseRow.heartbeat_at > now - older_than)
         async with self.db.session() as session:
             result = await session.execute(
                 update(D)
-                .where(D.status == SENDING, D.claimed_at <= now - older_than)
+                .where(
+                    D.status == SENDING,
+                    D.claimed_by.is_(None) | D.claimed_by.notin_(alive),
+                )
                 .values(status=PENDING, claimed_by=None, claimed_at=None)
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    # -- reading -------------------------------------------------------------------------
-
-    async def next_due_at(self, platforms: Sequence[str] | None = None) -> datetime | None:
-        """When the earliest pending row of an active chat falls due (None: queue empty)."""
-        query = (
-            select(func.min(D.due_at))
-            .join(ChatRow, ChatRow.id == D.chat_id)
-            .where(D.status == PENDING, ChatRow.active.is_(True))
-        )
-        if platforms is not None:
-            query = query.where(ChatRow.platform.in_(list(platforms)))
+    async def claimants(self) -> list[str]:
+        """Workers currently holding claimed rows."""
         async with self.db.session() as session:
-            value = await session.scalar(query)
-        return _utc(value) if isinstance(value, datetime) else _parse(value)
-
-    async def depth(self, *, now: datetime) -> OutboxDepth:
-        async with self.db.session() as session:
-            counts = dict(
-                (
-                    await session.execute(
-                        select(D.status, func.count())
-                        .where(D.status.in_([PENDING, SENDING]))
-                        .group_by(D.status)
-                    )
-                ).all()
+            names = await session.scalars(
+                select(D.claimed_by).where(D.status == SENDING).distinct()
             )
-            due = await session.execute(
-                select(func.count(), func.min(D.due_at)).where(
-                    and_(D.status == PENDING, D.due_at <= now)
-                )
-            )
-            due_count, oldest = due.one()
-        oldest_at = _utc(oldest) if isinstance(oldest, datetime) else _parse(oldest)
-        return OutboxDepth(
-            pending=int(counts.get(PENDING, 0)),
-            due=int(due_count or 0),
-            sending=int(counts.get(SENDING, 0)),
-            oldest_due_age_s=(now - oldest_at).total_seconds() if oldest_at else None,
-        )
+            return sorted(n for n in names if n)
 
-    async def sent_messages_for_story(self, story_id: int) -> list[SentMessage]:
-        """Every message sent for the story, oldest first, with where it went."""
+    async def release_worker(self, worker: str) -> int:
+        """A worker known to be dead (its process is gone): its rows go back at once."""
         async with self.db.session() as session:
             result = await session.execute(
-                select(SentMessageRow, ChatRow, D.kind, D.payload)
-                .join(ChatRow, ChatRow.id == SentMessageRow.chat_id)
-                .outerjoin(D, D.id == SentMessageRow.delivery_id)
-                .where(SentMessageRow.story_id == story_id)
-                .order_by(SentMessageRow.id)
+                update(D)
+                .where(D.status == SENDING, D.claimed_by == worker)
+                .values(status=PENDING, claimed_by=None, claimed_at=None)
             )
-            found = []
-            for sent, chat, kind, payload in result.all():
-                ref = rows.chat_ref(chat)
-                thread = (payload or {}).get("thread_id")
-                if thread:
-                    ref = ChatRef(ref.platform, ref.chat_id, str(thread))
-                found.append(
-                    SentMessage(
-                        id=sent.id,
-                        delivery_id=sent.delivery_id,
-                        chat_db_id=sent.chat_id,
-                        to=ref,
-                        story_id=sent.story_id,
-                        article_id=sent.article_id,
-                        platform=sent.platform,
-                        message_id=sent.message_id,
-                        has_image=sent.has_image,
-                        sent_at=sent.sent_at,
-                        edited_at=sent.edited_at,
-                        kind=DeliveryKind(kind) if kind else None,
-                    )
-                )
-            return found
-
-
-def _parse(value: object) -> datetime | None:
-    """SQLite aggregates (MIN) bypass the column type and come back as text."""
-    if value is None:
-        return None
-    return _utc(datetime.fromisoformat(str(value)))
+            await session.execute(delete(WorkerLeaseRow).where(WorkerLeaseRow.name == worker))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]

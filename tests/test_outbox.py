@@ -183,17 +183,24 @@ async def test_chat_gone_deactivates_and_cancels_but_keeps_history(storage: SqlS
     assert [c.chat.id for c in left] == [chats[1]]
 
 
-async def test_release_stale_returns_a_dead_workers_rows(storage: SqlStorage):
-    chats = await add_chats(storage, 3)
+async def test_release_stale_returns_rows_of_workers_whose_lease_expired(storage: SqlStorage):
+    chats = await add_chats(storage, 4)
     story, (article,) = await add_story(storage)
     await storage.outbox.enqueue_many(deliveries(chats, story, article))
+    await storage.outbox.heartbeat("dead", now=T0)
     await storage.outbox.claim_due("dead", now=T0, limit=2)
-    await storage.outbox.claim_due("alive", now=T0 + timedelta(seconds=50), limit=5)
+    await storage.outbox.claim_due("alive", now=T0, limit=1)
+    await storage.outbox.heartbeat("alive", now=T0 + timedelta(seconds=50))
+    assert await storage.outbox.claimants() == ["alive", "dead"]
     now = T0 + timedelta(seconds=61)
     assert await storage.outbox.release_stale(timedelta(seconds=60), now=now) == 2
     again = await storage.outbox.claim_due("new", now=now, limit=5)
-    assert sorted(c.chat.id for c in again) == chats[:2]
+    assert sorted(c.chat.id for c in again) == [chats[0], chats[1], chats[3]]
     assert all(c.attempts == 0 for c in again)
+    # a worker known to be dead gives its rows back at once; 0 releases every claim
+    assert await storage.outbox.release_worker("new") == 3
+    assert await storage.outbox.release_stale(timedelta(0), now=now) == 1
+    assert await storage.outbox.claimants() == []
 
 
 async def test_depth_and_next_due(storage: SqlStorage):
