@@ -17,6 +17,7 @@ import math
 import os
 import random
 import socket
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
@@ -198,11 +199,16 @@ class _Lane:
                     job.ids, "the article is no longer in the archive", now=self.d.clock.now()
                 )
                 return
+            started = time.perf_counter()
             try:
                 result = await self.adapter.send(job.first.to, alert)
             except Exception as exc:  # adapters should not raise; never lose the row if one does
                 log.warning("%s adapter raised on send", self.adapter.name, exc_info=True)
                 result = DeliveryResult.failed(f"adapter error: {type(exc).__name__}")
+            if self.d.on_result is not None:
+                self.d.on_result(
+                    self.adapter.name, result.kind.value, time.perf_counter() - started
+                )
             await self.record(job, result)
         except Exception:
             # The database is unreachable: the row stays claimed and release_stale returns it.
@@ -270,6 +276,7 @@ class Dispatcher:
         stale_after: timedelta | None = None,
         sweep_every_s: float = 10.0,
         on_chat_gone: Callable[[int, str], Awaitable[object]] | None = None,
+        on_result: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.config = config
@@ -281,6 +288,7 @@ class Dispatcher:
         self.stale_after = stale_after
         self.sweep_every_s = sweep_every_s
         self.on_chat_gone = on_chat_gone
+        self.on_result = on_result  # (platform, result kind, send seconds): metrics
         self.stopping = False
         self.lanes = [_Lane(self, adapter) for adapter in adapters]
         self._tasks: list[asyncio.Task[None]] = []
