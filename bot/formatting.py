@@ -158,8 +158,14 @@ def render_digest(alert: Alert, max_len: int = 4096) -> str:
 
 
 def render_reply(reply: Reply, max_len: int = 4096) -> str:
-    """A command reply in plain text: the text, then one line per listed article."""
-    lines = [reply.text] if reply.text else []
+    """A command reply in plain text.
+
+    ``Reply.text`` is already complete for plain-text chats; ``articles`` are there for
+    adapters that draw cards. Only a reply with no text gets one line per article.
+    """
+    if reply.text:
+        return truncate(reply.text, max_len)
+    lines = []
     for article in reply.articles:
         lines.append(article_line(article))
         if article.url:

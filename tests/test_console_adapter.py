@@ -27,7 +27,9 @@ def core(seen: list[IncomingCommand]) -> CoreServices:
         seen.append(command)
         if command.text == "/boom":
             raise RuntimeError("secret internals")
-        return Reply(f"ok: {command.text}", articles=(ARTICLE,) if "latest" in command.text else ())
+        if "latest" in command.text:
+            return Reply("", articles=(ARTICLE,))
+        return Reply(f"ok: {command.text}")
 
     async def tags(prefix: str) -> list[str]:
         return []

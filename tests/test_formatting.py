@@ -97,7 +97,11 @@ def test_digest_is_one_numbered_list_and_is_cut_with_a_count():
     assert len(cut) <= 500 and "more" in cut.splitlines()[-1]
 
 
-def test_reply_lists_articles():
-    text = render_reply(Reply(text="Latest BTC:", articles=(ARTICLE,)))
-    assert text.splitlines()[1] == f"[12] {ARTICLE.title} — Decrypt, 2026-01-07 03:54 UTC"
+def test_reply_text_is_complete_articles_only_listed_without_text():
+    assert render_reply(Reply(text="Latest BTC: ...", articles=(ARTICLE,))) == "Latest BTC: ..."
+    listed = render_reply(Reply(text="", articles=(ARTICLE,))).splitlines()
+    assert listed == [
+        f"[12] {ARTICLE.title} — Decrypt, 2026-01-07 03:54 UTC",
+        f"   {ARTICLE.url}",
+    ]
     assert hashtags(["BTC", "btc", "BTC"]) == "#BTC #btc"

@@ -140,7 +140,9 @@ class ConsoleAdapter:
             reply = Reply("Something went wrong handling that command; nothing was changed.")
         if not self.interactive:
             self._write(f"> {text}")
-        self._write(render_reply(reply, self.capabilities.max_text_len) + "\n")
+        rendered = render_reply(reply, self.capabilities.max_text_len)
+        if rendered:  # an empty reply means "not for us"
+            self._write(rendered + "\n")
 
     # -- sending -------------------------------------------------------------------------
 
