@@ -166,8 +166,8 @@ class _Lane:
             wait = self.pacer.wait_time(job.first.to, job.first.chat.kind)
             if wait <= 0:
                 await self.slots.acquire()
-                if self.pacer.wait_time(job.first.to, job.first.chat.kind) > 0:
-                    self.slots.release()  # a RETRY_AFTER arrived while we waited for a slot
+                if self.d.stopping or self.pacer.wait_time(job.first.to, job.first.chat.kind) > 0:
+                    self.slots.release()  # stopping, or a RETRY_AFTER came in meanwhile
                     return True
                 self.queue.remove(job)
                 self.pacer.take(job.first.to, job.first.chat.kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 
@@ -189,3 +190,38 @@ async def test_an_adapter_that_raises_is_a_failure_not_a_crash(storage):
         "adapter error: RuntimeError (after 1 attempts)",
     )
     assert second.status == "sent"
+
+
+async def test_stop_lets_the_send_in_flight_finish_and_gives_back_the_rest(storage):
+    chats = await add_chats(storage, 20)
+    story, (article,) = await add_story(storage)
+    await storage.outbox.enqueue_many(deliveries(chats, story, article))
+    adapter = RecordingAdapter()
+    started, release = asyncio.Event(), asyncio.Event()
+    original = adapter.send
+
+    async def slow(to, alert):  # type: ignore[no-untyped-def]
+        started.set()
+        await release.wait()
+        return await original(to, alert)
+
+    adapter.send = slow  # type: ignore[method-assign]
+    results: list[tuple[str, str]] = []
+    dispatcher = Dispatcher(
+        storage.outbox,
+        [adapter],
+        DeliveryConfig(),
+        max_in_flight=1,
+        on_result=lambda platform, kind, _s: results.append((platform, kind)),
+    )
+    await dispatcher.start()
+    await asyncio.wait_for(started.wait(), 5)
+    stopping = asyncio.create_task(dispatcher.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waits for the send in flight
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    statuses = [r.status for r in await rows(storage)]
+    assert statuses.count("sent") == 1 and statuses.count("pending") == 19
+    assert all(r.attempts == 0 and r.claimed_by is None for r in await rows(storage))
+    assert results == [("console", "SENT")]
