@@ -271,7 +271,7 @@ class Dispatcher:
         clock: Clock | None = None,
         worker: str | None = None,
         rng: random.Random | None = None,
-        max_in_flight: int = 16,
+        max_in_flight: int = 8,
         hold_limit_s: float = 5.0,
         stale_after: timedelta | None = None,
         sweep_every_s: float = 10.0,

@@ -74,9 +74,10 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_exactly_once(
 
     assert len(seen) == CHATS, "every delivery was sent"
     repeated = {chat: n for chat, n in seen.items() if n > 1}
+    print(f"served before the kill: {before_restart}, repeated: {len(repeated)}")
     assert all(n == 2 for n in repeated.values())
     # only messages in flight at the kill (printed, not yet recorded) may repeat
-    assert len(repeated) <= 16, repeated
+    assert len(repeated) <= 8, repeated  # Dispatcher.max_in_flight
     async with storage.db.session() as session:
         statuses = dict(
             (
