@@ -121,6 +121,7 @@ class _Lane:
         self.wake = asyncio.Event()
         self.sent = 0
         self.busy = False  # inside a cycle: claimed rows may not be in the queue yet
+        self.quiet = -math.inf  # no claim before this (the outbox had nothing more due)
 
     async def run(self, *, until_idle: bool = False, horizon_s: float = 0.0) -> None:
         clock = self.d.clock
@@ -134,8 +135,8 @@ class _Lane:
                 continue
             if until_idle and await self.idle(horizon_s):
                 return
-            self.wake.clear()
             await clock.wait(self.wake, self.d.config.poll_interval_s)
+            self.quiet = -math.inf
         await self.release_queue()
         await self.settle()
 
@@ -149,13 +150,16 @@ class _Lane:
 
     async def cycle(self) -> bool:
         """Claim if low, start the most urgent sendable job; False when there was nothing."""
-        if len(self.queue) <= self.claim_size // 2:
+        clock = self.d.clock
+        woken = self.wake.is_set()
+        if len(self.queue) <= self.claim_size // 2 and (woken or clock.monotonic() >= self.quiet):
+            self.wake.clear()
+            limit = self.claim_size - len(self.queue)
             claimed = await self.d.outbox.claim_due(
-                self.d.worker,
-                now=self.d.clock.now(),
-                limit=self.claim_size - len(self.queue),
-                platforms=[self.adapter.name],
+                self.d.worker, now=clock.now(), limit=limit, platforms=[self.adapter.name]
             )
+            if len(claimed) < limit:  # the queue is dry: look again at the next poll or wake
+                self.quiet = clock.monotonic() + self.d.config.poll_interval_s
             if claimed:
                 self.queue.extend(_jobs(claimed))
                 self.queue.sort(key=lambda job: job.order)
@@ -215,7 +219,6 @@ class _Lane:
             log.exception("could not record delivery %s", job.ids)
         finally:
             self.slots.release()
-            self.wake.set()
 
     async def record(self, job: _Job, result: DeliveryResult) -> None:
         outbox, now, first = self.d.outbox, self.d.clock.now(), job.first

@@ -44,9 +44,19 @@ async def test_fan_out_goes_at_the_declared_rate_and_records_every_message(stora
     story, (article, _) = await add_story(storage, sources=("decrypt", "coindesk"))
     await storage.outbox.enqueue_many(deliveries(chats, story, article))
     dispatcher, adapter, _ = setup(storage)
+    claims = 0
+    claim_due = storage.outbox.claim_due
+
+    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal claims
+        claims += 1
+        return await claim_due(*args, **kwargs)
+
+    storage.outbox.claim_due = counting  # type: ignore[method-assign]
     await dispatcher.drain()
     times = [a.at for a in adapter.attempts]
     assert len(adapter.sent) == 75 and len({a.to.chat_id for a in adapter.sent}) == 75
+    assert claims <= 12, claims  # about one claim per second of sending, not one per send
     assert max_in_window(times, 1.0) <= 30
     assert times[-1] == pytest.approx(74 / 30, abs=0.3)  # and close to the full rate
     assert adapter.sent[0].alert.extra_sources == 1
