@@ -92,6 +92,8 @@ class Outbox(Protocol):
         rendered_hash: str | None = None,
     ) -> None: ...
 
+    async def mark_edited(self, sent_message_id: int, *, now: datetime) -> None: ...
+
     async def retry_at(
         self,
         ids: int | Sequence[int],

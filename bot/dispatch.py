@@ -23,7 +23,15 @@ from datetime import timedelta
 
 from bot.config import DeliveryConfig
 from bot.delivery import ClaimedDelivery, Outbox
-from bot.models import PRIORITY, Alert, DeliveryKind, DeliveryResult, ResultKind
+from bot.models import (
+    PRIORITY,
+    Alert,
+    ChatKind,
+    ChatRef,
+    DeliveryKind,
+    DeliveryResult,
+    ResultKind,
+)
 from bot.pacing import Clock, Pacer, RateLimits, SystemClock
 from bot.ports import ChatAdapter
 
@@ -336,6 +344,33 @@ class Dispatcher:
         """New rows were enqueued: look now instead of at the next poll."""
         for lane in self.lanes:
             lane.wake.set()
+
+    async def edit(
+        self, to: ChatRef, message_id: str, alert: Alert, kind: ChatKind = ChatKind.PRIVATE
+    ) -> DeliveryResult:
+        """Edit a sent message in place, within the same limits as sends (story updates).
+
+        A RETRY_AFTER pauses the chat (or adapter) for the lane's sends too; the caller
+        decides whether to try again.
+        """
+        lane = next((lane for lane in self.lanes if lane.adapter.name == to.platform), None)
+        if lane is None:
+            return DeliveryResult.failed(f"no adapter for {to.platform}")
+        while (wait := lane.pacer.wait_time(to, kind)) > 0:
+            await self.clock.sleep(wait)
+        lane.pacer.take(to, kind)
+        try:
+            result = await lane.adapter.edit(to, message_id, alert)
+        except Exception as exc:
+            log.warning("%s adapter raised on edit", to.platform, exc_info=True)
+            return DeliveryResult.failed(f"adapter error: {type(exc).__name__}")
+        if result.kind is ResultKind.RETRY_AFTER:
+            seconds = max(0.0, result.retry_after or 0.0)
+            if result.whole_adapter:
+                lane.pacer.pause_all(seconds)
+            else:
+                lane.pacer.pause_chat(to, seconds)
+        return result
 
     async def drain(self, *, horizon_s: float = 10.0) -> None:
         """Send until nothing is due within ``horizon_s`` seconds and nothing is in flight."""

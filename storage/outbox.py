@@ -267,6 +267,15 @@ class SqlOutbox(OutboxReads):
             columns += ["message_id", "has_image", "rendered_hash", "sent_at"]
             await session.execute(insert(SentMessageRow).from_select(columns, source))
 
+    async def mark_edited(self, sent_message_id: int, *, now: datetime) -> None:
+        """A sent message was edited in place (its story changed)."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(SentMessageRow)
+                .where(SentMessageRow.id == sent_message_id)
+                .values(edited_at=now)
+            )
+
     async def retry_at(
         self,
         ids: int | Sequence[int],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from test_pacing import max_in_window
 
 from bot.config import DeliveryConfig
 from bot.dispatch import Dispatcher
-from bot.models import DeliveryKind, DeliveryResult, NewDelivery
+from bot.models import ChatRef, DeliveryKind, DeliveryResult, NewDelivery, ResultKind
 from storage.plugin import SqlStorage
 from storage.tables import ChatRow, DeliveryRow, SubscriptionRow
 
@@ -235,3 +236,21 @@ async def test_stop_lets_the_send_in_flight_finish_and_gives_back_the_rest(stora
     assert statuses.count("sent") == 1 and statuses.count("pending") == 19
     assert all(r.attempts == 0 and r.claimed_by is None for r in await rows(storage))
     assert results == [("console", "SENT")]
+
+
+async def test_edits_are_paced_like_sends_and_recorded(storage):
+    chats = await add_chats(storage, 1)
+    story, (article,) = await add_story(storage)
+    await storage.outbox.enqueue_many(deliveries(chats, story, article))
+    dispatcher, adapter, clock = setup(storage)
+    await dispatcher.drain()
+    (sent,) = await storage.outbox.sent_messages_for_story(story)
+    updated = replace(adapter.sent[0].alert, updated=True)
+    result = await dispatcher.edit(sent.to, sent.message_id, updated)
+    assert result.kind is ResultKind.SENT
+    assert clock.monotonic() >= adapter.sent[0].at + 1.0  # one message a second per chat
+    await storage.outbox.mark_edited(sent.id, now=clock.now())
+    (again,) = await storage.outbox.sent_messages_for_story(story)
+    assert again.edited_at == clock.now() and adapter.edits[0][1] == sent.message_id
+    missing = await dispatcher.edit(ChatRef("nowhere", "1"), "5", updated)
+    assert missing.kind is ResultKind.FAILED
