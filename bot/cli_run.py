@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from bot.app import App
-from bot.cli import app, run_async, settings_or_exit
+from bot.cli import app, fail, run_async, settings_or_exit
+from bot.demo import demo_settings
 
 
 @app.command("run")
@@ -29,11 +30,14 @@ def demo_command(
     ] = None,
 ) -> None:
     """A local demo: example archive, console chat, and a watched inbox folder."""
-    from bot.demo import demo_settings
-
+    base = settings_or_exit(ctx)
     with tempfile.TemporaryDirectory(prefix="cryptowire-demo-") as scratch:
-        folder = inbox or Path(scratch) / "inbox"
-        settings = demo_settings(settings_or_exit(ctx), Path(scratch), folder)
-        sys.stdout.write(f"Cryptowire demo. Drop article files into: {folder}\n")
-        sys.stdout.flush()
+        folder = (inbox or Path(scratch) / "inbox").expanduser().resolve()
+        try:
+            settings = demo_settings(base, Path(scratch), folder)
+        except OSError as exc:
+            raise fail(f"--inbox {folder}: cannot use this folder ({exc.strerror})") from None
+        print(f"Cryptowire demo. Drop article files into: {folder}", flush=True)
+        if sys.stdin.isatty():
+            print("Type /help for the commands; Ctrl-D or Ctrl-C quits.", flush=True)
         run_async(App(settings, mode="demo", inbox=folder).run)

@@ -13,8 +13,13 @@ EXAMPLES_DIR = ("data", "examples")
 
 
 def demo_settings(base: Settings, scratch: Path, inbox: Path) -> Settings:
-    """The user's settings, but a fresh embedded SQLite archive and no other sources."""
+    """The user's settings, but a fresh embedded SQLite archive and no other sources.
+
+    Raises OSError when ``inbox`` cannot be created or is not a folder.
+    """
     inbox.mkdir(parents=True, exist_ok=True)
+    if not inbox.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(inbox))
     return base.model_copy(
         update={
             "storage": StorageConfig(url=f"sqlite:///{scratch / 'demo.db'}"),
