@@ -97,6 +97,7 @@ class Lane:
         self.sent = 0
         self.busy = False  # inside a cycle: claimed rows may not be in the queue yet
         self.quiet = -math.inf  # no claim before this (the outbox had nothing more due)
+        self.errors = 0
 
     async def run(self, *, until_idle: bool = False, horizon_s: float = 0.0) -> None:
         clock = self.d.clock
@@ -104,6 +105,10 @@ class Lane:
             self.busy = True
             try:
                 progressed = await self.cycle()
+            except Exception:  # the database is away: keep the lane alive, retry shortly
+                log.warning("%s deliveries: outbox unavailable", self.adapter.name, exc_info=True)
+                self.errors += 1
+                progressed = False
             finally:
                 self.busy = False
             if progressed:
@@ -230,7 +235,10 @@ class Lane:
         """On stop: claimed but unstarted rows go back to the queue untouched."""
         jobs, self.queue = self.queue, []
         for job in jobs:
-            await self.d.outbox.retry_at(job.ids, job.first.due_at, failed_attempt=False)
+            try:
+                await self.d.outbox.retry_at(job.ids, job.first.due_at, failed_attempt=False)
+            except Exception:  # they stay claimed; the next start releases them
+                log.warning("could not give back deliveries %s", job.ids, exc_info=True)
 
     async def settle(self) -> None:
         if self.in_flight:

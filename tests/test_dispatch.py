@@ -254,3 +254,20 @@ async def test_edits_are_paced_like_sends_and_recorded(storage):
     assert again.edited_at == clock.now() and adapter.edits[0][1] == sent.message_id
     missing = await dispatcher.edit(ChatRef("nowhere", "1"), "5", updated)
     assert missing.kind is ResultKind.FAILED
+
+
+async def test_a_database_hiccup_does_not_stop_the_lane(storage):
+    chats = await add_chats(storage, 2)
+    story, (article,) = await add_story(storage)
+    await storage.outbox.enqueue_many(deliveries(chats, story, article))
+    dispatcher, adapter, _ = setup(storage)
+    claim_due, failures = storage.outbox.claim_due, [ConnectionError("database went away")]
+
+    async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return await claim_due(*args, **kwargs)
+
+    storage.outbox.claim_due = flaky  # type: ignore[method-assign]
+    await dispatcher.drain()
+    assert len(adapter.sent) == 2 and dispatcher.lanes[0].errors == 1
