@@ -10,6 +10,7 @@ from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.chats import SqlChats
 from storage.database import Database
+from storage.outbox import SqlOutbox
 
 
 class SqlStorage:
@@ -21,6 +22,7 @@ class SqlStorage:
         self.archive = SqlArchive(db)
         self.audit = SqlAudit(db)
         self.chats = SqlChats(db)
+        self.outbox = SqlOutbox(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)
