@@ -8,6 +8,7 @@ from bot.config import Settings
 from storage import migrate
 from storage.audit import SqlAudit
 from storage.database import Database
+from storage.sources import SqlSources
 
 
 class SqlStorage:
@@ -17,6 +18,7 @@ class SqlStorage:
         self.db = db
         self.dialect = db.dialect
         self.audit = SqlAudit(db)
+        self.sources = SqlSources(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)
