@@ -159,9 +159,9 @@ class SourceScheduler:
             timezone=UTC,
         )
         self._scheduler.add_job(
-            self._run_job,
+            self.run_job,
             trigger,
-            args=[entry.key],
+            args=[entry.name],
             id=entry.key,
             name=f"poll {entry.name}",
             next_run_time=datetime.now(UTC),
@@ -216,13 +216,15 @@ class SourceScheduler:
         entries = list(self._entries.values())
         return list(await asyncio.gather(*(self._poll(entry) for entry in entries)))
 
-    async def _run_job(self, key: str) -> None:
-        entry = self._entries.get(key)
+    async def run_job(self, name: str) -> PollReport | None:
+        """What each scheduled job runs: a poll, unless the source is backing off."""
+        entry = self._entries.get(source_key(name))
         if entry is None:
             return
         if entry.retry_at is not None and self.clock() < entry.retry_at:
-            return
-        await self._poll(entry)
+            log.debug("%s: backing off until %s", entry.name, entry.retry_at.isoformat())
+            return None
+        return await self._poll(entry)
 
     async def _poll(self, entry: _Entry) -> PollReport:
         """Poll one source and record its health; never raises."""

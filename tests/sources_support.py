@@ -207,3 +207,29 @@ def atom_entry(
         f"<published>{published}</published><updated>{updated}</updated>"
         f'<summary type="html">{escape(summary)}</summary>{body}{cats}</entry>\n'
     )
+
+
+# -- article files ------------------------------------------------------------------------
+
+
+def article_md(
+    title: str,
+    external_id: str,
+    *,
+    body: str = "The market moved and traders reacted across every major venue.",
+    published: str = "2026-01-06T10:00:00Z",
+    updated: str | None = None,
+    source: str = "Folder Desk",
+) -> str:
+    """A front matter article as the folder sources receive them (invented, not a sample)."""
+    lines = [
+        "---",
+        f"title: '{title}'",
+        f"externalId: '{external_id}'",
+        f"publishedAt: '{published}'",
+    ]
+    if updated:
+        lines.append(f"updatedAt: '{updated}'")
+    key = source.lower().replace(" ", "-")
+    lines += ["source:", f"  name: {source}", f"  key: {key}", "---", "", body, ""]
+    return "\n".join(lines)

@@ -98,8 +98,9 @@ def test_rss_0_91_items_without_guid_or_date() -> None:
     assert article.external_id is None
     assert article.url == "http://127.0.0.1/o/1"
     assert article.summary == "Cheaper & faster."
-    assert article.published_at == NOW  # no date in the feed: the poll time
+    assert article.published_at == NOW  # no date in the feed: the poll time (whole seconds)
     assert "published_at" not in mapped.given
+    assert "published_at" in article.inferred
     assert article.lang == "de"
 
 
@@ -127,6 +128,7 @@ def test_item_without_title_uses_its_text_and_empty_items_are_skipped() -> None:
     feed = parse(body)
     assert [m.article.title for m in feed.items] == ["Only a description, no headline."]
     assert "title" not in feed.items[0].given
+    assert feed.items[0].article.inferred == ("title", "published_at")
     assert feed.skipped == 1
 
 

@@ -94,11 +94,15 @@ def parse_feed(
 def map_entry(
     entry: Any, *, source_key: str, source_name: str, now: datetime, lang: str | None = None
 ) -> MappedItem | None:
-    """One feedparser entry as an Article; None when it has neither title nor text."""
-    given: set[str] = {"source"}
-    summary_html = entry.get("summary") or ""
+    """One feedparser entry as an Article; None when it has neither title nor text.
+
+    ``given`` names what the feed stated (enrichment fills the rest); fields we had to
+    make up ourselves are listed in ``article.inferred``.
+    """
+    given: set[str] = {"source_key", "source_name"}
+    inferred: list[str] = []
+    summary = html_to_text(entry.get("summary") or "")
     content_html = _content(entry)
-    summary = html_to_text(summary_html)
     body = html_to_text(content_html) if content_html else summary
     if not summary and body:
         summary = body
@@ -108,6 +112,7 @@ def map_entry(
         given.add("title")
     elif summary:
         title = shorten(summary.split("\n")[0], 120)
+        inferred.append("title")
     else:
         return None
     if summary:
@@ -115,19 +120,22 @@ def map_entry(
     # dict.get: FeedParserDict would alias a missing "updated" to "published" (deprecated).
     published = _date(dict.get(entry, "published_parsed"))
     updated = _date(dict.get(entry, "updated_parsed"))
-    if published:
-        given.add("published_at")
-    elif updated:
+    if published is None and updated is not None:
         published = updated
-        given.add("published_at")
+    if published is None:
+        published = now.replace(microsecond=0)
+        inferred.append("published_at")
     else:
-        published = now
+        given.add("published_at")
     tags = _tags(entry.get("tags") or ())
     if tags:
         given.add("tags")
     image = _image(entry)
     if image:
         given.add("image_url")
+    item_lang = _lang(_detail_lang(entry)) or lang
+    if item_lang:
+        given.add("lang")
     article = Article(
         title=title,
         source_key=source_key,
@@ -138,9 +146,10 @@ def map_entry(
         body=body,
         url=entry.get("link") or None,
         external_id=entry.get("id") or None,
-        lang=_lang(_detail_lang(entry)) or lang or "en",
+        lang=item_lang or "en",
         tags=tags,
         image_url=image,
+        inferred=tuple(inferred),
     )
     return MappedItem(article=article, given=frozenset(given))
 
@@ -220,7 +229,10 @@ class FeedSource:
     ``finish`` completes a mapped item (enrichment, content hash) the same way the
     file parsers do. Validators (ETag, Last-Modified) are loaded from the store once and
     only advanced after every item of a fetched body went through the pipeline, so a
-    failure half-way means the next poll fetches the full feed again.
+    failure half-way means the next poll fetches the full feed again. Items identical to
+    the previous poll are not sent to the pipeline again; an item whose content changed
+    without a new date gets the time of the poll as ``updated_at`` so the archive applies
+    the edit in place.
     """
 
     kind = "rss"
@@ -283,10 +295,15 @@ class FeedSource:
             memo = article.external_id or article.url or article.title
             fingerprint = _fingerprint(article)
             seen[memo] = fingerprint
-            if self._seen.get(memo) == fingerprint:
+            before = self._seen.get(memo)
+            if before == fingerprint:
                 report.items_seen += 1
                 report.duplicates += 1
                 continue
+            if before is not None and article.updated_at is None:
+                # Edited in place without a date (common in RSS): the poll saw the change.
+                article.updated_at = self.now().replace(microsecond=0)
+                article.inferred = (*article.inferred, "updated_at")
             origin = f"{self.url}#{memo}"
             outcome = await self.pipeline.ingest_article(self.finish(item), origin=origin)
             report.count(outcome, origin)
@@ -303,7 +320,7 @@ def _fingerprint(article: Article) -> str:
         article.body,
         article.url or "",
         article.updated_at.isoformat() if article.updated_at else "",
-        article.published_at.isoformat(),
+        "" if "published_at" in article.inferred else article.published_at.isoformat(),
         ",".join(article.tags),
         article.image_url or "",
     )
