@@ -10,7 +10,6 @@ also watched for filesystem events; their job is the polling fallback.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -82,6 +81,7 @@ class SourceScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[object]] = set()
         for config in settings.sources:
             if not config.enabled:
                 continue
@@ -198,16 +198,17 @@ class SourceScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        running = list(self._running)
+        for task in running:
+            task.cancel()
         watchers = list(self._watchers.values())
         self._watchers.clear()
         if watchers:
+            # Watchers end on the stop event; a scan in progress gets a moment to finish.
             _done, pending = await asyncio.wait(watchers, timeout=2.0)
             for task in pending:
                 task.cancel()
-            for task in watchers:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        await asyncio.sleep(0)
+        await asyncio.gather(*running, *watchers, return_exceptions=True)
         if self._own_fetcher:
             await self.fetcher.aclose()
 
@@ -224,7 +225,19 @@ class SourceScheduler:
         if entry.retry_at is not None and self.clock() < entry.retry_at:
             log.debug("%s: backing off until %s", entry.name, entry.retry_at.isoformat())
             return None
-        return await self._poll(entry)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            return await self._poll(entry)
+        except asyncio.CancelledError:
+            # Only stop() cancels a job; ending quietly keeps APScheduler from logging
+            # a traceback for an orderly shutdown.
+            log.debug("%s: poll cancelled by shutdown", entry.name)
+            return None
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     async def _poll(self, entry: _Entry) -> PollReport:
         """Poll one source and record its health; never raises."""

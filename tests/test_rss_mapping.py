@@ -155,3 +155,20 @@ def test_body_that_looks_like_a_path_is_never_opened(tmp_path) -> None:
     secret.write_bytes(rss_document(rss_item("s", "Leaked")))
     with pytest.raises(SourceError):
         parse(str(secret).encode())
+
+
+@pytest.mark.parametrize(
+    ("fragment", "text"),
+    [
+        ("Plain &amp; simple", "Plain & simple"),
+        ("<p>One</p><p>Two&nbsp;words</p>", "One\n\nTwo words"),
+        ("<ul><li>BTC</li><li>ETH</li></ul>", "BTC\nETH"),
+        ("<style>p{}</style><script>alert(1)</script>Kept <i>text</i>", "Kept text"),
+        ("Line<br/>break", "Line\nbreak"),
+        ("", ""),
+    ],
+)
+def test_html_fragments_become_text(fragment: str, text: str) -> None:
+    from bot.sources.html_text import html_to_text
+
+    assert html_to_text(fragment) == text

@@ -30,13 +30,24 @@ class _TextParser(HTMLParser):
         if tag in _SKIP:
             self._skipping += 1
         elif tag in _BLOCKS:
-            self.parts.append("\n\n" if tag == "p" else "\n")
+            self._break(2 if tag == "p" else 1)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCKS:  # <br/>, <hr/>: one break, not a start and an end
+            self._break(1)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skipping = max(0, self._skipping - 1)
         elif tag in _BLOCKS:
-            self.parts.append("\n\n" if tag == "p" else "\n")
+            self._break(2 if tag == "p" else 1)
+
+    def _break(self, lines: int) -> None:
+        """End the current line; paragraphs leave one blank line, never more."""
+        tail = "".join(self.parts[-3:])
+        have = len(tail) - len(tail.rstrip("\n"))
+        if have < lines:
+            self.parts.append("\n" * (lines - have))
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:

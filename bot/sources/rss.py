@@ -16,6 +16,7 @@ can never treat a body as a URL or a file name). Mapping:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import time
@@ -261,13 +262,21 @@ class FeedSource:
         self.last_modified: str | None = None
         self._loaded = False
         self._seen: dict[str, str] = {}
+        self._lock = asyncio.Lock()
 
     @property
     def target(self) -> str:
         return self.url
 
     async def poll(self) -> PollReport:
-        """Fetch (conditionally), parse and ingest; raise SourceError on failure."""
+        """Fetch (conditionally), parse and ingest; raise SourceError on failure.
+
+        Polls of one feed never overlap (a scheduled run and `poll_once`, say).
+        """
+        async with self._lock:
+            return await self._poll()
+
+    async def _poll(self) -> PollReport:
         if not self._loaded:
             health = await self.store.get(self.key)
             if health is not None:
