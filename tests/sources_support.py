@@ -31,6 +31,7 @@ class FeedServer:
     in_flight: int = 0
     max_in_flight: int = 0
     port: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FeedServer:
@@ -57,6 +58,7 @@ class FeedServer:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         self.hits.append(Hit(request.path, dict(request.headers)))
+        self.arrived.set()
         handler = self.routes.get(request.path)
         if handler is None:
             return web.Response(status=404, text="not found")
