@@ -1,0 +1,252 @@
+"""Text and date normalisation shared by every format parser.
+
+Bytes are decoded strictly (a file that is not UTF-8 is rejected, not guessed at),
+mojibake is repaired with ftfy, HTML becomes text with BeautifulSoup, and every date
+becomes an aware UTC ``datetime`` or a one-line rejection.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import ftfy
+from dateutil import parser as dateutil_parser
+
+from bot.ingest.errors import RejectedDocument
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+_UTF32_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# C0 controls other than tab/newline/carriage return/form feed, plus DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_RUN = re.compile(r"\n{3,}")
+_TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+
+
+def decode(raw: bytes, *, max_bytes: int) -> str:
+    """Strict UTF-8 (BOM allowed) with CRLF/CR turned into LF; rejects what is not text."""
+    if len(raw) > max_bytes:
+        raise RejectedDocument(f"document is {len(raw)} bytes, over the {max_bytes}-byte limit")
+    if not raw.strip():
+        raise RejectedDocument("empty document")
+    if raw.startswith(_UTF32_BOMS) or raw.startswith(_UTF16_BOMS):
+        name = "UTF-32" if raw.startswith(_UTF32_BOMS) else "UTF-16"
+        raise RejectedDocument(f"{name} text is not supported; save the file as UTF-8")
+    if b"\x00" in raw[:8192]:
+        raise RejectedDocument("binary file (contains NUL bytes), not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RejectedDocument(
+            f"not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})"
+        ) from None
+    sample = text[:8192]
+    if len(_CONTROL.findall(sample)) > max(2, len(sample) // 100):
+        raise RejectedDocument("binary file (too many control characters), not text")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise RejectedDocument("empty document")
+    return text
+
+
+# UTF-8 read as Latin-1/cp1252 leaves a lead byte (Â..ô) before a continuation byte or a
+# cp1252 special ("â€¦", "Ã©"); text without such a pair skips ftfy's costly checks.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a"
+    "\u20ac\u2122]"
+)
+
+
+def fix_text(text: str) -> str:
+    """Repair mojibake (``â€¦`` -> ``…``), drop control and invisible characters, NFC.
+
+    Curly quotes are kept as they are (ftfy would straighten them)."""
+    if not text.isascii():
+        if _MOJIBAKE_HINT.search(text):
+            text = ftfy.fix_text(
+                text, normalization="NFC", unescape_html=False, uncurl_quotes=False
+            )
+        else:
+            text = unicodedata.normalize("NFC", text)
+        text = _INVISIBLE.sub("", text)
+    return _CONTROL.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """One line of text: repaired, with every run of whitespace collapsed to one space."""
+    return " ".join(fix_text(text).split())
+
+
+def clean_block(text: str) -> str:
+    """Paragraphs kept, spaces collapsed within lines, at most one blank line in a row."""
+    text = fix_text(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(text: str) -> str:
+    """Readable text from an HTML fragment (summaries); plain text passes through cheaply."""
+    if _TAG.search(text):
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(text, "html.parser")
+        for node in soup(["script", "style", "noscript", "iframe"]):
+            node.decompose()
+        for br in soup.find_all("br"):
+            br.replace_with("\n")
+        blocks = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr")
+        for block in soup.find_all(blocks):
+            block.insert_after("\n")
+        text = soup.get_text()
+    elif _ENTITY.search(text):
+        text = html.unescape(text)
+    return text
+
+
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_MD_LINK_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:\s+\S+.*$", re.MULTILINE)
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_MD_RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE)
+_MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
+
+
+def markdown_to_text(text: str) -> str:
+    """Readable body text: images dropped, links reduced to their text,
+    heading marks, emphasis, rules and quote marks removed; list markers kept."""
+    text = html_to_text(text) if _TAG.search(text) else text
+    text = _MD_FENCE.sub("", text)
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
+    text = _MD_LINK_DEF.sub("", text)
+    text = _MD_HEADING.sub(lambda m: m.group(1), text)
+    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+    text = _MD_ITALIC.sub(lambda m: m.group(1), text)
+    text = _MD_RULE.sub("", text)
+    return _reflow(_MD_QUOTE.sub("", text))
+
+
+_LIST_ITEM = re.compile(r"^[ \t]*([-*+•]|\d{1,3}[.)])[ \t]+")
+
+
+def _reflow(text: str) -> str:
+    """Markdown soft line breaks become spaces; list items keep one line each."""
+    blocks = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines: list[str] = []
+        for line in block.split("\n"):
+            if lines and line.strip() and not _LIST_ITEM.match(line):
+                lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+            else:
+                lines.append(line)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_datetime(value: Any, *, field: str, now: datetime) -> datetime:
+    """Any date a source writes -> aware UTC; naive times are taken as UTC.
+
+    ISO 8601 first (fast), then dateutil for free-form dates ("Jan 7, 2026, 08:34 AM"),
+    then the relative phrases pages print ("3 hours ago", "yesterday", from ``now``).
+    dateparser is not used: importing it alone costs seconds. Impossible
+    dates (2026-02-31, year 0) and dates before 1970 are rejected, never guessed.
+    """
+    if isinstance(value, datetime):
+        result = _aware_utc(value)
+    elif isinstance(value, date):
+        result = datetime.combine(value, time(0, 0), tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        result = _from_epoch(value, field)
+    elif isinstance(value, str) and value.strip():
+        result = _from_text(value.strip(), field, now)
+    else:
+        raise RejectedDocument(f"{field} is not a date: {_show(value)}")
+    if result < EARLIEST:
+        raise RejectedDocument(f"impossible date in {field}: {_show(value)} is before 1970")
+    return result
+
+
+def _from_epoch(value: float, field: str) -> datetime:
+    seconds = value / 1000 if value > 1e11 else value
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise RejectedDocument(f"impossible date in {field}: {_show(value)}") from None
+
+
+_NUMERIC_DATE = re.compile(r"^[+-]?\d{1,6}-\d{1,2}-\d{1,2}([ T].*)?$")
+
+
+def _from_text(text: str, field: str, now: datetime) -> datetime:
+    if len(text) > 80:
+        raise RejectedDocument(f"{field} is not a date: {_show(text)}")
+    try:
+        return _aware_utc(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    numeric = _NUMERIC_DATE.match(text) is not None
+    try:
+        return _aware_utc(dateutil_parser.parse(text))
+    except OverflowError:
+        raise RejectedDocument(f"impossible date in {field}: {_show(text)}") from None
+    except (ValueError, TypeError) as error:
+        # dateutil understood the shape but a part is out of range: impossible, not unreadable.
+        message = str(error)
+        if numeric or "out of range" in message or "must be in" in message:
+            raise RejectedDocument(f"impossible date in {field}: {_show(text)}") from None
+    relative = _relative(text, now)
+    if relative is None:
+        raise RejectedDocument(f"unreadable date in {field}: {_show(text)}")
+    return relative
+
+
+_RELATIVE = re.compile(
+    r"^(?:(?P<n>\d{1,4}|an?|one)\s+(?P<unit>second|minute|min|hour|hr|day|week)s?\s+ago"
+    r"|(?P<word>just now|now|today|yesterday))$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"second": 1, "minute": 60, "min": 60, "hour": 3600, "hr": 3600}
+_UNIT_SECONDS |= {"day": 86400, "week": 604800}
+
+
+def _relative(text: str, now: datetime) -> datetime | None:
+    """What scraped pages print instead of a date: "3 hours ago", "yesterday"."""
+    match = _RELATIVE.match(" ".join(text.split()))
+    if match is None:
+        return None
+    base = now.astimezone(UTC).replace(microsecond=0)
+    word = (match.group("word") or "").lower()
+    if word in ("just now", "now"):
+        return base
+    if word == "today":
+        return base.replace(hour=0, minute=0, second=0)
+    if word == "yesterday":
+        return base.replace(hour=0, minute=0, second=0) - timedelta(days=1)
+    count = match.group("n").lower()
+    amount = 1 if count in ("a", "an", "one") else int(count)
+    return base - timedelta(seconds=amount * _UNIT_SECONDS[match.group("unit").lower()])
+
+
+def _show(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= 40 else text[:39] + "…")

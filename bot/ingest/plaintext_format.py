@@ -1,0 +1,63 @@
+"""Plain text (sample 004): the first non-empty line is the headline, the rest the body.
+
+Nothing else is stated, so the summary is derived from the first paragraph and date,
+tags and sentiment are left for ``parse``/``enrich`` to default or infer. Promo lines
+("Related Reading: ...", image credits) are dropped like on scraped pages.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.ingest.errors import RejectedDocument
+from bot.ingest.fields import ParsedFields
+from bot.ingest.normalise import clean_block, clean_line
+from bot.ingest.scraped_format import is_line_chrome
+
+MAX_TITLE = 200
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def parse(text: str, *, now: datetime) -> ParsedFields:
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise RejectedDocument("empty document")
+    title = clean_line(re.sub(r"^\s{0,3}#{1,6}\s+", "", lines[first]))
+    if not any(ch.isalnum() for ch in title):
+        raise RejectedDocument("no title (the first line has no letters or digits)")
+    rest = [line for line in lines[first + 1 :] if not is_line_chrome(line.strip())]
+    if len(title) > MAX_TITLE:
+        # One long paragraph and no headline: its first sentence becomes the title.
+        rest = [title, *rest]
+        title = shorten(_SENTENCE_END.split(title, maxsplit=1)[0], MAX_TITLE)
+    return ParsedFields(title=title, body=clean_block("\n".join(rest)))
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary and mark the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-—")
+    return f"{cut}…"
+
+
+def lead(body: str, limit: int = 300) -> str:
+    """Whole sentences from the first paragraph, up to ``limit`` characters: the summary
+    when none was given (hard-wrapped lines are joined first)."""
+    paragraph = next((p for p in body.split("\n\n") if p.strip()), "")
+    if not paragraph.lstrip().startswith(("•", "- ", "* ")):
+        paragraph = " ".join(paragraph.split("\n"))
+    else:
+        paragraph = paragraph.split("\n")[0]
+    text = clean_line(paragraph)
+    if len(text) <= limit:
+        return text
+    picked = ""
+    for sentence in _SENTENCE_END.split(text):
+        candidate = f"{picked} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        picked = candidate
+    return picked or shorten(text, limit)
