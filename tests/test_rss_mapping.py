@@ -172,3 +172,9 @@ def test_html_fragments_become_text(fragment: str, text: str) -> None:
     from bot.sources.html_text import html_to_text
 
     assert html_to_text(fragment) == text
+
+
+def test_categories_are_normalised_like_file_tags() -> None:
+    item = rss_item("g", "Title", categories=("Layer 2", "#DeFi", "news, Markets", "  "))
+    [mapped] = parse(rss_document(item)).items
+    assert mapped.article.tags == ("LAYER-2", "DEFI", "NEWS", "MARKETS")

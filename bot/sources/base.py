@@ -7,14 +7,12 @@ protocols, so they can be built and tested without either.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.ingest.fields import source_key_for
 from bot.models import Article
-
-_NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
 class SourceError(Exception):
@@ -22,9 +20,9 @@ class SourceError(Exception):
 
 
 def source_key(name: str) -> str:
-    """The stable key of a configured source: its name, lower case, dashes for the rest."""
-    key = _NOT_KEY.sub("-", name.lower()).strip("-")
-    return key[:100] or "source"
+    """The stable key of a configured source, as the parsers derive keys from names
+    ("The Block" -> "the-block"), so health rows and articles agree."""
+    return source_key_for(name)
 
 
 def one_line(text: str, limit: int = 300) -> str:

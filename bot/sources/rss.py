@@ -28,6 +28,7 @@ from xml.sax import SAXException
 
 import feedparser
 
+from bot.ingest.fields import normalise_tag
 from bot.models import Article
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line
 from bot.sources.html_text import html_to_text, shorten
@@ -181,11 +182,12 @@ def _date(parsed: time.struct_time | None) -> datetime | None:
 
 
 def _tags(categories: Any) -> tuple[str, ...]:
+    """Feed categories as tags ("Layer 2" -> "LAYER-2"); comma lists are split."""
     seen: dict[str, None] = {}
     for category in categories:
-        term = (category.get("term") or category.get("label") or "").strip()
-        for part in term.split(",") if "," in term else (term,):
-            tag = " ".join(part.split()).upper()[:TAG_CHARS]
+        term = category.get("term") or category.get("label") or ""
+        for part in term.split(","):
+            tag = normalise_tag(part)[:TAG_CHARS]
             if tag:
                 seen.setdefault(tag, None)
     return tuple(seen)
