@@ -12,11 +12,21 @@ from rich.table import Table
 
 from bot.cli import app, echo_json, fail, ready_storage, run_async, settings_or_exit
 from bot.config import Settings
+from bot.errors import RuntimeFailure
 from bot.ingest.pipeline import IngestPipeline
+from bot.ports import Storage
 from bot.scheduler import SourceScheduler
 from bot.sources.base import PollReport, SourceHealth, source_key
 
 LIVE_KINDS = ("folder", "rss")
+
+
+def _repository(storage: Storage, name: str) -> Any:
+    """A repository the storage plugin attaches (``SqlStorage.sources``, ``.archive``)."""
+    repository = getattr(storage, name, None)
+    if repository is None:
+        raise RuntimeFailure(f"this storage has no {name} repository")
+    return repository
 
 
 def source_views(settings: Settings, rows: list[SourceHealth]) -> list[dict[str, Any]]:
@@ -124,7 +134,7 @@ def sources_command(
     async def go() -> list[SourceHealth]:
         storage = await ready_storage(settings)
         try:
-            rows: list[SourceHealth] = await storage.sources.all()  # type: ignore[attr-defined]
+            rows: list[SourceHealth] = await _repository(storage, "sources").all()
             return rows
         finally:
             await storage.close()
@@ -155,11 +165,11 @@ def poll_command(
         storage = await ready_storage(settings)
         try:
             pipeline = IngestPipeline(
-                storage.archive,  # type: ignore[attr-defined]
+                _repository(storage, "archive"),
                 max_bytes=settings.ingest.max_file_bytes,
                 story_window=timedelta(hours=settings.ingest.story_window_hours),
             )
-            scheduler = SourceScheduler(settings, pipeline, storage.sources)  # type: ignore[attr-defined]
+            scheduler = SourceScheduler(settings, pipeline, _repository(storage, "sources"))
             try:
                 return await scheduler.poll_once()
             finally:
