@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from storage import migrate
+from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.database import Database
 from storage.sources import SqlSources
@@ -17,6 +18,7 @@ class SqlStorage:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.dialect = db.dialect
+        self.archive = SqlArchive(db)
         self.audit = SqlAudit(db)
         self.sources = SqlSources(db)
 

@@ -47,11 +47,12 @@ BAD = [
     pytest.param(front("title: T\nsource: [1]"), "'source' must be", id="source-list"),
     pytest.param(b"-----\n\n", "never closed", id="dashes-only"),
     pytest.param(b"-----\n-----\n", "no title", id="empty-front-matter"),
-    pytest.param(b"Bullish\n\nJan 40, 2026\n", "no title", id="scraped-no-headline"),
+    pytest.param(b"Bullish\n\nJan 40, 2026\n", "impossible date", id="scraped-bad-date"),
+    pytest.param(b"Bullish\n\n\n", "no title", id="scraped-no-headline"),
     pytest.param(
         b"MarketsBitcoin\nBullish\n\nBig news\n\nFeb 30, 2026, 08:00 AM\n",
         "impossible date",
-        id="scraped-bad-date",
+        id="scraped-feb-30",
     ),
 ]
 
@@ -101,3 +102,54 @@ def test_arbitrary_front_matter_never_raises_anything_else(meta: dict, body: str
         parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+
+
+LINES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "Bullish",
+            "bearish",
+            "Neutral",
+            "MarketsBitcoin",
+            "News / Ethereum",
+            "Jan 7, 2026, 08:34 AM",
+            "Feb 30, 2026",
+            "Published: 2026-02-10 09:00",
+            "Key Takeaways",
+            "  • 1# First point",
+            "- second point",
+            "2. third point",
+            "Topics:BTCBitcoin",
+            "Related Articles",
+            "Related Reading: more",
+            "# Heading",
+            "---",
+            "title: x",
+            "$NEAR (ONE) BTCUSDT ETH, ADA, DOT",
+            "<!DOCTYPE html><html><body>",
+            "<h1>Headline</h1><p>text <b>bold",
+            "<script>x()</script></article>",
+            "Bitcoin isn't bullish; it fails to recover despite the rally, but ETFs see inflows.",
+        ]
+    ),
+    st.text(max_size=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINES, max_size=14), st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_arbitrary_line_mixes_never_raise_anything_else(
+    lines: list[str], newline: str, bom: bool
+) -> None:
+    raw = newline.join(lines).encode("utf-8", "surrogatepass")
+    if bom:
+        raw = b"\xef\xbb\xbf" + raw
+    try:
+        article = parse_document(raw, origin="fuzz", now=NOW)
+    except RejectedDocument as error:
+        assert "\n" not in str(error)
+    else:
+        assert article.title.strip() and "\n" not in article.title
+        assert article.published_at.tzinfo is not None
+        assert all(tag == tag.upper() and len(tag) <= 40 for tag in article.tags)

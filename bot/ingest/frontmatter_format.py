@@ -17,7 +17,7 @@ import yaml
 from frontmatter.default_handlers import SafeLoader, YAMLHandler
 
 from bot.ingest.errors import RejectedDocument
-from bot.ingest.fields import ParsedFields, normalise_tag, source_key_for
+from bot.ingest.fields import MAX_TAGS, ParsedFields, normalise_tag, source_key_for
 from bot.ingest.identity import normalised_title
 from bot.ingest.normalise import (
     clean_block,
@@ -202,7 +202,7 @@ def _tags(tags: Any, category: Any) -> tuple[str, ...] | None:
         if tag:
             seen.setdefault(tag)
     # An empty list says nothing: enrichment fills it in.
-    return tuple(seen) if seen else None
+    return tuple(seen)[:MAX_TAGS] if seen else None
 
 
 def _sentiment(value: str | None) -> Sentiment | None:

@@ -112,6 +112,47 @@ def html_to_text(text: str) -> str:
     return text
 
 
+_HTML_PAGE = re.compile(r"\A\s*(<!doctype html|<html\b|<head\b|<body\b|<article\b)", re.IGNORECASE)
+
+
+def looks_like_html_page(text: str) -> bool:
+    return _HTML_PAGE.match(text[:1000]) is not None
+
+
+def html_page_to_text(text: str) -> str:
+    """A saved web page -> "headline\n\nbody text" for the scraped/plain-text parsers:
+    the first <h1> (else <title>) on top, navigation, header, footer and asides dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    heading = soup.find("h1") or soup.find("title")
+    headline = heading.get_text(" ", strip=True) if heading else ""
+    for node in soup(
+        [
+            "script",
+            "style",
+            "noscript",
+            "iframe",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "form",
+            "title",
+            "h1",
+        ]
+    ):
+        node.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    blocks = ("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "time")
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for block in root.find_all(blocks):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    return f"{headline}\n\n{root.get_text()}"
+
+
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
@@ -126,18 +167,30 @@ _MD_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
 
 def markdown_to_text(text: str) -> str:
     """Readable body text: images dropped, links reduced to their text,
-    heading marks, emphasis, rules and quote marks removed; list markers kept."""
-    text = html_to_text(text) if _TAG.search(text) else text
-    text = _MD_FENCE.sub("", text)
-    text = _MD_IMAGE.sub("", text)
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
-    text = _MD_LINK_DEF.sub("", text)
-    text = _MD_HEADING.sub(lambda m: m.group(1), text)
-    text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
-    text = _MD_ITALIC.sub(lambda m: m.group(1), text)
-    text = _MD_RULE.sub("", text)
-    return _reflow(_MD_QUOTE.sub("", text))
+    heading marks, emphasis, rules and quote marks removed; list markers kept.
+
+    Each rewrite runs only when its marker character occurs at all (most bodies
+    use few of them), which keeps this cheap on plain prose."""
+    if "<" in text and _TAG.search(text):
+        text = html_to_text(text)
+    if "`" in text or "~~~" in text:
+        text = _MD_FENCE.sub("", text)
+    if "[" in text:
+        text = _MD_IMAGE.sub("", text)
+        text = _MD_LINK.sub(lambda m: m.group(1), text)
+        text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
+        text = _MD_LINK_DEF.sub("", text)
+    if "#" in text:
+        text = _MD_HEADING.sub(lambda m: m.group(1), text)
+    if "*" in text or "_" in text:
+        text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
+        text = _MD_ITALIC.sub(lambda m: m.group(1), text)
+        text = _MD_RULE.sub("", text)
+    if "-" in text:
+        text = _MD_RULE.sub("", text)
+    if ">" in text:
+        text = _MD_QUOTE.sub("", text)
+    return _reflow(text) if "\n" in text else text
 
 
 _LIST_ITEM = re.compile(r"^[ \t]*([-*+•]|\d{1,3}[.)])[ \t]+")
@@ -149,7 +202,7 @@ def _reflow(text: str) -> str:
     for block in re.split(r"\n[ \t]*\n", text):
         lines: list[str] = []
         for line in block.split("\n"):
-            if lines and line.strip() and not _LIST_ITEM.match(line):
+            if lines and lines[-1].strip() and line.strip() and not _LIST_ITEM.match(line):
                 lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
             else:
                 lines.append(line)
