@@ -10,6 +10,7 @@ also watched for filesystem events; their job is the polling fallback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -182,15 +183,22 @@ class SourceScheduler:
         async def on_report(report: PollReport) -> None:
             await self._record(entry, report)
 
-        try:
-            await runner.watch(on_report, self._stop, force_polling=self.force_polling)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning(
-                "%s: watching %s failed (%s); polling every %gs instead",
-                entry.name, runner.path, one_line(str(exc)), entry.interval_s,
-            )  # fmt: skip
+        last_error = ""
+        while not self._stop.is_set():
+            try:
+                await runner.watch(on_report, self._stop, force_polling=self.force_polling)
+            except Exception as exc:
+                # A missing folder or an exhausted inotify limit: the scheduled scan keeps
+                # the source alive, and watching is tried again after each interval.
+                error = one_line(str(exc)) or type(exc).__name__
+                if error != last_error:
+                    log.warning(
+                        "%s: cannot watch %s (%s); scanning every %gs meanwhile",
+                        entry.name, runner.path, error, entry.interval_s,
+                    )  # fmt: skip
+                last_error = error
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), entry.interval_s)
 
     async def stop(self) -> None:
         """Stop jobs and watchers, wait for them, close the fetcher."""
