@@ -221,7 +221,19 @@ async def test_watched_folder_ingests_within_a_second(
         assert titles == {"Already there", "Dogecoin rallies on payments news"}
         await asyncio.sleep(0.4)  # later events (close, metadata) must not re-ingest
         assert len(recorder.calls) == 2
-        await _until_health(storage, "demo-inbox", items=2)
+
+        # The rename convention: pauses longer than the settle time do not matter.
+        text = article_md("Ether treasury firms keep buying", "e-1", body="Ether. " * 100)
+        temp = inbox / "ether.md.tmp"
+        with temp.open("w", encoding="utf-8") as handle:
+            for start in range(0, len(text), len(text) // 3 + 1):
+                handle.write(text[start : start + len(text) // 3 + 1])
+                handle.flush()
+                await asyncio.sleep(0.3)
+        final = temp.rename(inbox / "ether.md")
+        await _until(lambda: len(recorder.calls) == 3, within=3)
+        assert recorder.calls[2] == (str(final), text.encode())
+        await _until_health(storage, "demo-inbox", items=3)
     finally:
         await scheduler.stop()
 

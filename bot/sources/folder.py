@@ -24,7 +24,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,9 @@ class StabilityTracker:
         for path in [p for p in (*self._watching, *self._done) if p not in present]:
             self.forget(path)
 
+    def pending_paths(self) -> list[Path]:
+        return [path for path, (state, _) in self._watching.items() if state.size]
+
     @property
     def pending(self) -> int:
         """Files with content seen but not yet settled (empty files just wait)."""
@@ -134,18 +137,42 @@ class FolderSource:
                 if not is_ignored(name):
                     yield Path(root) / name
 
-    async def scan(self, report: PollReport | None = None) -> PollReport:
-        """Look at every file once; ingest those that are finished and not yet ingested."""
+    def _wanted(self, path: Path) -> bool:
+        """Inside the folder, not under a hidden folder, not a temporary name."""
+        try:
+            parts = path.relative_to(self.path).parts
+        except ValueError:
+            return False
+        return (
+            bool(parts)
+            and not is_ignored(parts[-1])
+            and not any(part.startswith(".") for part in parts[:-1])
+        )
+
+    async def scan(
+        self, report: PollReport | None = None, *, only: Iterable[Path] | None = None
+    ) -> PollReport:
+        """Look at every file (or just ``only``, the paths events named) once; ingest
+        those that are finished and not yet ingested."""
         report = report or PollReport(self.name, self.kind)
         if not self.path.is_dir():
             raise SourceError(f"folder {self.path} does not exist or is not a directory")
+        if only is not None:
+            named = set(only)
+            if any(path.is_dir() for path in named):
+                only = None  # a folder moved in: look at everything
+            else:
+                paths: Iterable[Path] = sorted(p for p in named if self._wanted(p))
         async with self._lock:
             failures: list[str] = []
             present: set[Path] = set()
-            for path in self._files():
+            for path in self._files() if only is None else paths:
                 present.add(path)
                 try:
                     state = FileState.of(path.stat())
+                except FileNotFoundError:
+                    self.tracker.forget(path)
+                    continue
                 except OSError:
                     continue
                 if not path.is_file() or not self.tracker.observe(path, state, self.clock()):
@@ -153,7 +180,8 @@ class FolderSource:
                 error = await self._ingest(path, state, report)
                 if error:
                     failures.append(error)
-            self.tracker.forget_missing(present)
+            if only is None:
+                self.tracker.forget_missing(present)
             report.pending = self.tracker.pending
         if failures:
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
@@ -211,18 +239,22 @@ class FolderSource:
             poll_delay_ms=100,
         ):
             log.debug("%s: %d change(s)", self.name, len(changes))
-            await self._settle(on_report, stop)
+            await self._settle({Path(path) for _, path in changes}, on_report, stop)
 
     async def _settle(
-        self, on_report: Callable[[PollReport], Awaitable[None]], stop: asyncio.Event
+        self,
+        changed: set[Path],
+        on_report: Callable[[PollReport], Awaitable[None]],
+        stop: asyncio.Event,
     ) -> None:
+        """Look at the changed paths, then at those still settling until they are done."""
         report = PollReport(self.name, self.kind)
         try:
-            await self.scan(report)
+            await self.scan(report, only=changed)
             rounds = 1
             while self.tracker.pending and not stop.is_set() and rounds < WATCH_ROUNDS:
                 await self.sleep(self.tracker.settle_s)
-                await self.scan(report)
+                await self.scan(report, only=self.tracker.pending_paths())
                 rounds += 1
         except SourceError as exc:
             report.ok, report.error = False, str(exc)
