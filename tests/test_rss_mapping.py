@@ -178,3 +178,22 @@ def test_categories_are_normalised_like_file_tags() -> None:
     item = rss_item("g", "Title", categories=("Layer 2", "#DeFi", "news, Markets", "  "))
     [mapped] = parse(rss_document(item)).items
     assert mapped.article.tags == ("LAYER-2", "DEFI", "NEWS", "MARKETS")
+
+
+def test_declared_encodings_are_honoured() -> None:
+    body = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>T</title>'
+        "<item><title>Caf\u00e9 owners accept Bitcoin</title><guid>l1</guid></item>"
+        "</channel></rss>"
+    ).encode("latin-1")
+    [mapped] = parse(body).items
+    assert mapped.article.title == "Caf\u00e9 owners accept Bitcoin"
+
+
+def test_utf8_bom_and_atom_without_ids_use_links() -> None:
+    body = "\ufeff".encode() + atom_document(
+        atom_entry("", "No id here", link="http://127.0.0.1/x?utm_source=feed")
+    ).replace(b"<id></id>", b"")
+    [mapped] = parse(body).items
+    assert mapped.article.external_id is None
+    assert mapped.article.url == "http://127.0.0.1/x?utm_source=feed"
