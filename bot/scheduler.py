@@ -37,6 +37,7 @@ log = logging.getLogger("cryptowire.sources")
 
 MAX_BACKOFF_S = 3600.0
 MAX_JITTER_S = 30.0
+MISFIRE_GRACE_S = 60
 DEFAULT_FOLDER_INTERVAL_S = 30.0
 
 
@@ -53,7 +54,12 @@ class _Entry:
 
 
 class SourceScheduler:
-    """Owns the jobs, the folder watchers and the shared fetcher of every enabled source."""
+    """Owns the jobs, the folder watchers and the shared fetcher of every enabled source.
+
+    Pass ``apscheduler`` to put the jobs on the core's own AsyncIOScheduler (ids
+    ``source:<key>``); its owner starts and shuts it down, ``stop()`` only removes ours.
+    ``stop()`` is final: build a new SourceScheduler to start again.
+    """
 
     def __init__(
         self,
@@ -67,6 +73,7 @@ class SourceScheduler:
         settle_s: float = DEFAULT_SETTLE_S,
         finish: Callable[[MappedItem], Article] = finish_item,
         force_polling: bool | None = None,
+        apscheduler: AsyncIOScheduler | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -79,6 +86,7 @@ class SourceScheduler:
         self.finish = finish
         self.force_polling = force_polling
         self._entries: dict[str, _Entry] = {}
+        self._shared = apscheduler
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
@@ -143,11 +151,11 @@ class SourceScheduler:
         if self._scheduler is not None:
             return
         self._stop.clear()
-        self._scheduler = AsyncIOScheduler(
-            timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
-        )
-        self._scheduler.start()
+        if self._shared is not None:
+            self._scheduler = self._shared  # its owner starts and shuts it down
+        else:
+            self._scheduler = AsyncIOScheduler(timezone=UTC)
+            self._scheduler.start()
         for entry in self._entries.values():
             self._schedule(entry)
             self._watch(entry)
@@ -163,10 +171,13 @@ class SourceScheduler:
             self.run_job,
             trigger,
             args=[entry.name],
-            id=entry.key,
+            id=_job_id(entry.key),
             name=f"poll {entry.name}",
             next_run_time=datetime.now(UTC),
             replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_S,
         )
 
     def _watch(self, entry: _Entry) -> None:
@@ -203,9 +214,13 @@ class SourceScheduler:
     async def stop(self) -> None:
         """Stop jobs and watchers, wait for them, close the fetcher."""
         self._stop.set()
-        if self._scheduler is not None:
+        if self._scheduler is self._shared and self._scheduler is not None:
+            for key in self._entries:
+                if self._scheduler.get_job(_job_id(key)) is not None:
+                    self._scheduler.remove_job(_job_id(key))
+        elif self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        self._scheduler = None
         running = list(self._running)
         for task in running:
             task.cancel()
@@ -294,6 +309,11 @@ class SourceScheduler:
             log.warning("%s: cannot record source health", entry.name, exc_info=True)
             return
         log.warning("%s (failure %d, next try in %.0fs)", report.summary(), failures, delay)
-        if self._scheduler is not None and self._scheduler.get_job(entry.key) is not None:
+        if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
             next_run = datetime.now(UTC) + timedelta(seconds=delay)
-            self._scheduler.modify_job(entry.key, next_run_time=next_run)
+            self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
+
+
+def _job_id(key: str) -> str:
+    """Job ids are namespaced: a shared scheduler also runs digests and sweeps."""
+    return f"source:{key}"

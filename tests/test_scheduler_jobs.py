@@ -142,3 +142,34 @@ async def test_a_folder_created_after_start_is_picked_up(
             await asyncio.sleep(0.05)
     finally:
         await scheduler.stop()
+
+
+async def test_jobs_on_a_shared_scheduler_coalesce_and_never_overlap(
+    storage: SqlStorage, settings: Settings, server: FeedServer
+) -> None:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    server.feed("/a.xml", rss_document(rss_item("a1", "Shared scheduler news")))
+    shared = AsyncIOScheduler()
+    shared.start()
+    shared.add_job(asyncio.sleep, "interval", args=[0], hours=1, id="digest:hourly")
+    configured = settings.model_copy(
+        update={
+            "sources": [
+                SourceConfig(name="A", kind="rss", url=server.url("/a.xml"), interval="10m")
+            ]
+        }
+    )
+    scheduler = SourceScheduler(configured, pipeline(storage), storage.sources, apscheduler=shared)
+    try:
+        await scheduler.start()
+        job = shared.get_job("source:a")
+        assert job is not None
+        assert (job.coalesce, job.max_instances) == (True, 1)
+        assert job.trigger.interval.total_seconds() == 600 and job.trigger.jitter == 30
+        await asyncio.wait_for(server.arrived.wait(), 3)  # first run is immediate
+        await scheduler.stop()
+        assert shared.get_job("source:a") is None
+        assert shared.running and shared.get_job("digest:hourly") is not None
+    finally:
+        shared.shutdown(wait=False)
