@@ -11,6 +11,7 @@ from storage.audit import SqlAudit
 from storage.chats import SqlChats
 from storage.database import Database
 from storage.outbox import SqlOutbox
+from storage.sources import SqlSources
 
 
 class SqlStorage:
@@ -23,6 +24,7 @@ class SqlStorage:
         self.audit = SqlAudit(db)
         self.chats = SqlChats(db)
         self.outbox = SqlOutbox(db)
+        self.sources = SqlSources(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)

@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("last_error_at", storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("items_seen", sa.BigInteger(), nullable=False),
+        sa.Column("retry_at", storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("key", name=op.f("uq_sources_key")),
