@@ -68,6 +68,12 @@ def test_bad_input_is_rejected_with_one_line(raw: bytes, reason: str) -> None:
     assert "inbox/bad.txt" not in message  # the caller adds the path
 
 
+def test_html_pages_with_too_many_tags_are_rejected() -> None:
+    raw = b"<html><body>" + b"<p>x</p>" * 31_000
+    with pytest.raises(RejectedDocument, match="over 30000 tags"):
+        parse_document(raw, origin="page.html")
+
+
 def test_size_cap_is_checked_before_anything_else() -> None:
     raw = b"Title\n" + b"x" * 200
     with pytest.raises(RejectedDocument, match="206 bytes, over the 100-byte limit"):
@@ -153,3 +159,27 @@ def test_arbitrary_line_mixes_never_raise_anything_else(
         assert article.title.strip() and "\n" not in article.title
         assert article.published_at.tzinfo is not None
         assert all(tag == tag.upper() and len(tag) <= 40 for tag in article.tags)
+
+
+HOSTILE = {
+    "emphasis": b"---\ntitle: t\n---\n" + b"__a " * 80_000,
+    "brackets": b"---\ntitle: t\n---\n" + b"[" * 300_000,
+    "link-defs": b"---\ntitle: t\n---\n" + b"[" * 150_000 + b"\n" + b"[a" * 80_000,
+    "headings": b"---\ntitle: t\n---\n# " + b"# " * 150_000,
+    "soft-wraps": b"---\ntitle: t\n---\n" + b"word\n" * 60_000,
+    "takeaways": b"Bullish\nHeadline\nJan 7, 2026\nKey Takeaways\n" + b"- a new point\n" * 20_000,
+    "html-body": b"---\ntitle: t\n---\n" + b"<p>x</p>" * 40_000,
+    "yaml-alias": b"---\ntitle: t\ncoverImage: &a [*a]\n---\nbody\n",
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_documents_finish_in_linear_time(name: str) -> None:
+    """Quadratic regexes or tree edits would hang here (300 KB of the worst case)."""
+    try:
+        article = parse_document(HOSTILE[name], origin=name, now=NOW)
+    except RejectedDocument as error:
+        assert "\n" not in str(error)
+    else:
+        assert len(article.title) <= 500 and len(article.summary) <= 1000
