@@ -233,7 +233,7 @@ def _register_command_modules() -> None:
         importlib.import_module(module)
 
 
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["bot.cli_archive"]
 
 
 def main() -> None:

@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.config import Settings
-from bot.models import Alert, Capabilities, ChatRef, DeliveryResult, IncomingCommand, Reply
+from bot.models import (
+    Alert,
+    Article,
+    Capabilities,
+    ChatRef,
+    DeliveryResult,
+    IncomingCommand,
+    Reply,
+    Story,
+)
+
+if TYPE_CHECKING:
+    from bot.ingest.outcome import IngestOutcome
 
 
 @runtime_checkable
@@ -32,6 +45,32 @@ class Storage(Protocol):
 
 
 StorageFactory = Callable[[Settings], Storage]
+
+
+class Archive(Protocol):
+    """The article archive (``SqlStorage.archive``): saving with identity, updates and
+    stories in one transaction, and the reads behind /latest, /search and autocomplete.
+
+    Reads return visible articles only (drafts never appear)."""
+
+    async def save(
+        self, article: Article, *, identity: str, origin: str, story_window: timedelta
+    ) -> IngestOutcome:
+        """Insert, update in place, or recognise a duplicate; group into a story."""
+
+    async def latest(self, tag: str | None = None, limit: int = 10) -> list[Article]: ...
+
+    async def search(self, query: str, limit: int = 10) -> list[Article]:
+        """Relevance blended with recency; any text is safe (bad syntax is just words)."""
+
+    async def get_article(self, article_id: int) -> Article | None: ...
+
+    async def get_story(self, story_id: int) -> Story | None: ...
+
+    async def story_articles(self, story_id: int) -> list[Article]: ...
+
+    async def known_tags(self, prefix: str = "", limit: int = 25) -> list[str]:
+        """Tags in use, most frequent first (Discord autocomplete, /tags)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from storage import migrate
+from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.database import Database
 
@@ -16,6 +17,7 @@ class SqlStorage:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.dialect = db.dialect
+        self.archive = SqlArchive(db)
         self.audit = SqlAudit(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:

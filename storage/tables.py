@@ -112,6 +112,9 @@ class StoryBandRow(Base):
     )
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # created in migration 0002 (with the dialect-specific search objects)
+    __table_args__ = (Index("ix_story_bands_band_published", "band", "published_at"),)
+
 
 class ArticleRow(Base):
     """One normalised article; ``identity`` is what makes two inputs the same article."""

@@ -14,7 +14,10 @@ from bot.config import Settings, StorageConfig
 from storage.plugin import SqlStorage, open_storage
 
 POSTGRES_ENV = "CRYPTOWIRE_TEST_POSTGRES_URL"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# CRYPTOWIRE_SHARED points elsewhere when the clone is not beside ../shared (worktrees)
+SHARED = Path(
+    os.environ.get("CRYPTOWIRE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared"
+)
 SAMPLES = SHARED / "samples" / "articles"
 
 

@@ -1,0 +1,201 @@
+"""Story grouping precision/recall on labelled pairs (bench/data/story_pairs*.{csv,json}).
+
+Pairs reference rows of ../shared/datasets/cryptonews.csv by URL (text read at bench
+time; skipped with a message when the dataset is absent) plus pairs we wrote. A pair is
+predicted "same story" exactly as the archive decides: published within the story
+window, at least MIN_SHARED_BANDS shared MinHash bands (the LSH candidate step), and a
+pair score at or above the join threshold. Baseline: title word Jaccard >= 0.3 within
+the same window, measured on the same pairs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.ingest import stories as rules
+from bot.models import Article
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+SHARED = Path(os.environ.get("CRYPTOWIRE_SHARED") or HERE.parents[1] / "shared")
+DATASET = SHARED / "datasets" / "cryptonews.csv"
+WINDOW = timedelta(hours=72)
+SUBJECT_TAGS = {
+    "bitcoin": "BTC",
+    "ethereum": "ETH",
+    "altcoin": "ALTCOIN",
+    "nft": "NFT",
+    "defi": "DEFI",
+    "blockchain": "BLOCKCHAIN",
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: Article
+    b: Article
+    label: int
+    kind: str
+    origin: str
+
+
+def dataset_articles(path: Path = DATASET) -> dict[str, Article]:
+    """Rows of the shared dataset as articles, keyed by URL."""
+    articles = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            published = datetime.strptime(row["date"], "%d-%m-%Y %H:%M").replace(tzinfo=UTC)
+            tag = SUBJECT_TAGS.get(row["subject"].strip().lower())
+            articles[row["url"]] = Article(
+                title=row["title"],
+                summary=row["text"],
+                source_key=row["source"].lower(),
+                source_name=row["source"],
+                published_at=published,
+                url=row["url"],
+                tags=(tag,) if tag else (),
+            )
+    return articles
+
+
+def _written(item: dict[str, object]) -> Article:
+    return Article(
+        title=str(item["title"]),
+        summary=str(item["summary"]),
+        source_key=str(item["source"]),
+        source_name=str(item["source"]),
+        published_at=datetime.fromisoformat(str(item["at"]).replace("Z", "+00:00")),
+        tags=tuple(item.get("tags", ())),  # type: ignore[arg-type]
+    )
+
+
+def load_pairs(articles: dict[str, Article] | None) -> list[Pair]:
+    pairs = []
+    if articles is not None:
+        with (DATA / "story_pairs.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                a, b = articles.get(row["a"]), articles.get(row["b"])
+                if a is None or b is None:
+                    raise ValueError(f"pair references a URL missing from the dataset: {row}")
+                pairs.append(Pair(a, b, int(row["label"]), row["kind"], "dataset"))
+    written = json.loads((DATA / "story_pairs_written.json").read_text(encoding="utf-8"))
+    for item in written["pairs"]:
+        pairs.append(
+            Pair(_written(item["a"]), _written(item["b"]), item["label"], item["kind"], "written")
+        )
+    return pairs
+
+
+def predict(a: Article, b: Article) -> bool:
+    """The archive's decision for two articles, as a pair."""
+    if abs(a.published_at - b.published_at) > WINDOW:
+        return False
+    fa, fb = rules.features(a), rules.features(b)
+    shared = set(rules.article_bands(fa)) & set(rules.article_bands(fb))
+    if len(shared) < rules.MIN_SHARED_BANDS:
+        return False
+    return rules.score_pair(fa, fb).same_story
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def baseline(a: Article, b: Article) -> bool:
+    if abs(a.published_at - b.published_at) > WINDOW:
+        return False
+    wa, wb = set(_WORDS.findall(a.title.lower())), set(_WORDS.findall(b.title.lower()))
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.3
+
+
+def scores(pairs: list[Pair], decide) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    tp = fp = fn = tn = 0
+    for pair in pairs:
+        same = decide(pair.a, pair.b)
+        if same and pair.label:
+            tp += 1
+        elif same:
+            fp += 1
+        elif pair.label:
+            fn += 1
+        else:
+            tn += 1
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    hard = [p for p in pairs if p.kind == "hard-negative"]
+    hard_fp = sum(1 for p in hard if decide(p.a, p.b))
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "hard_negatives": len(hard),
+        "hard_negative_false_merges": hard_fp,
+    }
+
+
+def mistakes(pairs: list[Pair]) -> list[str]:
+    lines = []
+    for pair in pairs:
+        if predict(pair.a, pair.b) != bool(pair.label):
+            s = rules.score_pair(rules.features(pair.a), rules.features(pair.b))
+            lines.append(
+                f"   {'missed' if pair.label else 'merged'} ({s.score:+.2f}): "
+                f"{pair.a.title[:50]!r} / {pair.b.title[:50]!r}"
+            )
+    return lines
+
+
+def run(results: dict) -> None:  # type: ignore[type-arg]
+    articles = dataset_articles() if DATASET.is_file() else None
+    if articles is None:
+        print(f"   dataset not found at {DATASET}: measuring the written pairs only")
+    pairs = load_pairs(articles)
+    ours, base = scores(pairs, predict), scores(pairs, baseline)
+    positives = sum(p.label for p in pairs)
+    print(
+        f"   {len(pairs)} pairs ({positives} same-event, {ours['hard_negatives']} hard negatives)"
+    )
+    for name, s in (("minhash+figures", ours), ("title-jaccard baseline", base)):
+        print(
+            f"   {name:<24} precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
+            f"F1 {s['f1']:.3f}  hard-negative merges {s['hard_negative_false_merges']}"
+        )
+    for origin in ("dataset", "written"):
+        subset = [p for p in pairs if p.origin == origin]
+        if subset:
+            s = scores(subset, predict)
+            print(
+                f"   {origin:<8} pairs {len(subset):>3}: precision {s['precision']:.3f}  "
+                f"recall {s['recall']:.3f}  F1 {s['f1']:.3f}"
+            )
+    for line in mistakes(pairs):
+        print(line)
+    for metric, target in (("precision", 0.9), ("recall", 0.8), ("f1", 0.85)):
+        results[f"stories_{metric}"] = {
+            "value": round(ours[metric], 4),
+            "unit": "ratio",
+            "baseline": round(base[metric], 4),
+            "ratio": round(ours[metric] / base[metric], 3) if base[metric] else None,
+            "target": target,
+        }
+    results["stories_pairs"] = {
+        "value": len(pairs),
+        "unit": "pairs",
+        "baseline": None,
+        "ratio": None,
+        "target": 100,
+    }
+
+
+if __name__ == "__main__":
+    run({})

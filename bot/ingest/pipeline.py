@@ -1,0 +1,82 @@
+"""One path for every incoming article: parse (or take a parsed feed item), store with
+identity/update/story rules in one transaction, then tell the listeners.
+
+Listeners (alert planning, metrics) run after the commit and only for stored changes
+(new, updated, draft); a failing listener is logged and never breaks ingestion.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, timedelta
+
+from bot.ingest.identity import content_hash, identity_key
+from bot.ingest.outcome import IngestOutcome
+from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
+from bot.models import Article
+from bot.ports import Archive
+
+log = logging.getLogger("cryptowire.ingest")
+
+Listener = Callable[[IngestOutcome], Awaitable[None]]
+
+
+class IngestPipeline:
+    """Turns raw documents and feed items into stored articles and outcomes."""
+
+    def __init__(self, archive: Archive, *, max_bytes: int, story_window: timedelta) -> None:
+        self.archive = archive
+        self.max_bytes = max_bytes
+        self.story_window = story_window
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """``await listener(outcome)`` after each committed new/updated/draft article."""
+        self._listeners.append(listener)
+
+    async def ingest_bytes(
+        self, raw: bytes, *, origin: str, source: SourceHint | None = None
+    ) -> IngestOutcome:
+        """Parse one document and store it; a bad document is "rejected", nothing stored."""
+        try:
+            article = parse_document(raw, origin=origin, source=source, max_bytes=self.max_bytes)
+        except RejectedDocument as exc:
+            return IngestOutcome.rejected(origin, _one_line(str(exc)))
+        return await self._store(article, origin)
+
+    async def ingest_article(self, article: Article, *, origin: str) -> IngestOutcome:
+        """Store an item a feed already parsed and enriched (hash filled in when missing)."""
+        if not article.title.strip():
+            return IngestOutcome.rejected(origin, f"{origin}: no title")
+        if article.published_at.tzinfo is None:
+            article = replace(article, published_at=article.published_at.replace(tzinfo=UTC))
+        if article.updated_at is not None and article.updated_at.tzinfo is None:
+            article = replace(article, updated_at=article.updated_at.replace(tzinfo=UTC))
+        if not article.content_hash:
+            article = replace(article, content_hash=content_hash(article))
+        return await self._store(article, origin)
+
+    async def _store(self, article: Article, origin: str) -> IngestOutcome:
+        outcome = await self.archive.save(
+            article, identity=identity_key(article), origin=origin, story_window=self.story_window
+        )
+        if outcome.notifies:
+            await self._notify(outcome)
+        return outcome
+
+    async def _notify(self, outcome: IngestOutcome) -> None:
+        for listener in list(self._listeners):
+            try:
+                await listener(outcome)
+            except Exception:
+                log.exception(
+                    "ingest listener %s failed for %s",
+                    getattr(listener, "__qualname__", repr(listener)),
+                    outcome.origin,
+                )
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())

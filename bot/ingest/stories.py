@@ -1,0 +1,300 @@
+"""Story grouping, pure: which earlier story (if any) reports the same event as an article.
+
+Scales by never comparing against the whole archive: a MinHash signature over the content
+words of title + lead gives LSH band keys; the store looks up stories sharing bands inside
+a time window (a few index probes), and only those candidates are scored here with a rule
+that also weighs key figures ("$440 million" = "$440M"), tags and the distance in time.
+See docs/decisions/002-story-grouping.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.models import Article
+
+NUM_HASHES = 32  # one row per band: a band key is one MinHash value
+LEAD_CHARS = 400
+FIGURE_CHARS = 3000
+JOIN_THRESHOLD = 0.8
+MIN_SHARED_BANDS = 2
+_MERSENNE = (1 << 61) - 1
+_MASK63 = (1 << 63) - 1
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers him his how i if in into is
+    it its itself just me more most my no nor not now of off on once only or other our out
+    over own same she should so some such than that the their them then there these they
+    this those through to too under until up very was we were what when where which while
+    who whom why will with would you your yet per via amid says said new news report its
+    isnt arent wasnt dont doesnt theyre thats million billion thousand trillion usd""".split()
+)
+_WORD = re.compile(r"[a-z][a-z0-9']+")
+_FIGURE = re.compile(
+    r"(?P<cur>\$|usd\s?|us\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<mag>k|thousand|m|mn|million|b|bn|billion|t|tn|trillion)\b)?"
+    r"(?:\s?(?P<usd2>usd|dollars))?"
+    r"(?P<pct>\s?%|\s?percent\b)?",
+    re.IGNORECASE,
+)
+_MAGNITUDE = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "t": 1e12,
+    "tn": 1e12,
+    "trillion": 1e12,
+}
+UNNAMED_SOURCES = frozenset({"", "unknown"})  # no source named: never "the same source"
+LARGE_AMOUNT = 1e6  # at or above: a flow/total ("$440M liquidated"); below: a price level
+
+
+def _seed(i: int) -> tuple[int, int]:
+    digest = hashlib.blake2b(f"cw-minhash-{i}".encode(), digest_size=16).digest()
+    a = int.from_bytes(digest[:8], "big") % _MERSENNE | 1
+    b = int.from_bytes(digest[8:], "big") % _MERSENNE
+    return a, b
+
+
+_PERMUTATIONS = tuple(_seed(i) for i in range(NUM_HASHES))
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Money amounts (USD) and percentages named in an article, normalised to floats."""
+
+    amounts: tuple[float, ...] = ()
+    percents: tuple[float, ...] = ()
+
+    @property
+    def large(self) -> tuple[float, ...]:
+        return tuple(a for a in self.amounts if a >= LARGE_AMOUNT)
+
+    @property
+    def prices(self) -> tuple[float, ...]:
+        return tuple(a for a in self.amounts if a < LARGE_AMOUNT)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFeatures:
+    """Everything the scoring rule needs about one article (cheap to recompute)."""
+
+    tokens: frozenset[str]
+    figures: Figures
+    tags: frozenset[str]
+    published_at: datetime
+    sentiment: str = "NEUTRAL"
+    source: str = ""
+
+
+def _stem(word: str) -> str:
+    """A deliberately tiny stemmer: plural and common verb endings only."""
+    word = word.replace("'", "")
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("es") and not word.endswith("ses"):
+        return word[:-1]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def figure_token(value: float, percent: bool = False) -> str:
+    """A canonical token for a figure: 92000 and 92,000 and 92K all give "$92k"."""
+    if percent:
+        return f"{value:g}%"
+    for unit, scale in (("t", 1e12), ("b", 1e9), ("m", 1e6), ("k", 1e3)):
+        if value >= scale:
+            return f"${float(f'{value / scale:.3g}'):g}{unit}"
+    return f"${float(f'{value:.3g}'):g}"
+
+
+def extract_figures(text: str) -> Figures:
+    """Money amounts need a currency mark or a magnitude word; bare numbers are ignored."""
+    amounts: list[float] = []
+    percents: list[float] = []
+    for match in _FIGURE.finditer(text):
+        number = float(match["num"].replace(",", ""))
+        mag = (match["mag"] or "").lower()
+        if match["pct"]:
+            percents.append(number)
+            continue
+        has_currency = bool(match["cur"] or match["usd2"])
+        if not has_currency:
+            continue
+        amounts.append(number * _MAGNITUDE.get(mag, 1.0))
+    return Figures(tuple(amounts), tuple(percents))
+
+
+def tokenize(text: str) -> frozenset[str]:
+    """Content words (stemmed, stopwords out) plus canonical figure tokens."""
+    lowered = text.lower()
+    figures = extract_figures(lowered)
+    tokens = {_stem(w) for w in _WORD.findall(lowered) if w not in STOPWORDS}
+    tokens.update(figure_token(a) for a in figures.amounts)
+    tokens.update(figure_token(p, percent=True) for p in figures.percents)
+    tokens.discard("")
+    return frozenset(tokens)
+
+
+def lead_of(article: Article) -> str:
+    """The summary, or the start of the body when there is none."""
+    return article.summary or article.body[:LEAD_CHARS]
+
+
+def features(article: Article) -> StoryFeatures:
+    head = f"{article.title}\n{lead_of(article)}"
+    figure_text = f"{head}\n{article.body[:FIGURE_CHARS]}"
+    return StoryFeatures(
+        tokens=tokenize(head),
+        figures=extract_figures(figure_text),
+        tags=frozenset(t.upper() for t in article.tags),
+        published_at=article.published_at,
+        sentiment=str(article.sentiment),
+        source=article.source_key.lower(),
+    )
+
+
+def _token_hash(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
+
+
+def minhash(tokens: Iterable[str]) -> tuple[int, ...]:
+    """NUM_HASHES minimum hash values of the token set under fixed universal hashes."""
+    hashes = [_token_hash(t) for t in tokens]
+    if not hashes:
+        return ()
+    return tuple(min((a * h + b) % _MERSENNE for h in hashes) for a, b in _PERMUTATIONS)
+
+
+def band_keys(signature: Sequence[int]) -> tuple[int, ...]:
+    """One signed 63-bit key per band (band index mixed in), fit for a BIGINT column."""
+    keys = []
+    for i, value in enumerate(signature):
+        digest = hashlib.blake2b(f"{i}:{value}".encode(), digest_size=8).digest()
+        keys.append((int.from_bytes(digest, "big") & _MASK63) - (1 << 62))
+    return tuple(keys)
+
+
+def article_bands(feature: StoryFeatures) -> tuple[int, ...]:
+    return band_keys(minhash(feature.tokens))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _close(x: float, y: float, tolerance: float = 0.02) -> bool:
+    return abs(x - y) <= tolerance * max(abs(x), abs(y))
+
+
+def _shares(xs: Sequence[float], ys: Sequence[float]) -> bool:
+    return any(_close(x, y) for x in xs for y in ys)
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    """The evidence for and against "same event", kept for explanations and tuning."""
+
+    score: float
+    similarity: float
+    shared_large: bool
+    conflict_large: bool
+    shared_price: bool
+    conflict_price: bool
+    tag_overlap: float
+    hours_apart: float
+    same_source: bool = False
+
+    @property
+    def same_story(self) -> bool:
+        return self.score >= JOIN_THRESHOLD
+
+
+def score_pair(a: StoryFeatures, b: StoryFeatures) -> PairScore:
+    """Word overlap plus figures, tags, time and source: conflicting totals are strong
+    evidence against (two "$4xxM liquidations" days are two events), shared ones strong for;
+    a source does not report one event twice, so two similar articles from the same
+    source are a series (daily updates, round-ups), not one story.
+    Weights chosen on bench/data pairs; see docs/decisions/002-story-grouping.md."""
+    similarity = jaccard(a.tokens, b.tokens)
+    large_a, large_b = a.figures.large, b.figures.large
+    price_a, price_b = a.figures.prices, b.figures.prices
+    shared_large = _shares(large_a, large_b)
+    conflict_large = bool(large_a and large_b) and not shared_large
+    shared_price = _shares(price_a, price_b)
+    conflict_price = bool(price_a and price_b) and not shared_price
+    tag_overlap = jaccard(a.tags, b.tags)
+    hours = abs((a.published_at - b.published_at).total_seconds()) / 3600.0
+    same_source = a.source == b.source and a.source not in UNNAMED_SOURCES
+    score = (
+        3.5 * similarity
+        + 1.0 * shared_large
+        + 0.3 * shared_price
+        + 0.2 * tag_overlap
+        - 1.5 * conflict_large
+        - 0.4 * conflict_price
+        - 0.4 * hours / 24.0
+        - 1.2 * same_source
+    )
+    return PairScore(
+        score=round(score, 4),
+        similarity=similarity,
+        shared_large=shared_large,
+        conflict_large=conflict_large,
+        shared_price=shared_price,
+        conflict_price=conflict_price,
+        tag_overlap=tag_overlap,
+        hours_apart=hours,
+        same_source=same_source,
+    )
+
+
+def score_story(article: StoryFeatures, members: Sequence[StoryFeatures]) -> float:
+    """A story matches as well as its best-matching article does."""
+    if not members:
+        return -math.inf
+    return max(score_pair(article, m).score for m in members)
+
+
+def best_story(
+    article: StoryFeatures, candidates: dict[int, Sequence[StoryFeatures]]
+) -> tuple[int | None, float]:
+    """The candidate story to join (id, score), or (None, best score) when none qualifies."""
+    best_id: int | None = None
+    best = -math.inf
+    for story_id in sorted(candidates):
+        value = score_story(article, candidates[story_id])
+        if value > best:
+            best_id, best = story_id, value
+    if best_id is None or best < JOIN_THRESHOLD:
+        return None, best
+    return best_id, best
+
+
+def majority_sentiment(values: Iterable[str]) -> str:
+    """The most common sentiment; ties go to NEUTRAL (no strong signal either way)."""
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    if not counts:
+        return "NEUTRAL"
+    top = max(counts.values())
+    winners = [k for k, v in counts.items() if v == top]
+    return winners[0] if len(winners) == 1 else "NEUTRAL"

@@ -1,0 +1,107 @@
+"""Dialect-specific full-text candidate queries behind ``SqlArchive.search``.
+
+Both return at most ``candidates`` (article id, raw relevance, published_at) rows for the
+NEWEST matches only, so cost is bounded on a million articles; ranking then blends
+relevance with recency in Python. User text never becomes query syntax: SQLite gets an
+FTS5 expression built only from double-quoted word tokens, PostgreSQL gets
+plainto_tsquery / phraseto_tsquery over bound parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import TextClause, text
+
+from bot.search_query import SearchQuery
+from storage.tables import UTCDateTime
+
+# bm25 column weights: title, summary, body
+SQLITE_WEIGHTS = "10.0, 4.0, 1.0"
+
+
+def fts5_match(query: SearchQuery) -> str:
+    """An FTS5 MATCH string from word tokens only, each double-quoted (implicit AND)."""
+    terms = [*query.words, *(" ".join(phrase) for phrase in query.phrases)]
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _filters(query: SearchQuery, params: dict[str, Any], false: str) -> list[str]:
+    clauses = [f"a.draft = {false}"]
+    if query.tags:
+        names = []
+        for i, tag in enumerate(query.tags):
+            params[f"tag{i}"] = tag
+            names.append(f":tag{i}")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.id "
+            f"AND t.tag IN ({', '.join(names)}))"
+        )
+    if query.sentiments:
+        names = []
+        for i, sentiment in enumerate(query.sentiments):
+            params[f"sent{i}"] = str(sentiment)
+            names.append(f":sent{i}")
+        clauses.append(f"a.sentiment IN ({', '.join(names)})")
+    if query.sources:
+        ors = []
+        for i, source in enumerate(query.sources):
+            params[f"src{i}"] = source
+            ors.append(f"lower(a.source_key) = :src{i} OR lower(a.source_name) = :src{i}")
+        clauses.append("(" + " OR ".join(ors) + ")")
+    if query.since is not None:
+        params["since"] = query.since
+        clauses.append("a.published_at >= :since")
+    return clauses
+
+
+def _typed(sql: str) -> TextClause:
+    return text(sql).columns(published_at=UTCDateTime())
+
+
+def sqlite_candidates(query: SearchQuery, candidates: int) -> tuple[TextClause, dict[str, Any]]:
+    params: dict[str, Any] = {"limit": candidates}
+    where = _filters(query, params, "0")
+    if not query.has_text:
+        return _unranked(where, params)
+    params["match"] = fts5_match(query)
+    sql = (
+        f"SELECT a.id AS id, -bm25(articles_fts, {SQLITE_WEIGHTS}) AS relevance, "
+        "a.published_at AS published_at "
+        "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+        f"WHERE articles_fts MATCH :match AND {' AND '.join(where)} "
+        "ORDER BY articles_fts.rowid DESC LIMIT :limit"
+    )
+    return _typed(sql), params
+
+
+def postgres_candidates(query: SearchQuery, candidates: int) -> tuple[TextClause, dict[str, Any]]:
+    params: dict[str, Any] = {"limit": candidates}
+    where = _filters(query, params, "false")
+    if not query.has_text:
+        return _unranked(where, params)
+    parts = []
+    if query.words:
+        params["words"] = " ".join(query.words)
+        parts.append("plainto_tsquery('english', :words)")
+    for i, phrase in enumerate(query.phrases):
+        params[f"phrase{i}"] = " ".join(phrase)
+        parts.append(f"phraseto_tsquery('english', :phrase{i})")
+    tsquery = "(" + " && ".join(parts) + ")"
+    sql = (
+        f"SELECT a.id AS id, ts_rank(a.search_vector, {tsquery}) AS relevance, "
+        "a.published_at AS published_at FROM articles a "
+        f"WHERE a.search_vector @@ {tsquery} AND {' AND '.join(where)} "
+        "ORDER BY a.published_at DESC LIMIT :limit"
+    )
+    return _typed(sql), params
+
+
+def _unranked(where: list[str], params: dict[str, Any]) -> tuple[TextClause, dict[str, Any]]:
+    """Filters only: newest first, every row equally relevant."""
+    sql = (
+        "SELECT a.id AS id, 1.0 AS relevance, a.published_at AS published_at "
+        f"FROM articles a WHERE {' AND '.join(where)} "
+        "ORDER BY a.published_at DESC LIMIT :limit"
+    )
+    return _typed(sql), params

@@ -1,0 +1,221 @@
+"""Story assignment inside the article's transaction: LSH candidates -> score -> join/create.
+
+The pure rules live in ``bot.ingest.stories``; this module only fetches candidates
+(stories sharing MinHash bands, first published within the window) and writes the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, false, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ingest import stories as rules
+from bot.models import Article, Sentiment, Story
+from storage.archive_rows import ARTICLES, BANDS, STORIES, STORY_COLUMNS, story_from_row
+
+MAX_CANDIDATES = 10
+MAX_MEMBERS = 200  # member articles scored per lookup, newest first
+MAX_STORY_TAGS = 30
+
+_CANDIDATES = (
+    select(BANDS.c.story_id, func.count().label("shared"))
+    .where(
+        BANDS.c.band.in_(bindparam("bands", expanding=True)),
+        BANDS.c.published_at >= bindparam("low"),
+        BANDS.c.published_at <= bindparam("high"),
+    )
+    .group_by(BANDS.c.story_id)
+    .having(func.count() >= rules.MIN_SHARED_BANDS)
+    .order_by(func.count().desc(), BANDS.c.story_id.desc())
+    .limit(MAX_CANDIDATES)
+)
+_MEMBERS = (
+    select(
+        ARTICLES.c.story_id,
+        ARTICLES.c.title,
+        ARTICLES.c.summary,
+        func.substr(ARTICLES.c.body, 1, rules.FIGURE_CHARS).label("body"),
+        ARTICLES.c.tags,
+        ARTICLES.c.published_at,
+        ARTICLES.c.sentiment,
+        ARTICLES.c.source_key,
+    )
+    .where(ARTICLES.c.story_id.in_(bindparam("ids", expanding=True)), ARTICLES.c.draft == false())
+    .order_by(ARTICLES.c.published_at.desc())
+    .limit(MAX_MEMBERS)
+)
+_STORY = select(*STORY_COLUMNS).where(STORIES.c.id == bindparam("id"))
+_NEW_STORY = insert(STORIES).returning(*STORY_COLUMNS)
+_JOIN_STORY = (
+    update(STORIES)
+    .where(STORIES.c.id == bindparam("sid"))
+    .values(
+        article_count=STORIES.c.article_count + 1,
+        first_published_at=bindparam("first"),
+        last_updated_at=bindparam("last"),
+        tags=bindparam("story_tags", type_=STORIES.c.tags.type),
+        sentiment=bindparam("story_sentiment"),
+    )
+    .returning(*STORY_COLUMNS)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One visible article already in a candidate story."""
+
+    story_id: int
+    features: rules.StoryFeatures
+    source_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    story: Story
+    joined: bool
+    score: float
+
+
+def _bands_insert(dialect: str) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(BANDS).on_conflict_do_nothing()
+
+
+async def candidate_members(
+    conn: AsyncConnection, bands: Sequence[int], published_at: datetime, window: timedelta
+) -> list[Member]:
+    """Articles of stories that share at least MIN_SHARED_BANDS bands, within the window."""
+    if not bands:
+        return []
+    params = {"bands": list(bands), "low": published_at - window, "high": published_at + window}
+    ids = [row.story_id for row in await conn.execute(_CANDIDATES, params)]
+    if not ids:
+        return []
+    members = []
+    for row in await conn.execute(_MEMBERS, {"ids": ids}):
+        article = Article(
+            title=row.title,
+            summary=row.summary or "",
+            body=row.body or "",
+            source_key=row.source_key,
+            source_name=row.source_key,
+            published_at=row.published_at,
+            tags=tuple(row.tags or ()),
+            sentiment=Sentiment(row.sentiment),
+        )
+        members.append(Member(row.story_id, rules.features(article), row.source_key))
+    return members
+
+
+async def assign_story(
+    conn: AsyncConnection,
+    article: Article,
+    feats: rules.StoryFeatures,
+    bands: Sequence[int],
+    window: timedelta,
+    dialect: str,
+) -> Assignment:
+    """Join the best-scoring candidate story or start a new one; record the bands."""
+    members = await candidate_members(conn, bands, article.published_at, window)
+    grouped: dict[int, list[rules.StoryFeatures]] = {}
+    for member in members:
+        grouped.setdefault(member.story_id, []).append(member.features)
+    story_id, score = rules.best_story(feats, grouped)
+    if story_id is None:
+        row = (
+            (
+                await conn.execute(
+                    _NEW_STORY,
+                    {
+                        "title": article.title,
+                        "first_published_at": article.published_at,
+                        "last_updated_at": article.updated_at or article.published_at,
+                        "article_count": 1,
+                        "tags": list(dict.fromkeys(t.upper() for t in article.tags)),
+                        "sentiment": str(article.sentiment),
+                        "breaking": False,
+                        "retracted": False,
+                    },
+                )
+            )
+            .mappings()
+            .one()
+        )
+        story = story_from_row(row, (article.source_key,))
+        joined = False
+    else:
+        current = (await conn.execute(_STORY, {"id": story_id})).mappings().one()
+        tags = list(dict.fromkeys([*current["tags"], *(t.upper() for t in article.tags)]))
+        sentiments = [m.features.sentiment for m in members if m.story_id == story_id]
+        row = (
+            (
+                await conn.execute(
+                    _JOIN_STORY,
+                    {
+                        "sid": story_id,
+                        "first": min(current["first_published_at"], article.published_at),
+                        "last": max(
+                            current["last_updated_at"], article.updated_at or article.published_at
+                        ),
+                        "story_tags": tags[:MAX_STORY_TAGS],
+                        "story_sentiment": rules.majority_sentiment(
+                            [*sentiments, str(article.sentiment)]
+                        ),
+                    },
+                )
+            )
+            .mappings()
+            .one()
+        )
+        keys = {m.source_key for m in members if m.story_id == story_id} | {article.source_key}
+        story = story_from_row(row, tuple(sorted(keys)))
+        joined = True
+    await add_bands(conn, story.id, bands, story.first_published_at, dialect)
+    return Assignment(story, joined, score)
+
+
+async def add_bands(
+    conn: AsyncConnection,
+    story_id: int,
+    bands: Sequence[int],
+    first_published_at: datetime,
+    dialect: str,
+) -> None:
+    if bands:
+        rows = [
+            {"band": b, "story_id": story_id, "published_at": first_published_at}
+            for b in dict.fromkeys(bands)
+        ]
+        await conn.execute(_bands_insert(dialect), rows)
+
+
+async def touch_story(conn: AsyncConnection, story_id: int, article: Article) -> Story | None:
+    """An article of this story was updated: move its last-updated time, widen its tags."""
+    current = (await conn.execute(_STORY, {"id": story_id})).mappings().first()
+    if current is None:
+        return None
+    tags = list(dict.fromkeys([*current["tags"], *(t.upper() for t in article.tags)]))
+    row = (
+        (
+            await conn.execute(
+                update(STORIES)
+                .where(STORIES.c.id == story_id)
+                .values(
+                    last_updated_at=max(
+                        current["last_updated_at"], article.updated_at or article.published_at
+                    ),
+                    tags=tags[:MAX_STORY_TAGS],
+                )
+                .returning(*STORY_COLUMNS)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    return story_from_row(row)

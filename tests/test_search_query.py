@@ -1,0 +1,93 @@
+"""Parsing user search text: words, phrases, filters; never raises on anything."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.models import Sentiment
+from bot.search_query import MAX_TERMS, parse_search
+
+NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
+
+
+def test_words_phrases_and_every_filter():
+    q = parse_search(
+        'bitcoin "spot ETF" tag:btc sentiment:bearish source:Decrypt since:24h', now=NOW
+    )
+    assert q.words == ("bitcoin",)
+    assert q.phrases == (("spot", "etf"),)
+    assert q.tags == ("BTC",)
+    assert q.sentiments == (Sentiment.NEGATIVE,)
+    assert q.sources == ("decrypt",)
+    assert q.since == NOW - timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("24h", NOW - timedelta(hours=24)),
+        ("7d", NOW - timedelta(days=7)),
+        ("2w", NOW - timedelta(weeks=2)),
+        ("30m", NOW - timedelta(minutes=30)),
+        ("2026-01-05", datetime(2026, 1, 5, tzinfo=UTC)),
+        ("2026-01-05T10:00:00+02:00", datetime(2026, 1, 5, 8, tzinfo=UTC)),
+    ],
+)
+def test_since_forms(value: str, expected: datetime):
+    assert parse_search(f"since:{value}", now=NOW).since == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("foo:bar", ("foo", "bar")),
+        ("since:yesterday", ("since", "yesterday")),
+        ("sentiment:happy", ("sentiment", "happy")),
+        ("since:99999999d", ("since", "99999999d")),
+        ("tag:", ("tag",)),
+        ("http://example.com", ("http", "example", "com")),
+    ],
+)
+def test_unreadable_filters_are_searched_as_words(text: str, words: tuple[str, ...]):
+    q = parse_search(text, now=NOW)
+    assert q.words == words
+    assert not q.tags and not q.sentiments and q.since is None
+
+
+def test_quoted_filter_value_and_unbalanced_quote():
+    q = parse_search('source:"The Block" "price crash', now=NOW)
+    assert q.sources == ("the block",)
+    assert q.phrases == (("price", "crash"),)
+
+
+def test_syntax_characters_never_survive():
+    q = parse_search('" OR ) NEAR( * AND NOT "" ^col:x', now=NOW)
+    for word in q.words:
+        assert word.isalnum() or "_" in word
+    assert "(" not in "".join(q.words)
+
+
+def test_stopwords_are_dropped():
+    assert parse_search("the price of bitcoin AND OR NOT", now=NOW).words == ("price", "bitcoin")
+    assert parse_search("the and", now=NOW).is_empty
+
+
+def test_long_input_is_capped():
+    q = parse_search(" ".join(f"w{i}" for i in range(5000)), now=NOW)
+    assert len(q.words) == MAX_TERMS
+
+
+def test_empty_query():
+    assert parse_search("", now=NOW).is_empty
+    assert parse_search('   ""  ', now=NOW).is_empty
+    assert parse_search("tag:ETH", now=NOW).is_empty is False
+
+
+@given(st.text(max_size=300))
+def test_never_raises(text: str):
+    q = parse_search(text, now=NOW)
+    assert all(w and w == w.lower() for w in q.words)
