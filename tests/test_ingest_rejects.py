@@ -12,6 +12,7 @@ from bot.errors import UserError
 from bot.ingest.parse import RejectedDocument, parse_document
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+INTERNAL = "could not read this document"
 
 
 def front(meta: str, body: str = "Body text.") -> bytes:
@@ -88,6 +89,7 @@ def test_arbitrary_bytes_never_raise_anything_else(raw: bytes) -> None:
         article = parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
     else:
         assert article.title.strip()
 
@@ -108,6 +110,7 @@ def test_arbitrary_front_matter_never_raises_anything_else(meta: dict, body: str
         parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
 
 
 LINES = st.one_of(
@@ -155,6 +158,7 @@ def test_arbitrary_line_mixes_never_raise_anything_else(
         article = parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
     else:
         assert article.title.strip() and "\n" not in article.title
         assert article.published_at.tzinfo is not None
@@ -181,5 +185,21 @@ def test_hostile_documents_finish_in_linear_time(name: str) -> None:
         article = parse_document(HOSTILE[name], origin=name, now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
     else:
         assert len(article.title) <= 500 and len(article.summary) <= 1000
+
+
+def test_a_parser_bug_becomes_a_rejection_and_a_log_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing else can make our own parser fail, so it is replaced by one that does."""
+    from bot.ingest import parse as parse_module
+
+    def broken(text: str, *, now: datetime) -> object:
+        raise KeyError("bug")
+
+    monkeypatch.setitem(parse_module._PARSERS, parse_module.DocumentFormat.PLAINTEXT, broken)
+    with pytest.raises(RejectedDocument, match=r"could not read this document \(KeyError\)"):
+        parse_document(b"Plain headline\nbody\n", origin="p.txt")
+    assert "parser bug on a plaintext document" in caplog.text

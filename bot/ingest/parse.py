@@ -3,14 +3,18 @@
 The format is detected from the content, never from the file name: YAML front matter
 (``---`` first), a scraped page (label line or date line near the top), else plain
 text. A saved HTML page is first reduced to text (headline first) and then read as
-scraped or plain text. Defaults for what no format states: source = the caller's ``SourceHint`` or
+scraped or plain text.
+
+Defaults for what no format states: source = the caller's ``SourceHint`` or
 ``unknown``; ``published_at`` = ``now`` (recorded in ``inferred``); summary = the
 body's first paragraph (recorded too); lang/tags/sentiment come from ``enrich``.
+``build_article`` is public so feed readers can reuse the same defaults.
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,7 +34,17 @@ from bot.ingest.normalise import decode
 from bot.ingest.plaintext_format import shorten
 from bot.models import Article, Sentiment
 
-__all__ = ["DocumentFormat", "RejectedDocument", "SourceHint", "detect_format", "parse_document"]
+__all__ = [
+    "DocumentFormat",
+    "ParsedFields",
+    "RejectedDocument",
+    "SourceHint",
+    "build_article",
+    "detect_format",
+    "parse_document",
+]
+
+log = logging.getLogger("cryptowire.ingest.parse")
 
 UNKNOWN_SOURCE = "unknown"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
@@ -100,11 +114,14 @@ def parse_document(
             raise RejectedDocument("HTML page without readable text")
     try:
         parsed = _PARSERS[kind](text, now=moment)
+        return build_article(parsed, source=source, now=moment)
     except RejectedDocument:
         raise
     except RecursionError:
         raise RejectedDocument("document is nested too deeply to read") from None
-    return build_article(parsed, source=source, now=moment)
+    except Exception as error:  # one odd file must never stop a folder or a feed
+        log.exception("parser bug on a %s document", kind.value)
+        raise RejectedDocument(f"could not read this document ({type(error).__name__})") from None
 
 
 def canonical_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
