@@ -174,6 +174,8 @@ HOSTILE = {
     "takeaways": b"Bullish\nHeadline\nJan 7, 2026\nKey Takeaways\n" + b"- a new point\n" * 20_000,
     "html-body": b"---\ntitle: t\n---\n" + b"<p>x</p>" * 40_000,
     "yaml-alias": b"---\ntitle: t\ncoverImage: &a [*a]\n---\nbody\n",
+    "blank-lines": b"Bullish\nHeadline\nJan 7, 2026\n" + b"\n" * 300_000 + b"Body.\n",
+    "crlf-blank-lines": b"Headline\r\n" + b"\r\n" * 150_000 + b"Body.\r\n",
 }
 
 

@@ -183,8 +183,8 @@ def _body(rest: list[str], title: str) -> list[str]:
         if is_line_chrome(line):
             continue
         body.append(line)
-    while body and not body[0]:
-        body.pop(0)
+    first = next((i for i, line in enumerate(body) if line), len(body))
+    body = body[first:]
     joined = " ".join(f"{title} {' '.join(body)}".split())
     if body and clean_line(body[0]) == title:
         body.pop(0)
