@@ -115,6 +115,9 @@ class SourceScheduler:
             source_hint=SourceHint(key=key, name=name),
             max_bytes=self.settings.ingest.max_file_bytes,
             settle_s=self.settle_s,
+            memory=self.store,
+            key=key,
+            now=self.clock,
         )
         self._add(_Entry(key, name, interval_s, runner))
 

@@ -7,6 +7,7 @@ protocols, so they can be built and tested without either.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -83,6 +84,15 @@ class SourceStore(Protocol):
 
     async def set_retry_at(self, key: str, retry_at: datetime | None) -> None:
         """When a failing source will be tried again (backoff), for the health view."""
+
+    async def known_files(self, key: str) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) by path (relative to the folder) of files already ingested."""
+
+    async def remember_files(
+        self, key: str, files: Mapping[str, tuple[int, int]], *, at: datetime
+    ) -> None: ...
+
+    async def forget_files(self, key: str, paths: Iterable[str]) -> None: ...
 
 
 class Outcome(Protocol):
