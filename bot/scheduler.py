@@ -238,6 +238,17 @@ class SourceScheduler:
         if self._own_fetcher:
             await self.fetcher.aclose()
 
+    async def settle(self, *, within_s: float = 10.0) -> None:
+        """Finish what is in flight: running polls complete, then every folder is scanned
+        until nothing in it is still being written (bounded by ``within_s``). The demo
+        calls this at the end of piped input, before it drains deliveries."""
+        folders = [e for e in self._entries.values() if isinstance(e.runner, FolderSource)]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                if self._running:
+                    await asyncio.wait(list(self._running))
+                await asyncio.gather(*(self._poll(entry) for entry in folders))
+
     async def poll_once(self) -> list[PollReport]:
         """Poll every source now, concurrently, ignoring backoff; reports in config order."""
         entries = list(self._entries.values())
