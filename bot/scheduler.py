@@ -25,7 +25,15 @@ from bot.config import ConfigError, Settings
 from bot.ingest.parse import SourceHint
 from bot.models import Article
 from bot.sources.backoff import Backoff
-from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line, source_key
+from bot.sources.base import (
+    Ingestor,
+    PollReport,
+    SourceError,
+    SourceMetrics,
+    SourceStore,
+    one_line,
+    source_key,
+)
 from bot.sources.enrichment import finish_item
 from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
 from bot.sources.http_fetch import Fetcher
@@ -74,6 +82,7 @@ class SourceScheduler:
         finish: Callable[[MappedItem], Article] = finish_item,
         force_polling: bool | None = None,
         apscheduler: AsyncIOScheduler | None = None,
+        metrics: SourceMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -87,6 +96,7 @@ class SourceScheduler:
         self.force_polling = force_polling
         self._entries: dict[str, _Entry] = {}
         self._shared = apscheduler
+        self.metrics = metrics
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
@@ -312,6 +322,8 @@ class SourceScheduler:
                 level = logging.INFO if report.items_seen - report.duplicates else logging.DEBUG
                 log.log(level, "%s", report.summary())
                 return
+            if self.metrics is not None:
+                self.metrics.record_source_failure(entry.name)
             failures = await self.store.record_failure(
                 entry.key, at=now, error=report.error or "failed"
             )

@@ -95,6 +95,12 @@ class SourceStore(Protocol):
     async def forget_files(self, key: str, paths: Iterable[str]) -> None: ...
 
 
+class SourceMetrics(Protocol):
+    """The operator metrics sources feed (``bot.metrics.Metrics``)."""
+
+    def record_source_failure(self, source: str) -> None: ...
+
+
 class Outcome(Protocol):
     """What the pipeline says about one input (``bot.ingest.outcome.IngestOutcome``)."""
 
