@@ -58,6 +58,7 @@ class _Entry:
     interval_s: float
     runner: FolderSource | FeedSource
     retry_at: datetime | None = None
+    server_wait_s: float | None = None
     ensured: bool = False
 
 
@@ -298,6 +299,7 @@ class SourceScheduler:
             report = await entry.runner.poll()
         except SourceError as exc:
             report = PollReport(entry.name, entry.runner.kind, ok=False, error=str(exc))
+            entry.server_wait_s = exc.retry_after
         except Exception as exc:
             log.warning("%s: poll failed", entry.name, exc_info=True)
             error = one_line(f"{type(exc).__name__}: {exc}")
@@ -328,7 +330,8 @@ class SourceScheduler:
                 entry.key, at=now, error=report.error or "failed"
             )
             backoff = Backoff(entry.interval_s, max(entry.interval_s, MAX_BACKOFF_S), self.rng)
-            delay = backoff.delay(max(failures, 1))
+            delay = max(backoff.delay(max(failures, 1)), entry.server_wait_s or 0.0)
+            entry.server_wait_s = None
             report.retry_at = entry.retry_at = now + timedelta(seconds=delay)
             await self.store.set_retry_at(entry.key, entry.retry_at)
         except Exception:

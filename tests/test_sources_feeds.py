@@ -289,3 +289,18 @@ async def test_one_failing_source_does_not_stop_the_others(
         )
     finally:
         await scheduler.stop()
+
+
+async def test_server_retry_after_wins_over_a_shorter_backoff(
+    storage: SqlStorage, settings: Settings, server: FeedServer, clock: Clock
+) -> None:
+    server.status("/busy.xml", 503, headers={"Retry-After": "3600"})
+    scheduler = make_scheduler(settings, storage, clock, rss("Busy", server.url("/busy.xml")))
+    try:
+        [report] = await scheduler.poll_once()
+        assert report.error == "HTTP 503 Service Unavailable (retry after 3600s)"
+        assert report.retry_at == T0 + timedelta(hours=1)
+        health = await storage.sources.get("busy")
+        assert health is not None and health.retry_at == T0 + timedelta(hours=1)
+    finally:
+        await scheduler.stop()

@@ -17,7 +17,15 @@ from bot.models import Article
 
 
 class SourceError(Exception):
-    """A source could not be polled; the message is one line a user can act on."""
+    """A source could not be polled; the message is one line a user can act on.
+
+    ``retry_after`` is the server's own wish (HTTP Retry-After), in seconds: backoff
+    never retries sooner than that.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def source_key(name: str) -> str:
