@@ -166,3 +166,10 @@ def test_retry_after_header_forms() -> None:
     assert retry_after("Tue, 06 Jan 2026 11:00:00 GMT", now=now) == 0  # already past
     assert retry_after("9999999") == 86400  # capped at a day
     assert retry_after("soon") is None and retry_after(None) is None
+
+
+async def test_non_http_urls_are_refused_without_touching_files(fetcher, tmp_path) -> None:
+    secret = tmp_path / "feed.xml"
+    secret.write_text("<rss/>")
+    with pytest.raises(SourceError, match=r"^unsupported URL scheme in 'file://.*' \(use http"):
+        await fetcher.fetch(secret.as_uri())
