@@ -69,6 +69,7 @@ timeout_s = 2
     return config
 
 
+@pytest.mark.slow
 async def test_poll_once_exit_codes_and_sources_health(
     database_url: str, server: FeedServer, tmp_path: Path
 ) -> None:
