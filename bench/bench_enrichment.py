@@ -158,24 +158,54 @@ def sentiment_figures(rows: list[dict[str, str]], results: dict) -> None:
     )
 
 
+# A plain mention of the subject, to separate tagger misses from rows that never name it.
+NAMED = {
+    "BTC": re.compile(r"\b(bitcoins?|btc)\b", re.IGNORECASE),
+    "ETH": re.compile(r"\b(ethereum|ether|eth)\b", re.IGNORECASE),
+    "NFT": re.compile(r"\b(nfts?|non-fungible)\b", re.IGNORECASE),
+    "DEFI": re.compile(r"\b(defi|decentrali[sz]ed finance)\b", re.IGNORECASE),
+}
+
+
 def tag_figures(rows: list[dict[str, str]], results: dict) -> None:
+    """Subject column vs inferred tags; "named" rows are those whose text names the subject."""
     hits: Counter[str] = Counter()
     totals: Counter[str] = Counter()
+    named_hits: Counter[str] = Counter()
+    named_totals: Counter[str] = Counter()
     for row in rows:
         wanted = SUBJECT_TAGS.get(row["subject"])
         if wanted is None:
             continue
+        text = f"{row['title']}\n{row['text']}"
+        tagged = wanted in infer_tags(text)
         totals[wanted] += 1
-        if wanted in infer_tags(f"{row['title']}\n{row['text']}"):
-            hits[wanted] += 1
-    print(f"   {'subject':>10} {'rows':>6} {'tagged':>7} {'accuracy':>9}")
+        hits[wanted] += tagged
+        if NAMED[wanted].search(text):
+            named_totals[wanted] += 1
+            named_hits[wanted] += tagged
+    print(f"   {'subject':>8} {'rows':>6} {'tagged':>7} {'accuracy':>9} {'named':>6} {'recall':>7}")
     for tag in SUBJECT_TAGS.values():
         share = hits[tag] / max(1, totals[tag])
-        print(f"   {tag:>10} {totals[tag]:>6} {hits[tag]:>7} {share:>9.1%}")
-        results[f"enrich_tag_accuracy_{tag.lower()}"] = entry(share * 100, "%", None, ">= 80%")
+        recall = named_hits[tag] / max(1, named_totals[tag])
+        print(
+            f"   {tag:>8} {totals[tag]:>6} {hits[tag]:>7} {share:>9.1%}"
+            f" {named_totals[tag]:>6} {recall:>7.1%}"
+        )
+        results[f"enrich_tag_accuracy_{tag.lower()}"] = entry(
+            share * 100, "%", None, "reference: the subject is a site category, not a mention"
+        )
+        results[f"enrich_tag_recall_named_{tag.lower()}"] = entry(recall * 100, "%", None, ">= 95%")
     overall = sum(hits.values()) / max(1, sum(totals.values()))
-    print(f"   {'all':>10} {sum(totals.values()):>6} {sum(hits.values()):>7} {overall:>9.1%}")
-    results["enrich_tag_accuracy_subject"] = entry(overall * 100, "%", None, ">= 80%")
+    named = sum(named_hits.values()) / max(1, sum(named_totals.values()))
+    print(
+        f"   {'all':>8} {sum(totals.values()):>6} {sum(hits.values()):>7} {overall:>9.1%}"
+        f" {sum(named_totals.values()):>6} {named:>7.1%}"
+    )
+    results["enrich_tag_accuracy_subject"] = entry(
+        overall * 100, "%", None, "reference: the subject is a site category, not a mention"
+    )
+    results["enrich_tag_recall_named_subject"] = entry(named * 100, "%", None, ">= 95%")
 
 
 def speed_figures(rows: list[dict[str, str]], results: dict) -> None:
@@ -204,6 +234,25 @@ def speed_figures(rows: list[dict[str, str]], results: dict) -> None:
     cost = per_call(enrich_all, len(articles))
     print(f"   enrich_article: {cost * 1e6:.0f} µs/article (bare word split {base * 1e6:.1f} µs)")
     results["enrich_us_per_article"] = entry(cost * 1e6, "µs", round(base * 1e6, 2), "< 500 µs")
+    long_articles = sample_articles(when)
+    if long_articles:
+        long_base = per_call(
+            lambda: [words.findall(f"{a.title}\n{a.summary}\n{a.body}") for a in long_articles],
+            len(long_articles),
+            repeat=20,
+        )
+        long_cost = per_call(
+            lambda: [enrich_article(a, frozenset()) for a in long_articles],
+            len(long_articles),
+            repeat=20,
+        )
+        print(
+            f"   enrich_article on the full-length samples: {long_cost * 1e6:.0f} µs/article"
+            f" (bare word split {long_base * 1e6:.1f} µs)"
+        )
+        results["enrich_us_per_long_article"] = entry(
+            long_cost * 1e6, "µs", round(long_base * 1e6, 2), "< 500 µs"
+        )
     documents = [front_matter(row, i).encode("utf-8") for i, row in enumerate(rows)]
     import frontmatter
 
@@ -221,6 +270,17 @@ def speed_figures(rows: list[dict[str, str]], results: dict) -> None:
         f"   parse_document: {rate:,.0f} docs/s (bare python-frontmatter {bare_rate:,.0f} docs/s)"
     )
     results["ingest_parse_docs_per_s"] = entry(rate, "docs/s", round(bare_rate), ">= 1000 docs/s")
+
+
+def sample_articles(when: datetime) -> list[Article]:
+    """The shared full-length sample articles (3-6 KB each), parsed; [] when absent."""
+    path = dataset_path()
+    folder = path.parents[1] / "samples" / "articles" if path else None
+    if folder is None or not folder.is_dir():
+        return []
+    return [
+        parse_document(p.read_bytes(), origin=p.name, now=when) for p in sorted(folder.iterdir())
+    ]
 
 
 def front_matter(row: dict[str, str], index: int) -> str:

@@ -108,6 +108,9 @@ class DiscordConfig(_Section):
     token: SecretStr | None = None
     admins: list[int] = Field(default_factory=list)
     guild_ids: list[int] = Field(default_factory=list)
+    # Base URL of the REST API (e.g. "http://127.0.0.1:8080/api/v10") for self-hosted
+    # proxies and tests; the gateway URL is then asked from that API (GET /gateway/bot).
+    api_base: str | None = None
 
 
 class BroadcastTarget(_Section):

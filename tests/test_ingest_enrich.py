@@ -47,6 +47,9 @@ HITS = [
     ("Avalanche subnet launches", "AVAX"),
     ("Terra's LUNA collapses", "LUNA"),
     ("Celsius freezes withdrawals", "CEL"),
+    ("Price analysis 2/4: BTC, ETH, ADA, DOT, AVAX", "ADA"),
+    ("Price analysis 2/4: BTC, ETH, ADA, DOT, AVAX", "DOT"),
+    ("LUNA, ZEC, QNT, and FTM are down", "FTM"),
 ]
 
 
@@ -85,6 +88,9 @@ FALSE_HITS = [
     ("BITCOIN HOLDERS ARE NEAR A DECISION", "NEAR"),
     ("Uni students learn about markets", "UNI"),
     ("Sony's Compound interest tool", "COMP"),
+    ("BTC and ONE of the best weeks", "ONE"),
+    ("BTC rallies; NEAR record highs now", "NEAR"),
+    ("Company auctions a Mickey Mantle card NFT", "MNT"),
 ]
 
 
@@ -189,6 +195,14 @@ def test_intensifiers_scale_and_negation_flips() -> None:
     assert model.score("a massive surge") > plain
     assert model.score("a slightly surge") < plain
     assert model.score("no surge") < 0
+
+
+def test_phrases_beat_their_first_word() -> None:
+    model = SentimentModel([("week high", 1.5), ("rally", 2.0), ("rally stalls", -1.5)])
+    assert model.score("a 7-week high") > 0  # a first word with only a phrase
+    assert model.score("the rally") > 0
+    assert model.score("the rally stalls") < 0
+    assert model.score("week") == 0
 
 
 def base_article(**changes: object) -> Article:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.normalise import decode
-from bot.ingest.parse import DocumentFormat, detect_format, parse_document
+from bot.ingest.parse import DocumentFormat, RejectedDocument, detect_format, parse_document
 from bot.models import Article, Sentiment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
@@ -29,6 +29,8 @@ def load(name: str) -> Article:
         ("scraped_bearish_eth.txt", DocumentFormat.SCRAPED),
         ("scraped_neutral_label_first.txt", DocumentFormat.SCRAPED),
         ("scraped_no_label.txt", DocumentFormat.SCRAPED),
+        ("scraped_byline_two_dates.txt", DocumentFormat.SCRAPED),
+        ("html_saved_page.txt", DocumentFormat.HTML),
         ("plain_crlf_bom_guards.txt", DocumentFormat.PLAINTEXT),
         ("plain_mojibake.md", DocumentFormat.PLAINTEXT),  # the ending says nothing
         ("plain_long_single_paragraph.txt", DocumentFormat.PLAINTEXT),
@@ -189,3 +191,123 @@ def test_every_fixture_parses_to_aware_utc_and_upper_case_tags() -> None:
         assert article.published_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
         assert all(tag == tag.upper() for tag in article.tags)
         assert "â€" not in article.title + article.summary + article.body
+
+
+def test_oversized_values_are_cut_to_fit_storage_columns() -> None:
+    tags = ", ".join(f"tag number {i} " + "x" * 60 for i in range(100))
+    raw = (
+        f"---\ntitle: '{'Huge title ' * 100}'\ntags: '{tags}'\n"
+        f"source:\n  name: '{'N' * 500}'\n---\nBody.\n"
+    ).encode()
+    article = parse_document(raw, origin="big.md", now=NOW)
+    assert len(article.title) <= 500 and article.title.endswith("…")
+    assert len(article.tags) == 30
+    assert all(len(tag) <= 40 for tag in article.tags)
+    assert len(article.source_name) == 200
+    assert len(article.source_key) <= 64
+
+
+def test_scraped_page_without_date_line_defaults_the_date() -> None:
+    raw = b"Bearish\n\nSolana Slumps 9% as Outage Drags On\n\nValidators are still down.\n"
+    article = parse_document(raw, origin="s.txt", now=NOW)
+    assert article.title == "Solana Slumps 9% as Outage Drags On"
+    assert article.sentiment is Sentiment.NEGATIVE
+    assert article.published_at == NOW.replace(microsecond=0)
+    assert "published_at" in article.inferred
+    assert article.body == "Validators are still down."
+
+
+def test_document_source_wins_over_the_hint_and_hint_fills_a_gap() -> None:
+    from bot.ingest.parse import SourceHint
+
+    hint = SourceHint(key="inbox", name="Inbox folder")
+    named = parse_document(
+        b"---\ntitle: T\nsource: {name: CoinDesk, key: coindesk}\n---\nB\n", origin="a", source=hint
+    )
+    assert (named.source_key, named.source_name) == ("coindesk", "CoinDesk")
+    unnamed = parse_document(b"---\ntitle: T\n---\nB\n", origin="b", source=hint)
+    assert (unnamed.source_key, unnamed.source_name) == ("inbox", "Inbox folder")
+    assert "source_key" not in unnamed.inferred
+
+
+def test_plain_text_heading_marks_are_not_part_of_the_title() -> None:
+    article = parse_document(b"# Ether ETF inflows hit a record\n\nBody.\n", origin="p", now=NOW)
+    assert article.title == "Ether ETF inflows hit a record"
+    assert article.tags[:2] == ("ETH", "ETF")
+
+
+def test_stated_coin_names_become_tickers() -> None:
+    raw = b"---\ntitle: T\ntags: [Bitcoin, ethereum, BTC, DeFi, Shiba Inu, MARKETS]\n---\nB\n"
+    article = parse_document(raw, origin="t.md", now=NOW)
+    assert article.tags == ("BTC", "ETH", "DEFI", "SHIB", "MARKETS")
+    assert "tags" not in article.inferred
+
+
+def test_scraped_page_with_byline_and_published_updated_stamps() -> None:
+    article = load("scraped_byline_two_dates.txt")
+    assert article.title == "Bitcoin Falls Below $60K as ETF Outflows Mount"
+    assert article.summary == (
+        "The largest cryptocurrency slid 4% on Tuesday as spot funds saw a fifth day of"
+        " redemptions."
+    )
+    assert article.published_at == datetime(2026, 3, 5, 13, 0, tzinfo=UTC)
+    assert article.updated_at == datetime(2026, 3, 5, 14, 15, tzinfo=UTC)
+    assert article.sentiment is Sentiment.NEGATIVE
+    assert article.tags == ("BTC", "MARKET", "ETF")
+    assert article.body.startswith("Bitcoin fell below $60,000 for the first time")
+    assert article.body.endswith('"The bid has gone quiet," one trader said.')
+    for chrome in ("By Jane Doe", "Edited by", "Disclaimer", "More from", "Markets\n"):
+        assert chrome not in article.body
+
+
+def test_scraped_page_with_date_above_and_label_below_the_headline() -> None:
+    raw = (
+        b"Altcoins\n\n07 January 2026 | 18:02 UTC\n\nCardano Jumps 15% After Upgrade Goes Live\n\n"
+        b"Bullish\n\nCardano's upgrade went live on Wednesday.\n\nADA rallied into the close.\n"
+    )
+    article = parse_document(raw, origin="s.txt", now=NOW)
+    assert article.title == "Cardano Jumps 15% After Upgrade Goes Live"
+    assert article.published_at == datetime(2026, 1, 7, 18, 2, tzinfo=UTC)
+    assert article.sentiment is Sentiment.POSITIVE
+    assert "sentiment" not in article.inferred
+    assert (
+        article.body == "Cardano's upgrade went live on Wednesday.\n\nADA rallied into the close."
+    )
+    assert article.tags[0] == "ADA"
+
+
+def test_saved_html_page_is_read_as_text() -> None:
+    article = load("html_saved_page.txt")
+    assert article.title == "Ether Drops 6% as Staking Withdrawals Surge"
+    assert article.published_at == datetime(2026, 2, 2, 9, 30, tzinfo=UTC)
+    assert article.summary == (
+        "Ether fell 6% on Monday as staking withdrawals hit a record & traders cut risk."
+    )
+    assert article.body.endswith("Validators queued more than 400,000 ETH for exit.")
+    for chrome in ("Home", "Related Articles", "Example Media", "var x", "Site name"):
+        assert chrome not in article.body
+    assert article.tags[0] == "ETH"
+    assert article.sentiment is Sentiment.NEGATIVE
+
+
+def test_html_page_without_text_is_rejected() -> None:
+    with pytest.raises(RejectedDocument, match="HTML page without readable text"):
+        parse_document(b"<html><body><script>x()</script></body></html>", origin="e.html")
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Bullish", Sentiment.POSITIVE),
+        ("BEARISH", Sentiment.NEGATIVE),
+        ("neutral", Sentiment.NEUTRAL),
+        ("Sentiment: Bearish", Sentiment.NEGATIVE),
+        ("Market mood - Bullish", Sentiment.POSITIVE),
+    ],
+)
+def test_scraped_label_line_spellings(label: str, expected: Sentiment) -> None:
+    raw = f"{label}\n\nBitcoin trades flat near $90K\n\nJan 8, 2026\n\nQuiet day.\n".encode()
+    article = parse_document(raw, origin="s.txt", now=NOW)
+    assert article.sentiment is expected
+    assert "sentiment" not in article.inferred
+    assert article.title == "Bitcoin trades flat near $90K"

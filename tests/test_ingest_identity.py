@@ -140,3 +140,11 @@ def test_crlf_and_bom_do_not_change_the_hash() -> None:
     plain = parse_document(text.encode(), origin="a")
     windows = parse_document(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode(), origin="b")
     assert plain.content_hash == windows.content_hash
+
+
+def test_inferred_fields_do_not_change_the_hash() -> None:
+    inferred = article(tags=("BTC",), inferred=("tags", "sentiment", "lang"))
+    relabelled = replace(inferred, tags=("BTC", "MARKET"), sentiment=Sentiment.NEGATIVE, lang="de")
+    assert content_hash(inferred) == content_hash(relabelled)
+    stated = replace(inferred, inferred=())
+    assert content_hash(stated) != content_hash(replace(stated, tags=("BTC", "MARKET")))

@@ -12,6 +12,7 @@ from bot.errors import UserError
 from bot.ingest.parse import RejectedDocument, parse_document
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+INTERNAL = "could not read this document"
 
 
 def front(meta: str, body: str = "Body text.") -> bytes:
@@ -47,11 +48,12 @@ BAD = [
     pytest.param(front("title: T\nsource: [1]"), "'source' must be", id="source-list"),
     pytest.param(b"-----\n\n", "never closed", id="dashes-only"),
     pytest.param(b"-----\n-----\n", "no title", id="empty-front-matter"),
-    pytest.param(b"Bullish\n\nJan 40, 2026\n", "no title", id="scraped-no-headline"),
+    pytest.param(b"Bullish\n\nJan 40, 2026\n", "impossible date", id="scraped-bad-date"),
+    pytest.param(b"Bullish\n\n\n", "no title", id="scraped-no-headline"),
     pytest.param(
         b"MarketsBitcoin\nBullish\n\nBig news\n\nFeb 30, 2026, 08:00 AM\n",
         "impossible date",
-        id="scraped-bad-date",
+        id="scraped-feb-30",
     ),
 ]
 
@@ -65,6 +67,12 @@ def test_bad_input_is_rejected_with_one_line(raw: bytes, reason: str) -> None:
     assert "\n" not in message
     assert isinstance(caught.value, UserError)
     assert "inbox/bad.txt" not in message  # the caller adds the path
+
+
+def test_html_pages_with_too_many_tags_are_rejected() -> None:
+    raw = b"<html><body>" + b"<p>x</p>" * 31_000
+    with pytest.raises(RejectedDocument, match="over 30000 tags"):
+        parse_document(raw, origin="page.html")
 
 
 def test_size_cap_is_checked_before_anything_else() -> None:
@@ -81,6 +89,7 @@ def test_arbitrary_bytes_never_raise_anything_else(raw: bytes) -> None:
         article = parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
     else:
         assert article.title.strip()
 
@@ -101,3 +110,98 @@ def test_arbitrary_front_matter_never_raises_anything_else(meta: dict, body: str
         parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
+
+
+LINES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "Bullish",
+            "bearish",
+            "Neutral",
+            "MarketsBitcoin",
+            "News / Ethereum",
+            "Jan 7, 2026, 08:34 AM",
+            "Feb 30, 2026",
+            "Published: 2026-02-10 09:00",
+            "Key Takeaways",
+            "  • 1# First point",
+            "- second point",
+            "2. third point",
+            "Topics:BTCBitcoin",
+            "Related Articles",
+            "Related Reading: more",
+            "# Heading",
+            "---",
+            "title: x",
+            "$NEAR (ONE) BTCUSDT ETH, ADA, DOT",
+            "<!DOCTYPE html><html><body>",
+            "<h1>Headline</h1><p>text <b>bold",
+            "<script>x()</script></article>",
+            "Bitcoin isn't bullish; it fails to recover despite the rally, but ETFs see inflows.",
+        ]
+    ),
+    st.text(max_size=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINES, max_size=14), st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_arbitrary_line_mixes_never_raise_anything_else(
+    lines: list[str], newline: str, bom: bool
+) -> None:
+    raw = newline.join(lines).encode("utf-8", "surrogatepass")
+    if bom:
+        raw = b"\xef\xbb\xbf" + raw
+    try:
+        article = parse_document(raw, origin="fuzz", now=NOW)
+    except RejectedDocument as error:
+        assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
+    else:
+        assert article.title.strip() and "\n" not in article.title
+        assert article.published_at.tzinfo is not None
+        assert all(tag == tag.upper() and len(tag) <= 40 for tag in article.tags)
+
+
+HOSTILE = {
+    "emphasis": b"---\ntitle: t\n---\n" + b"__a " * 80_000,
+    "brackets": b"---\ntitle: t\n---\n" + b"[" * 300_000,
+    "link-defs": b"---\ntitle: t\n---\n" + b"[" * 150_000 + b"\n" + b"[a" * 80_000,
+    "headings": b"---\ntitle: t\n---\n# " + b"# " * 150_000,
+    "soft-wraps": b"---\ntitle: t\n---\n" + b"word\n" * 60_000,
+    "takeaways": b"Bullish\nHeadline\nJan 7, 2026\nKey Takeaways\n" + b"- a new point\n" * 20_000,
+    "html-body": b"---\ntitle: t\n---\n" + b"<p>x</p>" * 40_000,
+    "yaml-alias": b"---\ntitle: t\ncoverImage: &a [*a]\n---\nbody\n",
+    "blank-lines": b"Bullish\nHeadline\nJan 7, 2026\n" + b"\n" * 300_000 + b"Body.\n",
+    "crlf-blank-lines": b"Headline\r\n" + b"\r\n" * 150_000 + b"Body.\r\n",
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_documents_finish_in_linear_time(name: str) -> None:
+    """Quadratic regexes or tree edits would hang here (300 KB of the worst case)."""
+    try:
+        article = parse_document(HOSTILE[name], origin=name, now=NOW)
+    except RejectedDocument as error:
+        assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
+    else:
+        assert len(article.title) <= 500 and len(article.summary) <= 1000
+
+
+def test_a_parser_bug_becomes_a_rejection_and_a_log_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing else can make our own parser fail, so it is replaced by one that does."""
+    from bot.ingest import parse as parse_module
+
+    def broken(text: str, *, now: datetime) -> object:
+        raise KeyError("bug")
+
+    monkeypatch.setitem(parse_module._PARSERS, parse_module.DocumentFormat.PLAINTEXT, broken)
+    with pytest.raises(RejectedDocument, match=r"could not read this document \(KeyError\)"):
+        parse_document(b"Plain headline\nbody\n", origin="p.txt")
+    assert "parser bug on a plaintext document" in caplog.text

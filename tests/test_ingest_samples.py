@@ -72,7 +72,8 @@ def test_001_scraped_page(samples_dir: Path) -> None:
     assert "sentiment" not in article.inferred
     assert article.source_key == "unknown"
     assert "source_key" in article.inferred
-    assert "BTC" in article.tags and "MARKET" in article.tags
+    assert article.tags == ("BTC", "MARKET")
+    assert "tags" in article.inferred
     body = article.body
     assert body.startswith("Bitcoin faced intense pressure on Monday")
     assert body.endswith("provided the key support levels hold.")
@@ -115,7 +116,7 @@ def test_004_plain_text_defaults_and_inference(samples_dir: Path) -> None:
     assert article.summary.startswith("Bitcoin just sliced through")
     assert article.published_at == NOW.replace(microsecond=0)
     assert {"published_at", "tags", "sentiment", "lang", "source_key"} <= set(article.inferred)
-    assert article.tags[0] == "BTC"
+    assert article.tags[:2] == ("BTC", "MARKET")
     assert "NEAR" not in article.tags  # "Gold traded NEAR record highs"
     assert "MOVE" not in article.tags  # "the MOVE looks more like a pause"
     assert article.sentiment is Sentiment.NEGATIVE

@@ -14,10 +14,12 @@ from functools import cache
 from bot.ingest.lang import guess_lang
 from bot.ingest.sentiment import SentimentModel, label
 from bot.ingest.tagging import Tagger
+from bot.ingest.tokens import TOKEN, tokenize
 from bot.models import Article, Sentiment
 
 BODY_CHARS = 2000
 TITLE_WEIGHT = 2.0
+LANG_TOKENS = 160
 
 
 @cache
@@ -50,18 +52,27 @@ def article_sentiment(title: str, rest: str) -> Sentiment:
 
 def enrich_article(article: Article, given: frozenset[str]) -> Article:
     """A copy of ``article`` with tags/sentiment/lang inferred where not in ``given``."""
-    inferred = list(article.inferred)
-    changes: dict[str, object] = {}
+    missing = {"tags", "sentiment", "lang"} - given
+    if not missing:
+        return article
     lead = "\n".join(part for part in (article.summary, article.body[:BODY_CHARS]) if part)
-    if "tags" not in given:
-        text = f"{article.title}\n{lead}"
-        changes["tags"] = default_tagger().tags(text, title_chars=len(article.title))
-        inferred.append("tags")
-    if "sentiment" not in given:
-        changes["sentiment"] = article_sentiment(article.title, lead)
-        inferred.append("sentiment")
-    if "lang" not in given:
-        changes["lang"] = guess_lang(f"{article.title}\n{lead}")
-        inferred.append("lang")
+    text = f"{article.title}\n{lead}"
+    raw, low = tokenize(text)  # once, for all three
+    in_title = len(TOKEN.findall(article.title))
+    changes: dict[str, object] = {}
+    if "tags" in missing:
+        changes["tags"] = default_tagger().tags_from_tokens(text, raw, low, in_title)
+    if "sentiment" in missing:
+        model = default_sentiment_model()
+        title_score = model.score_tokens(low[:in_title])
+        changes["sentiment"] = label(
+            TITLE_WEIGHT * title_score + model.score_tokens(low[in_title:])
+        )
+    if "lang" in missing:
+        changes["lang"] = guess_lang(text, words=low[:LANG_TOKENS])
+    inferred = [
+        *article.inferred,
+        *(name for name in ("tags", "sentiment", "lang") if name in missing),
+    ]
     changes["inferred"] = tuple(dict.fromkeys(inferred))
     return replace(article, **changes)  # type: ignore[arg-type]

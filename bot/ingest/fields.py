@@ -44,6 +44,12 @@ class ParsedFields:
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+# Column sizes in storage/tables.py (PostgreSQL enforces them): keep every value inside.
+MAX_TAG_LEN = 40
+MAX_TAGS = 30
+MAX_SOURCE_NAME = 200
+MAX_TITLE = 500
+MAX_SUMMARY = 1000
 
 
 def source_key_for(name: str) -> str:
@@ -55,4 +61,4 @@ def source_key_for(name: str) -> str:
 def normalise_tag(tag: str) -> str:
     """Upper case, no leading '#'/'$', inner whitespace as '-' ("layer 2" -> "LAYER-2")."""
     cleaned = "-".join(tag.strip().lstrip("#$").split())
-    return cleaned.upper()[:64]
+    return cleaned.upper()[:MAX_TAG_LEN].rstrip("-")

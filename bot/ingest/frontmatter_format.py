@@ -17,11 +17,12 @@ import yaml
 from frontmatter.default_handlers import SafeLoader, YAMLHandler
 
 from bot.ingest.errors import RejectedDocument
-from bot.ingest.fields import ParsedFields, normalise_tag, source_key_for
+from bot.ingest.fields import MAX_TAGS, ParsedFields, normalise_tag, source_key_for
 from bot.ingest.identity import normalised_title
 from bot.ingest.normalise import (
     clean_block,
     clean_line,
+    heading_text,
     html_to_text,
     markdown_to_text,
     parse_datetime,
@@ -30,7 +31,7 @@ from bot.models import Sentiment
 
 _OPENING = re.compile(r"\A\s*-{3,}[ \t]*\n")
 _CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
-_H1 = re.compile(r"^[ \t]{0,3}#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_H1 = re.compile(r"^[ \t]{0,3}#[ \t]+([^\n]+)$", re.MULTILINE)
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _IMAGE_SIZES = ("regular", "full", "large", "raw", "original", "url", "src", "medium", "small")
 
@@ -57,7 +58,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     title_value = get.text("title", "headline", "name")
     if title_value is None:
         heading = _H1.search(content)
-        title_value = heading.group(1) if heading else None
+        title_value = heading_text(heading.group(1)) if heading else None
     title = clean_line(html_to_text(title_value)) if title_value else ""
     if not any(ch.isalnum() for ch in title):
         raise RejectedDocument("no title (front matter has no 'title' and the body no '# heading')")
@@ -202,7 +203,7 @@ def _tags(tags: Any, category: Any) -> tuple[str, ...] | None:
         if tag:
             seen.setdefault(tag)
     # An empty list says nothing: enrichment fills it in.
-    return tuple(seen) if seen else None
+    return tuple(seen)[:MAX_TAGS] if seen else None
 
 
 def _sentiment(value: str | None) -> Sentiment | None:

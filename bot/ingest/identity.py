@@ -110,8 +110,11 @@ def identity_key(article: Article) -> str:
     return identity_keys(article)[0]
 
 
-# Everything a reader can see of an article. ``published_at`` is left out when it was
-# defaulted to the time of parsing, so the same file parsed twice is still a duplicate.
+# Everything a reader can see of an article, as the source stated it. Fields listed in
+# ``article.inferred`` are left out: they derive from the stated text (so a change there
+# already changes the hash), a defaulted ``published_at`` is the time of parsing (the
+# same file parsed twice must stay a duplicate), and a better lexicon after a deploy must
+# not turn every re-delivered feed item into an "update".
 _VISIBLE = (
     "title",
     "summary",
@@ -134,7 +137,7 @@ def content_hash(article: Article) -> str:
     """sha256 hex over the visible fields: identical content -> identical hash."""
     payload: dict[str, object] = {}
     for name in _VISIBLE:
-        if name == "published_at" and "published_at" in article.inferred:
+        if name in article.inferred:
             continue
         value = getattr(article, name)
         if hasattr(value, "isoformat"):

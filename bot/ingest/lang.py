@@ -33,15 +33,17 @@ _SCRIPTS = (
 )
 
 
-def guess_lang(text: str, default: str = "en") -> str:
-    """ISO 639-1 code of the most likely language of ``text``."""
+def guess_lang(text: str, default: str = "en", *, words: list[str] | None = None) -> str:
+    """ISO 639-1 code of the most likely language of ``text`` (``words``: its lower-case
+    tokens when the caller already has them)."""
     sample = text[:1500]
     if not sample.isascii() and _NON_LATIN.search(sample):
         letters = sum(1 for ch in sample if ch.isalpha()) or 1
         for pattern, code in _SCRIPTS:
             if len(pattern.findall(sample)) > letters * 0.3:
                 return code
-    words = _WORD.findall(sample[:800].lower())
+    if words is None:
+        words = _WORD.findall(sample[:800].lower())
     english = sum(map(_SETS["en"].__contains__, words))
     if english >= 3 and english * 6 >= len(words):
         return "en"  # the common case, decided in one pass

@@ -25,17 +25,24 @@ _LABELS = {
     "negative": Sentiment.NEGATIVE,
 }
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"  # Jan, January, Sept.
-_DATE_LINE = re.compile(
-    r"^(?:(?:published|updated|posted|last updated)\s*:?\s*(?:on\s+)?)?"
-    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+_ONE_DATE = (
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
     rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}"
     r"|\d{4}-\d{2}-\d{2})"
-    r"(?:\s*(?:,|at|-|\||·)?\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?:am|pm)?)?"
-    r"(?:\s*(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[a-z]{2,4}))?\s*$",
+    r"(?:\s*(?:,|at|-|\||·)?\s*\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)?"
+    r"(?:\s*(?:utc|gmt|z|[+-]\d{2}:?\d{2}|[a-z]{2,4}\b))?"
+)
+_STAMP_KIND = r"(?:published|updated|posted|last updated|modified)\s*:?\s*(?:on\s+)?"
+# One date, or two ("Updated Mar 5, 2026, 2:15 p.m. UTC Published Mar 5, 2026, 1:00 p.m. UTC").
+_DATE_LINE = re.compile(
+    rf"^(?:{_STAMP_KIND})?{_ONE_DATE}(?:\s*[|·,-]?\s*{_STAMP_KIND}{_ONE_DATE})?\s*$",
     re.IGNORECASE,
 )
-_DATE_PREFIX = re.compile(r"^(?:published|updated|posted|last updated)\s*:?\s*(?:on\s+)?", re.I)
+_STAMP = re.compile(rf"(?P<kind>{_STAMP_KIND})?(?P<date>{_ONE_DATE})", re.IGNORECASE)
+_MERIDIEM = re.compile(r"\b([ap])\.m\.?", re.IGNORECASE)
+_AUTHOR = re.compile(r"^(?:by|written by|author:?)\s+\S.{0,60}$", re.IGNORECASE)
+MAX_TAKEAWAYS = 12
 _TAKEAWAYS = re.compile(r"^(key takeaways?|key points|highlights|tl;?dr|in brief)\s*:?$", re.I)
 _BULLET = re.compile(r"^[•\-*·▪►◦‣–]\s*")
 # Page chrome that ends the article: everything from the first of these lines on is cut.
@@ -43,24 +50,52 @@ _END_CHROME = re.compile(
     r"^(topics?\s*:|tags?\s*:|related (articles|news|stories|posts)\b|latest (news|articles)\b"
     r"|more (news|stories) from\b|read more\b|share (this|on)\b|follow us\b|subscribe\b"
     r"|sign up for\b|recommended for you\b|you may also like\b|disclaimer\s*:"
-    r"|about the author\b)",
+    r"|about the author\b|more from\b)",
     re.IGNORECASE,
 )
 # Single promo lines inside the body, dropped wherever they appear.
 _LINE_CHROME = re.compile(
     r"^(related reading|read also|also read|see also|advertisement|sponsored|"
     r"click here\b|read more\s*:|(cover|featured|header) image (from|by|via|source)\b"
-    r"|image (source|credit)\s*:)",
+    r"|image (source|credit)\s*:|(edited|reporting|additional reporting) by\b)",
     re.IGNORECASE,
 )
 
 
 def is_date_line(line: str) -> bool:
-    return len(line) <= 60 and _DATE_LINE.match(line) is not None
+    return len(line) <= 120 and _DATE_LINE.match(line) is not None
+
+
+def _stamps(line: str, now: datetime) -> tuple[datetime, datetime | None]:
+    """(published, updated) from a date line; a lone "Updated ..." date is both."""
+    published: datetime | None = None
+    updated: datetime | None = None
+    for match in _STAMP.finditer(line):
+        text = _MERIDIEM.sub(lambda m: f"{m.group(1)}m", match.group("date"))
+        text = re.sub(r"\s*[|·]\s*", " ", text).strip(" ,-")
+        kind = (match.group("kind") or "").lower()
+        value = parse_datetime(text, field="date line", now=now)
+        if kind.startswith(("updated", "last updated", "modified")):
+            updated = updated or value
+        else:
+            published = published or value
+    if published is None:
+        if updated is None:
+            raise RejectedDocument(f"unreadable date line: {line[:40]!r}")
+        return updated, None
+    return published, updated
+
+
+_LABEL_PREFIX = re.compile(r"^(?:market\s+)?(?:sentiment|mood|outlook)\s*[:\-–]\s*", re.I)
+
+
+def _label_word(line: str) -> str:
+    return _LABEL_PREFIX.sub("", line.strip()).strip().lower()
 
 
 def is_label_line(line: str) -> bool:
-    return line.strip().lower() in _LABELS
+    """ "Bullish", "BEARISH", "Sentiment: Neutral", "Market mood - Bullish"."""
+    return _label_word(line) in _LABELS
 
 
 def is_line_chrome(line: str) -> bool:
@@ -89,12 +124,16 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     positions = [i for i, line in enumerate(lines) if line]
     content = [lines[i] for i in positions]
     sentiment: Sentiment | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
     index = 0
-    # Header: breadcrumb and label lines, in either order, before the headline.
-    while index < min(3, len(content)):
+    # Header: breadcrumb, label and date lines, in any order, before the headline.
+    while index < min(4, len(content)):
         line = content[index]
         if is_label_line(line) and sentiment is None:
-            sentiment = _LABELS[line.lower()]
+            sentiment = _LABELS[_label_word(line)]
+        elif is_date_line(line) and published is None:
+            published, updated = _stamps(line, now)
         elif not (_is_breadcrumb(line) and _has_headline_after(content, index)):
             break
         index += 1
@@ -105,13 +144,16 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
         raise RejectedDocument("no title (first line of the scraped page is not a headline)")
     index += 1
     standfirst: list[str] = []
-    published: datetime | None = None
+    if index < len(content) and is_label_line(content[index]) and sentiment is None:
+        sentiment = _LABELS[_label_word(content[index])]  # a label right under the headline
+        index += 1
     for offset, line in enumerate(content[index : index + 6]):
-        if is_date_line(line):
-            stamp = _DATE_PREFIX.sub("", line).strip(" |·-")
-            published = parse_datetime(stamp, field="date line", now=now)
-            standfirst = content[index : index + offset]
+        if published is None and is_date_line(line):
+            published, updated = _stamps(line, now)
+            standfirst = [x for x in content[index : index + offset] if not _AUTHOR.match(x)]
             index += offset + 1
+            while index < len(content) and _AUTHOR.match(content[index]):
+                index += 1
             break
     body_start = positions[index - 1] + 1
     body_lines = _body(lines[body_start:], title)
@@ -121,6 +163,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
         summary=summary,
         body=clean_block("\n".join(body_lines)),
         published_at=published,
+        updated_at=updated,
         sentiment=sentiment,
     )
 
@@ -140,13 +183,15 @@ def _body(rest: list[str], title: str) -> list[str]:
         if is_line_chrome(line):
             continue
         body.append(line)
-    while body and not body[0]:
-        body.pop(0)
+    first = next((i for i, line in enumerate(body) if line), len(body))
+    body = body[first:]
     joined = " ".join(f"{title} {' '.join(body)}".split())
     if body and clean_line(body[0]) == title:
         body.pop(0)
     # Takeaways usually repeat the body sentence by sentence; keep only what is new.
-    missing = [item for item in takeaways if " ".join(item.split())[:60] not in joined]
+    missing = [
+        item for item in takeaways[:MAX_TAKEAWAYS] if " ".join(item.split())[:60] not in joined
+    ]
     if missing:
         body = [*(f"• {item}" for item in missing), "", *body]
     return body

@@ -10,13 +10,12 @@ contrast ("but", "however") halves what came before in the sentence; a clause af
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from importlib import resources
 
+from bot.ingest.tokens import TOKEN, tokenize
 from bot.models import Sentiment
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
 _SENTENCE_END = frozenset(".!?;")
 _CLAUSE_END = frozenset(".!?;:,")
 _NEGATORS = frozenset(
@@ -71,7 +70,7 @@ class SentimentModel:
     def __init__(self, lexicon: Iterable[tuple[str, float]]) -> None:
         self._index: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         for term, weight in lexicon:
-            words = tuple(w.lower() for w in _TOKEN.findall(term))
+            words = tuple(w.lower() for w in TOKEN.findall(term))
             self._index.setdefault(words[0], []).append((words, weight))
         for entries in self._index.values():
             entries.sort(key=lambda entry: -len(entry[0]))
@@ -86,10 +85,12 @@ class SentimentModel:
 
     def score(self, text: str) -> float:
         """Signed strength, roughly -3..3 per sentiment phrase, damped for long texts."""
-        raw = _TOKEN.findall(text)
-        if not raw:
+        return self.score_tokens(tokenize(text)[1])
+
+    def score_tokens(self, tokens: list[str]) -> float:
+        """``score`` on lower-case tokens from ``tokens.tokenize``."""
+        if not tokens:
             return 0.0
-        tokens = "\x00".join(raw).lower().replace("’", "'").split("\x00")
         events = self._events
         total = 0.0
         sentence_total = 0.0
@@ -134,10 +135,14 @@ class SentimentModel:
         entries = self._index.get(tokens[i])
         if not entries:
             return None
-        for words, weight in entries:
-            if len(words) == 1 or tuple(tokens[i : i + len(words)]) == words:
-                return len(words), weight
-        return None
+        if i + 1 < len(tokens) and len(entries[0][0]) > 1:
+            following = tokens[i + 1]
+            for words, weight in entries:
+                n = len(words)
+                if n > 1 and words[1] == following and tuple(tokens[i : i + n]) == words:
+                    return n, weight
+        words, weight = entries[-1]
+        return (1, weight) if len(words) == 1 else None
 
     @staticmethod
     def _modifier(tokens: list[str], i: int) -> float:
@@ -150,7 +155,7 @@ class SentimentModel:
             word = tokens[j]
             if (
                 word in _NEGATORS
-                or word.endswith("n't")
+                or word == "'t"
                 or (j > 0 and (tokens[j - 1], word) in _TWO_WORD_NEGATORS)
             ):
                 negated = True

@@ -8,14 +8,15 @@ with the text, not with the number of coins. Common-word tickers are guarded:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
+from bot.ingest.tokens import TOKEN as _TOKEN
+from bot.ingest.tokens import tokenize
+
 MAX_COIN_TAGS = 8
 TITLE_WEIGHT = 3
-_TOKEN = re.compile(r"\$?[^\W_]+")
 _QUOTES = ("USDT", "USDC", "USD", "BUSD", "PERP", "EUR")
 _COIN_WORDS = frozenset(
     "token tokens coin coins price prices holders network protocol staking futures etf etfs "
@@ -34,13 +35,34 @@ class _Phrase:
     sentence_start_ok: bool = True
 
 
+@dataclass(slots=True)
+class _Entry:
+    """Phrases starting with one word: the one-word ones, and longer ones by second word."""
+
+    single: list[_Phrase]
+    longer: dict[str, list[_Phrase]]
+
+    def add(self, phrase: _Phrase) -> None:
+        if len(phrase.words) == 1:
+            self.single.append(phrase)
+        else:
+            group = self.longer.setdefault(phrase.words[1], [])
+            group.append(phrase)
+            group.sort(key=lambda p: -len(p.words))
+
+
+def _add_phrase(index: dict[str, _Entry], phrase: _Phrase) -> None:
+    index.setdefault(phrase.words[0], _Entry([], {})).add(phrase)
+
+
 class Tagger:
     """Finds coin tickers/names and topic phrases in text."""
 
     def __init__(self, coin_rows: Iterable[list[str]], topic_rows: Iterable[list[str]]) -> None:
         self._tickers: dict[str, tuple[str, str, str | None]] = {}
-        self._names_ci: dict[str, list[_Phrase]] = {}
-        self._names_cs: dict[str, list[_Phrase]] = {}
+        self._name_tags: dict[str, str] = {}
+        self._names_ci: dict[str, _Entry] = {}
+        self._names_cs: dict[str, _Entry] = {}
         for row in coin_rows:
             tickers, guard, names, extra = (row + ["-"] * 4)[:4]
             if guard not in _GUARDS:
@@ -51,8 +73,8 @@ class Tagger:
                 self._tickers[symbol.upper()] = (symbols[0], guard, topic)
             for name in [] if names == "-" else names.split("|"):
                 self._add(name, symbols[0], topic)
-        self._topics_ci: dict[str, list[_Phrase]] = {}
-        self._topics_cs: dict[str, list[_Phrase]] = {}
+        self._topics_ci: dict[str, _Entry] = {}
+        self._topics_cs: dict[str, _Entry] = {}
         self._topic_order: dict[str, int] = {}
         for row in topic_rows:
             tag, phrases = row[0], row[1]
@@ -62,11 +84,7 @@ class Tagger:
                 words = tuple(_TOKEN.findall(phrase.lstrip("=")))
                 if not exact:
                     words = tuple(w.lower() for w in words)
-                index = self._topics_cs if exact else self._topics_ci
-                index.setdefault(words[0], []).append(_Phrase(words, tag))
-        for index in (self._names_ci, self._names_cs, self._topics_ci, self._topics_cs):
-            for phrases in index.values():
-                phrases.sort(key=lambda p: -len(p.words))
+                _add_phrase(self._topics_cs if exact else self._topics_ci, _Phrase(words, tag))
         # Lower-case first tokens that can start a hit: the cheap filter before any logic.
         coin_triggers = {w.lower() for w in (*self._names_ci, *self._names_cs)}
         for symbol, (_, guard, _) in self._tickers.items():
@@ -77,19 +95,25 @@ class Tagger:
         self._topic_triggers = frozenset({w.lower() for w in (*self._topics_ci, *self._topics_cs)})
 
     def _add(self, name: str, tag: str, topic: str | None) -> None:
+        self._name_tags[" ".join(_TOKEN.findall(name.lstrip("~"))).lower()] = tag
         exact = name.startswith("~")
         # "~~Stellar": an English word too, so not at the start of a sentence without context.
         anywhere = not name.startswith("~~")
         words = tuple(_TOKEN.findall(name.lstrip("~")))
         if not exact:
             words = tuple(w.lower() for w in words)
-        index = self._names_cs if exact else self._names_ci
-        index.setdefault(words[0], []).append(_Phrase(words, tag, topic, anywhere))
+        _add_phrase(
+            self._names_cs if exact else self._names_ci, _Phrase(words, tag, topic, anywhere)
+        )
 
     @classmethod
     def from_package_data(cls) -> Tagger:
         """The tagger built from ``bot/data/coins.tsv`` and ``bot/data/topics.tsv``."""
         return cls(_rows("coins.tsv"), _rows("topics.tsv"))
+
+    def canonical(self, tag: str) -> str | None:
+        """The ticker for a coin named in a stated tag ("bitcoin" -> "BTC"), else None."""
+        return self._name_tags.get(" ".join(_TOKEN.findall(tag)).lower())
 
     @property
     def known_tags(self) -> frozenset[str]:
@@ -98,14 +122,19 @@ class Tagger:
 
     def tags(self, text: str, *, title_chars: int | None = None) -> tuple[str, ...]:
         """Coin tags (most mentioned first, title mentions count triple), then topic tags."""
-        raw = _TOKEN.findall(text)
-        if not raw:
-            return ()
-        low = "\x00".join(raw).lower().split("\x00")
         if title_chars is None:
             newline = text.find("\n")
             title_chars = len(text) if newline < 0 else newline
-        in_title = len(_TOKEN.findall(text[:title_chars]))
+        raw, low = tokenize(text)
+        return self.tags_from_tokens(text, raw, low, len(_TOKEN.findall(text[:title_chars])))
+
+    def tags_from_tokens(
+        self, text: str, raw: list[str], low: list[str], in_title: int
+    ) -> tuple[str, ...]:
+        """``tags`` on tokens already made by ``tokens.tokenize(text)``; the first
+        ``in_title`` tokens are the title."""
+        if not raw:
+            return ()
         coin_scores: dict[str, list[int]] = {}
         topic_scores: dict[str, list[int]] = {}
 
@@ -131,16 +160,13 @@ class Tagger:
         for i in [i for i, token in enumerate(low) if token in triggers]:
             if i < next_free:
                 continue
-            candidates = self._topics_cs.get(raw[i])
-            phrase = _match(candidates, raw, i)
-            if phrase is None:
-                candidates = self._topics_ci.get(low[i])
-                phrase = _match(candidates, low, i)
-            if phrase is not None and candidates is not None:
-                for same in candidates:  # one phrase may mean two topics
-                    if same.words == phrase.words:
-                        score(topic_scores, same.tag, i)
-                next_free = i + len(phrase.words)
+            found = _matches(self._topics_cs.get(raw[i]), raw, i) or _matches(
+                self._topics_ci.get(low[i]), low, i
+            )
+            for phrase in found:  # one phrase may mean two topics ("liquid staking")
+                score(topic_scores, phrase.tag, i)
+            if found:
+                next_free = i + len(found[0].words)
         coins = sorted(coin_scores, key=lambda t: (-coin_scores[t][0], coin_scores[t][1]))
         topics = sorted(topic_scores, key=lambda t: self._topic_order.get(t, 99))
         return tuple(coins[:MAX_COIN_TAGS]) + tuple(topics)
@@ -173,11 +199,25 @@ class Tagger:
         tag, guard, topic = found
         if guard == "plain":
             return tag, topic, 1
+        if guard != "none" and self._in_ticker_list(raw, i):
+            return tag, topic, 1
         if not spans:
             spans.extend(m.span() for m in _TOKEN.finditer(text))
         if self._guard_passes(guard, text, spans[i], low, i):
             return tag, topic, 1
         return None
+
+    def _in_ticker_list(self, raw: list[str], i: int) -> bool:
+        """ "BTC, ETH, ADA, DOT": a word-like ticker among plain tickers is a ticker."""
+        for step in (-1, 1):
+            j = i + step
+            if 0 <= j < len(raw) and raw[j] == ",":
+                j += step
+            if 0 <= j < len(raw):
+                found = self._tickers.get(raw[j])
+                if found is not None and found[1] == "plain":
+                    return True
+        return False
 
     def _pair(self, token: str) -> tuple[str, str | None, int] | None:
         """Trading pairs such as BTCUSDT or ETHUSD tag their base coin."""
@@ -208,14 +248,21 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?:\n"
 
 
-def _match(candidates: list[_Phrase] | None, tokens: list[str], i: int) -> _Phrase | None:
-    if not candidates:
-        return None
-    for phrase in candidates:
-        n = len(phrase.words)
-        if n == 1 or tuple(tokens[i : i + n]) == phrase.words:
-            return phrase
-    return None
+def _matches(entry: _Entry | None, tokens: list[str], i: int) -> list[_Phrase]:
+    """The longest phrases of ``entry`` found at ``tokens[i]`` (all with the same words)."""
+    if entry is None:
+        return []
+    if entry.longer and i + 1 < len(tokens):
+        for phrase in entry.longer.get(tokens[i + 1], ()):
+            n = len(phrase.words)
+            if tuple(tokens[i : i + n]) == phrase.words:
+                return [p for p in entry.longer[tokens[i + 1]] if p.words == phrase.words]
+    return entry.single
+
+
+def _match(entry: _Entry | None, tokens: list[str], i: int) -> _Phrase | None:
+    found = _matches(entry, tokens, i)
+    return found[0] if found else None
 
 
 def _rows(filename: str) -> list[list[str]]:

@@ -1,0 +1,194 @@
+"""Neutral alerts and replies -> Discord embeds, always within Discord's embed limits.
+
+Discord rejects an oversized embed with a 400, which would turn a news alert into a
+permanent failure; so every text is cut here, to limits declared as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import discord
+
+from bot.models import Alert, Article, DeliveryKind, Reply, Sentiment
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedLimits:
+    """Discord's documented limits (characters unless said otherwise)."""
+
+    title: int = 256
+    description: int = 4096
+    field_name: int = 256
+    field_value: int = 1024
+    footer: int = 2048
+    author: int = 256
+    total: int = 6000
+    fields: int = 25
+    content: int = 2000
+    embeds_per_message: int = 10
+    thread_name: int = 100
+    url: int = 2048
+
+
+LIMITS = EmbedLimits()
+
+COLOURS: dict[Sentiment, int] = {
+    Sentiment.POSITIVE: 0x2ECC71,
+    Sentiment.NEGATIVE: 0xE74C3C,
+    Sentiment.NEUTRAL: 0x95A5A6,
+}
+RETRACTED_COLOUR = 0x2C2F33
+DIGEST_COLOUR = 0x3498DB
+
+
+def cut(text: str, limit: int) -> str:
+    """Shorten to ``limit`` characters, marking the cut with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def web_url(url: str | None) -> str | None:
+    """Only http(s) URLs within the limit: Discord rejects anything else with a 400."""
+    if url and url.startswith(("https://", "http://")) and len(url) <= LIMITS.url:
+        return url
+    return None
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Characters that count towards Discord's 6000 total (discord.py's own ``len``)."""
+    return len(embed)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _markers(alert: Alert) -> tuple[str, list[str]]:
+    """Title prefix (BREAKING / RETRACTED) and footer markers (updated, +N sources)."""
+    prefix = ""
+    if alert.retracted or alert.article.retracted:
+        prefix = "RETRACTED · "
+    elif alert.kind is DeliveryKind.BREAKING:
+        prefix = "🔴 BREAKING · "
+    footer: list[str] = []
+    if alert.updated:
+        footer.append("updated")
+    if alert.extra_sources > 0:
+        noun = "source" if alert.extra_sources == 1 else "sources"
+        footer.append(f"+{alert.extra_sources} {noun}")
+    return prefix, footer
+
+
+def alert_embed(alert: Alert, limits: EmbedLimits = LIMITS) -> discord.Embed:
+    """One article as an embed: linked title, summary, colour by sentiment, fields, image."""
+    if alert.kind is DeliveryKind.DIGEST and alert.digest_items:
+        return digest_embed(alert.digest_items, limits)
+    article = alert.article
+    prefix, footer = _markers(alert)
+    retracted = alert.retracted or article.retracted
+    embed = discord.Embed(
+        title=cut(prefix + discord.utils.escape_markdown(article.title), limits.title),
+        url=web_url(article.url),
+        colour=RETRACTED_COLOUR if retracted else COLOURS.get(article.sentiment, 0),
+        timestamp=_aware(article.updated_at or article.published_at),
+    )
+    if article.source_name or article.source_key:
+        source = article.source_name or article.source_key
+        embed.add_field(name="Source", value=cut(source, limits.field_value), inline=True)
+    if article.tags:
+        tags = " ".join(f"`{tag}`" for tag in article.tags)
+        embed.add_field(name="Tags", value=cut(tags, limits.field_value), inline=True)
+    embed.add_field(name="Sentiment", value=article.sentiment.value.title(), inline=True)
+    if article.id is not None:
+        embed.set_author(name=cut(f"Article {article.id}", limits.author))
+    footer.append("Cryptowire")
+    embed.set_footer(text=cut(" · ".join(footer), limits.footer))
+    image = web_url(article.image_url)
+    if image and not retracted:
+        embed.set_image(url=image)
+    summary = article.summary or article.body
+    if retracted:
+        summary = "This story was retracted by its source."
+    budget = min(limits.description, limits.total - embed_size(embed))
+    text = cut(discord.utils.escape_markdown(summary), budget)
+    if text:
+        embed.description = text
+    return embed
+
+
+def _digest_line(article: Article) -> str:
+    title = discord.utils.escape_markdown(article.title).replace("[", "(").replace("]", ")")
+    url = web_url(article.url)
+    head = f"[{cut(title, 200)}]({url})" if url else cut(title, 200)
+    return f"• {head} · {article.source_name or article.source_key}"
+
+
+def digest_embed(items: tuple[Article, ...], limits: EmbedLimits = LIMITS) -> discord.Embed:
+    """Several stories as one embed of linked lines; what does not fit is counted."""
+    noun = "story" if len(items) == 1 else "stories"
+    embed = discord.Embed(title=f"Digest · {len(items)} {noun}", colour=DIGEST_COLOUR)
+    embed.set_footer(text="Cryptowire digest")
+    budget = min(limits.description, limits.total - embed_size(embed)) - 40
+    lines: list[str] = []
+    used = 0
+    for index, article in enumerate(items):
+        line = _digest_line(article)
+        if used + len(line) + 1 > budget:
+            lines.append(f"…and {len(items) - index} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    embed.description = "\n".join(lines)
+    return embed
+
+
+def article_list_embed(article: Article, limits: EmbedLimits = LIMITS) -> discord.Embed:
+    """A compact embed for an article listed in a command reply (/latest, /search)."""
+    when = discord.utils.format_dt(_aware(article.published_at), "R")
+    meta = [f"#{article.id}" if article.id is not None else "", article.source_name, when]
+    if article.tags:
+        meta.append(" ".join(article.tags[:6]))
+    embed = discord.Embed(
+        title=cut(discord.utils.escape_markdown(article.title), limits.title),
+        url=web_url(article.url),
+        colour=COLOURS.get(article.sentiment, 0),
+        description=cut(" · ".join(part for part in meta if part), 512),
+    )
+    return embed
+
+
+def reply_message(
+    reply: Reply, limits: EmbedLimits = LIMITS
+) -> tuple[str | None, list[discord.Embed]]:
+    """A command reply as message content plus embeds, within content and total limits.
+
+    Text longer than a message allows goes into an embed description (4096) instead of
+    being cut at 2000; listed articles follow as compact embeds while the total fits.
+    """
+    content: str | None = reply.text.strip() or None
+    embeds: list[discord.Embed] = []
+    total = 0
+    if content and len(content) > limits.content:
+        text_embed = discord.Embed(description=cut(content, limits.description))
+        embeds.append(text_embed)
+        total += embed_size(text_embed)
+        content = None
+    for article in reply.articles:
+        if len(embeds) >= limits.embeds_per_message:
+            break
+        embed = article_list_embed(article, limits)
+        if total + embed_size(embed) > limits.total:
+            break
+        embeds.append(embed)
+        total += embed_size(embed)
+    if content is None and not embeds:
+        content = "Nothing to show."
+    return content, embeds

@@ -1,0 +1,299 @@
+"""The slash commands: typed options in, the core's text command out, its Reply back.
+
+Every command goes through ``SlashCommands.run``: permission check, IncomingCommand,
+the core's handler raced against ``defer_after_s`` (Discord allows 3 s for the first
+answer, so anything slower is deferred first), then the reply, ephemeral for errors
+and settings. No exception text ever reaches the chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zoneinfo
+from collections.abc import Callable, Collection
+
+import discord
+from discord import app_commands
+
+from adapters.discord import translate
+from adapters.discord.permissions import ADMIN_REFUSAL, MANAGE_REFUSAL, describe
+from adapters.discord.render import reply_message
+from bot.models import IncomingCommand, Reply
+from bot.ports import CoreServices
+
+log = logging.getLogger("cryptowire.discord.slash")
+
+FAILURE_TEXT = "Sorry, that did not work. Please try again in a minute."
+NO_MENTIONS = discord.AllowedMentions.none()
+PRIVATE_NOTE = "Answered privately."
+SENTIMENTS = [
+    app_commands.Choice(name=name, value=name) for name in ("positive", "negative", "neutral")
+]
+DIGEST_MODES = [app_commands.Choice(name=name, value=name) for name in ("off", "hourly", "daily")]
+
+Count = app_commands.Range[int, 1, 25]
+PositiveId = app_commands.Range[int, 1, None]
+Text = app_commands.Range[str, 1, 300]
+Headline = app_commands.Range[str, 1, 256]
+Body = app_commands.Range[str, 1, 2000]
+
+
+class SlashCommands:
+    """Builds the app command set bound to one core; dependencies come in here."""
+
+    def __init__(
+        self,
+        core: CoreServices,
+        *,
+        admins: Collection[int] = (),
+        defer_after_s: float = 1.0,
+        on_channel_seen: Callable[[str], None] | None = None,
+    ) -> None:
+        self.core = core
+        self.admins = frozenset(admins)
+        self.defer_after_s = defer_after_s
+        self._on_channel_seen = on_channel_seen
+
+    # -- the one path every command takes -------------------------------------------------
+
+    async def run(self, interaction: discord.Interaction, name: str, text: str) -> None:
+        """Check rights, ask the core (deferring when slow), answer; never raises."""
+        try:
+            await self._run(interaction, name, text)
+        except Exception:
+            log.exception("slash command /%s failed", name)
+            await self._fail_quietly(interaction)
+
+    async def _run(self, interaction: discord.Interaction, name: str, text: str) -> None:
+        caller = describe(interaction, self.admins)
+        if self._on_channel_seen is not None:
+            self._on_channel_seen(caller.chat.chat_id)
+        if name in translate.MANAGE_COMMANDS and not caller.can_manage:
+            await interaction.response.send_message(
+                MANAGE_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        if name in translate.ADMIN_COMMANDS and not caller.is_admin:
+            await interaction.response.send_message(
+                ADMIN_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        command = IncomingCommand(
+            chat=caller.chat,
+            text=text,
+            user_id=caller.user_id,
+            chat_kind=caller.kind,
+            user_name=caller.user_name,
+            can_manage=caller.can_manage,
+            is_admin=caller.is_admin,
+            chat_title=caller.title,
+        )
+        public = name in translate.PUBLIC_COMMANDS
+        task = asyncio.create_task(self._ask_core(command))
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after_s)
+        if not done:
+            await interaction.response.defer(ephemeral=not public, thinking=True)
+        reply = await task
+        await self._answer(interaction, reply, public=public)
+
+    async def _ask_core(self, command: IncomingCommand) -> Reply:
+        try:
+            return await self.core.handle_command(command)
+        except Exception:
+            log.exception("core failed on %r", command.text)
+            return Reply(FAILURE_TEXT, error=True, ephemeral=True)
+
+    async def _answer(
+        self, interaction: discord.Interaction, reply: Reply, *, public: bool
+    ) -> None:
+        content, embeds = reply_message(reply)
+        ephemeral = reply.error or reply.ephemeral or not public
+        if not interaction.response.is_done():
+            await interaction.response.send_message(
+                content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+            )
+            return
+        if ephemeral and public:
+            # Deferred in public, but the answer is private (an error). The first
+            # follow-up after a public deferral must be public (it replaces "thinking..."),
+            # so: settle the original, answer privately, then remove the original.
+            await interaction.edit_original_response(content=PRIVATE_NOTE, embeds=[])
+            await interaction.followup.send(
+                content or discord.utils.MISSING,
+                embeds=embeds,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            await interaction.delete_original_response()
+            return
+        await interaction.edit_original_response(
+            content=content, embeds=embeds, allowed_mentions=NO_MENTIONS
+        )
+
+    async def _fail_quietly(self, interaction: discord.Interaction) -> None:
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(FAILURE_TEXT, ephemeral=True)
+            else:
+                await interaction.response.send_message(FAILURE_TEXT, ephemeral=True)
+        except Exception:
+            log.warning("could not tell the user about a failed command", exc_info=True)
+
+    # -- autocomplete ------------------------------------------------------------------------
+
+    async def _tags(self, prefix: str) -> list[str]:
+        try:
+            # Discord drops autocomplete answers after 3 s; an empty list beats none.
+            return list(await asyncio.wait_for(self.core.known_tags(prefix), timeout=2.0))
+        except Exception:
+            log.warning("known_tags failed", exc_info=True)
+            return []
+
+    async def complete_tag(
+        self, _interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        tags = await self._tags(translate.one_line(current))
+        return [app_commands.Choice(name=t, value=t) for t in tags[:25] if 0 < len(t) <= 100]
+
+    async def complete_tags(
+        self, _interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        _, word = translate.split_current(current)
+        values = translate.tag_suggestions(current, await self._tags(word))
+        return [app_commands.Choice(name=v, value=v) for v in values]
+
+    async def complete_timezone(
+        self, _interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = translate.one_line(current).lower()
+        zones = sorted(z for z in zoneinfo.available_timezones() if needle in z.lower())
+        return [app_commands.Choice(name=z, value=z) for z in zones[:25]]
+
+    # -- the commands ------------------------------------------------------------------------
+
+    def build(self) -> list[app_commands.Command]:
+        """The app commands, bound to this instance (added to a tree by the client)."""
+
+        @app_commands.command(name="latest", description="Latest articles, optionally by tag")
+        @app_commands.describe(tag="Only this tag, e.g. BTC", count="How many (1-25)")
+        @app_commands.autocomplete(tag=self.complete_tag)
+        async def latest(
+            interaction: discord.Interaction, tag: str | None = None, count: Count | None = None
+        ) -> None:
+            await self.run(interaction, "latest", translate.latest_text(tag, count))
+
+        @app_commands.command(name="search", description="Search the news archive")
+        @app_commands.describe(query='Words, "phrases", -excluded, tag:BTC ...')
+        async def search(interaction: discord.Interaction, query: Text) -> None:
+            await self.run(interaction, "search", translate.simple_text("search", query))
+
+        @app_commands.command(name="subscribe", description="Get alerts in this channel or DM")
+        @app_commands.describe(
+            tags="Any of these tags, space separated, e.g. BTC ETH",
+            sentiment="Only this market mood",
+            keywords='All of these words; "quoted phrases"; -word excludes',
+            source="Only this source, e.g. decrypt",
+            mention="Role to mention with each alert (server channels)",
+        )
+        @app_commands.choices(sentiment=SENTIMENTS)
+        @app_commands.autocomplete(tags=self.complete_tags)
+        async def subscribe(
+            interaction: discord.Interaction,
+            tags: Text | None = None,
+            sentiment: app_commands.Choice[str] | None = None,
+            keywords: Text | None = None,
+            source: Text | None = None,
+            mention: discord.Role | None = None,
+        ) -> None:
+            text = translate.subscribe_text(
+                tags,
+                sentiment.value if sentiment else None,
+                keywords,
+                source,
+                mention.mention if mention is not None else None,
+            )
+            await self.run(interaction, "subscribe", text)
+
+        @app_commands.command(name="unsubscribe", description="Remove a subscription")
+        @app_commands.describe(id="Subscription id, a tag, or all")
+        async def unsubscribe(interaction: discord.Interaction, id: Text) -> None:
+            await self.run(interaction, "unsubscribe", translate.simple_text("unsubscribe", id))
+
+        @app_commands.command(name="subscriptions", description="This chat's subscriptions")
+        async def subscriptions(interaction: discord.Interaction) -> None:
+            await self.run(interaction, "subscriptions", "/subscriptions")
+
+        @app_commands.command(name="story", description="Every source of one story")
+        @app_commands.describe(id="Story id")
+        async def story(interaction: discord.Interaction, id: PositiveId) -> None:
+            await self.run(interaction, "story", translate.simple_text("story", id))
+
+        @app_commands.command(name="why", description="Why an article did (not) alert here")
+        @app_commands.describe(article="Article id")
+        async def why(interaction: discord.Interaction, article: PositiveId) -> None:
+            await self.run(interaction, "why", translate.simple_text("why", article))
+
+        @app_commands.command(name="digest", description="Bundle alerts: off, hourly or daily")
+        @app_commands.describe(schedule="off, hourly or daily", time="HH:MM for daily digests")
+        @app_commands.choices(schedule=DIGEST_MODES)
+        async def digest(
+            interaction: discord.Interaction,
+            schedule: app_commands.Choice[str],
+            time: Text | None = None,
+        ) -> None:
+            await self.run(interaction, "digest", translate.digest_text(schedule.value, time))
+
+        @app_commands.command(name="quiet", description="Hold alerts during quiet hours")
+        @app_commands.describe(hours="HH:MM-HH:MM, or off")
+        async def quiet(interaction: discord.Interaction, hours: Text) -> None:
+            await self.run(interaction, "quiet", translate.simple_text("quiet", hours))
+
+        @app_commands.command(name="timezone", description="Time zone for digests and quiet hours")
+        @app_commands.describe(zone="Area/City, e.g. Europe/Berlin")
+        @app_commands.autocomplete(zone=self.complete_timezone)
+        async def timezone(interaction: discord.Interaction, zone: Text) -> None:
+            await self.run(interaction, "timezone", translate.simple_text("timezone", zone))
+
+        @app_commands.command(name="mute", description="Pause alerts for a while")
+        @app_commands.describe(duration="e.g. 2h, 30m, 1d, or off")
+        async def mute(interaction: discord.Interaction, duration: Text) -> None:
+            await self.run(interaction, "mute", translate.simple_text("mute", duration))
+
+        @app_commands.command(name="breaking", description="Admins: post a breaking story")
+        @app_commands.describe(
+            title="Headline", text="What happened", url="Link to the source (optional)"
+        )
+        async def breaking(
+            interaction: discord.Interaction,
+            title: Headline,
+            text: Body,
+            url: Text | None = None,
+        ) -> None:
+            await self.run(interaction, "breaking", translate.breaking_text(title, text, url))
+
+        @app_commands.command(name="post", description="Admins: post an archived article")
+        @app_commands.describe(article="Article id")
+        async def post(interaction: discord.Interaction, article: PositiveId) -> None:
+            await self.run(interaction, "post", translate.simple_text("post", article))
+
+        @app_commands.command(name="help", description="What Cryptowire can do")
+        async def help_(interaction: discord.Interaction) -> None:
+            await self.run(interaction, "help", "/help")
+
+        return [
+            latest,
+            search,
+            subscribe,
+            unsubscribe,
+            subscriptions,
+            story,
+            why,
+            digest,
+            quiet,
+            timezone,
+            mute,
+            breaking,
+            post,
+            help_,
+        ]

@@ -1,0 +1,359 @@
+"""PTB handlers: Telegram commands and button taps in, the core's replies out.
+
+Every command becomes a ``bot.models.IncomingCommand`` for ``core.handle_command``; what
+the adapter adds is Telegram knowledge: who administers a group or channel, forum topics,
+``/subscribe @channel`` from a private chat, the /subscribe picker and paginated lists.
+Failures reach ``on_error``, which logs them with context and answers the user briefly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, Chat, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from adapters.telegram.context import (
+    PLATFORM,
+    ParsedCommand,
+    chat_kind,
+    chat_ref,
+    describe,
+    parse_command,
+    sender_id,
+    sender_name,
+    target_argument,
+)
+from adapters.telegram.errors import is_not_modified
+from adapters.telegram.keyboards import (
+    PAGE_SIZE,
+    PageCache,
+    PickerStates,
+    Selection,
+    page_keyboard,
+    selection,
+    subscribe_keyboard,
+    toggled,
+)
+from adapters.telegram.permissions import AdminCache
+from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
+from bot.errors import UserError
+from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
+from bot.ports import CoreServices
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+POPULAR_TAGS = 12
+SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The chat a command acts on, and whether the sender may change its settings."""
+
+    ref: ChatRef
+    kind: ChatKind
+    can_manage: bool
+    title: str | None
+
+
+class TelegramHandlers:
+    """Registers on an Application and routes its updates to the core."""
+
+    def __init__(
+        self,
+        core: CoreServices,
+        *,
+        admins: AdminCache,
+        pages: PageCache,
+        bot_admins: frozenset[int],
+    ) -> None:
+        self.core = core
+        self.admins = admins
+        self.pages = pages
+        self.bot_admins = bot_admins
+        self.pickers = PickerStates()
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+        application.add_handler(MessageHandler(updates & filters.COMMAND, self.on_command))
+        application.add_handler(CallbackQueryHandler(self.on_picker, pattern=r"^sub:"))
+        application.add_handler(CallbackQueryHandler(self.on_page, pattern=r"^pg:"))
+        application.add_error_handler(self.on_error)
+
+    # ------------------------------------------------------------------ commands
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        command = parse_command(message.text, context.bot.username)
+        if command is None:
+            return  # addressed to another bot in the same group
+        target = await self._target(message, command)
+        if target is None:
+            return
+        if command.name == "subscribe" and not _arguments(command, message):
+            await self._show_picker(message, target, command)
+            return
+        text = command.text
+        if target.kind is ChatKind.CHANNEL and message.chat.type == ChatType.PRIVATE:
+            text = f"/{command.name} {' '.join(command.args[1:])}".strip()
+        reply = await self.core.handle_command(self._incoming(message, target, text))
+        await self._reply(message, reply)
+
+    async def _target(self, message: Message, command: ParsedCommand) -> Target | None:
+        """Which chat the command configures; replies with the reason and returns None if
+        the sender may not name that chat."""
+        chat = message.chat
+        named = target_argument(command) if chat.type == ChatType.PRIVATE else None
+        if named is None:
+            return Target(
+                chat_ref(chat, message),
+                chat_kind(chat),
+                await self._may_manage(chat, message),
+                chat.title,
+            )
+        user_id = message.from_user.id if message.from_user else 0
+        resolved, problem = await self._resolve_channel(named, user_id, message.get_bot())
+        if problem is not None:
+            await message.reply_text(esc(problem), parse_mode=ParseMode.HTML)
+            return None
+        assert resolved is not None
+        return Target(
+            ChatRef(PLATFORM, str(resolved.id)),
+            chat_kind(resolved),
+            True,
+            resolved.title or named,
+        )
+
+    async def _may_manage(
+        self, chat: Chat, message: Message | None, user_id: int | None = None
+    ) -> bool:
+        """Private chats and channel posts: yes. Groups: administrators only (asked of
+        Telegram), including anonymous admins who write as the group itself."""
+        if chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
+            return True
+        if message is not None and message.sender_chat is not None:
+            return message.sender_chat.id == chat.id
+        if user_id is None:
+            user_id = message.from_user.id if message is not None and message.from_user else None
+        return user_id is not None and await self.admins.is_admin(chat.id, user_id)
+
+    async def _resolve_channel(
+        self, name: str, user_id: int, bot: object
+    ) -> tuple[Chat | None, str | None]:
+        """Find ``@name`` (or -100id) and check the user administers it and the bot can post."""
+        try:
+            chat = await bot.get_chat(name)  # type: ignore[attr-defined]
+        except TelegramError as exc:
+            log.info("telegram: cannot resolve %s: %s", name, exc)
+            return None, f"I can't find {name}. Add me to it as an administrator, then try again."
+        if chat.type == ChatType.PRIVATE:
+            return None, f"{name} is a person, not a channel or group."
+        try:
+            admins = await self.admins.admins(chat.id)
+        except TelegramError as exc:
+            log.info("telegram: cannot list admins of %s: %s", name, exc)
+            return (
+                None,
+                f"I can't see who administers {name}: make me an administrator there first.",
+            )
+        if user_id not in admins.user_ids:
+            return None, f"Only administrators of {name} can change its subscriptions."
+        if chat.type == ChatType.CHANNEL and not admins.bot_can_post:
+            return (
+                None,
+                f"I can't post in {name}: make me an administrator allowed to post messages.",
+            )
+        return chat, None
+
+    def _incoming(self, message: Message, target: Target, text: str) -> IncomingCommand:
+        user = sender_id(message)
+        return IncomingCommand(
+            chat=target.ref,
+            text=text,
+            user_id=user,
+            chat_kind=target.kind,
+            user_name=sender_name(message),
+            can_manage=target.can_manage,
+            is_admin=user.lstrip("-").isdigit() and int(user) in self.bot_admins,
+            chat_title=target.title,
+        )
+
+    async def _reply(self, message: Message, reply: Reply) -> None:
+        if reply.articles:
+            header, footer = reply_parts(reply.text, reply.articles)
+            token = self.pages.put(header, reply.articles, message.chat.id, footer)
+            await self._send_page(message, token, 1, edit=False)
+            return
+        prefix = "⚠️ " if reply.error else ""
+        for chunk in split_text(reply.text):
+            await message.reply_text(
+                prefix + chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
+            prefix = ""
+
+    async def _send_page(self, message: Message, token: str, page: int, *, edit: bool) -> bool:
+        entry = self.pages.get(token)
+        if entry is None:
+            return False
+        page = min(max(1, page), entry.pages)
+        start = (page - 1) * PAGE_SIZE + 1
+        text = render_article_list(entry.header, entry.page(page), start=start, footer=entry.footer)
+        markup = page_keyboard(token, page, entry.pages)
+        if edit:
+            await message.edit_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+            )
+        else:
+            await message.reply_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+            )
+        return True
+
+    # ------------------------------------------------------------------ /subscribe picker
+    async def _show_picker(self, message: Message, target: Target, command: ParsedCommand) -> None:
+        if not target.can_manage:
+            await message.reply_text(
+                "Only this group's administrators can change its subscriptions."
+            )
+            return
+        tags = (await self.core.known_tags(""))[:POPULAR_TAGS]
+        channel = target.ref.chat_id if target.ref.chat_id != str(message.chat.id) else None
+        where = f" for <b>{esc(target.title)}</b>" if channel and target.title else ""
+        await message.reply_text(
+            f"Pick tags and sentiments{where}, then tap <b>Subscribe</b>.",
+            parse_mode=ParseMode.HTML,
+            reply_markup=subscribe_keyboard(tags, target=channel),
+        )
+
+    async def on_picker(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or not isinstance(query.message, Message):
+            return
+        message, data, user = query.message, str(query.data), query.from_user
+        channel = data.split(":", 2)[2] if data.startswith("sub:go:") else None
+        if channel is not None and not channel.lstrip("-").isdigit():
+            await query.answer()
+            return  # not a button we made
+        if channel is not None:
+            allowed = await self.admins.is_admin(int(channel), user.id)
+        else:
+            allowed = await self._may_manage(message.chat, None, user.id)
+        if not allowed:
+            await query.answer(
+                "Only administrators can change these subscriptions.", show_alert=True
+            )
+            return
+        key = (message.chat.id, message.message_id)
+        async with self.pickers.lock(key):
+            markup = self.pickers.current(key, message.reply_markup)
+            if data == "sub:x":
+                self.pickers.close(key)
+                await query.answer()
+                await query.edit_message_reply_markup(reply_markup=None)
+                return
+            if not data.startswith("sub:go"):
+                markup = toggled(markup, data) if markup else None
+                if markup is not None:
+                    self.pickers.remember(key, markup)
+                    await query.edit_message_reply_markup(reply_markup=markup)
+                await query.answer()
+                return
+            chosen = selection(markup)
+            if not chosen:
+                await query.answer("Pick at least one tag or sentiment first.", show_alert=True)
+                return
+        if await self._subscribe_from_picker(query, chosen, channel):
+            self.pickers.close(key)
+
+    async def _subscribe_from_picker(
+        self, query: CallbackQuery, chosen: Selection, channel: str | None
+    ) -> bool:
+        """Send the chosen subscription to the core; True when it was accepted."""
+        message, user = query.message, query.from_user
+        assert isinstance(message, Message)
+        ref = ChatRef(PLATFORM, channel) if channel else chat_ref(message.chat, message)
+        kind = ChatKind.CHANNEL if channel else chat_kind(message.chat)
+        incoming = IncomingCommand(
+            chat=ref,
+            text=chosen.command(),
+            user_id=str(user.id),
+            chat_kind=kind,
+            user_name=f"@{user.username}" if user.username else user.full_name,
+            can_manage=True,
+            is_admin=user.id in self.bot_admins,
+            chat_title=None if channel else message.chat.title,
+        )
+        reply = await self.core.handle_command(incoming)
+        first_line = (reply.text.splitlines() or [""])[0]
+        await query.answer(first_line[:200], show_alert=reply.error)
+        if reply.error:
+            return False
+        chunks = split_text(reply.text) or [esc(chosen.command())]
+        await query.edit_message_text(chunks[0], parse_mode=ParseMode.HTML)
+        return True
+
+    # ------------------------------------------------------------------ pagination
+    async def on_page(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or not isinstance(query.message, Message):
+            return
+        _, token, page = [*str(query.data).split(":", 2), "", ""][:3]
+        if not page.isdigit():
+            await query.answer()
+            return  # not a button we made
+        try:
+            shown = await self._send_page(query.message, token, int(page), edit=True)
+        except BadRequest as exc:
+            if not is_not_modified(exc):
+                raise
+            shown = True
+        if shown:
+            await query.answer()
+        else:
+            await query.answer("This list has expired: send the command again.", show_alert=True)
+
+    # ------------------------------------------------------------------ errors
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log every handler failure with its context; tell the user in one short line."""
+        error = context.error
+        where = describe(update)
+        if isinstance(error, UserError):
+            log.info("telegram: %s: %s", where, error)
+            answer = str(error).splitlines()[0] if str(error) else SORRY
+        else:
+            log.error(
+                "telegram: handler failed (%s): %s",
+                where,
+                type(error).__name__,
+                exc_info=(type(error), error, error.__traceback__) if error else None,
+            )
+            answer = SORRY
+        if not isinstance(update, Update):
+            return
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(answer[:200], show_alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(answer)
+        except TelegramError as exc:
+            log.warning("telegram: could not tell %s about the failure: %s", where, exc)
+
+
+def _arguments(command: ParsedCommand, message: Message) -> list[str]:
+    """Arguments that configure something (a leading @channel from a private chat excluded)."""
+    args = command.args
+    if message.chat.type == ChatType.PRIVATE and target_argument(command):
+        return args[1:]
+    return args
