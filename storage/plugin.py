@@ -10,6 +10,8 @@ from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.chats import SqlChats
 from storage.database import Database
+from storage.outbox import SqlOutbox
+from storage.sources import SqlSources
 
 
 class SqlStorage:
@@ -21,6 +23,8 @@ class SqlStorage:
         self.archive = SqlArchive(db)
         self.audit = SqlAudit(db)
         self.chats = SqlChats(db)
+        self.outbox = SqlOutbox(db)
+        self.sources = SqlSources(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)

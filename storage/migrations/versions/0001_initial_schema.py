@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("last_error_at", storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("items_seen", sa.BigInteger(), nullable=False),
+        sa.Column("retry_at", storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("key", name=op.f("uq_sources_key")),
@@ -326,25 +327,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["article_id"],
-            ["articles.id"],
-            name=op.f("fk_deliveries_article_id_articles"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
             ["chat_id"], ["chats.id"], name=op.f("fk_deliveries_chat_id_chats"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["story_id"],
-            ["stories.id"],
-            name=op.f("fk_deliveries_story_id_stories"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"],
-            ["subscriptions.id"],
-            name=op.f("fk_deliveries_subscription_id_subscriptions"),
-            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_deliveries_idempotency_key")),

@@ -1,0 +1,135 @@
+"""Outbox bulk enqueue: 100,000 deliveries of one story (target <= 2 s on PostgreSQL).
+
+Baseline: the same rows through SQLAlchemy's generic executemany insert (no conflict
+handling), measured in the same run. PostgreSQL needs $CRYPTOWIRE_BENCH_POSTGRES_URL or
+$CRYPTOWIRE_TEST_POSTGRES_URL (a server where we may create a scratch database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, insert, text
+from sqlalchemy.engine import make_url
+
+from bot.models import DeliveryKind, NewDelivery
+from storage.database import Database
+from storage.plugin import SqlStorage
+from storage.tables import ArticleRow, ChatRow, DeliveryRow, StoryRow
+
+N = 100_000
+TARGET_S = 2.0
+
+
+async def _seed(storage: SqlStorage) -> list[NewDelivery]:
+    now = datetime.now(UTC)
+    async with storage.db.session() as session:
+        await session.execute(
+            insert(ChatRow),
+            [{"platform": "telegram", "chat_id": str(i), "thread_id": ""} for i in range(N)],
+        )
+        story = StoryRow(title="bench", first_published_at=now, last_updated_at=now)
+        session.add(story)
+        await session.flush()
+        article = ArticleRow(
+            identity="bench",
+            title="bench",
+            source_key="b",
+            source_name="B",
+            published_at=now,
+            content_hash="0",
+            story_id=story.id,
+        )
+        session.add(article)
+        await session.flush()
+        chat_ids = list(await session.scalars(text("SELECT id FROM chats ORDER BY id")))
+        return [NewDelivery(c, DeliveryKind.ALERT, now, story.id, article.id) for c in chat_ids]
+
+
+async def _measure(url: str) -> tuple[float, float, int]:
+    storage = SqlStorage(Database(url))
+    try:
+        await storage.upgrade()
+        rows = await _seed(storage)
+        started = time.perf_counter()
+        async with storage.db.session() as session:
+            await session.execute(
+                insert(DeliveryRow),
+                [
+                    {
+                        "idempotency_key": r.idempotency_key,
+                        "chat_id": r.chat_id,
+                        "story_id": r.story_id,
+                        "article_id": r.article_id,
+                        "kind": r.kind.value,
+                        "priority": r.priority,
+                        "due_at": r.due_at,
+                        "payload": {},
+                    }
+                    for r in rows
+                ],
+            )
+        baseline = time.perf_counter() - started
+        async with storage.db.session() as session:  # a clean table again, no dead rows
+            if storage.db.is_postgres:
+                await session.execute(text("TRUNCATE deliveries, sent_messages"))
+            else:
+                await session.execute(delete(DeliveryRow))
+        started = time.perf_counter()
+        inserted = await storage.outbox.enqueue_many(rows)
+        ours = time.perf_counter() - started
+        again = await storage.outbox.enqueue_many(rows)
+        assert (inserted, again) == (N, 0), (inserted, again)
+        return ours, baseline, inserted
+    finally:
+        await storage.close()
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
+    )
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _record(results: dict, name: str, ours: float, baseline: float) -> None:
+    results[name] = {
+        "value": round(ours, 3),
+        "unit": "s",
+        "baseline": round(baseline, 3),
+        "ratio": round(ours / baseline, 3) if baseline else None,
+        "target": TARGET_S,
+    }
+    print(f"   {name}: {ours:.2f} s (generic executemany {baseline:.2f} s)")
+
+
+def run(results: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, baseline, _ = asyncio.run(_measure(f"sqlite:///{Path(tmp) / 'bench.db'}"))
+        _record(results, "outbox_enqueue_100k_sqlite", ours, baseline)
+    server = os.environ.get("CRYPTOWIRE_BENCH_POSTGRES_URL") or os.environ.get(
+        "CRYPTOWIRE_TEST_POSTGRES_URL"
+    )
+    if not server:
+        print("   PostgreSQL skipped: set CRYPTOWIRE_BENCH_POSTGRES_URL")
+        return
+    name = f"cw_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        ours, baseline, _ = asyncio.run(_measure(url))
+        _record(results, "outbox_enqueue_100k_postgresql", ours, baseline)
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,0 +1,43 @@
+"""`cryptowire run` (every configured adapter, sources, dispatcher) and `cryptowire demo`."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.app import App
+from bot.cli import app, fail, run_async, settings_or_exit
+from bot.demo import demo_settings
+
+
+@app.command("run")
+def run_command(ctx: typer.Context) -> None:
+    """Run the bot: adapters from the config (console when none), sources, deliveries."""
+    settings = settings_or_exit(ctx)
+    run_async(App(settings, mode="run").run)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    inbox: Annotated[
+        Path | None,
+        typer.Option("--inbox", help="Folder to watch for new articles (default: a temp folder)."),
+    ] = None,
+) -> None:
+    """A local demo: example archive, console chat, and a watched inbox folder."""
+    base = settings_or_exit(ctx)
+    with tempfile.TemporaryDirectory(prefix="cryptowire-demo-") as scratch:
+        folder = (inbox or Path(scratch) / "inbox").expanduser().resolve()
+        try:
+            settings = demo_settings(base, Path(scratch), folder)
+        except OSError as exc:
+            raise fail(f"--inbox {folder}: cannot use this folder ({exc.strerror})") from None
+        print(f"Cryptowire demo. Drop article files into: {folder}", flush=True)
+        if sys.stdin.isatty():
+            print("Type /help for the commands; Ctrl-D or Ctrl-C quits.", flush=True)
+        run_async(App(settings, mode="demo", inbox=folder).run)

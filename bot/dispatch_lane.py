@@ -1,0 +1,245 @@
+"""One adapter's worker loop: claim, pace, send, record the result (see ``bot/dispatch.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.config import DeliveryConfig
+from bot.delivery import ClaimedDelivery
+from bot.models import PRIORITY, Alert, DeliveryKind, DeliveryResult, ResultKind
+from bot.pacing import Pacer, RateLimits
+from bot.ports import ChatAdapter
+
+if TYPE_CHECKING:
+    from bot.dispatch import Dispatcher
+
+log = logging.getLogger("cryptowire.dispatch")
+
+
+def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
+    """The alert for one send: a single story, or a chat's whole digest as one message."""
+    first = jobs[0]
+    if first.kind is DeliveryKind.DIGEST:
+        items = tuple(j.article for j in jobs if j.article is not None)
+        if not items:
+            return None
+        return Alert(article=items[0], kind=DeliveryKind.DIGEST, digest_items=items)
+    if first.article is None:
+        return None
+    mention = first.payload.get("mention")
+    return Alert(
+        article=first.article,
+        kind=first.kind,
+        extra_sources=first.extra_sources,
+        updated=bool(first.payload.get("updated")),
+        retracted=first.article.retracted,
+        mention=str(mention) if mention else None,
+    )
+
+
+def backoff_seconds(attempt: int, config: DeliveryConfig, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, capped."""
+    ceiling = min(config.backoff_max_s, config.backoff_base_s * 2 ** max(0, attempt - 1))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class _Job:
+    """One send: a single delivery, or all of a chat's claimed digest rows."""
+
+    __slots__ = ("deliveries", "order")
+
+    def __init__(self, deliveries: list[ClaimedDelivery]) -> None:
+        self.deliveries = deliveries
+        first = deliveries[0]
+        self.order = (PRIORITY[first.kind], first.due_at, first.id)
+
+    @property
+    def first(self) -> ClaimedDelivery:
+        return self.deliveries[0]
+
+    @property
+    def ids(self) -> list[int]:
+        return [d.id for d in self.deliveries]
+
+
+def _jobs(claimed: list[ClaimedDelivery]) -> list[_Job]:
+    digests: dict[int, list[ClaimedDelivery]] = {}
+    jobs = []
+    for delivery in claimed:
+        if delivery.kind is DeliveryKind.DIGEST:
+            digests.setdefault(delivery.chat.id, []).append(delivery)
+        else:
+            jobs.append(_Job([delivery]))
+    jobs.extend(_Job(rows) for rows in digests.values())
+    return jobs
+
+
+class Lane:
+    """The worker loop of one adapter."""
+
+    def __init__(self, dispatcher: Dispatcher, adapter: ChatAdapter) -> None:
+        self.d = dispatcher
+        self.adapter = adapter
+        self.pacer = Pacer(RateLimits.from_capabilities(adapter.capabilities), dispatcher.clock)
+        rate = adapter.capabilities.sends_per_second or 1000.0
+        self.claim_size = max(4, min(dispatcher.config.batch_size, math.ceil(rate * 2)))
+        self.queue: list[_Job] = []
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.slots = asyncio.Semaphore(dispatcher.max_in_flight)
+        self.wake = asyncio.Event()
+        self.sent = 0
+        self.busy = False  # inside a cycle: claimed rows may not be in the queue yet
+        self.quiet = -math.inf  # no claim before this (the outbox had nothing more due)
+        self.errors = 0
+
+    async def run(self, *, until_idle: bool = False, horizon_s: float = 0.0) -> None:
+        clock = self.d.clock
+        while not self.d.stopping:
+            self.busy = True
+            try:
+                progressed = await self.cycle()
+            except Exception:  # the database is away: keep the lane alive, retry shortly
+                log.warning("%s deliveries: outbox unavailable", self.adapter.name, exc_info=True)
+                self.errors += 1
+                progressed = False
+            finally:
+                self.busy = False
+            if progressed:
+                continue
+            if until_idle and await self.idle(horizon_s):
+                return
+            await clock.wait(self.wake, self.d.config.poll_interval_s)
+            self.quiet = -math.inf
+        await self.release_queue()
+        await self.settle()
+
+    async def idle(self, horizon_s: float) -> bool:
+        """Nothing sendable now: are we done (for ``drain``)?"""
+        await self.settle()
+        if self.queue or self.busy or self.in_flight:
+            return False
+        due = await self.d.outbox.next_due_at([self.adapter.name])
+        return due is None or due > self.d.clock.now() + timedelta(seconds=horizon_s)
+
+    async def cycle(self) -> bool:
+        """Claim if low, start the most urgent sendable job; False when there was nothing."""
+        clock = self.d.clock
+        woken = self.wake.is_set()
+        if len(self.queue) <= self.claim_size // 2 and (woken or clock.monotonic() >= self.quiet):
+            self.wake.clear()
+            limit = self.claim_size - len(self.queue)
+            claimed = await self.d.outbox.claim_due(
+                self.d.worker, now=clock.now(), limit=limit, platforms=[self.adapter.name]
+            )
+            if len(claimed) < limit:  # the queue is dry: look again at the next poll or wake
+                self.quiet = clock.monotonic() + self.d.config.poll_interval_s
+            if claimed:
+                self.queue.extend(_jobs(claimed))
+                self.queue.sort(key=lambda job: job.order)
+        if not self.queue:
+            return False
+        shortest = math.inf
+        for job in self.queue:
+            wait = self.pacer.wait_time(job.first.to, job.first.chat.kind)
+            if wait <= 0:
+                await self.slots.acquire()
+                if self.d.stopping or self.pacer.wait_time(job.first.to, job.first.chat.kind) > 0:
+                    self.slots.release()  # stopping, or a RETRY_AFTER came in meanwhile
+                    return True
+                self.queue.remove(job)
+                self.pacer.take(job.first.to, job.first.chat.kind)
+                task = asyncio.create_task(self.send(job))
+                self.in_flight.add(task)
+                task.add_done_callback(self.in_flight.discard)
+                return True
+            shortest = min(shortest, wait)
+        await self._hold_or_release(shortest)
+        return True
+
+    async def _hold_or_release(self, shortest: float) -> None:
+        """Everything waits on pacing: keep what goes soon, requeue the rest, then sleep."""
+        hold = self.d.hold_limit_s
+        now = self.d.clock.now()
+        for job in list(self.queue):
+            wait = self.pacer.wait_time(job.first.to, job.first.chat.kind)
+            if wait > hold:
+                self.queue.remove(job)
+                due = max(job.first.due_at, now + timedelta(seconds=wait))
+                await self.d.outbox.retry_at(job.ids, due, failed_attempt=False)
+        await self.d.clock.sleep(min(shortest, self.d.config.poll_interval_s, hold))
+
+    async def send(self, job: _Job) -> None:
+        try:
+            alert = build_alert(job.deliveries)
+            if alert is None:
+                await self.d.outbox.mark_failed(
+                    job.ids, "the article is no longer in the archive", now=self.d.clock.now()
+                )
+                return
+            started = time.perf_counter()
+            try:
+                result = await self.adapter.send(job.first.to, alert)
+            except Exception as exc:  # adapters should not raise; never lose the row if one does
+                log.warning("%s adapter raised on send", self.adapter.name, exc_info=True)
+                result = DeliveryResult.failed(f"adapter error: {type(exc).__name__}")
+            if self.d.on_result is not None:
+                self.d.on_result(
+                    self.adapter.name, result.kind.value, time.perf_counter() - started
+                )
+            await self.record(job, result)
+        except Exception:
+            # The database is unreachable: the row stays claimed and release_stale returns it.
+            log.exception("could not record delivery %s", job.ids)
+        finally:
+            self.slots.release()
+
+    async def record(self, job: _Job, result: DeliveryResult) -> None:
+        outbox, now, first = self.d.outbox, self.d.clock.now(), job.first
+        if result.kind is ResultKind.SENT:
+            self.sent += 1
+            image = self.adapter.capabilities.supports_images and first.article is not None
+            has_image = bool(image and first.article and first.article.image_url)
+            await outbox.mark_sent(job.ids, result.message_id or "", now=now, has_image=has_image)
+        elif result.kind is ResultKind.RETRY_AFTER:
+            seconds = max(0.0, result.retry_after or 0.0)
+            if result.whole_adapter:
+                self.pacer.pause_all(seconds)
+            else:
+                self.pacer.pause_chat(first.to, seconds)
+            due = now + timedelta(seconds=seconds)
+            await outbox.retry_at(job.ids, due, f"retry after {seconds:g}s", failed_attempt=False)
+        elif result.kind is ResultKind.CHAT_GONE:
+            reason = result.reason or "chat unavailable"
+            log.info("chat %s gone: %s", first.to, reason)
+            self.queue = [j for j in self.queue if j.first.chat.id != first.chat.id]
+            if self.d.on_chat_gone is not None:  # the chats repository logs the change
+                await self.d.on_chat_gone(first.chat.id, reason)
+            await outbox.chat_gone(first.chat.id, reason, now=now)
+        else:
+            reason = result.reason or "send failed"
+            attempt = first.attempts + 1
+            if attempt >= self.d.config.max_attempts:
+                await outbox.mark_failed(job.ids, f"{reason} (after {attempt} attempts)", now=now)
+            else:
+                delay = backoff_seconds(attempt, self.d.config, self.d.rng)
+                await outbox.retry_at(job.ids, now + timedelta(seconds=delay), reason)
+
+    async def release_queue(self) -> None:
+        """On stop: claimed but unstarted rows go back to the queue untouched."""
+        jobs, self.queue = self.queue, []
+        for job in jobs:
+            try:
+                await self.d.outbox.retry_at(job.ids, job.first.due_at, failed_attempt=False)
+            except Exception:  # they stay claimed; the next start releases them
+                log.warning("could not give back deliveries %s", job.ids, exc_info=True)
+
+    async def settle(self) -> None:
+        if self.in_flight:
+            await asyncio.gather(*list(self.in_flight), return_exceptions=True)

@@ -1,0 +1,382 @@
+"""The delivery outbox on the ``deliveries`` and ``sent_messages`` tables.
+
+Rows are enqueued once per idempotency key (chat:story:kind), claimed by workers
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL so a fleet shares them; SQLite has a single
+writer), and end as sent, failed or cancelled. A row claimed by a worker that died goes
+back to pending through ``release_stale``: at most the message in flight is sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, literal, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import ClaimedDelivery
+from bot.models import ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
+from storage import rows
+from storage.database import Database
+from storage.outbox_reads import OutboxReads, utc
+from storage.tables import (
+    ArticleRow,
+    ChatRow,
+    DeliveryRow,
+    SentMessageRow,
+    StoryRow,
+    SubscriptionRow,
+    WorkerLeaseRow,
+)
+
+D = DeliveryRow
+PENDING = DeliveryStatus.PENDING.value
+SENDING = DeliveryStatus.SENDING.value
+_SQLITE_CHUNK = 5_000
+
+_PG_ENQUEUE = text(
+    """
+    INSERT INTO deliveries (idempotency_key, chat_id, story_id, article_id, subscription_id,
+                            kind, priority, status, due_at, attempts, payload, created_at)
+    SELECT t.k, t.c, t.s, t.a, t.sub, t.kd, t.p, 'pending', t.d, 0, CAST(t.pl AS JSON), :now
+    FROM unnest(CAST(:keys AS VARCHAR[]), CAST(:chats AS BIGINT[]), CAST(:stories AS BIGINT[]),
+                CAST(:articles AS BIGINT[]), CAST(:subs AS BIGINT[]), CAST(:kinds AS VARCHAR[]),
+                CAST(:prios AS INTEGER[]), CAST(:dues AS TIMESTAMPTZ[]), CAST(:pls AS TEXT[]))
+         AS t(k, c, s, a, sub, kd, p, d, pl)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    """
+)
+
+
+def _ids(ids: int | Sequence[int]) -> list[int]:
+    return [ids] if isinstance(ids, int) else list(ids)
+
+
+class SqlOutbox(OutboxReads):
+    """Implements ``bot.delivery.Outbox``; each method is one short transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- enqueue -------------------------------------------------------------------------
+
+    async def enqueue_many(self, deliveries: Sequence[NewDelivery]) -> int:
+        """Insert in bulk, ignoring rows whose idempotency key exists; return rows inserted."""
+        if not deliveries:
+            return 0
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            if self.db.is_postgres:
+                return await self._enqueue_postgres(session, deliveries, now)
+            return await self._enqueue_sqlite(session, deliveries, now)
+
+    @staticmethod
+    async def _enqueue_postgres(
+        session: AsyncSession, deliveries: Sequence[NewDelivery], now: datetime
+    ) -> int:
+        params = {
+            "now": now,
+            "keys": [d.idempotency_key for d in deliveries],
+            "chats": [d.chat_id for d in deliveries],
+            "stories": [d.story_id for d in deliveries],
+            "articles": [d.article_id for d in deliveries],
+            "subs": [d.subscription_id for d in deliveries],
+            "kinds": [d.kind.value for d in deliveries],
+            "prios": [d.priority for d in deliveries],
+            "dues": [utc(d.due_at) for d in deliveries],
+            "pls": [json.dumps(d.payload) for d in deliveries],
+        }
+        result = await session.execute(_PG_ENQUEUE, params)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _enqueue_sqlite(
+        session: AsyncSession, deliveries: Sequence[NewDelivery], now: datetime
+    ) -> int:
+        before = await session.scalar(select(func.count()).select_from(D))
+        statement = sqlite_insert(D).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        for start in range(0, len(deliveries), _SQLITE_CHUNK):
+            chunk = deliveries[start : start + _SQLITE_CHUNK]
+            await session.execute(
+                statement,
+                [
+                    {
+                        "idempotency_key": d.idempotency_key,
+                        "chat_id": d.chat_id,
+                        "story_id": d.story_id,
+                        "article_id": d.article_id,
+                        "subscription_id": d.subscription_id,
+                        "kind": d.kind.value,
+                        "priority": d.priority,
+                        "status": PENDING,
+                        "due_at": d.due_at,
+                        "attempts": 0,
+                        "payload": d.payload,
+                        "created_at": now,
+                    }
+                    for d in chunk
+                ],
+            )
+        after = await session.scalar(select(func.count()).select_from(D))
+        return int(after or 0) - int(before or 0)
+
+    # -- claim ---------------------------------------------------------------------------
+
+    async def claim_due(
+        self,
+        worker: str,
+        *,
+        now: datetime,
+        limit: int,
+        platforms: Sequence[str] | None = None,
+    ) -> list[ClaimedDelivery]:
+        """Claim up to ``limit`` due rows (breaking, alert, digest; then oldest due first).
+
+        A claimed digest row brings every other due digest row of its chat along, so the
+        dispatcher can send a chat's digest as one message.
+        """
+        async with self.db.session() as session:
+            due = (
+                select(D.id)
+                .join(ChatRow, ChatRow.id == D.chat_id)
+                .where(D.status == PENDING, D.due_at <= now, ChatRow.active.is_(True))
+                .order_by(D.priority, D.due_at, D.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=D)
+            )
+            if platforms is not None:
+                due = due.where(ChatRow.platform.in_(list(platforms)))
+            ids = list(await session.scalars(due))
+            if not ids:
+                return []
+            digest_chats = await session.scalars(
+                select(D.chat_id).where(D.id.in_(ids), D.kind == DeliveryKind.DIGEST.value)
+            )
+            chats = sorted(set(digest_chats))
+            if chats:
+                siblings = (
+                    select(D.id)
+                    .where(
+                        D.chat_id.in_(chats),
+                        D.kind == DeliveryKind.DIGEST.value,
+                        D.status == PENDING,
+                        D.due_at <= now,
+                        D.id.notin_(ids),
+                    )
+                    .with_for_update(skip_locked=True, of=D)
+                )
+                ids.extend(await session.scalars(siblings))
+            claimed = await session.scalars(
+                update(D)
+                .where(D.id.in_(ids), D.status == PENDING)
+                .values(status=SENDING, claimed_by=worker, claimed_at=now)
+                .returning(D.id)
+            )
+            return await self._load(session, list(claimed))
+
+    async def _load(self, session: AsyncSession, ids: list[int]) -> list[ClaimedDelivery]:
+        """Everything a send needs, in three bulk queries whatever the batch size."""
+        if not ids:
+            return []
+        result = await session.execute(
+            select(D, ChatRow, ArticleRow, StoryRow)
+            .join(ChatRow, ChatRow.id == D.chat_id)
+            .outerjoin(ArticleRow, ArticleRow.id == D.article_id)
+            .outerjoin(StoryRow, StoryRow.id == D.story_id)
+            .where(D.id.in_(ids))
+            .order_by(D.priority, D.due_at, D.id)
+        )
+        batch = list(result.all())
+        story_ids = {story.id for *_, story in batch if story is not None}
+        sources: dict[int, set[str]] = defaultdict(set)
+        if story_ids:
+            pairs = await session.execute(
+                select(ArticleRow.story_id, ArticleRow.source_key)
+                .where(ArticleRow.story_id.in_(story_ids), ArticleRow.draft.is_(False))
+                .distinct()
+            )
+            for story_id, source_key in pairs.all():
+                sources[story_id].add(source_key)
+        claimed = []
+        for delivery, chat, article, story in batch:
+            ref = rows.chat_ref(chat)
+            thread = delivery.payload.get("thread_id") if delivery.payload else None
+            if thread:
+                ref = ChatRef(ref.platform, ref.chat_id, str(thread))
+            claimed.append(
+                ClaimedDelivery(
+                    id=delivery.id,
+                    kind=DeliveryKind(delivery.kind),
+                    chat=rows.chat_settings(chat),
+                    to=ref,
+                    due_at=delivery.due_at,
+                    attempts=delivery.attempts,
+                    article=rows.article(article) if article is not None else None,
+                    story=rows.story(story, sources[story.id]) if story is not None else None,
+                    subscription_id=delivery.subscription_id,
+                    payload=dict(delivery.payload or {}),
+                )
+            )
+        return claimed
+
+    # -- results -------------------------------------------------------------------------
+
+    async def mark_sent(
+        self,
+        ids: int | Sequence[int],
+        message_id: str,
+        *,
+        now: datetime,
+        has_image: bool = False,
+        rendered_hash: str | None = None,
+    ) -> None:
+        """Record the platform message id on the rows and in ``sent_messages`` (for edits)."""
+        id_list = _ids(ids)
+        async with self.db.session() as session:
+            await session.execute(
+                update(D)
+                .where(D.id.in_(id_list))
+                .values(
+                    status=DeliveryStatus.SENT.value,
+                    sent_at=now,
+                    platform_message_id=message_id,
+                    claimed_by=None,
+                    last_error=None,
+                )
+            )
+            source = (
+                select(
+                    D.id,
+                    D.chat_id,
+                    D.story_id,
+                    D.article_id,
+                    ChatRow.platform,
+                    literal(message_id, SentMessageRow.message_id.type),
+                    literal(has_image, SentMessageRow.has_image.type),
+                    literal(rendered_hash, SentMessageRow.rendered_hash.type),
+                    literal(now, SentMessageRow.sent_at.type),
+                )
+                .join(ChatRow, ChatRow.id == D.chat_id)
+                .where(D.id.in_(id_list))
+            )
+            columns = ["delivery_id", "chat_id", "story_id", "article_id", "platform"]
+            columns += ["message_id", "has_image", "rendered_hash", "sent_at"]
+            await session.execute(insert(SentMessageRow).from_select(columns, source))
+
+    async def mark_edited(self, sent_message_id: int, *, now: datetime) -> None:
+        """A sent message was edited in place (its story changed)."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(SentMessageRow)
+                .where(SentMessageRow.id == sent_message_id)
+                .values(edited_at=now)
+            )
+
+    async def retry_at(
+        self,
+        ids: int | Sequence[int],
+        due_at: datetime,
+        error: str | None = None,
+        *,
+        failed_attempt: bool = True,
+    ) -> None:
+        """Put rows back in the queue for ``due_at``; only failures count as attempts."""
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "due_at": due_at,
+            "claimed_by": None,
+            "claimed_at": None,
+        }
+        if failed_attempt:
+            values["attempts"] = D.attempts + 1
+        if error is not None:
+            values["last_error"] = error
+        async with self.db.session() as session:
+            await session.execute(update(D).where(D.id.in_(_ids(ids))).values(**values))
+
+    async def mark_failed(self, ids: int | Sequence[int], reason: str, *, now: datetime) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                update(D)
+                .where(D.id.in_(_ids(ids)))
+                .values(
+                    status=DeliveryStatus.FAILED.value,
+                    attempts=D.attempts + 1,
+                    last_error=reason,
+                    claimed_by=None,
+                )
+            )
+
+    async def chat_gone(self, chat_id: int, reason: str, *, now: datetime) -> int:
+        """The platform says we can no longer post there: stop, but keep the history."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.id == chat_id)
+                .values(active=False, deactivated_at=now, deactivated_reason=reason)
+            )
+            await session.execute(
+                update(SubscriptionRow)
+                .where(SubscriptionRow.chat_id == chat_id)
+                .values(active=False)
+            )
+            result = await session.execute(
+                update(D)
+                .where(D.chat_id == chat_id, D.status.in_([PENDING, SENDING]))
+                .values(
+                    status=DeliveryStatus.CANCELLED.value,
+                    last_error=f"chat gone: {reason}",
+                    claimed_by=None,
+                )
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def heartbeat(self, worker: str, *, now: datetime, role: str = "deliver") -> None:
+        """Say ``worker`` is alive: its claimed rows are not stale while it keeps saying so."""
+        async with self.db.session() as session:
+            lease = await session.get(WorkerLeaseRow, worker)
+            if lease is None:
+                session.add(WorkerLeaseRow(name=worker, role=role, heartbeat_at=now))
+            else:
+                lease.heartbeat_at = now
+
+    async def release_stale(self, older_than: timedelta, *, now: datetime) -> int:
+        """Claimed rows of workers silent for ``older_than`` go back to pending (they died).
+
+        With ``older_than=0`` every claimed row is released: right for a single worker at
+        start-up (SQLite), since nothing else can hold a claim.
+        """
+        alive = select(WorkerLeaseRow.name).where(WorkerLeaseRow.heartbeat_at > now - older_than)
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(D)
+                .where(
+                    D.status == SENDING,
+                    D.claimed_by.is_(None) | D.claimed_by.notin_(alive),
+                )
+                .values(status=PENDING, claimed_by=None, claimed_at=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def claimants(self) -> list[str]:
+        """Workers currently holding claimed rows."""
+        async with self.db.session() as session:
+            names = await session.scalars(
+                select(D.claimed_by).where(D.status == SENDING).distinct()
+            )
+            return sorted(n for n in names if n)
+
+    async def release_worker(self, worker: str) -> int:
+        """A worker known to be dead (its process is gone): its rows go back at once."""
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(D)
+                .where(D.status == SENDING, D.claimed_by == worker)
+                .values(status=PENDING, claimed_by=None, claimed_at=None)
+            )
+            await session.execute(delete(WorkerLeaseRow).where(WorkerLeaseRow.name == worker))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
