@@ -22,6 +22,7 @@ from bot.schedule_rules import plan_delivery
 
 log = logging.getLogger("cryptowire.alerting")
 ENQUEUE_BATCH = 20_000
+NO_PAYLOAD: dict[str, object] = {}  # shared by most deliveries of a fan-out; never mutated
 
 
 class Outbox(Protocol):
@@ -119,45 +120,45 @@ class AlertPlanner:
 
     async def plan(self, article: Article, *, story_joined: bool = True) -> list[NewDelivery]:
         """The deliveries for one visible article, not yet enqueued."""
-        chat_ids, subscription_ids = self.index.match_chat_arrays(article)
-        if not len(chat_ids):
+        chat_array, subscription_array = self.index.match_chat_arrays(article)
+        if not len(chat_array):
             return []
-        chats = chat_ids.tolist()
-        lowest = dict(zip(chats, subscription_ids.tolist(), strict=True))
+        chats, subscriptions = chat_array.tolist(), subscription_array.tolist()
         if story_joined and article.story_id is not None:
             already = await self.chats.chats_with_story(article.story_id, chats)
-            chats = [c for c in chats if c not in already]
-        data = await self.chats.planning_data(chats, [lowest[c] for c in chats], article.tags)
+            if already:
+                kept = [
+                    (c, s) for c, s in zip(chats, subscriptions, strict=True) if c not in already
+                ]
+                chats, subscriptions = [c for c, _ in kept], [s for _, s in kept]
+        data = await self.chats.planning_data(chats, subscriptions, article.tags)
         now = self.clock()
         tags = [t.upper() for t in article.tags]
+        special, routes, mentions = data.settings, data.routes, data.mentions
+        story, article_id, alert = article.story_id, article.id, DeliveryKind.ALERT
         made: list[NewDelivery] = []
-        for chat_id in chats:
-            special = data.settings.get(chat_id)
-            if special is None:
-                kind, due = DeliveryKind.ALERT, now
-            else:
-                decision = plan_delivery(special, now)
+        append = made.append
+        for chat_id, subscription_id in zip(chats, subscriptions, strict=True):
+            kind, due = alert, now
+            if special and chat_id in special:
+                decision = plan_delivery(special[chat_id], now)
                 if decision is None:
-                    continue
+                    continue  # muted or inactive: dropped
                 kind, due = decision
-            payload: dict[str, object] = {}
-            routes = data.routes.get(chat_id)
-            if routes:
-                thread = next((routes[t] for t in tags if t in routes), None)
-                if thread is not None:
-                    payload["thread_id"] = thread
-            mention = data.mentions.get(lowest[chat_id])
-            if mention:
-                payload["mention"] = mention
-            made.append(
-                NewDelivery(
-                    chat_id=chat_id,
-                    kind=kind,
-                    due_at=due,
-                    story_id=article.story_id,
-                    article_id=article.id,
-                    subscription_id=lowest[chat_id],
-                    payload=payload,
-                )
-            )
+            payload = NO_PAYLOAD
+            if (routes and chat_id in routes) or (mentions and subscription_id in mentions):
+                payload = self._payload(routes.get(chat_id), mentions.get(subscription_id), tags)
+            append(NewDelivery(chat_id, kind, due, story, article_id, subscription_id, payload))
         return made
+
+    @staticmethod
+    def _payload(
+        routes: dict[str, str] | None, mention: str | None, tags: list[str]
+    ) -> dict[str, object]:
+        payload: dict[str, object] = {}
+        thread = next((routes[t] for t in tags if t in routes), None) if routes else None
+        if thread is not None:
+            payload["thread_id"] = thread
+        if mention:
+            payload["mention"] = mention
+        return payload
