@@ -97,6 +97,18 @@ class AlertPlanner:
         self.clock = clock
         self.sync = sync if sync is not None else IndexSync(chats, index)
 
+    @classmethod
+    async def load(
+        cls, chats: PlanningStore, outbox: Outbox, clock: Callable[[], datetime]
+    ) -> AlertPlanner:
+        """A planner with its index loaded from storage (start-up); share ``planner.index``
+        with the ``CommandHandler`` of the same process."""
+        index = SubscriptionIndex()
+        sync = IndexSync(chats, index)
+        count = await sync.load()
+        log.info("subscription index loaded: %d active subscriptions", count)
+        return cls(chats, outbox, index, clock, sync=sync)
+
     async def __call__(self, outcome: Any) -> int:
         """Plan and enqueue; returns how many deliveries were newly enqueued."""
         article: Article | None = getattr(outcome, "article", None)

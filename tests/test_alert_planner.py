@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.alerting import AlertPlanner, IndexSync
+from bot.alerting import AlertPlanner
 from bot.ingest.pipeline import IngestPipeline
 from bot.matching import SubscriptionIndex
 from bot.models import Article, ChatKind, ChatRef, Sentiment, SubscriptionFilter
@@ -80,10 +80,8 @@ def wants(*tags: str, **parts: object) -> SubscriptionFilter:
 @pytest.fixture
 async def world(storage: SqlStorage) -> World:
     clock = FakeClock(T)
-    index = SubscriptionIndex()
-    sync = IndexSync(storage.chats, index)
-    await sync.load()
-    planner = AlertPlanner(storage.chats, storage.outbox, index, clock, sync=sync)  # type: ignore[attr-defined]
+    planner = await AlertPlanner.load(storage.chats, storage.outbox, clock)  # type: ignore[attr-defined]
+    index = planner.index
     pipeline = IngestPipeline(storage.archive, max_bytes=2**21, story_window=timedelta(hours=72))  # type: ignore[attr-defined]
     pipeline.add_listener(planner)
     return World(storage, clock, index, planner, pipeline)
