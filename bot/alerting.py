@@ -12,6 +12,7 @@ equal to the database, also when other processes change subscriptions (PostgreSQ
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -40,7 +41,9 @@ class PlanningStore(Protocol):
 
     async def last_change_id(self) -> int: ...
 
-    async def changes_since(self, after: int, limit: int = 10_000) -> list[Any]: ...
+    async def changes_since(
+        self, after: int, limit: int = 10_000, *, also: Sequence[int] = ()
+    ) -> list[Any]: ...
 
     def iter_active_subscriptions(
         self, batch_size: int = 5000
@@ -48,32 +51,59 @@ class PlanningStore(Protocol):
 
 
 class IndexSync:
-    """Loads the index from storage once, then replays the subscription change log."""
+    """Loads the index from storage once, then replays the subscription change log.
 
-    def __init__(self, chats: PlanningStore, index: SubscriptionIndex) -> None:
+    Log ids come from a sequence, so on PostgreSQL a transaction can commit an id lower
+    than one already read. Ids skipped over are kept as gaps and asked for again on
+    each sync for ``gap_seconds`` (a rolled-back transaction leaves a gap forever).
+    Replaying is safe in any order across subscriptions: adds of subscriptions no
+    longer active carry no filter, and adds/removes are idempotent."""
+
+    def __init__(
+        self,
+        chats: PlanningStore,
+        index: SubscriptionIndex,
+        *,
+        gap_seconds: float = 120.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.chats = chats
         self.index = index
         self.cursor = 0
+        self.gap_seconds = gap_seconds
+        self.monotonic = monotonic
+        self.gaps: dict[int, float] = {}  # change id -> give up after this moment
 
     async def load(self) -> int:
         """Index every active subscription; changes made meanwhile are replayed after."""
         self.cursor = await self.chats.last_change_id()
+        # Entries just below the cursor may belong to transactions still in flight.
+        until = self.monotonic() + self.gap_seconds
+        self.gaps = {n: until for n in range(max(1, self.cursor - 199), self.cursor + 1)}
         async for batch in self.chats.iter_active_subscriptions():
             self.index.add_many(batch)
         await self.sync()
         return len(self.index)
 
     async def sync(self) -> int:
-        """Apply log entries newer than the cursor (one indexed query when nothing changed)."""
+        """Apply log entries newer than the cursor, and late ones filling known gaps."""
         applied = 0
+        now = self.monotonic()
+        self.gaps = {gap: until for gap, until in self.gaps.items() if until > now}
         while True:
-            changes = await self.chats.changes_since(self.cursor)
+            changes = await self.chats.changes_since(self.cursor, also=sorted(self.gaps))
             for change in changes:
+                if change.id > self.cursor:
+                    for missing in range(self.cursor + 1, min(change.id, self.cursor + 1001)):
+                        self.gaps[missing] = now + self.gap_seconds
+                    self.cursor = change.id
+                elif self.gaps.pop(change.id, None) is None:
+                    continue  # already applied
+                self.gaps.pop(change.id, None)
                 if change.op == "remove":
                     self.index.remove(change.subscription_id)
                 elif change.filter is not None:
                     self.index.add(change.subscription_id, change.chat_id, change.filter)
-                self.cursor = change.id
             applied += len(changes)
             if len(changes) < 10_000:
                 return applied
