@@ -8,8 +8,10 @@ from bot.config import Settings
 from storage import migrate
 from storage.archive import SqlArchive
 from storage.audit import SqlAudit
+from storage.chats import SqlChats
 from storage.database import Database
 from storage.outbox import SqlOutbox
+from storage.sources import SqlSources
 
 
 class SqlStorage:
@@ -20,7 +22,9 @@ class SqlStorage:
         self.dialect = db.dialect
         self.archive = SqlArchive(db)
         self.audit = SqlAudit(db)
+        self.chats = SqlChats(db)
         self.outbox = SqlOutbox(db)
+        self.sources = SqlSources(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)

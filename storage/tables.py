@@ -83,6 +83,7 @@ class SourceRow(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_seen: Mapped[int] = mapped_column(BigInteger, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -229,6 +230,17 @@ class TopicRouteRow(Base):
     )
     tag: Mapped[str] = mapped_column(String(40), primary_key=True)
     thread_id: Mapped[str] = mapped_column(String(100))
+
+
+class SubscriptionChangeRow(Base):
+    """Append-only log of subscription adds/removes, so every process's index catches up."""
+
+    __tablename__ = "subscription_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    op: Mapped[str] = mapped_column(String(10))  # "add" | "remove"
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DeliveryRow(Base):

@@ -287,3 +287,24 @@ async def test_a_send_discord_never_answers_fails_after_the_timeout():
         fine = await world.adapter.send(_to(world.other), _alert())
     assert stuck.kind is ResultKind.FAILED and "TimeoutError" in (stuck.reason or "")
     assert fine.kind is ResultKind.SENT
+
+
+async def test_sends_before_start_use_rest_only_and_never_touch_commands():
+    from tests.fakes.discord_api import FakeDiscord
+
+    fake = FakeDiscord()
+    guild = fake.add_guild()
+    channel = fake.add_channel(guild, "news")
+    base = await fake.start()
+    adapter = DiscordAdapter(DiscordConfig(token=SecretStr(TOKEN), api_base=base))
+    try:
+        first = await adapter.send(_to(channel), _alert())
+        second = await adapter.send(_to(channel), _alert("Second story"))
+    finally:
+        await adapter.stop()
+        await fake.stop()
+    assert first.kind is ResultKind.SENT and second.kind is ResultKind.SENT
+    assert len(fake.messages[channel]) == 2
+    assert fake.commands == {}  # an empty tree was not synced over the real commands
+    assert fake.identify is None  # no gateway session for a send-only process
+    assert (await adapter.send(_to(channel), _alert())).kind is ResultKind.RETRY_AFTER

@@ -90,6 +90,7 @@ FALSE_HITS = [
     ("Sony's Compound interest tool", "COMP"),
     ("BTC and ONE of the best weeks", "ONE"),
     ("BTC rallies; NEAR record highs now", "NEAR"),
+    ("Company auctions a Mickey Mantle card NFT", "MNT"),
 ]
 
 

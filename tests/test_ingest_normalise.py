@@ -45,16 +45,17 @@ def test_clean_line_and_block() -> None:
 @pytest.mark.parametrize(
     ("html", "text"),
     [
-        ("<p>One <b>bold</b> move.</p><p>Two.</p>", "One bold move.\nTwo.\n"),
+        ("<p>One <b>bold</b> move.</p><p>Two.</p>", "One bold move.\n\nTwo."),
         ("Fish &amp; chips &#8212; &quot;yes&quot;", 'Fish & chips — "yes"'),
         ("a<br>b<br/>c", "a\nb\nc"),
         ("<script>alert(1)</script>Safe", "Safe"),
         ("no tags, 3 < 4 > 2", "no tags, 3 < 4 > 2"),
-        ("<ul><li>x</li><li>y</li></ul>", "x\ny\n"),
+        ("<ul><li>x</li><li>y</li></ul>", "x\n\ny"),
+        ("<p>a<!-- hidden --> b</p><style>p{}</style>", "a b"),
     ],
 )
 def test_html_to_text(html: str, text: str) -> None:
-    assert html_to_text(html) == text
+    assert clean_block(html_to_text(html)) == text
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from bot.errors import UserError
 from bot.ingest.parse import RejectedDocument, parse_document
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+INTERNAL = "could not read this document"
 
 
 def front(meta: str, body: str = "Body text.") -> bytes:
@@ -68,6 +69,12 @@ def test_bad_input_is_rejected_with_one_line(raw: bytes, reason: str) -> None:
     assert "inbox/bad.txt" not in message  # the caller adds the path
 
 
+def test_html_pages_with_too_many_tags_are_rejected() -> None:
+    raw = b"<html><body>" + b"<p>x</p>" * 31_000
+    with pytest.raises(RejectedDocument, match="over 30000 tags"):
+        parse_document(raw, origin="page.html")
+
+
 def test_size_cap_is_checked_before_anything_else() -> None:
     raw = b"Title\n" + b"x" * 200
     with pytest.raises(RejectedDocument, match="206 bytes, over the 100-byte limit"):
@@ -82,6 +89,7 @@ def test_arbitrary_bytes_never_raise_anything_else(raw: bytes) -> None:
         article = parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
     else:
         assert article.title.strip()
 
@@ -102,6 +110,7 @@ def test_arbitrary_front_matter_never_raises_anything_else(meta: dict, body: str
         parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
 
 
 LINES = st.one_of(
@@ -149,7 +158,50 @@ def test_arbitrary_line_mixes_never_raise_anything_else(
         article = parse_document(raw, origin="fuzz", now=NOW)
     except RejectedDocument as error:
         assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
     else:
         assert article.title.strip() and "\n" not in article.title
         assert article.published_at.tzinfo is not None
         assert all(tag == tag.upper() and len(tag) <= 40 for tag in article.tags)
+
+
+HOSTILE = {
+    "emphasis": b"---\ntitle: t\n---\n" + b"__a " * 80_000,
+    "brackets": b"---\ntitle: t\n---\n" + b"[" * 300_000,
+    "link-defs": b"---\ntitle: t\n---\n" + b"[" * 150_000 + b"\n" + b"[a" * 80_000,
+    "headings": b"---\ntitle: t\n---\n# " + b"# " * 150_000,
+    "soft-wraps": b"---\ntitle: t\n---\n" + b"word\n" * 60_000,
+    "takeaways": b"Bullish\nHeadline\nJan 7, 2026\nKey Takeaways\n" + b"- a new point\n" * 20_000,
+    "html-body": b"---\ntitle: t\n---\n" + b"<p>x</p>" * 40_000,
+    "yaml-alias": b"---\ntitle: t\ncoverImage: &a [*a]\n---\nbody\n",
+    "blank-lines": b"Bullish\nHeadline\nJan 7, 2026\n" + b"\n" * 300_000 + b"Body.\n",
+    "crlf-blank-lines": b"Headline\r\n" + b"\r\n" * 150_000 + b"Body.\r\n",
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_documents_finish_in_linear_time(name: str) -> None:
+    """Quadratic regexes or tree edits would hang here (300 KB of the worst case)."""
+    try:
+        article = parse_document(HOSTILE[name], origin=name, now=NOW)
+    except RejectedDocument as error:
+        assert "\n" not in str(error)
+        assert INTERNAL not in str(error)  # the safety net must never be what caught it
+    else:
+        assert len(article.title) <= 500 and len(article.summary) <= 1000
+
+
+def test_a_parser_bug_becomes_a_rejection_and_a_log_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing else can make our own parser fail, so it is replaced by one that does."""
+    from bot.ingest import parse as parse_module
+
+    def broken(text: str, *, now: datetime) -> object:
+        raise KeyError("bug")
+
+    monkeypatch.setitem(parse_module._PARSERS, parse_module.DocumentFormat.PLAINTEXT, broken)
+    with pytest.raises(RejectedDocument, match=r"could not read this document \(KeyError\)"):
+        parse_document(b"Plain headline\nbody\n", origin="p.txt")
+    assert "parser bug on a plaintext document" in caplog.text

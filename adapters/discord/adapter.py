@@ -19,7 +19,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.client import CryptowireClient
-from adapters.discord.errors import InvalidRequestGuard, result_for
+from adapters.discord.errors import TOKEN_PAUSE_S, InvalidRequestGuard, result_for
 from adapters.discord.render import LIMITS, alert_embed, cut
 from adapters.discord.slash import SlashCommands
 from bot.config import DiscordConfig
@@ -101,6 +101,8 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._channels: dict[int, discord.abc.Messageable | discord.ForumChannel] = {}
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
+        self._stopped = False
+        self._login_lock = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -118,28 +120,17 @@ class DiscordAdapter:
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved_endpoints
             self._saved_endpoints = None
 
-    async def start(self, core: CoreServices) -> None:
-        """Log in, sync commands, connect the gateway in a task; return once ready."""
-        commands = SlashCommands(
-            core,
-            admins=self._config.admins,
-            defer_after_s=self._defer_after_s,
-            on_channel_seen=self.guard.forget,
-        )
-        client = self._client_factory(
-            commands.build(),
-            guild_ids=self._config.guild_ids,
-            guild_ready_timeout=self._guild_ready_timeout_s,
-        )
+    async def _login(self, client: CryptowireClient, *, gateway: bool) -> None:
+        """Log ``client`` in over REST (and find the gateway); one-line errors."""
         self.client = client
         token = self._config.token.get_secret_value() if self._config.token else ""
-        if self._config.api_base:
+        if self._config.api_base and self._saved_endpoints is None:
             self._point_at(self._config.api_base)
         try:
             await client.login(token)
-            if self._config.api_base:
-                _, gateway, _ = await client.http.get_bot_gateway()
-                DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+            if gateway and self._config.api_base:
+                _, url, _ = await client.http.get_bot_gateway()
+                DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         except discord.LoginFailure:
             await self._abandon()
             raise DiscordTokenError("discord rejected the bot token ([discord] token)") from None
@@ -152,6 +143,24 @@ class DiscordAdapter:
         ) as exc:
             await self._abandon()
             raise DiscordStartError(f"cannot log in to Discord: {type(exc).__name__}") from None
+
+    async def start(self, core: CoreServices) -> None:
+        """Log in, sync commands, connect the gateway in a task; return once ready."""
+        self._stopped = False
+        if self.client is not None and not self.client.is_closed():
+            await self.client.close()  # a send-only client from before start
+        commands = SlashCommands(
+            core,
+            admins=self._config.admins,
+            defer_after_s=self._defer_after_s,
+            on_channel_seen=self.guard.forget,
+        )
+        client = self._client_factory(
+            commands.build(),
+            guild_ids=self._config.guild_ids,
+            guild_ready_timeout=self._guild_ready_timeout_s,
+        )
+        await self._login(client, gateway=True)
         self._task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
         ready = asyncio.create_task(client.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -168,6 +177,24 @@ class DiscordAdapter:
             raise DiscordStartError("the Discord gateway did not get ready in time")
         log.info("discord ready as %s; commands synced: %d", client.user, len(client.synced))
 
+    async def _sending_client(self) -> CryptowireClient | DeliveryResult:
+        """The running client; before ``start`` a REST-only one (no gateway, no sync),
+        so alerts can go out from a process that takes no commands (e.g. a CLI post)."""
+        if self.client is not None and not self.client.is_closed():
+            return self.client
+        if self._stopped:
+            return DeliveryResult.retry(5.0, whole_adapter=True)
+        async with self._login_lock:
+            if self.client is None or self.client.is_closed():
+                try:
+                    await self._login(self._client_factory([], sync_commands=False), gateway=False)
+                except DiscordTokenError:
+                    return DeliveryResult.retry(TOKEN_PAUSE_S, whole_adapter=True)
+                except DiscordStartError:
+                    return DeliveryResult.retry(30.0, whole_adapter=True)
+        assert self.client is not None
+        return self.client
+
     async def _abandon(self) -> None:
         if self.client is not None:
             with contextlib.suppress(Exception):
@@ -176,6 +203,7 @@ class DiscordAdapter:
 
     async def stop(self) -> None:
         """Close the gateway and HTTP session; wait for the gateway task to end."""
+        self._stopped = True
         client, task = self.client, self._task
         if client is not None and not client.is_closed():
             await client.close()
@@ -188,11 +216,6 @@ class DiscordAdapter:
 
     # -- delivery ----------------------------------------------------------------------------
 
-    def _not_running(self) -> DeliveryResult | None:
-        if self.client is None or self.client.is_closed() or not self.client.is_ready():
-            return DeliveryResult.retry(5.0, whole_adapter=True)
-        return None
-
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | discord.ForumChannel:
         """The channel from the gateway cache, else fetched once (DMs, new channels)."""
         assert self.client is not None
@@ -204,9 +227,12 @@ class DiscordAdapter:
 
     async def send(self, to: ChatRef, alert: Alert) -> DeliveryResult:
         """Post one alert embed (a new thread in forum channels); never raises."""
-        blocked = self._not_running() or self.guard.check(to.chat_id)
+        blocked = self.guard.check(to.chat_id)
         if blocked is not None:
             return blocked
+        client = await self._sending_client()
+        if isinstance(client, DeliveryResult):
+            return client
         channel_id = _snowflake(to.thread_id or to.chat_id)
         if channel_id is None:
             return DeliveryResult.gone(f"not a Discord channel id: {to.chat_id!r}")
@@ -239,19 +265,21 @@ class DiscordAdapter:
 
     async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult:
         """Replace a sent alert's embed in place (in its thread for forum posts)."""
-        blocked = self._not_running() or self.guard.check(to.chat_id)
+        blocked = self.guard.check(to.chat_id)
         if blocked is not None:
             return blocked
+        client = await self._sending_client()
+        if isinstance(client, DeliveryResult):
+            return client
         channel_id, message = _snowflake(to.thread_id or to.chat_id), _snowflake(message_id)
         if channel_id is None or message is None:
             return DeliveryResult.failed(f"not a Discord message: {to} / {message_id!r}")
         try:
             async with asyncio.timeout(self._send_timeout_s):
-                assert self.client is not None
                 channel = await self._channel(channel_id)
                 # A forum post's thread has the id of its starter message.
                 where = message if isinstance(channel, discord.ForumChannel) else channel_id
-                partial = self.client.get_partial_messageable(where)
+                partial = client.get_partial_messageable(where)
                 await partial.get_partial_message(message).edit(embed=alert_embed(alert))
                 return DeliveryResult.sent(message_id)
         except Exception as exc:

@@ -32,6 +32,7 @@ class CryptowireClient(discord.Client):
         guild_ids: Sequence[int] = (),
         guild_ready_timeout: float = 2.0,
         max_ratelimit_timeout: float = 30.0,
+        sync_commands: bool = True,
     ) -> None:
         super().__init__(
             intents=minimal_intents(),
@@ -43,12 +44,19 @@ class CryptowireClient(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.guild_ids = tuple(guild_ids)
+        self.sync_commands = sync_commands
         self.synced: list[str] = []
         for command in commands:
             self.tree.add_command(command)
 
     async def setup_hook(self) -> None:
-        """Sync the commands: instantly to the configured guilds, else globally (~1 h)."""
+        """Sync the commands: instantly to the configured guilds, else globally (~1 h).
+
+        A send-only client (``sync_commands=False``) must not sync: an empty tree would
+        erase the bot's commands everywhere.
+        """
+        if not self.sync_commands:
+            return
         try:
             if self.guild_ids:
                 for guild_id in self.guild_ids:

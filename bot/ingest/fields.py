@@ -49,6 +49,7 @@ MAX_TAG_LEN = 40
 MAX_TAGS = 30
 MAX_SOURCE_NAME = 200
 MAX_TITLE = 500
+MAX_SUMMARY = 1000
 
 
 def source_key_for(name: str) -> str:

@@ -22,6 +22,7 @@ from bot.ingest.identity import normalised_title
 from bot.ingest.normalise import (
     clean_block,
     clean_line,
+    heading_text,
     html_to_text,
     markdown_to_text,
     parse_datetime,
@@ -30,7 +31,7 @@ from bot.models import Sentiment
 
 _OPENING = re.compile(r"\A\s*-{3,}[ \t]*\n")
 _CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
-_H1 = re.compile(r"^[ \t]{0,3}#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_H1 = re.compile(r"^[ \t]{0,3}#[ \t]+([^\n]+)$", re.MULTILINE)
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _IMAGE_SIZES = ("regular", "full", "large", "raw", "original", "url", "src", "medium", "small")
 
@@ -57,7 +58,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     title_value = get.text("title", "headline", "name")
     if title_value is None:
         heading = _H1.search(content)
-        title_value = heading.group(1) if heading else None
+        title_value = heading_text(heading.group(1)) if heading else None
     title = clean_line(html_to_text(title_value)) if title_value else ""
     if not any(ch.isalnum() for ch in title):
         raise RejectedDocument("no title (front matter has no 'title' and the body no '# heading')")

@@ -7,7 +7,6 @@ becomes an aware UTC ``datetime`` or a one-line rejection.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +16,7 @@ import ftfy
 from dateutil import parser as dateutil_parser
 
 from bot.ingest.errors import RejectedDocument
+from bot.ingest.html_text import html_to_text
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -28,7 +28,6 @@ _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_RUN = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
-_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
 
 
 def decode(raw: bytes, *, max_bytes: int) -> str:
@@ -93,73 +92,15 @@ def clean_block(text: str) -> str:
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
 
 
-def html_to_text(text: str) -> str:
-    """Readable text from an HTML fragment (summaries); plain text passes through cheaply."""
-    if _TAG.search(text):
-        from bs4 import BeautifulSoup
-
-        soup = BeautifulSoup(text, "html.parser")
-        for node in soup(["script", "style", "noscript", "iframe"]):
-            node.decompose()
-        for br in soup.find_all("br"):
-            br.replace_with("\n")
-        blocks = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr")
-        for block in soup.find_all(blocks):
-            block.insert_after("\n")
-        text = soup.get_text()
-    elif _ENTITY.search(text):
-        text = html.unescape(text)
-    return text
-
-
-_HTML_PAGE = re.compile(r"\A\s*(<!doctype html|<html\b|<head\b|<body\b|<article\b)", re.IGNORECASE)
-
-
-def looks_like_html_page(text: str) -> bool:
-    return _HTML_PAGE.match(text[:1000]) is not None
-
-
-def html_page_to_text(text: str) -> str:
-    """A saved web page -> "headline\n\nbody text" for the scraped/plain-text parsers:
-    the first <h1> (else <title>) on top, navigation, header, footer and asides dropped."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(text, "html.parser")
-    heading = soup.find("h1") or soup.find("title")
-    headline = heading.get_text(" ", strip=True) if heading else ""
-    for node in soup(
-        [
-            "script",
-            "style",
-            "noscript",
-            "iframe",
-            "nav",
-            "header",
-            "footer",
-            "aside",
-            "form",
-            "title",
-            "h1",
-        ]
-    ):
-        node.decompose()
-    root = soup.find("article") or soup.find("main") or soup.body or soup
-    blocks = ("p", "div", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "time")
-    for br in root.find_all("br"):
-        br.replace_with("\n")
-    for block in root.find_all(blocks):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    return f"{headline}\n\n{root.get_text()}"
-
-
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
-_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-_MD_LINK_DEF = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:\s+\S+.*$", re.MULTILINE)
-_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)[ \t]*#*[ \t]*$", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+# Every pattern below runs in linear time on hostile input (2 MiB of "__a " or "["):
+# spans exclude their own delimiters and are bounded, so no opener scans to the end.
+_MD_IMAGE = re.compile(r"!\[[^\[\]\n]{0,300}\]\([^()\s]{0,2000}\)")
+_MD_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\((?:[^()\s]|\([^()\s]{0,200}\)){0,2000}\)")
+_MD_REF_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\[[^\[\]\n]{0,100}\]")
+_MD_LINK_DEF = re.compile(r"^[ \t]{0,3}\[[^\[\]\n]{1,300}\]:[ \t]+\S[^\n]*$", re.MULTILINE)
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+([^\n]*)$", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=[^\s*_])([^*_\n]{1,300}?)(?<=\S)\1")
+_MD_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]{1,300}?)(?<=\S)\*(?![\w*])")
 _MD_RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE)
 _MD_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
 _MD_FENCE = re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE)
@@ -181,7 +122,7 @@ def markdown_to_text(text: str) -> str:
         text = _MD_REF_LINK.sub(lambda m: m.group(1), text)
         text = _MD_LINK_DEF.sub("", text)
     if "#" in text:
-        text = _MD_HEADING.sub(lambda m: m.group(1), text)
+        text = _MD_HEADING.sub(lambda m: heading_text(m.group(1)), text)
     if "*" in text or "_" in text:
         text = _MD_EMPHASIS.sub(lambda m: m.group(2), text)
         text = _MD_ITALIC.sub(lambda m: m.group(1), text)
@@ -196,17 +137,26 @@ def markdown_to_text(text: str) -> str:
 _LIST_ITEM = re.compile(r"^[ \t]*([-*+•]|\d{1,3}[.)])[ \t]+")
 
 
+def heading_text(line: str) -> str:
+    """The text of an ATX heading line without optional closing hashes ("Title ##")."""
+    text = line.rstrip()
+    stripped = text.rstrip("#")
+    if stripped != text and (not stripped or stripped[-1] in " \t"):
+        text = stripped.rstrip()
+    return text
+
+
 def _reflow(text: str) -> str:
     """Markdown soft line breaks become spaces; list items keep one line each."""
     blocks = []
     for block in re.split(r"\n[ \t]*\n", text):
-        lines: list[str] = []
+        lines: list[list[str]] = []
         for line in block.split("\n"):
-            if lines and lines[-1].strip() and line.strip() and not _LIST_ITEM.match(line):
-                lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+            if lines and lines[-1][-1].strip() and line.strip() and not _LIST_ITEM.match(line):
+                lines[-1].append(line.strip())
             else:
-                lines.append(line)
-        blocks.append("\n".join(lines))
+                lines.append([line])
+        blocks.append("\n".join(" ".join(parts) for parts in lines))
     return "\n\n".join(blocks)
 
 

@@ -42,6 +42,7 @@ _DATE_LINE = re.compile(
 _STAMP = re.compile(rf"(?P<kind>{_STAMP_KIND})?(?P<date>{_ONE_DATE})", re.IGNORECASE)
 _MERIDIEM = re.compile(r"\b([ap])\.m\.?", re.IGNORECASE)
 _AUTHOR = re.compile(r"^(?:by|written by|author:?)\s+\S.{0,60}$", re.IGNORECASE)
+MAX_TAKEAWAYS = 12
 _TAKEAWAYS = re.compile(r"^(key takeaways?|key points|highlights|tl;?dr|in brief)\s*:?$", re.I)
 _BULLET = re.compile(r"^[•\-*·▪►◦‣–]\s*")
 # Page chrome that ends the article: everything from the first of these lines on is cut.
@@ -182,13 +183,15 @@ def _body(rest: list[str], title: str) -> list[str]:
         if is_line_chrome(line):
             continue
         body.append(line)
-    while body and not body[0]:
-        body.pop(0)
+    first = next((i for i, line in enumerate(body) if line), len(body))
+    body = body[first:]
     joined = " ".join(f"{title} {' '.join(body)}".split())
     if body and clean_line(body[0]) == title:
         body.pop(0)
     # Takeaways usually repeat the body sentence by sentence; keep only what is new.
-    missing = [item for item in takeaways if " ".join(item.split())[:60] not in joined]
+    missing = [
+        item for item in takeaways[:MAX_TAKEAWAYS] if " ".join(item.split())[:60] not in joined
+    ]
     if missing:
         body = [*(f"• {item}" for item in missing), "", *body]
     return body

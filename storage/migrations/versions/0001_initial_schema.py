@@ -90,6 +90,7 @@ def upgrade() -> None:
         sa.Column("last_error_at", storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("items_seen", sa.BigInteger(), nullable=False),
+        sa.Column("retry_at", storage.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("key", name=op.f("uq_sources_key")),
@@ -234,6 +235,20 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("chat_id", "tag", name=op.f("pk_topic_routes")),
+    )
+    op.create_table(
+        "subscription_changes",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("subscription_id", sa.BigInteger(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("op", sa.String(length=10), nullable=False),
+        sa.Column("at", storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscription_changes")),
     )
     op.create_table(
         "article_revisions",
@@ -398,6 +413,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_article_revisions_article_id"))
 
     op.drop_table("article_revisions")
+    op.drop_table("subscription_changes")
     op.drop_table("topic_routes")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscriptions_chat_id"))

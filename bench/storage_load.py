@@ -1,0 +1,73 @@
+"""Peak memory and time of a fresh process loading every subscription from storage.
+
+Used by ``bench_matching``: it fills a SQLite database with the benchmark's synthetic
+subscriptions (raw sqlite3, for speed), then runs this module as a subprocess, which
+does what ``cryptowire run`` does at start-up (open storage, ``IndexSync.load``) and
+prints its peak RSS as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from bot.models import SubscriptionFilter
+
+
+def fill(path: str, rows: Iterator[tuple[int, int, SubscriptionFilter]], chats: int) -> None:
+    """Write chats and subscriptions straight into a migrated SQLite database."""
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.executemany(
+            "INSERT INTO chats (id, platform, chat_id, thread_id, kind, active, timezone, mode,"
+            " created_at) VALUES (?, 'telegram', ?, '', 'private', 1, 'UTC', 'instant', ?)",
+            ((n, str(n), now) for n in range(1, chats + 1)),
+        )
+        connection.executemany(
+            "INSERT INTO subscriptions (id, chat_id, tags, sentiments, sources, keywords,"
+            " exclude_keywords, lang, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            (
+                (
+                    sid,
+                    chat,
+                    json.dumps(sorted(f.tags)),
+                    json.dumps(sorted(s.value for s in f.sentiments)),
+                    json.dumps(sorted(f.sources)),
+                    json.dumps(list(f.keywords)),
+                    json.dumps(list(f.exclude_keywords)),
+                    f.lang,
+                    now,
+                )
+                for sid, chat, f in rows
+            ),
+        )
+    connection.close()
+
+
+async def _load(url: str) -> dict[str, float]:
+    from bot.alerting import IndexSync
+    from bot.config import Settings, StorageConfig
+    from bot.matching import SubscriptionIndex
+    from storage.plugin import open_storage
+
+    storage = open_storage(Settings(storage=StorageConfig(url=url)))
+    try:
+        start = time.perf_counter()
+        index = SubscriptionIndex()
+        count = await IndexSync(storage.chats, index).load()
+        seconds = time.perf_counter() - start
+    finally:
+        await storage.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"subscriptions": count, "seconds": seconds, "peak_rss_mb": peak_mb}
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_load(sys.argv[1]))))

@@ -1,0 +1,319 @@
+"""Polling every live source on its own schedule (APScheduler 3, owned by the core).
+
+One job per source with jitter, coalescing of missed runs and ``max_instances=1``; every
+job runs as its own asyncio task, and fetches carry their own deadline, so a slow or
+failing source never delays the others. A failing source backs off exponentially with
+jitter (the job's next run is moved, and the health record shows when). Folders are
+also watched for filesystem events; their job is the polling fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import ConfigError, Settings
+from bot.ingest.parse import SourceHint
+from bot.models import Article
+from bot.sources.backoff import Backoff
+from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line, source_key
+from bot.sources.enrichment import finish_item
+from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
+from bot.sources.http_fetch import Fetcher
+from bot.sources.rss import FeedSource, MappedItem
+
+__all__ = ["PollReport", "SourceScheduler"]
+
+log = logging.getLogger("cryptowire.sources")
+
+MAX_BACKOFF_S = 3600.0
+MAX_JITTER_S = 30.0
+MISFIRE_GRACE_S = 60
+DEFAULT_FOLDER_INTERVAL_S = 30.0
+
+
+@dataclass
+class _Entry:
+    """A scheduled source and its backoff state."""
+
+    key: str
+    name: str
+    interval_s: float
+    runner: FolderSource | FeedSource
+    retry_at: datetime | None = None
+    ensured: bool = False
+
+
+class SourceScheduler:
+    """Owns the jobs, the folder watchers and the shared fetcher of every enabled source.
+
+    Pass ``apscheduler`` to put the jobs on the core's own AsyncIOScheduler (ids
+    ``source:<key>``); its owner starts and shuts it down, ``stop()`` only removes ours.
+    ``stop()`` is final: build a new SourceScheduler to start again.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Ingestor,
+        sources_store: SourceStore,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        fetcher: Fetcher | None = None,
+        rng: random.Random | None = None,
+        settle_s: float = DEFAULT_SETTLE_S,
+        finish: Callable[[MappedItem], Article] = finish_item,
+        force_polling: bool | None = None,
+        apscheduler: AsyncIOScheduler | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.store = sources_store
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._own_fetcher = fetcher is None
+        self.fetcher = fetcher or Fetcher(settings.http)
+        self.rng = rng or random.Random()
+        self.settle_s = settle_s
+        self.finish = finish
+        self.force_polling = force_polling
+        self._entries: dict[str, _Entry] = {}
+        self._shared = apscheduler
+        self._scheduler: AsyncIOScheduler | None = None
+        self._stop = asyncio.Event()
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[object]] = set()
+        for config in settings.sources:
+            if not config.enabled:
+                continue
+            if config.kind == "folder" and config.path is not None:
+                self.add_folder(config.name, config.path, interval_s=config.interval_seconds)
+            elif config.kind == "rss" and config.url:
+                self.add_feed(config.name, config.url, interval_s=config.interval_seconds)
+
+    @property
+    def names(self) -> list[str]:
+        return [entry.name for entry in self._entries.values()]
+
+    def add_folder(
+        self, name: str, path: str | Path, *, interval_s: float = DEFAULT_FOLDER_INTERVAL_S
+    ) -> None:
+        """Watch one more folder (the demo's inbox, say); starts at once when running."""
+        key = self._new_key(name)
+        runner = FolderSource(
+            name,
+            Path(path),
+            self.pipeline,
+            source_hint=SourceHint(key=key, name=name),
+            max_bytes=self.settings.ingest.max_file_bytes,
+            settle_s=self.settle_s,
+        )
+        self._add(_Entry(key, name, interval_s, runner))
+
+    def add_feed(self, name: str, url: str, *, interval_s: float = 300.0) -> None:
+        """Poll one more RSS/Atom feed; starts at once when running."""
+        key = self._new_key(name)
+        runner = FeedSource(
+            name,
+            url,
+            self.pipeline,
+            self.fetcher,
+            self.store,
+            key=key,
+            finish=self.finish,
+            now=self.clock,
+        )
+        self._add(_Entry(key, name, interval_s, runner))
+
+    def _new_key(self, name: str) -> str:
+        key = source_key(name)
+        if key in self._entries:
+            other = self._entries[key].name
+            raise ConfigError(f"source names {name!r} and {other!r} are too alike (key {key!r})")
+        return key
+
+    def _add(self, entry: _Entry) -> None:
+        self._entries[entry.key] = entry
+        if self._scheduler is not None:
+            self._schedule(entry)
+            self._watch(entry)
+
+    async def start(self) -> None:
+        """Schedule every source (first runs now) and start the folder watchers."""
+        if self._scheduler is not None:
+            return
+        self._stop.clear()
+        if self._shared is not None:
+            self._scheduler = self._shared  # its owner starts and shuts it down
+        else:
+            self._scheduler = AsyncIOScheduler(timezone=UTC)
+            self._scheduler.start()
+        for entry in self._entries.values():
+            self._schedule(entry)
+            self._watch(entry)
+
+    def _schedule(self, entry: _Entry) -> None:
+        assert self._scheduler is not None
+        trigger = IntervalTrigger(
+            seconds=entry.interval_s,
+            jitter=min(entry.interval_s * 0.1, MAX_JITTER_S),
+            timezone=UTC,
+        )
+        self._scheduler.add_job(
+            self.run_job,
+            trigger,
+            args=[entry.name],
+            id=_job_id(entry.key),
+            name=f"poll {entry.name}",
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_S,
+        )
+
+    def _watch(self, entry: _Entry) -> None:
+        if not isinstance(entry.runner, FolderSource):
+            return
+        self._watchers[entry.key] = asyncio.create_task(
+            self._watch_folder(entry), name=f"watch {entry.name}"
+        )
+
+    async def _watch_folder(self, entry: _Entry) -> None:
+        runner = entry.runner
+        assert isinstance(runner, FolderSource)
+
+        async def on_report(report: PollReport) -> None:
+            await self._record(entry, report)
+
+        last_error = ""
+        while not self._stop.is_set():
+            try:
+                await runner.watch(on_report, self._stop, force_polling=self.force_polling)
+            except Exception as exc:
+                # A missing folder or an exhausted inotify limit: the scheduled scan keeps
+                # the source alive, and watching is tried again after each interval.
+                error = one_line(str(exc)) or type(exc).__name__
+                if error != last_error:
+                    log.warning(
+                        "%s: cannot watch %s (%s); scanning every %gs meanwhile",
+                        entry.name, runner.path, error, entry.interval_s,
+                    )  # fmt: skip
+                last_error = error
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), entry.interval_s)
+
+    async def stop(self) -> None:
+        """Stop jobs and watchers, wait for them, close the fetcher."""
+        self._stop.set()
+        if self._scheduler is self._shared and self._scheduler is not None:
+            for key in self._entries:
+                if self._scheduler.get_job(_job_id(key)) is not None:
+                    self._scheduler.remove_job(_job_id(key))
+        elif self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        watchers = list(self._watchers.values())
+        self._watchers.clear()
+        if watchers:
+            # Watchers end on the stop event; a scan in progress gets a moment to finish.
+            _done, pending = await asyncio.wait(watchers, timeout=2.0)
+            for task in pending:
+                task.cancel()
+        await asyncio.gather(*running, *watchers, return_exceptions=True)
+        if self._own_fetcher:
+            await self.fetcher.aclose()
+
+    async def poll_once(self) -> list[PollReport]:
+        """Poll every source now, concurrently, ignoring backoff; reports in config order."""
+        entries = list(self._entries.values())
+        return list(await asyncio.gather(*(self._poll(entry) for entry in entries)))
+
+    async def run_job(self, name: str) -> PollReport | None:
+        """What each scheduled job runs: a poll, unless the source is backing off."""
+        entry = self._entries.get(source_key(name))
+        if entry is None:
+            return
+        if entry.retry_at is not None and self.clock() < entry.retry_at:
+            log.debug("%s: backing off until %s", entry.name, entry.retry_at.isoformat())
+            return None
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            return await self._poll(entry)
+        except asyncio.CancelledError:
+            # Only stop() cancels a job; ending quietly keeps APScheduler from logging
+            # a traceback for an orderly shutdown.
+            log.debug("%s: poll cancelled by shutdown", entry.name)
+            return None
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def _poll(self, entry: _Entry) -> PollReport:
+        """Poll one source and record its health; never raises."""
+        try:
+            if not entry.ensured:
+                target = str(entry.runner.target)
+                await self.store.ensure(
+                    entry.key, name=entry.name, kind=entry.runner.kind, url=target
+                )
+                entry.ensured = True
+            report = await entry.runner.poll()
+        except SourceError as exc:
+            report = PollReport(entry.name, entry.runner.kind, ok=False, error=str(exc))
+        except Exception as exc:
+            log.warning("%s: poll failed", entry.name, exc_info=True)
+            error = one_line(f"{type(exc).__name__}: {exc}")
+            report = PollReport(entry.name, entry.runner.kind, ok=False, error=error)
+        await self._record(entry, report)
+        return report
+
+    async def _record(self, entry: _Entry, report: PollReport) -> None:
+        """Store health, log, and move the job when the source must back off."""
+        now = self.clock()
+        try:
+            if report.ok:
+                entry.retry_at = None
+                runner = entry.runner
+                await self.store.record_success(
+                    entry.key,
+                    at=now,
+                    items=report.items_seen,
+                    etag=getattr(runner, "etag", None),
+                    last_modified=getattr(runner, "last_modified", None),
+                )
+                level = logging.INFO if report.items_seen - report.duplicates else logging.DEBUG
+                log.log(level, "%s", report.summary())
+                return
+            failures = await self.store.record_failure(
+                entry.key, at=now, error=report.error or "failed"
+            )
+            backoff = Backoff(entry.interval_s, max(entry.interval_s, MAX_BACKOFF_S), self.rng)
+            delay = backoff.delay(max(failures, 1))
+            report.retry_at = entry.retry_at = now + timedelta(seconds=delay)
+            await self.store.set_retry_at(entry.key, entry.retry_at)
+        except Exception:
+            log.warning("%s: cannot record source health", entry.name, exc_info=True)
+            return
+        log.warning("%s (failure %d, next try in %.0fs)", report.summary(), failures, delay)
+        if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
+            next_run = datetime.now(UTC) + timedelta(seconds=delay)
+            self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
+
+
+def _job_id(key: str) -> str:
+    """Job ids are namespaced: a shared scheduler also runs digests and sweeps."""
+    return f"source:{key}"

@@ -1,0 +1,266 @@
+"""Watched folders: new and changed files are ingested within a second of being written.
+
+How a file is judged finished (writers can rely on either rule):
+
+1. **Stable size and mtime.** A file is read only after two looks, ``settle_s`` apart
+   (0.5 s by default), saw the same size and modification time; a file still growing
+   is looked at again later. Empty files wait for content.
+2. **Rename convention.** Names starting with ``.`` and names ending in ``.tmp``,
+   ``.part``, ``.partial``, ``.crdownload``, ``.swp`` or ``~`` are never read: write
+   ``story.md.tmp`` (or ``.story.md``) and rename it to ``story.md`` when complete,
+   which is atomic on the same filesystem. Hidden folders are skipped too.
+
+Events come from watchfiles (inotify and friends); a periodic scan (the source's
+``interval``, and once at start) is the fallback for filesystems without events and
+for files that were already there. Ingested files stay in place. Each file's
+(size, mtime) is remembered after ingesting, so an unchanged file is not even read
+again; a changed file goes through the pipeline again, whose identity rules turn it
+into an update or a duplicate, never a second alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from watchfiles import Change, awatch
+
+from bot.sources.base import Ingestor, PollReport, SourceError
+
+log = logging.getLogger("cryptowire.sources.folder")
+
+TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
+DEFAULT_SETTLE_S = 0.5
+POLL_ROUNDS = 6
+WATCH_ROUNDS = 40
+
+
+def is_ignored(name: str) -> bool:
+    """True for hidden names and the temporary names of the rename convention."""
+    lowered = name.lower()
+    return lowered.startswith(".") or lowered.endswith(TEMP_SUFFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What tells us a file changed: its size and modification time (ns)."""
+
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, stat: os.stat_result) -> FileState:
+        return cls(stat.st_size, stat.st_mtime_ns)
+
+
+class StabilityTracker:
+    """Decides when a file is finished and remembers which versions were ingested."""
+
+    def __init__(self, settle_s: float) -> None:
+        self.settle_s = settle_s
+        self._watching: dict[Path, tuple[FileState, float]] = {}
+        self._done: dict[Path, FileState] = {}
+
+    def observe(self, path: Path, state: FileState, now: float) -> bool:
+        """Record a look at ``path``; True when it is ready to read."""
+        if self._done.get(path) == state:
+            self._watching.pop(path, None)
+            return False
+        previous = self._watching.get(path)
+        if previous is None or previous[0] != state or state.size == 0:
+            self._watching[path] = (state, now)
+            return False
+        return now - previous[1] >= self.settle_s
+
+    def done(self, path: Path, state: FileState) -> None:
+        self._done[path] = state
+        self._watching.pop(path, None)
+
+    def forget(self, path: Path) -> None:
+        self._done.pop(path, None)
+        self._watching.pop(path, None)
+
+    def forget_missing(self, present: set[Path]) -> None:
+        for path in [p for p in (*self._watching, *self._done) if p not in present]:
+            self.forget(path)
+
+    def pending_paths(self) -> list[Path]:
+        return [path for path, (state, _) in self._watching.items() if state.size]
+
+    @property
+    def pending(self) -> int:
+        """Files with content seen but not yet settled (empty files just wait)."""
+        return sum(1 for state, _ in self._watching.values() if state.size)
+
+
+class FolderSource:
+    """One watched folder feeding the pipeline through ``ingest_bytes``."""
+
+    kind = "folder"
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        pipeline: Ingestor,
+        *,
+        source_hint: Any = None,
+        max_bytes: int = 2 * 1024 * 1024,
+        settle_s: float = DEFAULT_SETTLE_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.name = name
+        self.path = Path(path).expanduser()
+        self.pipeline = pipeline
+        self.source_hint = source_hint
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.sleep = sleep
+        self.tracker = StabilityTracker(settle_s)
+        self._lock = asyncio.Lock()
+
+    @property
+    def target(self) -> str:
+        return str(self.path)
+
+    def _files(self) -> Iterator[Path]:
+        for root, dirs, files in os.walk(self.path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not is_ignored(name):
+                    yield Path(root) / name
+
+    def _wanted(self, path: Path) -> bool:
+        """Inside the folder, not under a hidden folder, not a temporary name."""
+        try:
+            parts = path.relative_to(self.path).parts
+        except ValueError:
+            return False
+        return (
+            bool(parts)
+            and not is_ignored(parts[-1])
+            and not any(part.startswith(".") for part in parts[:-1])
+        )
+
+    async def scan(
+        self, report: PollReport | None = None, *, only: Iterable[Path] | None = None
+    ) -> PollReport:
+        """Look at every file (or just ``only``, the paths events named) once; ingest
+        those that are finished and not yet ingested."""
+        report = report or PollReport(self.name, self.kind)
+        if not self.path.is_dir():
+            raise SourceError(f"folder {self.path} does not exist or is not a directory")
+        if only is not None:
+            named = set(only)
+            if any(path.is_dir() for path in named):
+                only = None  # a folder moved in: look at everything
+            else:
+                paths: Iterable[Path] = sorted(p for p in named if self._wanted(p))
+        async with self._lock:
+            failures: list[str] = []
+            present: set[Path] = set()
+            for path in self._files() if only is None else paths:
+                present.add(path)
+                try:
+                    state = FileState.of(path.stat())
+                except FileNotFoundError:
+                    self.tracker.forget(path)
+                    continue
+                except OSError:
+                    continue
+                if not path.is_file() or not self.tracker.observe(path, state, self.clock()):
+                    continue
+                error = await self._ingest(path, state, report)
+                if error:
+                    failures.append(error)
+            if only is None:
+                self.tracker.forget_missing(present)
+            report.pending = self.tracker.pending
+        if failures:
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            raise SourceError(failures[0] + more)
+        return report
+
+    async def _ingest(self, path: Path, state: FileState, report: PollReport) -> str | None:
+        """Read and ingest one settled file; return a failure line when it must be retried."""
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(self.max_bytes + 1)
+        except FileNotFoundError:
+            self.tracker.forget(path)
+            return None
+        except OSError as exc:
+            return f"{path}: cannot read ({exc.strerror or exc})"
+        try:
+            outcome = await self.pipeline.ingest_bytes(
+                raw, origin=str(path), source=self.source_hint
+            )
+        except Exception as exc:
+            log.warning("ingesting %s failed", path, exc_info=True)
+            return f"{path}: {type(exc).__name__}: {exc}"
+        self.tracker.done(path, state)
+        report.count(outcome, str(path))
+        if str(outcome.status) == "rejected":
+            log.warning("%s rejected: %s", path, outcome.error)
+        return None
+
+    async def poll(self) -> PollReport:
+        """A full pass that also waits out files being written (bounded rounds)."""
+        report = await self.scan()
+        rounds = 1
+        while self.tracker.pending and rounds < POLL_ROUNDS:
+            await self.sleep(self.tracker.settle_s)
+            await self.scan(report)
+            rounds += 1
+        return report
+
+    async def watch(
+        self,
+        on_report: Callable[[PollReport], Awaitable[None]],
+        stop: asyncio.Event,
+        *,
+        force_polling: bool | None = None,
+    ) -> None:
+        """Follow filesystem events until ``stop`` is set; each settled batch is reported."""
+        async for changes in awatch(
+            self.path,
+            watch_filter=_interesting,
+            stop_event=stop,
+            debounce=400,
+            step=30,
+            force_polling=force_polling,
+            poll_delay_ms=100,
+        ):
+            log.debug("%s: %d change(s)", self.name, len(changes))
+            await self._settle({Path(path) for _, path in changes}, on_report, stop)
+
+    async def _settle(
+        self,
+        changed: set[Path],
+        on_report: Callable[[PollReport], Awaitable[None]],
+        stop: asyncio.Event,
+    ) -> None:
+        """Look at the changed paths, then at those still settling until they are done."""
+        report = PollReport(self.name, self.kind)
+        try:
+            await self.scan(report, only=changed)
+            rounds = 1
+            while self.tracker.pending and not stop.is_set() and rounds < WATCH_ROUNDS:
+                await self.sleep(self.tracker.settle_s)
+                await self.scan(report, only=self.tracker.pending_paths())
+                rounds += 1
+        except SourceError as exc:
+            report.ok, report.error = False, str(exc)
+        if report.items_seen or not report.ok:
+            await on_report(report)
+
+
+def _interesting(change: Change, path: str) -> bool:
+    return change != Change.deleted and not is_ignored(os.path.basename(path))

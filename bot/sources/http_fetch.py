@@ -1,0 +1,127 @@
+"""The feed fetcher: one httpx client, polite and bounded.
+
+Conditional GET (ETag / Last-Modified) so unchanged feeds cost a 304, a descriptive
+User-Agent, redirects followed up to a limit, gzip decoded by httpx, a per-host
+concurrency limit, a total deadline per fetch and a size cap enforced while streaming
+(the decoded size counts, so a gzip bomb is cut off too). Every failure becomes a
+``SourceError`` with one line a user can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.config import HttpConfig
+from bot.sources.base import SourceError, one_line
+
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A fetched feed body, or ``not_modified`` (304) with an empty body."""
+
+    url: str
+    status_code: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status_code == 304
+
+
+class Fetcher:
+    """Fetches URLs for every feed source; share one per process (it pools connections)."""
+
+    def __init__(self, config: HttpConfig, *, client: httpx.AsyncClient | None = None) -> None:
+        self.config = config
+        self._own_client = client is None
+        self.client = client or httpx.AsyncClient(
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            timeout=httpx.Timeout(config.timeout_s),
+            headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
+            trust_env=False,
+        )
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    def _slot(self, url: str) -> asyncio.Semaphore:
+        parts = urlsplit(url)
+        host = f"{parts.hostname or ''}:{parts.port or ''}"
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.config.per_host_concurrency)
+        return self._hosts[host]
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET ``url`` conditionally; raise SourceError on any failure or oversize body."""
+        headers = {
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        async with self._slot(url):
+            try:
+                async with asyncio.timeout(self.config.timeout_s):
+                    return await self._get(url, headers)
+            except TimeoutError:
+                raise SourceError(f"timed out after {self.config.timeout_s:g}s") from None
+            except httpx.TimeoutException:
+                raise SourceError(f"timed out after {self.config.timeout_s:g}s") from None
+            except httpx.TooManyRedirects:
+                raise SourceError(f"more than {MAX_REDIRECTS} redirects") from None
+            except httpx.UnsupportedProtocol:
+                raise SourceError(
+                    f"unsupported URL scheme in {url!r} (use http or https)"
+                ) from None
+            except httpx.ConnectError as exc:
+                raise SourceError(f"cannot connect: {one_line(str(exc)) or 'refused'}") from None
+            except httpx.DecodingError:
+                raise SourceError("response body could not be decoded (bad compression)") from None
+            except httpx.HTTPError as exc:
+                raise SourceError(f"{type(exc).__name__}: {one_line(str(exc))}") from None
+
+    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
+        cap = self.config.max_response_bytes
+        async with self.client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return _result(response, b"")
+            if response.status_code >= 400:
+                reason = response.reason_phrase or ""
+                raise SourceError(f"HTTP {response.status_code} {reason}".strip())
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise SourceError(f"response is {declared} bytes, over the {cap}-byte cap")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise SourceError(f"response exceeds the {cap}-byte cap")
+                chunks.append(chunk)
+            return _result(response, b"".join(chunks))
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+
+
+def _result(response: httpx.Response, body: bytes) -> FetchResult:
+    return FetchResult(
+        url=str(response.url),
+        status_code=response.status_code,
+        body=body,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+        content_type=response.headers.get("Content-Type"),
+    )

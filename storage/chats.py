@@ -1,0 +1,317 @@
+"""Chats, their subscriptions and forum-topic routes (``SqlStorage.chats``).
+
+A chat is identified by (platform, chat id); a thread or forum topic is not a chat of its
+own: topics receive alerts through routes (``/route TAG`` inside a topic). Every change to
+the set of active subscriptions is appended to ``subscription_changes`` so each process can
+bring its in-memory index up to date with one cheap query (``changes_since``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, delete, func, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import ChatKind, ChatRef, ChatSettings, Subscription, SubscriptionFilter
+from storage.chat_routing import RoutingQueries, chat_settings, chunks
+from storage.database import Database
+from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of
+from storage.tables import (
+    ChatRow,
+    SubscriptionChangeRow,
+    SubscriptionRow,
+    utcnow,
+)
+
+SETTING_FIELDS = frozenset(
+    {
+        "timezone",
+        "mode",
+        "digest_schedule",
+        "digest_time",
+        "quiet_start",
+        "quiet_end",
+        "muted_until",
+        "last_digest_at",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionChange:
+    """One entry of the change log; ``filter`` is set for adds of still-active subscriptions."""
+
+    id: int
+    op: str  # "add" | "remove"
+    subscription_id: int
+    chat_id: int
+    filter: SubscriptionFilter | None = None
+
+
+class SqlChats(RoutingQueries):
+    """Repository of chats, subscriptions and topic routes; every method is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ chats
+
+    async def get_or_create(
+        self, ref: ChatRef, *, kind: ChatKind = ChatKind.PRIVATE, title: str | None = None
+    ) -> ChatSettings:
+        """The chat for ``ref`` (thread ignored), created on first contact; kind/title refreshed."""
+        insert = pg_insert if self.db.is_postgres else sqlite_insert
+        values = {
+            "platform": ref.platform,
+            "chat_id": ref.chat_id,
+            "thread_id": "",
+            "kind": kind.value,
+            "title": title,
+            "created_at": utcnow(),
+        }
+        async with self.db.session() as session:
+            await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
+            row = await self._by_ref(session, ref)
+            assert row is not None
+            if row.kind != kind.value or (title is not None and row.title != title):
+                row.kind = kind.value
+                row.title = title if title is not None else row.title
+            return chat_settings(row)
+
+    async def find(self, ref: ChatRef) -> ChatSettings | None:
+        async with self.db.session() as session:
+            row = await self._by_ref(session, ref)
+            return None if row is None else chat_settings(row)
+
+    async def get(self, chat_id: int) -> ChatSettings | None:
+        async with self.db.session() as session:
+            row = await session.get(ChatRow, chat_id)
+            return None if row is None else chat_settings(row)
+
+    async def get_many(self, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
+        ids = sorted(set(chat_ids))
+        found: dict[int, ChatSettings] = {}
+        async with self.db.session() as session:
+            for chunk in chunks(ids):
+                rows = await session.scalars(select(ChatRow).where(ChatRow.id.in_(chunk)))
+                found.update((row.id, chat_settings(row)) for row in rows)
+        return found
+
+    async def update_settings(self, chat_id: int, **changes: Any) -> ChatSettings:
+        """Change delivery preferences (timezone, mode, digest_*, quiet_*, muted_until)."""
+        unknown = set(changes) - SETTING_FIELDS
+        if unknown:
+            raise ValueError(f"not chat settings: {', '.join(sorted(unknown))}")
+        async with self.db.session() as session:
+            row = await session.get(ChatRow, chat_id)
+            if row is None:
+                raise LookupError(f"no chat {chat_id}")
+            for name, value in changes.items():
+                setattr(row, name, value)
+            return chat_settings(row)
+
+    async def deactivate(self, chat_id: int, reason: str) -> list[int]:
+        """The chat is gone (blocked, kicked, deleted): stop its subscriptions, keep history."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.id == chat_id)
+                .values(active=False, deactivated_at=utcnow(), deactivated_reason=reason[:500])
+            )
+            return await self._set_active(session, chat_id, False)
+
+    async def reactivate(self, chat_id: int) -> list[int]:
+        """The chat is reachable again: reactivate it and the subscriptions it lost."""
+        async with self.db.session() as session:
+            row = await session.get(ChatRow, chat_id)
+            if row is None or row.active:
+                return []
+            row.active = True
+            row.deactivated_at = None
+            row.deactivated_reason = None
+            return await self._set_active(session, chat_id, True)
+
+    # ------------------------------------------------------------------ subscriptions
+
+    async def add_subscription(
+        self,
+        chat_id: int,
+        flt: SubscriptionFilter,
+        *,
+        created_by: str | None = None,
+        mention: str | None = None,
+    ) -> Subscription:
+        async with self.db.session() as session:
+            chat = await session.get(ChatRow, chat_id)
+            if chat is None:
+                raise LookupError(f"no chat {chat_id}")
+            row = SubscriptionRow(
+                chat_id=chat_id,
+                tags=sorted(flt.tags),
+                sentiments=sorted(s.value for s in flt.sentiments),
+                sources=sorted(flt.sources),
+                keywords=list(flt.keywords),
+                exclude_keywords=list(flt.exclude_keywords),
+                lang=flt.lang,
+                mention=mention,
+                active=True,
+                created_by=created_by,
+                created_at=utcnow(),
+            )
+            session.add(row)
+            await session.flush()
+            self._log(session, "add", [(row.id, chat_id)])
+            return self._subscription(row, chat)
+
+    async def list_subscriptions(self, chat_id: int) -> list[Subscription]:
+        """The chat's active subscriptions, oldest first (their ids are what users type)."""
+        async with self.db.session() as session:
+            chat = await session.get(ChatRow, chat_id)
+            if chat is None:
+                return []
+            rows = await session.scalars(
+                select(SubscriptionRow)
+                .where(SubscriptionRow.chat_id == chat_id, SubscriptionRow.active.is_(True))
+                .order_by(SubscriptionRow.id)
+            )
+            return [self._subscription(row, chat) for row in rows]
+
+    async def get_subscription(self, subscription_id: int) -> Subscription | None:
+        async with self.db.session() as session:
+            row = await session.get(SubscriptionRow, subscription_id)
+            if row is None:
+                return None
+            chat = await session.get(ChatRow, row.chat_id)
+            assert chat is not None
+            return self._subscription(row, chat)
+
+    async def remove_subscription(self, chat_id: int, subscription_id: int) -> bool:
+        """Delete one of this chat's subscriptions; False when the chat has no such id."""
+        return bool(await self._remove(chat_id, SubscriptionRow.id == subscription_id))
+
+    async def remove_subscriptions_by_tag(self, chat_id: int, tag: str) -> list[Subscription]:
+        """Delete the chat's subscriptions that name ``tag``; returns what was removed."""
+        named = [s for s in await self.list_subscriptions(chat_id) if tag in s.filter.tags]
+        if named:
+            await self._remove(chat_id, SubscriptionRow.id.in_([s.id for s in named]))
+        return named
+
+    async def remove_all_subscriptions(self, chat_id: int) -> list[int]:
+        return await self._remove(chat_id, SubscriptionRow.active.is_(True))
+
+    async def count_subscriptions(self, chat_id: int) -> int:
+        async with self.db.session() as session:
+            query = select(func.count()).where(
+                SubscriptionRow.chat_id == chat_id, SubscriptionRow.active.is_(True)
+            )
+            return int((await session.execute(query)).scalar_one())
+
+    async def iter_active_subscriptions(
+        self, batch_size: int = 5000
+    ) -> AsyncIterator[list[tuple[int, int, SubscriptionFilter]]]:
+        """All active subscriptions as (id, chat id, filter) batches in id order, for the index."""
+        after = 0
+        raw = [type_coerce(column, Text) for column in FILTER_COLUMNS[:5]]
+        query = select(
+            SubscriptionRow.id, SubscriptionRow.chat_id, *raw, SubscriptionRow.lang
+        ).where(SubscriptionRow.active.is_(True))
+        decode = RawFilters()
+        while True:
+            async with self.db.session() as session:
+                page = query.where(SubscriptionRow.id > after).order_by(SubscriptionRow.id)
+                rows = (await session.execute(page.limit(batch_size))).all()
+            if not rows:
+                return
+            yield [(row[0], row[1], decode(*row[2:])) for row in rows]
+            after = rows[-1][0]
+
+    async def last_change_id(self) -> int:
+        async with self.db.session() as session:
+            value = (await session.execute(select(func.max(SubscriptionChangeRow.id)))).scalar()
+            return int(value or 0)
+
+    async def changes_since(self, after: int, limit: int = 10_000) -> list[SubscriptionChange]:
+        """Log entries after ``after``; adds carry the filter when the subscription is active."""
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(SubscriptionChangeRow, SubscriptionRow.active, *FILTER_COLUMNS)
+                    .outerjoin(
+                        SubscriptionRow,
+                        SubscriptionRow.id == SubscriptionChangeRow.subscription_id,
+                    )
+                    .where(SubscriptionChangeRow.id > after)
+                    .order_by(SubscriptionChangeRow.id)
+                    .limit(limit)
+                )
+            ).all()
+        changes = []
+        for change, active, *columns in rows:
+            flt = filter_of(*columns) if change.op == "add" and active else None
+            changes.append(
+                SubscriptionChange(
+                    change.id, change.op, change.subscription_id, change.chat_id, flt
+                )
+            )
+        return changes
+
+    # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    async def _by_ref(session: AsyncSession, ref: ChatRef) -> ChatRow | None:
+        return await session.scalar(
+            select(ChatRow).where(
+                ChatRow.platform == ref.platform,
+                ChatRow.chat_id == ref.chat_id,
+                ChatRow.thread_id == "",
+            )
+        )
+
+    @staticmethod
+    def _subscription(row: SubscriptionRow, chat: ChatRow) -> Subscription:
+        flt = filter_of(
+            row.tags, row.sentiments, row.sources, row.keywords, row.exclude_keywords, row.lang
+        )
+        ref = ChatRef(chat.platform, chat.chat_id)
+        return Subscription(id=row.id, chat=ref, filter=flt, active=row.active, mention=row.mention)
+
+    @staticmethod
+    def _log(session: AsyncSession, op: str, pairs: Iterable[tuple[int, int]]) -> None:
+        now: datetime = utcnow()
+        session.add_all(
+            SubscriptionChangeRow(subscription_id=sid, chat_id=cid, op=op, at=now)
+            for sid, cid in pairs
+        )
+
+    async def _remove(self, chat_id: int, condition: Any) -> list[int]:
+        async with self.db.session() as session:
+            ids = list(
+                await session.scalars(
+                    select(SubscriptionRow.id).where(SubscriptionRow.chat_id == chat_id, condition)
+                )
+            )
+            for chunk in chunks(ids):
+                await session.execute(delete(SubscriptionRow).where(SubscriptionRow.id.in_(chunk)))
+            self._log(session, "remove", [(sid, chat_id) for sid in ids])
+            return ids
+
+    async def _set_active(self, session: AsyncSession, chat_id: int, active: bool) -> list[int]:
+        ids = list(
+            await session.scalars(
+                select(SubscriptionRow.id).where(
+                    SubscriptionRow.chat_id == chat_id, SubscriptionRow.active.is_(not active)
+                )
+            )
+        )
+        for chunk in chunks(ids):
+            await session.execute(
+                update(SubscriptionRow).where(SubscriptionRow.id.in_(chunk)).values(active=active)
+            )
+        self._log(session, "add" if active else "remove", [(sid, chat_id) for sid in ids])
+        return ids

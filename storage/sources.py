@@ -1,0 +1,120 @@
+"""Source health and conditional-GET validators in the ``sources`` table.
+
+One row per source key, shared with the archive (articles point at it through
+``source_id``); this repository only touches health columns and creates rows on demand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.sources.base import SourceHealth
+from storage.database import Database
+from storage.tables import SourceRow
+
+
+class SqlSources:
+    """Implements ``bot.sources.health.SourceStore`` on SQLite and PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ensure(self, key: str, *, name: str, kind: str, url: str | None) -> None:
+        """Insert the row if missing (race-free), then refresh name, kind and url."""
+        insert = pg_insert if self.db.is_postgres else sqlite_insert
+        values = {"key": key, "name": name, "kind": kind, "url": url}
+        statement = (
+            insert(SourceRow)
+            .values(**values, consecutive_failures=0, items_seen=0)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        async with self.db.session() as session:
+            await session.execute(statement)
+            await session.execute(
+                update(SourceRow)
+                .where(SourceRow.key == key)
+                .where(
+                    (SourceRow.name != name)
+                    | (SourceRow.kind != kind)
+                    | (SourceRow.url.is_distinct_from(url))
+                )
+                .values(name=name, kind=kind, url=url)
+            )
+
+    async def get(self, key: str) -> SourceHealth | None:
+        async with self.db.session() as session:
+            row = await session.scalar(select(SourceRow).where(SourceRow.key == key))
+            return _health(row) if row is not None else None
+
+    async def all(self) -> list[SourceHealth]:
+        """Every source row, by key (the archive's plain article sources included)."""
+        async with self.db.session() as session:
+            rows = await session.scalars(select(SourceRow).order_by(SourceRow.key))
+            return [_health(row) for row in rows]
+
+    async def record_success(
+        self,
+        key: str,
+        *,
+        at: datetime,
+        items: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        values: dict[str, object] = {
+            "last_polled_at": at,
+            "last_success_at": at,
+            "consecutive_failures": 0,
+            "retry_at": None,
+            "items_seen": SourceRow.items_seen + items,
+        }
+        if etag is not None:
+            values["etag"] = etag
+        if last_modified is not None:
+            values["last_modified"] = last_modified
+        async with self.db.session() as session:
+            await session.execute(update(SourceRow).where(SourceRow.key == key).values(**values))
+
+    async def record_failure(self, key: str, *, at: datetime, error: str) -> int:
+        async with self.db.session() as session:
+            failures = await session.scalar(
+                update(SourceRow)
+                .where(SourceRow.key == key)
+                .values(
+                    last_polled_at=at,
+                    last_error=error,
+                    last_error_at=at,
+                    consecutive_failures=SourceRow.consecutive_failures + 1,
+                )
+                .returning(SourceRow.consecutive_failures)
+            )
+            return int(failures or 0)
+
+    async def set_retry_at(self, key: str, retry_at: datetime | None) -> None:
+        """Record when a failing source will be tried again (shown by `cryptowire sources`)."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(SourceRow).where(SourceRow.key == key).values(retry_at=retry_at)
+            )
+
+
+def _health(row: SourceRow) -> SourceHealth:
+    return SourceHealth(
+        key=row.key,
+        name=row.name,
+        kind=row.kind,
+        url=row.url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        last_polled_at=row.last_polled_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        last_error_at=row.last_error_at,
+        consecutive_failures=row.consecutive_failures,
+        items_seen=row.items_seen,
+        retry_at=row.retry_at,
+    )
