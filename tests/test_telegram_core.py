@@ -151,12 +151,17 @@ async def test_latest_pages_through_real_archive_results(storage: SqlStorage):
     assert "[1]" not in second["text"]
 
 
-@pytest.mark.parametrize(
-    "text", ["/subscribe BTC sideways", "/frobnicate", '/subscribe keyword:"etf']
-)
-async def test_user_mistakes_get_one_warning_line(storage: SqlStorage, text: str):
+@SQLITE_ONLY
+async def test_user_mistakes_get_one_warning_line(storage: SqlStorage):
+    mistakes = ["/subscribe BTC sideways", "/frobnicate", '/subscribe keyword:"etf']
     async with running_adapter(real_core(storage), commands=COMMANDS) as (fake, _):
-        fake.command(fake.private_chat(ALICE), ALICE, text)
-        (reply,) = await messages(fake, ALICE, 1)
-    assert reply["text"].startswith("⚠️ ") and "\n" not in reply["text"]
-    assert "Traceback" not in reply["text"]
+        chat = fake.private_chat(ALICE)
+        for number, text in enumerate(mistakes, 1):
+            fake.command(chat, ALICE, text)
+            await messages(fake, ALICE, number)
+        replies = fake.messages_in(ALICE)
+    assert len(replies) == len(mistakes)
+    for reply in replies:
+        assert reply["text"].startswith("⚠️ ") and "\n" not in reply["text"]
+        assert "Traceback" not in reply["text"]
+    assert "sideways" in replies[0]["text"] and "/frobnicate" in replies[1]["text"]
