@@ -116,7 +116,9 @@ async def test_one_alert_per_story_in_channels_and_dms(storage: SqlStorage):
     assert alert["embeds"][0]["color"] == 0x2ECC71
     (dm_alert,) = fake.messages[world.dm]  # one alert, however many subscriptions match
     assert dm_alert["embeds"][0]["title"].startswith("Ethereum ETF sees record")
-    assert latest.embeds and not latest.ephemeral
+    assert not latest.ephemeral
+    assert {e["title"] for e in latest.embeds} == {FIRST.title, SECOND_SOURCE.title}
+    assert f"[{first.article.id}]" not in latest.content  # entries shown as embeds only
     sent = await storage.outbox.sent_messages_for_story(first.story.id)
     assert {s.message_id for s in sent} == {alert["id"], dm_alert["id"]}
 
