@@ -173,3 +173,8 @@ def test_articles_beyond_ten_embeds_are_counted():
     content, embeds = reply_message(Reply("Search results:", articles=articles))
     assert len(embeds) == 10
     assert content is not None and "2 more not shown" in content
+
+
+def test_plain_reply_text_is_not_read_as_markdown():
+    content, _ = reply_message(Reply("#12 BTC keyword:some_word_here\n- item"))
+    assert content == "\\#12 BTC keyword:some\\_word\\_here\n\\- item"

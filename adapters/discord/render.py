@@ -195,7 +195,8 @@ def reply_message(
     description (4096) instead of being cut at 2000.
     """
     text = words_around_entries(reply.text, reply.articles) if reply.articles else reply.text
-    content: str | None = text.strip() or None
+    # The core writes plain text; Discord would read "#12" or "a_b_c" as markdown.
+    content: str | None = discord.utils.escape_markdown(text.strip()) or None
     embeds: list[discord.Embed] = []
     total = 0
     if content and len(content) > limits.content:
