@@ -224,6 +224,9 @@ class Lane:
                     job.ids, "the article is no longer in the archive", now=self.d.clock.now()
                 )
                 return
+            shared = self.d.budgets.get(self.adapter.name)
+            if shared is not None:  # other workers send for the same bot token too
+                await shared.wait_turn()
             started = time.perf_counter()
             try:
                 result = await self.adapter.send(job.first.to, alert)

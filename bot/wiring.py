@@ -50,6 +50,7 @@ async def build_core(
     *,
     inbox: Path | None,
     on_enqueued: Callable[[], None],
+    index_subscriptions: bool = True,
 ) -> Core:
     """Pipeline -> planner (listener) -> dispatcher wake-up; command handler; sources."""
     pipeline = IngestPipeline(
@@ -59,8 +60,9 @@ async def build_core(
     )
     index = SubscriptionIndex()
     planner = AlertPlanner(storage.chats, storage.outbox, index, utcnow)
-    loaded = await planner.sync.load()
-    log.info("%d subscriptions indexed", loaded)
+    if index_subscriptions:  # a delivery-only worker (--role deliver) never matches
+        loaded = await planner.sync.load()
+        log.info("%d subscriptions indexed", loaded)
 
     async def plan_and_wake(outcome: Any) -> None:
         if await planner(outcome):
