@@ -126,7 +126,10 @@ class App:
             parts = Parts(storage, core, adapters, dispatcher)
             if self.settings.http.listen:
                 parts.health = HealthServer(
-                    self.settings.http.listen, core.metrics, lambda: self._health(parts)
+                    self.settings.http.listen,
+                    core.metrics,
+                    lambda: self._health(parts),
+                    refresh=lambda: self._outbox_gauges(parts),
                 )
         except BaseException:
             await storage.close()
@@ -140,8 +143,7 @@ class App:
     async def _health(self, parts: Parts) -> HealthReport:
         """Database reachable, adapters running, outbox lag (also updates the gauges)."""
         await parts.storage.ping()
-        depth = await parts.storage.outbox.depth(now=parts.dispatcher.clock.now())
-        parts.core.metrics.set_outbox(depth.pending, depth.oldest_due_age_s or 0.0)
+        depth = await self._outbox_gauges(parts)
         return HealthReport(
             ok=self.parts is parts,
             details={
@@ -154,6 +156,12 @@ class App:
                 "outbox_oldest_due_age_s": depth.oldest_due_age_s,
             },
         )
+
+    async def _outbox_gauges(self, parts: Parts) -> Any:
+        """Outbox depth and the age of the oldest due row, into the metrics gauges."""
+        depth = await parts.storage.outbox.depth(now=parts.dispatcher.clock.now())
+        parts.core.metrics.set_outbox(depth.pending, depth.oldest_due_age_s or 0.0)
+        return depth
 
     # -- lifecycle -----------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ async def build_core(
     pipeline.add_listener(metrics.on_ingest)
     handler = CommandHandler(storage.archive, storage.chats, index, utcnow)
     services = CoreServices(handler.handle, storage.archive.known_tags)
-    sources = SourceScheduler(settings, pipeline, storage.sources)
+    sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
     return Core(services, pipeline, planner, sources, metrics)
