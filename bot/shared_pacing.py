@@ -43,11 +43,24 @@ class SharedSlots:
         self.late_s = max(late_s, self.interval)
         self.skipped = 0
         self.reserved = 0
+        self.waiting = 0
         self._slots: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def wait_turn(self) -> None:
-        """Sleep until this worker's next slot (reserving more when none is left)."""
+        """Sleep until this worker's next slot (reserving more when none is left).
+
+        A reservation covers the sends waiting now (at most ``batch``): slots nobody here
+        can use would be taken from the other workers for nothing.
+        """
+        self.waiting += 1
+        try:
+            slot = await self._next_slot()
+        finally:
+            self.waiting -= 1
+        await self.clock.sleep(slot - self.clock.monotonic())
+
+    async def _next_slot(self) -> float:
         async with self._lock:
             while True:
                 now = self.clock.monotonic()
@@ -55,13 +68,12 @@ class SharedSlots:
                     self._slots.popleft()
                     self.skipped += 1
                 if self._slots:
-                    slot = self._slots.popleft()
-                    break
-                wait = await self.budget.reserve(self.batch)
+                    return self._slots.popleft()
+                count = max(1, min(self.batch, self.waiting))
+                wait = await self.budget.reserve(count)
                 first = self.clock.monotonic() + wait
-                self._slots.extend(first + i * self.interval for i in range(self.batch))
-                self.reserved += self.batch
-        await self.clock.sleep(slot - self.clock.monotonic())
+                self._slots.extend(first + i * self.interval for i in range(count))
+                self.reserved += count
 
 
 def scale_limits(adapters: Sequence[ChatAdapter], scale: float) -> None:

@@ -81,20 +81,36 @@ class RecordingBudget:
 
 async def test_shared_slots_space_sends_at_the_budget_rate():
     clock = ManualClock()
-    slots = SharedSlots(RecordingBudget(clock, rate=10.0), clock, batch_s=0.3)
+    slots = SharedSlots(RecordingBudget(clock, rate=10.0), clock)
     sent_at = []
-    for _ in range(7):
+    for _ in range(5):
         await slots.wait_turn()
         sent_at.append(round(clock.t, 6))
-    assert sent_at == [100.0, 100.1, 100.2, 100.3, 100.4, 100.5, 100.6]
-    assert slots.budget.calls == [3, 3, 3]  # a few slots per database round trip
+    assert sent_at == [100.0, 100.1, 100.2, 100.3, 100.4]
+
+
+async def test_waiting_sends_share_one_reservation_and_nothing_is_reserved_beyond_them():
+    clock = ManualClock()
+    budget = RecordingBudget(clock, rate=10.0)
+
+    async def reserve(count: int) -> float:
+        await asyncio.sleep(0)  # a database round trip: the other sends queue up meanwhile
+        return await RecordingBudget.reserve(budget, count)
+
+    budget.reserve = reserve  # type: ignore[method-assign]
+    slots = SharedSlots(budget, clock, batch_s=1.0)
+    await asyncio.gather(*(slots.wait_turn() for _ in range(6)))
+    assert budget.calls == [1, 5]  # the first alone, then the five that were waiting
+    assert slots.reserved == 6
 
 
 async def test_a_worker_that_falls_behind_skips_its_missed_slots_instead_of_bursting():
     clock = ManualClock()
     budget = RecordingBudget(clock, rate=10.0)
-    slots = SharedSlots(budget, clock, batch_s=0.5, late_s=0.0)  # tolerance: one interval
-    await slots.wait_turn()  # slot 100.0; 100.1 .. 100.4 stay reserved
+    slots = SharedSlots(budget, clock, late_s=0.0)  # tolerance: one interval
+    await slots.wait_turn()  # slot 100.0
+    budget.tat = 100.5
+    slots._slots.extend([100.1, 100.2, 100.3, 100.4])  # what a batch reservation leaves
     clock.t += 0.35  # the process stalled: 100.1 and 100.2 are too old to use
     await slots.wait_turn()  # 100.3 is still within one interval: sent at once
     assert clock.t == pytest.approx(100.35)
