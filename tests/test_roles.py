@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,8 @@ from typer.testing import CliRunner
 import bot.cli_run  # noqa: F401 - registers `run` on the app
 from bot.cli import app
 from bot.config import Settings, StorageConfig
+from bot.errors import UserError
+from bot.redis_budget import RedisSendBudget
 from bot.roles import LeaderGate, runs
 from bot.shared_pacing import SharedSlots, budget_key
 from storage.coordination import SqlSendBudget
@@ -234,3 +237,23 @@ def test_run_rejects_an_unknown_role_and_fleet_roles_on_sqlite(tmp_path):
     fleet = runner.invoke(app, ["--database-url", url, "run", "--role", "deliver"])
     assert fleet.exit_code == 2
     assert "needs a shared PostgreSQL database" in fleet.output
+
+
+async def test_a_redis_budget_lets_two_workers_share_one_window():
+    key = f"test:{uuid.uuid4().hex}"
+    one = RedisSendBudget("redis://127.0.0.1:6379", key, 10.0)
+    two = RedisSendBudget("redis://127.0.0.1:6379", key, 10.0)
+    try:
+        assert await one.reserve(6) == 0.0
+        began = time.monotonic()
+        assert await two.reserve(4) == 0.0  # the window still has room for four
+        assert time.monotonic() - began < 0.5
+        await two.reserve(5)  # full: waits until the first six leave the window
+        assert time.monotonic() - began >= 0.5
+    finally:
+        await one.clear()
+
+
+def test_a_redis_url_must_be_redis():
+    with pytest.raises(UserError, match="rate_limit_url must start with redis://"):
+        RedisSendBudget("http://127.0.0.1:6379", "k", 10.0)
