@@ -31,7 +31,7 @@ from storage.plugin import open_storage
 from storage.tables import ArticleRow, ChatRow, StoryRow
 
 CHATS = int(os.environ.get("CRYPTOWIRE_BENCH_FANOUT_CHATS", "10000"))
-SCALE = float(os.environ.get("CRYPTOWIRE_BENCH_FANOUT_SCALE", "20"))
+SCALE = float(os.environ.get("CRYPTOWIRE_BENCH_FANOUT_SCALE", "1"))
 ALLOWED = 30.0  # Telegram: messages per second overall
 TARGET = 0.95
 ROOT = Path(__file__).resolve().parents[1]

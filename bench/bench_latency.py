@@ -1,8 +1,8 @@
 """Latency: an article file written to a watched folder -> the alert at the fake Bot API.
 
 A real `cryptowire run` process (SQLite, a watched folder, Telegram at the fake) and one
-chat subscribed to BTC with `/subscribe BTC`. Each round writes one new article (a
-distinct dataset-style story tagged BTC) the way downloads land (temp name, then rename)
+chat subscribed to BTC with `/subscribe BTC`. Each round writes one new article (a dataset
+item, so a distinct story, tagged BTC) the way downloads land (temp name, then rename)
 and times until the fake receives the alert. p50 / p95 (target p50 <= 1 s). Baseline, same
 run: the round trip of a `/latest BTC` command (fake -> bot -> fake), the bot's floor.
 """
@@ -10,47 +10,38 @@ run: the round trip of a `/latest BTC` command (fake -> bot -> fake), the bot's 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.bench_archive import Template, load_corpus
 from bench.run_process import cryptowire_run, until_polling, write_config
-from bench.support import percentile, record
+from bench.support import dataset_path, percentile, record
 from tests.fakes.telegram_api import FakeBotApi
 
 ROUNDS = int(os.environ.get("CRYPTOWIRE_BENCH_LATENCY_ROUNDS", "20"))
 CHAT = 77001
 TARGET_P50_S = 1.0
-SUBJECTS = [
-    "miners", "exchange", "stablecoin", "regulator", "lending desk", "hedge fund", "wallet",
-    "custodian", "bridge", "validator", "treasury", "market maker", "payments firm", "court",
-    "central bank", "index provider", "broker", "insurer", "pension fund", "auditor",
-]  # fmt: skip
-VERBS = [
-    "doubles", "halts", "expands", "cuts", "freezes", "launches", "files for", "settles",
-    "rejects", "approves",
-]  # fmt: skip
 
 
-def article(n: int, published: datetime) -> str:
-    subject = SUBJECTS[n % len(SUBJECTS)]
-    verb = VERBS[(n * 7) % len(VERBS)]
-    title = f"{subject.title()} {verb} {n * 37 % 997} BTC plan in round {n} of probe {n * 13}"
+def article(item: Template, n: int, published: datetime) -> str:
+    """A front-matter file for one dataset item (real, distinct stories), tagged BTC."""
     return "\n".join(
         [
             "---",
-            f'title: "{title}"',
-            f"description: 'Latency probe {n}: {subject} news for the benchmark.'",
+            f"title: {json.dumps(item.title)}",
+            f"description: {json.dumps(item.summary)}",
             f"publishedAt: '{published.strftime('%Y-%m-%dT%H:%M:%S.000Z')}'",
             "source:",
-            "  name: Bench Wire",
-            "  key: benchwire",
+            f"  name: {item.source}",
+            f"  key: {item.source.lower()}",
             "tags: [BTC]",
             f"url: 'https://benchwire.example/{n}'",
             "---",
-            f"{title}. Round {n} body text about {subject} and bitcoin.",
+            item.summary,
             "",
         ]
     )
@@ -64,7 +55,7 @@ def alerts(fake: FakeBotApi) -> list[float]:
     ]
 
 
-async def measure(folder: Path) -> tuple[list[float], list[float]]:
+async def measure(folder: Path, items: list[Template]) -> tuple[list[float], list[float]]:
     inbox = folder / "inbox"
     inbox.mkdir()
     async with FakeBotApi() as fake:
@@ -87,7 +78,8 @@ async def measure(folder: Path) -> tuple[list[float], list[float]]:
             for n in range(ROUNDS):
                 before = len(alerts(fake))
                 temporary = inbox / f".probe-{n}.md.tmp"
-                temporary.write_text(article(n, now - timedelta(seconds=ROUNDS - n)), "utf-8")
+                published = now - timedelta(seconds=ROUNDS - n)
+                temporary.write_text(article(items[n], n, published), "utf-8")
                 began = time.monotonic()
                 temporary.rename(inbox / f"probe-{n}.md")
                 await fake.wait_for(lambda b=before: len(alerts(fake)) > b, within=60)
@@ -97,8 +89,15 @@ async def measure(folder: Path) -> tuple[list[float], list[float]]:
 
 
 def run(results: dict) -> None:
+    path = dataset_path()
+    if path is None:
+        print("   latency skipped: ../shared/datasets/cryptonews.csv is absent")
+        return
+    templates = load_corpus(path).templates
+    step = max(1, len(templates) // ROUNDS)
+    items = [templates[i * step] for i in range(ROUNDS)]  # spread out: distinct stories
     with tempfile.TemporaryDirectory() as tmp:
-        latencies, commands = asyncio.run(measure(Path(tmp)))
+        latencies, commands = asyncio.run(measure(Path(tmp), items))
     base50 = percentile(commands, 50)
     print(
         f"   {len(latencies)} articles; per round (s): {', '.join(f'{x:.2f}' for x in latencies)}"

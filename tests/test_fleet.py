@@ -33,6 +33,7 @@ from tests.fakes.telegram_state import RateLimits
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(900),
     pytest.mark.skipif(
         postgres_url() is None,
         reason="CRYPTOWIRE_TEST_POSTGRES_URL is not set "
