@@ -7,7 +7,10 @@ bulk (sqlite3 executemany / asyncpg COPY), not through the pipeline, published a
 minute apart over two years. Queries run through ``SqlArchive`` (what `/latest` and
 `/search` call). Baselines, measured on the same data in the same run: `/latest TAG` as a
 scan of the articles' JSON tags, `/search` as plain bm25 / ts_rank over ALL matches.
-``CRYPTOWIRE_BENCH_ARCHIVE_N`` changes the size (default 1,000,000).
+``CRYPTOWIRE_BENCH_ARCHIVE_N`` changes the size (default 1,000,000);
+``CRYPTOWIRE_BENCH_ARCHIVE_KEEP=FOLDER`` keeps the built archives (SQLite file in FOLDER,
+PostgreSQL database ``cw_bench_archive_N``) and reuses them on the next run, which then
+only measures the queries.
 """
 
 from __future__ import annotations
@@ -29,13 +32,21 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.support import dataset_path, percentile, postgres_server, record, scratch_postgres
+from bench.support import (
+    _admin,
+    dataset_path,
+    percentile,
+    postgres_server,
+    record,
+    scratch_postgres,
+)
 from bot.config import Settings, StorageConfig
 from bot.ingest.enrich import infer_tags
 from bot.search_query import STOPWORDS
 from storage.plugin import open_storage
 
 N = int(os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_N", "1000000"))
+KEEP = os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_KEEP")
 LATEST_TARGET_MS = 5.0
 SEARCH_TARGET_MS = 50.0
 ROUNDS = 3
@@ -303,7 +314,9 @@ async def _measure(url: str, tags: list[str], queries: list[str]) -> dict[str, l
     return times
 
 
-def _report(results: dict, backend: str, times: dict[str, list[float]], build_s: float) -> None:
+def _report(
+    results: dict, backend: str, times: dict[str, list[float]], build_s: float | None
+) -> None:
     ms = {k: [v * 1000 for v in vs] for k, vs in times.items()}
     for kind, target in (("latest", LATEST_TARGET_MS), ("search", SEARCH_TARGET_MS)):
         record(
@@ -321,7 +334,8 @@ def _report(results: dict, backend: str, times: dict[str, list[float]], build_s:
             "ms",
             baseline=percentile(ms[f"b_{kind}"], 50),
         )
-    record(results, f"archive_build_s_{backend}", build_s, "s", digits=1)
+    if build_s is not None:  # None: a kept archive was reused
+        record(results, f"archive_build_s_{backend}", build_s, "s", digits=1)
 
 
 def run(results: dict) -> None:
@@ -337,15 +351,38 @@ def run(results: dict) -> None:
         f"{len(corpus.vocabulary):,} words; {len(tags)} tags, {len(queries)} queries"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "archive.db"
-        build = load_sqlite(db, corpus, N, start)
-        print(f"   sqlite loaded in {build:.1f} s", flush=True)
+        db = Path(KEEP or tmp) / f"archive-{N}.db"
+        build = None
+        if not db.exists():
+            build = load_sqlite(db, corpus, N, start)
+            print(f"   sqlite loaded in {build:.1f} s", flush=True)
         _report(results, "sqlite", asyncio.run(_measure(f"sqlite:///{db}", tags, queries)), build)
     server = postgres_server()
     if server is None:
         print("   PostgreSQL skipped: no server (set CRYPTOWIRE_TEST_POSTGRES_URL)")
         return
+    if KEEP:
+        url, build = kept_postgres(server, corpus, start)
+        _report(results, "postgresql", asyncio.run(_measure(url, tags, queries)), build)
+        return
     with scratch_postgres(server, "cw_bench_archive") as url:
         build = load_postgres(url, corpus, N, start)
         print(f"   postgresql loaded in {build:.1f} s", flush=True)
         _report(results, "postgresql", asyncio.run(_measure(url, tags, queries)), build)
+
+
+def kept_postgres(server: str, corpus: Corpus, start: datetime) -> tuple[str, float | None]:
+    """The kept database's URL, built first if it does not exist yet."""
+    from sqlalchemy.engine import make_url
+
+    name = f"cw_bench_archive_{N}"
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        asyncio.run(_admin(url, "SELECT 1 FROM articles LIMIT 1"))
+        return url, None
+    except Exception:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    build = load_postgres(url, corpus, N, start)
+    print(f"   postgresql loaded in {build:.1f} s", flush=True)
+    return url, build
