@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from fakes.clock import FakeClock
 from fakes.recording_adapter import TELEGRAM_LIKE
@@ -133,3 +135,18 @@ def test_overall_wait_is_the_adapter_wide_part():
     assert pacer.overall_wait() == pytest.approx(1 / 30)
     pacer.pause_all(3)
     assert pacer.overall_wait() == 3
+
+
+def test_a_slightly_late_send_keeps_the_schedule_and_never_goes_early():
+    bucket = TokenBucket(rate=30)
+    slots = []
+    now = 0.0
+    for _ in range(90):  # every send starts 2 ms after it was allowed (event-loop latency)
+        now = bucket.earliest(now) + 0.002
+        bucket.take(now)
+        slots.append(now)
+    assert slots[-1] == pytest.approx(89 / 30 + 0.004)  # the rate is kept: 30 a second
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert min(gaps) == pytest.approx(1 / 30)
+    bucket.take(now + 5.0)  # after an idle spell: no saved-up slots, the next is a full
+    assert bucket.earliest(now + 5.0) == pytest.approx(now + 5.0 + 1 / 30)  # interval later
