@@ -308,3 +308,12 @@ async def test_sends_before_start_use_rest_only_and_never_touch_commands():
     assert fake.commands == {}  # an empty tree was not synced over the real commands
     assert fake.identify is None  # no gateway session for a send-only process
     assert (await adapter.send(_to(channel), _alert())).kind is ResultKind.RETRY_AFTER
+
+
+async def test_a_digest_in_a_forum_opens_a_thread_named_after_the_digest():
+    items = tuple(_alert(f"Story {n}").article for n in range(2))
+    async with DiscordWorld(RecordingCore().services()) as world:
+        sent = await world.adapter.send(
+            _to(world.forum), Alert(items[0], DeliveryKind.DIGEST, digest_items=items)
+        )
+    assert world.fake.channels[sent.message_id or ""]["name"] == "Digest · 2 stories"

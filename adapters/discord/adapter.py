@@ -24,7 +24,7 @@ from adapters.discord.render import LIMITS, alert_embed, cut
 from adapters.discord.slash import SlashCommands
 from bot.config import DiscordConfig
 from bot.errors import RuntimeFailure, UserError
-from bot.models import Alert, Capabilities, ChatRef, DeliveryResult
+from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResult
 from bot.ports import CoreServices
 
 log = logging.getLogger("cryptowire.discord")
@@ -252,7 +252,13 @@ class DiscordAdapter:
         allowed = discord.AllowedMentions(roles=True, users=True, everyone=False)
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(
-                name=cut(alert.article.title, LIMITS.thread_name) or "News",
+                name=cut(
+                    alert.article.title
+                    if alert.kind is not DeliveryKind.DIGEST
+                    else embed.title or "Digest",
+                    LIMITS.thread_name,
+                )
+                or "News",
                 content=mention,
                 embed=embed,
                 allowed_mentions=allowed,
