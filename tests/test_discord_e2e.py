@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,7 +128,9 @@ async def test_slash_subscribe_alerts_dedupe_and_a_gone_channel_through_the_real
     assert "Traceback" not in output, output[-3000:]
 
 
-async def run_scenario(fake, inbox, news, broken, dm, alice) -> None:
+async def run_scenario(
+    fake: FakeDiscord, inbox: Path, news: str, broken: str, dm: str, alice: dict[str, Any]
+) -> None:
     await asyncio.wait_for(fake.ready.wait(), 60)
     await until(lambda: "global" in fake.commands, within=10)
     for channel in (news, broken):
