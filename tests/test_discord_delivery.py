@@ -317,3 +317,11 @@ async def test_a_digest_in_a_forum_opens_a_thread_named_after_the_digest():
             _to(world.forum), Alert(items[0], DeliveryKind.DIGEST, digest_items=items)
         )
     assert world.fake.channels[sent.message_id or ""]["name"] == "Digest · 2 stories"
+
+
+async def test_dm_channels_are_fetched_once_then_reused():
+    async with DiscordWorld(RecordingCore().services()) as world:
+        for n in range(3):
+            await world.adapter.send(_to(world.dm), _alert(f"Story {n}"))
+    fetches = [p for m, p in world.fake.requests if m == "GET" and p.endswith(world.dm)]
+    assert len(fetches) == 1 and len(world.fake.messages[world.dm]) == 3

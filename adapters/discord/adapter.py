@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 
 import aiohttp
@@ -28,6 +29,8 @@ from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResul
 from bot.ports import CoreServices
 
 log = logging.getLogger("cryptowire.discord")
+
+FETCHED_CHANNELS = 10_000
 
 CAPABILITIES = Capabilities(
     max_text_len=LIMITS.description,
@@ -99,7 +102,10 @@ class DiscordAdapter:
         self._client_factory = client_factory
         self.client: CryptowireClient | None = None
         self._task: asyncio.Task[None] | None = None
-        self._channels: dict[int, discord.abc.Messageable | discord.ForumChannel] = {}
+        # Channels the gateway cache lacks (DMs, mostly), fetched once; least recent out.
+        self._channels: OrderedDict[int, discord.abc.Messageable | discord.ForumChannel] = (
+            OrderedDict()
+        )
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
         self._stopped = False
         self._login_lock = asyncio.Lock()
@@ -219,10 +225,17 @@ class DiscordAdapter:
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | discord.ForumChannel:
         """The channel from the gateway cache, else fetched once (DMs, new channels)."""
         assert self.client is not None
-        channel = self.client.get_channel(channel_id) or self._channels.get(channel_id)
-        if channel is None:
-            channel = await self.client.fetch_channel(channel_id)
-            self._channels[channel_id] = channel  # type: ignore[assignment]
+        channel = self.client.get_channel(channel_id)
+        if channel is not None:
+            return channel  # type: ignore[return-value]
+        channel = self._channels.get(channel_id)
+        if channel is not None:
+            self._channels.move_to_end(channel_id)
+            return channel
+        channel = await self.client.fetch_channel(channel_id)  # type: ignore[assignment]
+        self._channels[channel_id] = channel  # type: ignore[assignment]
+        if len(self._channels) > FETCHED_CHANNELS:
+            self._channels.popitem(last=False)
         return channel  # type: ignore[return-value]
 
     async def send(self, to: ChatRef, alert: Alert) -> DeliveryResult:
