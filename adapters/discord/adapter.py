@@ -25,7 +25,7 @@ from adapters.discord.render import LIMITS, alert_embed, cut
 from adapters.discord.slash import SlashCommands
 from bot.config import DiscordConfig
 from bot.errors import RuntimeFailure, UserError
-from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResult
+from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResult, ResultKind
 from bot.ports import CoreServices
 
 log = logging.getLogger("cryptowire.discord")
@@ -307,7 +307,7 @@ class DiscordAdapter:
     def _failed(self, to: ChatRef, error: BaseException) -> DeliveryResult:
         result = result_for(error)
         self.guard.record(to.chat_id, error, result)
-        if result.kind.value == "CHAT_GONE" and to.chat_id.isdigit():
+        if result.kind is ResultKind.CHAT_GONE and to.chat_id.isdigit():
             self._channels.pop(int(to.chat_id), None)
         log.info("discord delivery to %s: %s (%s)", to, result.kind.value, result.reason or "")
         return result
