@@ -177,3 +177,32 @@ async def run_scenario(
     attempts = [path for _, path in fake.requests if f"/channels/{broken}/" in path]
     assert len(attempts) == 1  # the 403 deactivated it: the third story never tried
     assert broken not in fake.messages
+
+
+async def test_a_rejected_token_stops_the_run_with_one_line_and_exit_code_2(tmp_path):
+    fake = FakeDiscord()
+    fake.reject_token = True
+    api_base = await fake.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config(tmp_path, api_base, tmp_path)),
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        await fake.stop()
+    text = output.decode("utf-8", errors="replace")
+    assert process.returncode == 2, text[-2000:]
+    assert (
+        text.strip().splitlines()[-1] == "error: discord rejected the bot token ([discord] token)"
+    )
+    assert TOKEN not in text and "Traceback" not in text
