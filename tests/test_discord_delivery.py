@@ -325,3 +325,22 @@ async def test_dm_channels_are_fetched_once_then_reused():
             await world.adapter.send(_to(world.dm), _alert(f"Story {n}"))
     fetches = [p for m, p in world.fake.requests if m == "GET" and p.endswith(world.dm)]
     assert len(fetches) == 1 and len(world.fake.messages[world.dm]) == 3
+
+
+async def test_start_after_early_sends_switches_to_the_full_client_cleanly():
+    world = DiscordWorld(RecordingCore().services())
+    api_base = await world.fake.start()
+    adapter = DiscordAdapter(
+        DiscordConfig(token=SecretStr(TOKEN), api_base=api_base), guild_ready_timeout_s=0.05
+    )
+    try:
+        early = await adapter.send(_to(world.dm), _alert("Before start"))
+        await adapter.start(RecordingCore().services())
+        later = await adapter.send(_to(world.dm), _alert("After start"))
+    finally:
+        await adapter.stop()
+        await world.fake.stop()
+    assert early.kind is ResultKind.SENT and later.kind is ResultKind.SENT
+    titles = [m["embeds"][0]["title"] for m in world.fake.messages[world.dm]]
+    assert titles == ["Before start", "After start"]
+    assert len(world.fake.commands["global"]) == 14  # synced once, by the full client

@@ -129,6 +129,7 @@ class DiscordAdapter:
     async def _login(self, client: CryptowireClient, *, gateway: bool) -> None:
         """Log ``client`` in over REST (and find the gateway); one-line errors."""
         self.client = client
+        self._channels.clear()  # fetched channels hold the previous client's session
         token = self._config.token.get_secret_value() if self._config.token else ""
         if self._config.api_base and self._saved_endpoints is None:
             self._point_at(self._config.api_base)
