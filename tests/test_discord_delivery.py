@@ -66,7 +66,27 @@ async def test_role_mention_is_the_only_ping_allowed():
         await world.adapter.send(_to(world.text), _alert(mention=role))
     (message,) = world.fake.messages[world.text]
     assert message["content"] == role
-    assert "everyone" not in message["allowed_mentions"]["parse"]
+    assert message["allowed_mentions"]["parse"] == []
+    assert message["allowed_mentions"]["roles"] == [int(world.traders)]
+
+
+@pytest.mark.parametrize(
+    ("mention", "roles", "users"),
+    [
+        ("<@&123>", [123], []),
+        ("<@456>", [], [456]),
+        ("<@!456>", [], [456]),
+        ("@everyone", [], []),
+        ("<@&1> <@&2>", [], []),
+        (None, [], []),
+    ],
+)
+def test_only_the_subscription_target_may_be_pinged(mention, roles, users):
+    from adapters.discord.adapter import allowed_mentions
+
+    data = allowed_mentions(mention).to_dict()
+    assert data["parse"] == []
+    assert data.get("roles", []) == roles and data.get("users", []) == users
 
 
 async def test_forum_channels_get_one_thread_per_story_and_edits_land_in_it():

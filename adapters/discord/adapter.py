@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -31,6 +32,7 @@ from bot.ports import CoreServices
 log = logging.getLogger("cryptowire.discord")
 
 FETCHED_CHANNELS = 10_000
+_MENTION = re.compile(r"<(@&|@!?)(\d{1,20})>")
 
 CAPABILITIES = Capabilities(
     max_text_len=LIMITS.description,
@@ -42,6 +44,17 @@ CAPABILITIES = Capabilities(
     supports_images=True,
     supports_edit=True,
 )
+
+
+def allowed_mentions(mention: str | None) -> discord.AllowedMentions:
+    """Ping exactly the subscription's role (or user), never @everyone or anyone else."""
+    match = _MENTION.fullmatch(mention.strip()) if mention else None
+    if match is None:
+        return discord.AllowedMentions.none()
+    target = [discord.Object(int(match.group(2)))]
+    if match.group(1) == "@&":
+        return discord.AllowedMentions(everyone=False, users=False, roles=target)
+    return discord.AllowedMentions(everyone=False, users=target, roles=False)
 
 
 def _snowflake(value: str | None) -> int | None:
@@ -263,7 +276,7 @@ class DiscordAdapter:
             return DeliveryResult.gone(f"the bot lacks {missing} in this channel")
         embed = alert_embed(alert)
         mention = alert.mention or None
-        allowed = discord.AllowedMentions(roles=True, users=True, everyone=False)
+        allowed = allowed_mentions(mention)
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(
                 name=cut(
