@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from bot.app import App
@@ -17,12 +18,20 @@ from bot.config import (
     StorageConfig,
     TelegramConfig,
 )
+from bot.logs import MASKER
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_world import TOKEN
 from tests.fakes.telegram_api import FakeBotApi
 from tests.test_discord_e2e import article_file, until, write_article
 
 ALICE = 42001
+
+
+@pytest.fixture(autouse=True)
+def _restore_masker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Telegram factory registers its token with the process-wide log masker; keep
+    that from leaking into later tests (it would mask their log records)."""
+    monkeypatch.setattr(MASKER, "_secrets", set(MASKER._secrets))
 
 
 async def test_both_platforms_run_together_and_each_gets_one_alert(tmp_path: Path):
