@@ -288,7 +288,8 @@ class TelegramAdapter:
     def _failure(action: str, to: ChatRef, error: Exception) -> DeliveryResult:
         result = to_result(error)
         if isinstance(error, TelegramError):
-            log.warning("telegram: %s to %s: %s (%s)", action, to, result.kind, result.reason)
+            why = result.reason or f"retry after {result.retry_after:g}s"
+            log.warning("telegram: %s to %s: %s (%s)", action, to, result.kind, why)
         else:
             log.error("telegram: %s to %s failed unexpectedly", action, to, exc_info=error)
         return result
