@@ -93,6 +93,8 @@ class TelegramAdapter:
         if masker is not None:
             masker.add(token)
         self.config = config
+        if config.webhook_url:  # check the address now, not after connecting
+            _listen_address(config.webhook_listen)
         self.application = build_application(config, token)
         self.bot = self.application.bot
         self.admins = AdminCache.for_bot(self.bot, clock=clock)
