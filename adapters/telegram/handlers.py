@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, Chat, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, Chat, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -133,9 +133,10 @@ class TelegramHandlers:
     async def _may_manage(
         self, chat: Chat, message: Message | None, user_id: int | None = None
     ) -> bool:
-        """Private chats and channel posts: yes. Groups: administrators only (asked of
-        Telegram), including anonymous admins who write as the group itself."""
-        if chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
+        """Private chats: yes. Posts in a channel and anonymous group admins write as the
+        chat itself: yes. Anyone else (a group member, someone tapping a button under a
+        channel post): only the chat's administrators, asked of Telegram."""
+        if chat.type == ChatType.PRIVATE:
             return True
         if message is not None and message.sender_chat is not None:
             return message.sender_chat.id == chat.id
@@ -144,11 +145,11 @@ class TelegramHandlers:
         return user_id is not None and await self.admins.is_admin(chat.id, user_id)
 
     async def _resolve_channel(
-        self, name: str, user_id: int, bot: object
+        self, name: str, user_id: int, bot: Bot
     ) -> tuple[Chat | None, str | None]:
         """Find ``@name`` (or -100id) and check the user administers it and the bot can post."""
         try:
-            chat = await bot.get_chat(name)  # type: ignore[attr-defined]
+            chat = await bot.get_chat(name)
         except TelegramError as exc:
             log.info("telegram: cannot resolve %s: %s", name, exc)
             return None, f"I can't find {name}. Add me to it as an administrator, then try again."
