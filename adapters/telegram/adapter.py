@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from telegram import LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, InvalidToken, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, Defaults
 
 from adapters.telegram.errors import is_not_modified, is_photo_problem, to_result
 from adapters.telegram.handlers import TelegramHandlers
@@ -57,6 +57,8 @@ def build_application(config: TelegramConfig, token: str) -> Application:  # typ
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .job_queue(None)
+        # a reply to a command deleted meanwhile is still sent, just without the quote
+        .defaults(Defaults(allow_sending_without_reply=True))
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
