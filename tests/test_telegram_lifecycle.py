@@ -55,7 +55,12 @@ async def test_runs_inside_our_loop_and_stops_cleanly():
         assert asyncio.get_running_loop() is loop
         polls = fake.calls_to("getUpdates")
         assert polls[0].params["timeout"] == 5
-        assert polls[0].params["allowed_updates"] == ["message", "channel_post", "callback_query"]
+        assert polls[0].params["allowed_updates"] == [
+            "message",
+            "channel_post",
+            "callback_query",
+            "my_chat_member",
+        ]
     assert not adapter.application.running
     await asyncio.sleep(0)
     leftover = {t for t in asyncio.all_tasks() if not t.done()} - before

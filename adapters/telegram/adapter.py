@@ -34,7 +34,7 @@ from bot.ports import CoreServices
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "channel_post", "callback_query"]
+ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"]
 CAPABILITIES = Capabilities(
     max_text_len=MAX_TEXT,
     markup="html",

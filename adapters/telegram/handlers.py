@@ -12,9 +12,16 @@ import logging
 from dataclasses import dataclass
 
 from telegram import Bot, CallbackQuery, Chat, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from adapters.telegram.context import (
     PLATFORM,
@@ -83,6 +90,9 @@ class TelegramHandlers:
         application.add_handler(MessageHandler(updates & filters.COMMAND, self.on_command))
         application.add_handler(CallbackQueryHandler(self.on_picker, pattern=r"^sub:"))
         application.add_handler(CallbackQueryHandler(self.on_page, pattern=r"^pg:"))
+        application.add_handler(
+            ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
         application.add_error_handler(self.on_error)
 
     # ------------------------------------------------------------------ commands
@@ -324,6 +334,40 @@ class TelegramHandlers:
             await query.answer()
         else:
             await query.answer("This list has expired: send the command again.", show_alert=True)
+
+    # ------------------------------------------------------------------ membership
+    async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was added to or removed from a chat: forget cached admins; greet a group
+        that just added it with the core's /start text, so people see how to begin."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        chat = change.chat
+        self.admins.forget(chat.id)
+        before, after = change.old_chat_member.status, change.new_chat_member.status
+        log.info("telegram: my status in chat %s: %s -> %s", chat.id, before, after)
+        outside = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        inside = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+        if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+            return
+        if before not in outside or after not in inside:
+            return
+        adder = change.from_user
+        greeting = IncomingCommand(
+            chat=ChatRef(PLATFORM, str(chat.id)),
+            text="/start",
+            user_id=str(adder.id),
+            chat_kind=ChatKind.GROUP,
+            user_name=f"@{adder.username}" if adder.username else adder.full_name,
+            can_manage=False,
+            is_admin=adder.id in self.bot_admins,
+            chat_title=chat.title,
+        )
+        reply = await self.core.handle_command(greeting)
+        for chunk in split_text(reply.text):
+            await context.bot.send_message(
+                chat.id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
 
     # ------------------------------------------------------------------ errors
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
