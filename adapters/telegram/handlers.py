@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Bot, CallbackQuery, Chat, LinkPreviewOptions, Message, Update
+from telegram import Bot, CallbackQuery, Chat, ChatFullInfo, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -45,7 +45,7 @@ from adapters.telegram.keyboards import (
     subscribe_keyboard,
     toggled,
 )
-from adapters.telegram.permissions import AdminCache
+from adapters.telegram.permissions import AdminCache, may_manage, resolve_channel
 from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
 from bot.errors import UserError
 from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
@@ -143,44 +143,12 @@ class TelegramHandlers:
     async def _may_manage(
         self, chat: Chat, message: Message | None, user_id: int | None = None
     ) -> bool:
-        """Private chats: yes. Posts in a channel and anonymous group admins write as the
-        chat itself: yes. Anyone else (a group member, someone tapping a button under a
-        channel post): only the chat's administrators, asked of Telegram."""
-        if chat.type == ChatType.PRIVATE:
-            return True
-        if message is not None and message.sender_chat is not None:
-            return message.sender_chat.id == chat.id
-        if user_id is None:
-            user_id = message.from_user.id if message is not None and message.from_user else None
-        return user_id is not None and await self.admins.is_admin(chat.id, user_id)
+        return await may_manage(self.admins, chat, message, user_id)
 
     async def _resolve_channel(
         self, name: str, user_id: int, bot: Bot
-    ) -> tuple[Chat | None, str | None]:
-        """Find ``@name`` (or -100id) and check the user administers it and the bot can post."""
-        try:
-            chat = await bot.get_chat(name)
-        except TelegramError as exc:
-            log.info("telegram: cannot resolve %s: %s", name, exc)
-            return None, f"I can't find {name}. Add me to it as an administrator, then try again."
-        if chat.type == ChatType.PRIVATE:
-            return None, f"{name} is a person, not a channel or group."
-        try:
-            admins = await self.admins.admins(chat.id)
-        except TelegramError as exc:
-            log.info("telegram: cannot list admins of %s: %s", name, exc)
-            return (
-                None,
-                f"I can't see who administers {name}: make me an administrator there first.",
-            )
-        if user_id not in admins.user_ids:
-            return None, f"Only administrators of {name} can change its subscriptions."
-        if chat.type == ChatType.CHANNEL and not admins.bot_can_post:
-            return (
-                None,
-                f"I can't post in {name}: make me an administrator allowed to post messages.",
-            )
-        return chat, None
+    ) -> tuple[ChatFullInfo | None, str | None]:
+        return await resolve_channel(self.admins, name, user_id, bot)
 
     def _incoming(self, message: Message, target: Target, text: str) -> IncomingCommand:
         user = sender_id(message)
