@@ -123,7 +123,8 @@ class SqlArchive:
             return
         writer: _Writer
         async with contextlib.AsyncExitStack() as stack:
-            if self.db.is_postgres:
+            in_memory = self.db.url.database in (None, "", ":memory:")
+            if self.db.is_postgres or in_memory:  # a second connection would see another DB
                 conn = await stack.enter_async_context(self.db.engine.connect())
                 writer = AsyncWriter(conn)
             else:
