@@ -3,8 +3,9 @@
 settings -> storage (entry point, migrated at start) -> ingest pipeline -> alert planner
 (a pipeline listener that fills the outbox) and command handler -> chat adapters (entry
 points; the console when nothing else is configured) -> sources (folder watchers, feed
-polls) -> dispatcher (outbox workers). SIGINT/SIGTERM stop it cleanly: no new work is
-taken, in-flight sends finish, claimed-but-unsent rows go back to the queue.
+polls) -> dispatcher (outbox workers) -> optional /healthz and /metrics. SIGINT/SIGTERM
+stop it cleanly: no new work is taken, in-flight sends finish, claimed-but-unsent rows go
+back to the queue.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ import asyncio
 import contextlib
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.config import Settings
 from bot.dispatch import Dispatcher
+from bot.http_server import HealthReport, HealthServer
 from bot.pacing import Clock
 from bot.plugins import ADAPTER_GROUP, STORAGE_GROUP, load_plugin
-from bot.ports import ChatAdapter, CoreServices
+from bot.ports import ChatAdapter
+from bot.wiring import Core, build_core, seed_examples
 
 log = logging.getLogger("cryptowire.app")
 
@@ -34,23 +38,8 @@ CONSOLE = "console"
 POSTGRES_STALE_AFTER = timedelta(seconds=30)
 
 
-@dataclass
-class Parts:
-    """Everything ``App`` started, so it can stop them in reverse order."""
-
-    storage: Any
-    dispatcher: Dispatcher
-    adapters: list[ChatAdapter]
-    core: CoreServices
-    pipeline: Any = None
-    sources: Any = None
-    extras: list[Any] = field(default_factory=list)
-
-
 def load_adapters(settings: Settings, *, console_only: bool = False) -> list[ChatAdapter]:
     """Every configured adapter from the entry points; the console when none is configured."""
-    from importlib.metadata import entry_points
-
     adapters: list[ChatAdapter] = []
     if not console_only:
         for entry in sorted(entry_points(group=ADAPTER_GROUP), key=lambda e: e.name):
@@ -62,6 +51,17 @@ def load_adapters(settings: Settings, *, console_only: bool = False) -> list[Cha
     if not adapters:
         adapters.append(load_plugin(ADAPTER_GROUP, CONSOLE)(settings))
     return adapters
+
+
+@dataclass
+class Parts:
+    """Everything ``App`` built, so it can stop them in reverse order."""
+
+    storage: Any
+    core: Core
+    adapters: list[ChatAdapter]
+    dispatcher: Dispatcher
+    health: HealthServer | None = None
 
 
 class App:
@@ -86,74 +86,90 @@ class App:
 
     # -- assembly ------------------------------------------------------------------------
 
-    async def _open_storage(self) -> Any:
+    async def assemble(self) -> Parts:
+        """Open and migrate the storage, then build every part (nothing runs yet)."""
         storage = load_plugin(STORAGE_GROUP, "sqlalchemy")(self.settings)
         try:
             await storage.upgrade()
-        except BaseException:
-            await storage.close()
-            raise
-        return storage
-
-    async def assemble(self) -> Parts:
-        """Build every part (nothing runs yet)."""
-        storage = await self._open_storage()
-        try:
-            from bot.wiring import build_core
-
-            core, pipeline, sources, extras = await build_core(
+            core = await build_core(
                 self.settings, storage, inbox=self.inbox, on_enqueued=self._wake
             )
+            if self.mode == "demo":
+                seeded = await seed_examples(core.pipeline)
+                log.info("demo archive seeded with %d example articles", seeded)
             adapters = self._adapters or load_adapters(
                 self.settings, console_only=self.mode == "demo"
             )
-            stale = None if storage.dialect == "sqlite" else POSTGRES_STALE_AFTER
+            sqlite = storage.dialect == "sqlite"
             dispatcher = Dispatcher(
                 storage.outbox,
                 adapters,
                 self.settings.delivery,
                 clock=self.clock,
-                stale_after=timedelta(0) if stale is None else stale,
-                on_chat_gone=getattr(getattr(storage, "chats", None), "deactivate", None),
+                stale_after=timedelta(0) if sqlite else POSTGRES_STALE_AFTER,
+                on_chat_gone=storage.chats.deactivate,
+                on_result=core.metrics.record_send,
             )
+            parts = Parts(storage, core, adapters, dispatcher)
+            if self.settings.http.listen:
+                parts.health = HealthServer(
+                    self.settings.http.listen, core.metrics, lambda: self._health(parts)
+                )
         except BaseException:
             await storage.close()
             raise
-        return Parts(storage, dispatcher, adapters, core, pipeline, sources, extras)
+        return parts
 
     def _wake(self) -> None:
         if self.parts is not None:
             self.parts.dispatcher.wake()
 
+    async def _health(self, parts: Parts) -> HealthReport:
+        """Database reachable, adapters running, outbox lag (also updates the gauges)."""
+        await parts.storage.ping()
+        depth = await parts.storage.outbox.depth(now=parts.dispatcher.clock.now())
+        parts.core.metrics.set_outbox(depth.pending, depth.oldest_due_age_s or 0.0)
+        return HealthReport(
+            ok=self.parts is parts,
+            details={
+                "database": parts.storage.dialect,
+                "adapters": [a.name for a in parts.adapters],
+                "outbox_pending": depth.pending,
+                "outbox_due": depth.due,
+                "outbox_oldest_due_age_s": depth.oldest_due_age_s,
+            },
+        )
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> Parts:
         self.parts = parts = await self.assemble()
-        await parts.dispatcher.start()
-        for adapter in parts.adapters:
-            await adapter.start(parts.core)
-            log.info("adapter %s started", adapter.name)
-        if parts.sources is not None:
-            await parts.sources.start()
+        try:
+            await parts.dispatcher.start()
+            for adapter in parts.adapters:
+                await adapter.start(parts.core.services)
+                log.info("adapter %s started", adapter.name)
+            await parts.core.sources.start()
+            if parts.health is not None:
+                await parts.health.start()
+        except BaseException:
+            await self.stop()
+            raise
         return parts
 
     async def stop(self) -> None:
-        """Reverse order: sources, command intake, dispatcher (in-flight sends finish)."""
+        """Reverse order: endpoints, sources, dispatcher (in-flight sends finish), adapters."""
         parts, self.parts = self.parts, None
         if parts is None:
             return
-        if parts.sources is not None:
-            with contextlib.suppress(Exception):
-                await parts.sources.stop()
-        await parts.dispatcher.stop()
-        for adapter in parts.adapters:
+        steps = [parts.health.stop] if parts.health is not None else []
+        steps += [parts.core.sources.stop, parts.dispatcher.stop]
+        steps += [adapter.stop for adapter in parts.adapters]
+        for step in steps:
             try:
-                await adapter.stop()
+                await step()
             except Exception:
-                log.exception("adapter %s did not stop cleanly", adapter.name)
-        for extra in reversed(parts.extras):
-            with contextlib.suppress(Exception):
-                await extra.stop()
+                log.exception("%s did not stop cleanly", getattr(step, "__qualname__", step))
         await parts.storage.close()
 
     def request_stop(self) -> None:
@@ -177,25 +193,25 @@ class App:
 
     async def _wait(self, parts: Parts) -> None:
         console = next((a for a in parts.adapters if a.name == CONSOLE), None)
-        batch = self.mode == "demo" and console is not None and not console.interactive
-        if self.mode == "demo" and console is not None:
-            ended = asyncio.ensure_future(console.input_closed.wait())
-            stop = asyncio.ensure_future(self.stopping.wait())
-            await asyncio.wait({ended, stop}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            ended.cancel()
-            if batch and not self.stopping.is_set():
-                await self._finish_batch(parts)
+        if self.mode != "demo" or console is None:
+            await self.stopping.wait()
             return
-        await self.stopping.wait()
+        ended = getattr(console, "input_closed", None)
+        if ended is None or not await self._first(ended.wait()):
+            return
+        if not getattr(console, "interactive", False):
+            # piped input ended: send what is due, then exit (unless a signal comes first)
+            await self._first(parts.dispatcher.drain())
 
-    async def _finish_batch(self, parts: Parts) -> None:
-        """End of piped input: let ingestion settle, then send whatever is due, then exit."""
-        if parts.sources is not None and hasattr(parts.sources, "settle"):
-            await parts.sources.settle()
-        drain = asyncio.ensure_future(parts.dispatcher.drain())
+    async def _first(self, work: Any) -> bool:
+        """Run ``work`` until it ends (True) or a stop is requested (False)."""
+        task = asyncio.ensure_future(work)
         stop = asyncio.ensure_future(self.stopping.wait())
-        await asyncio.wait({drain, stop}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
-        if not drain.done():
-            drain.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return False
+        return True

@@ -39,6 +39,16 @@ class ClaimedDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class SentRecord:
+    """One successful send to record: its outbox rows and the platform message id."""
+
+    ids: list[int]
+    message_id: str
+    has_image: bool = False
+    rendered_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SentMessage:
     """A platform message we sent for a story; the broadcast issue edits these in place."""
 
@@ -91,6 +101,9 @@ class Outbox(Protocol):
         has_image: bool = False,
         rendered_hash: str | None = None,
     ) -> None: ...
+
+    async def mark_sent_many(self, records: Sequence[SentRecord], *, now: datetime) -> None:
+        """Several sends in one transaction."""
 
     async def mark_edited(self, sent_message_id: int, *, now: datetime) -> None: ...
 

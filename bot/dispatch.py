@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from bot.config import DeliveryConfig
 from bot.delivery import Outbox
-from bot.dispatch_lane import Lane
+from bot.dispatch_lane import GroupCommit, Lane
 from bot.models import (
     Alert,
     ChatKind,
@@ -84,6 +84,7 @@ class Dispatcher:
         self.on_chat_gone = on_chat_gone
         self.on_result = on_result  # (platform, result kind, send seconds): metrics
         self.stopping = False
+        self.recorder = GroupCommit(outbox, self.clock.now)
         self.lanes = [Lane(self, adapter) for adapter in adapters]
         self._tasks: list[asyncio.Task[None]] = []
         self._sweeper: asyncio.Task[None] | None = None

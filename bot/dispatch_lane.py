@@ -7,12 +7,12 @@ import logging
 import math
 import random
 import time
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import DeliveryConfig
-from bot.delivery import ClaimedDelivery
+from bot.delivery import ClaimedDelivery, Outbox, SentRecord
 from bot.models import PRIORITY, Alert, DeliveryKind, DeliveryResult, ResultKind
 from bot.pacing import Pacer, RateLimits
 from bot.ports import ChatAdapter
@@ -48,6 +48,43 @@ def backoff_seconds(attempt: int, config: DeliveryConfig, rng: random.Random) ->
     """Exponential backoff with "equal jitter": half fixed, half random, capped."""
     ceiling = min(config.backoff_max_s, config.backoff_base_s * 2 ** max(0, attempt - 1))
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class GroupCommit:
+    """Records successful sends, batching those that finish while a write is in progress.
+
+    Each caller waits until its own send is stored, so a send slot is only freed once its
+    row says "sent": a crash still repeats at most the sends in flight.
+    """
+
+    def __init__(self, outbox: Outbox, now: Callable[[], datetime]) -> None:
+        self.outbox = outbox
+        self.now = now
+        self._waiting: list[tuple[SentRecord, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    async def record(self, record: SentRecord) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self.outbox.mark_sent_many([r for r, _ in batch], now=self.now())
+                self.writes += 1
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
 
 class _Job:
@@ -145,6 +182,10 @@ class Lane:
                 self.queue.sort(key=lambda job: job.order)
         if not self.queue:
             return False
+        overall = self.pacer.overall_wait()
+        if overall > 0:  # nobody may send yet: no need to look at each chat
+            await clock.sleep(min(overall, self.d.config.poll_interval_s))
+            return True
         shortest = math.inf
         for job in self.queue:
             wait = self.pacer.wait_time(job.first.to, job.first.chat.kind)
@@ -206,7 +247,8 @@ class Lane:
             self.sent += 1
             image = self.adapter.capabilities.supports_images and first.article is not None
             has_image = bool(image and first.article and first.article.image_url)
-            await outbox.mark_sent(job.ids, result.message_id or "", now=now, has_image=has_image)
+            record = SentRecord(job.ids, result.message_id or "", has_image)
+            await self.d.recorder.record(record)
         elif result.kind is ResultKind.RETRY_AFTER:
             seconds = max(0.0, result.retry_after or 0.0)
             if result.whole_adapter:

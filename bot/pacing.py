@@ -135,6 +135,14 @@ class Pacer:
                 buckets.append(bucket)
         return buckets
 
+    def overall_wait(self) -> float:
+        """Seconds until the adapter may send to anyone (0: now); a cheap first check."""
+        now = self.clock.monotonic()
+        moment = max(now, self._paused_until)
+        if self._overall is not None:
+            moment = max(moment, self._overall.earliest(now))
+        return moment - now
+
     def wait_time(self, to: ChatRef, kind: ChatKind = ChatKind.PRIVATE) -> float:
         """Seconds until a message to ``to`` may go (0: now)."""
         now = self.clock.monotonic()

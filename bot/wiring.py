@@ -1,17 +1,47 @@
 """The core's parts between storage and adapters: pipeline, planner, commands, sources.
 
-Separate from ``bot/app.py`` (lifecycle) so each file keeps one job.
+Separate from ``bot/app.py`` (lifecycle) so each file keeps one job. Everything is built
+from the storage's repositories and the settings; nothing here starts a task.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.alerting import AlertPlanner
+from bot.commands import CommandHandler
 from bot.config import Settings
-from bot.models import IncomingCommand, Reply
+from bot.demo import example_files
+from bot.ingest.parse import SourceHint
+from bot.ingest.pipeline import IngestPipeline
+from bot.matching import SubscriptionIndex
+from bot.metrics import Metrics
 from bot.ports import CoreServices
+from bot.scheduler import SourceScheduler
+
+log = logging.getLogger("cryptowire.app")
+EXAMPLES = SourceHint(key="cryptowire-examples", name="Cryptowire Examples")
+INBOX_NAME = "inbox"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Core:
+    """What ``build_core`` made: services for adapters and the parts the app starts/stops."""
+
+    services: CoreServices
+    pipeline: IngestPipeline
+    planner: AlertPlanner
+    sources: SourceScheduler
+    metrics: Metrics
 
 
 async def build_core(
@@ -20,13 +50,42 @@ async def build_core(
     *,
     inbox: Path | None,
     on_enqueued: Callable[[], None],
-) -> tuple[CoreServices, Any, Any, list[Any]]:
-    """Return (core services for adapters, ingest pipeline, sources, other stoppables)."""
+) -> Core:
+    """Pipeline -> planner (listener) -> dispatcher wake-up; command handler; sources."""
+    pipeline = IngestPipeline(
+        storage.archive,
+        max_bytes=settings.ingest.max_file_bytes,
+        story_window=timedelta(hours=settings.ingest.story_window_hours),
+    )
+    index = SubscriptionIndex()
+    planner = AlertPlanner(storage.chats, storage.outbox, index, utcnow)
+    loaded = await planner.sync.load()
+    log.info("%d subscriptions indexed", loaded)
 
-    async def handle(command: IncomingCommand) -> Reply:
-        return Reply("Commands are not available in this build yet.", error=True)
+    async def plan_and_wake(outcome: Any) -> None:
+        if await planner(outcome):
+            on_enqueued()
 
-    async def known_tags(prefix: str) -> list[str]:
-        return []
+    pipeline.add_listener(plan_and_wake)
+    metrics = Metrics()
+    pipeline.add_listener(metrics.on_ingest)
+    handler = CommandHandler(storage.archive, storage.chats, index, utcnow)
+    services = CoreServices(handler.handle, storage.archive.known_tags)
+    sources = SourceScheduler(settings, pipeline, storage.sources)
+    if inbox is not None:
+        sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
+    return Core(services, pipeline, planner, sources, metrics)
 
-    return CoreServices(handle, known_tags), None, None, []
+
+async def seed_examples(pipeline: IngestPipeline) -> int:
+    """Ingest the shipped example articles (the demo's archive); returns how many stored."""
+    stored = 0
+    for item in example_files():
+        outcome = await pipeline.ingest_bytes(
+            item.read_bytes(), origin=f"example:{item.name}", source=EXAMPLES
+        )
+        if outcome.status in ("new", "updated"):
+            stored += 1
+        else:
+            log.warning("example %s: %s", item.name, outcome.error or outcome.status)
+    return stored

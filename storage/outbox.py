@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import ClaimedDelivery
+from bot.delivery import ClaimedDelivery, SentRecord
 from bot.models import ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
@@ -235,18 +235,29 @@ class SqlOutbox(OutboxReads):
         rendered_hash: str | None = None,
     ) -> None:
         """Record the platform message id on the rows and in ``sent_messages`` (for edits)."""
-        id_list = _ids(ids)
+        await self.mark_sent_many(
+            [SentRecord(_ids(ids), message_id, has_image, rendered_hash)], now=now
+        )
+
+    async def mark_sent_many(self, records: Sequence[SentRecord], *, now: datetime) -> None:
+        """Several sends in one transaction (the dispatcher's group commit)."""
+        rows_by_id = {i: r for r in records for i in r.ids}
+        if not rows_by_id:
+            return
         async with self.db.session() as session:
             await session.execute(
-                update(D)
-                .where(D.id.in_(id_list))
-                .values(
-                    status=DeliveryStatus.SENT.value,
-                    sent_at=now,
-                    platform_message_id=message_id,
-                    claimed_by=None,
-                    last_error=None,
-                )
+                update(D),
+                [
+                    {
+                        "id": delivery_id,
+                        "status": DeliveryStatus.SENT.value,
+                        "sent_at": now,
+                        "platform_message_id": record.message_id,
+                        "claimed_by": None,
+                        "last_error": None,
+                    }
+                    for delivery_id, record in rows_by_id.items()
+                ],
             )
             source = (
                 select(
@@ -255,17 +266,23 @@ class SqlOutbox(OutboxReads):
                     D.story_id,
                     D.article_id,
                     ChatRow.platform,
-                    literal(message_id, SentMessageRow.message_id.type),
-                    literal(has_image, SentMessageRow.has_image.type),
-                    literal(rendered_hash, SentMessageRow.rendered_hash.type),
-                    literal(now, SentMessageRow.sent_at.type),
+                    D.platform_message_id,
+                    literal(False, SentMessageRow.has_image.type),
+                    D.sent_at,
                 )
                 .join(ChatRow, ChatRow.id == D.chat_id)
-                .where(D.id.in_(id_list))
+                .where(D.id.in_(list(rows_by_id)))
             )
             columns = ["delivery_id", "chat_id", "story_id", "article_id", "platform"]
-            columns += ["message_id", "has_image", "rendered_hash", "sent_at"]
+            columns += ["message_id", "has_image", "sent_at"]
             await session.execute(insert(SentMessageRow).from_select(columns, source))
+            extras = [r for r in records if r.has_image or r.rendered_hash]
+            for record in extras:
+                await session.execute(
+                    update(SentMessageRow)
+                    .where(SentMessageRow.delivery_id.in_(record.ids))
+                    .values(has_image=record.has_image, rendered_hash=record.rendered_hash)
+                )
 
     async def mark_edited(self, sent_message_id: int, *, now: datetime) -> None:
         """A sent message was edited in place (its story changed)."""

@@ -123,3 +123,13 @@ def test_idle_buckets_are_forgotten():
     fake.advance(120)
     pacer.take(ChatRef("t", "new"), ChatKind.PRIVATE)
     assert len(pacer._chats) + len(pacer._groups) <= 2
+
+
+def test_overall_wait_is_the_adapter_wide_part():
+    fake = clock()
+    pacer = Pacer(TELEGRAM, fake)
+    assert pacer.overall_wait() == 0
+    pacer.take(ChatRef("telegram", "1"))
+    assert pacer.overall_wait() == pytest.approx(1 / 30)
+    pacer.pause_all(3)
+    assert pacer.overall_wait() == 3
