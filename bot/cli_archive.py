@@ -99,7 +99,7 @@ async def ingest_files(
     pipeline: IngestPipeline, files: list[tuple[Path, str | None]], on_done: Any
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
-    async with pipeline.batch():
+    async with pipeline.batch(inline=True):  # the CLI's loop serves nothing else
         for path, error in files:
             await _ingest_one(pipeline, path, error, counts, on_done)
     return counts
