@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from bot.command_parser import (
     parse_timezone,
     split_command,
 )
+from bot.commands import COMMANDS
 from bot.models import Sentiment
 
 KNOWN = {"BTC", "ETH", "SOL", "BCH", "DEFI"}
@@ -156,10 +158,6 @@ def test_time_zones():
 
 
 def test_command_specs_fit_telegram_and_discord_menus():
-    import re
-
-    from bot.commands import COMMANDS
-
     names = [spec.name for spec in COMMANDS]
     assert len(names) == len(set(names))
     for spec in COMMANDS:
