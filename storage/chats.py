@@ -76,8 +76,10 @@ class SqlChats(RoutingQueries):
             "created_at": utcnow(),
         }
         async with self.db.session() as session:
-            await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
-            row = await self._by_ref(session, ref)
+            row = await self._by_ref(session, ref)  # the usual case: a read, no write lock
+            if row is None:
+                await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
+                row = await self._by_ref(session, ref)
             assert row is not None
             if row.kind != kind.value or (title is not None and row.title != title):
                 row.kind = kind.value
