@@ -12,6 +12,7 @@ equal to the database, also when other processes change subscriptions (PostgreSQ
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from bot.schedule_rules import plan_delivery
 
 log = logging.getLogger("cryptowire.alerting")
 ENQUEUE_BATCH = 20_000
+NO_PAYLOAD: dict[str, object] = {}  # shared by most deliveries of a fan-out; never mutated
 
 
 class Outbox(Protocol):
@@ -39,7 +41,9 @@ class PlanningStore(Protocol):
 
     async def last_change_id(self) -> int: ...
 
-    async def changes_since(self, after: int, limit: int = 10_000) -> list[Any]: ...
+    async def changes_since(
+        self, after: int, limit: int = 10_000, *, also: Sequence[int] = ()
+    ) -> list[Any]: ...
 
     def iter_active_subscriptions(
         self, batch_size: int = 5000
@@ -47,32 +51,59 @@ class PlanningStore(Protocol):
 
 
 class IndexSync:
-    """Loads the index from storage once, then replays the subscription change log."""
+    """Loads the index from storage once, then replays the subscription change log.
 
-    def __init__(self, chats: PlanningStore, index: SubscriptionIndex) -> None:
+    Log ids come from a sequence, so on PostgreSQL a transaction can commit an id lower
+    than one already read. Ids skipped over are kept as gaps and asked for again on
+    each sync for ``gap_seconds`` (a rolled-back transaction leaves a gap forever).
+    Replaying is safe in any order across subscriptions: adds of subscriptions no
+    longer active carry no filter, and adds/removes are idempotent."""
+
+    def __init__(
+        self,
+        chats: PlanningStore,
+        index: SubscriptionIndex,
+        *,
+        gap_seconds: float = 120.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.chats = chats
         self.index = index
         self.cursor = 0
+        self.gap_seconds = gap_seconds
+        self.monotonic = monotonic
+        self.gaps: dict[int, float] = {}  # change id -> give up after this moment
 
     async def load(self) -> int:
         """Index every active subscription; changes made meanwhile are replayed after."""
         self.cursor = await self.chats.last_change_id()
+        # Entries just below the cursor may belong to transactions still in flight.
+        until = self.monotonic() + self.gap_seconds
+        self.gaps = {n: until for n in range(max(1, self.cursor - 199), self.cursor + 1)}
         async for batch in self.chats.iter_active_subscriptions():
             self.index.add_many(batch)
         await self.sync()
         return len(self.index)
 
     async def sync(self) -> int:
-        """Apply log entries newer than the cursor (one indexed query when nothing changed)."""
+        """Apply log entries newer than the cursor, and late ones filling known gaps."""
         applied = 0
+        now = self.monotonic()
+        self.gaps = {gap: until for gap, until in self.gaps.items() if until > now}
         while True:
-            changes = await self.chats.changes_since(self.cursor)
+            changes = await self.chats.changes_since(self.cursor, also=sorted(self.gaps))
             for change in changes:
+                if change.id > self.cursor:
+                    for missing in range(self.cursor + 1, min(change.id, self.cursor + 1001)):
+                        self.gaps[missing] = now + self.gap_seconds
+                    self.cursor = change.id
+                elif self.gaps.pop(change.id, None) is None:
+                    continue  # already applied
+                self.gaps.pop(change.id, None)
                 if change.op == "remove":
                     self.index.remove(change.subscription_id)
                 elif change.filter is not None:
                     self.index.add(change.subscription_id, change.chat_id, change.filter)
-                self.cursor = change.id
             applied += len(changes)
             if len(changes) < 10_000:
                 return applied
@@ -95,6 +126,18 @@ class AlertPlanner:
         self.index = index
         self.clock = clock
         self.sync = sync if sync is not None else IndexSync(chats, index)
+
+    @classmethod
+    async def load(
+        cls, chats: PlanningStore, outbox: Outbox, clock: Callable[[], datetime]
+    ) -> AlertPlanner:
+        """A planner with its index loaded from storage (start-up); share ``planner.index``
+        with the ``CommandHandler`` of the same process."""
+        index = SubscriptionIndex()
+        sync = IndexSync(chats, index)
+        count = await sync.load()
+        log.info("subscription index loaded: %d active subscriptions", count)
+        return cls(chats, outbox, index, clock, sync=sync)
 
     async def __call__(self, outcome: Any) -> int:
         """Plan and enqueue; returns how many deliveries were newly enqueued."""
@@ -119,45 +162,45 @@ class AlertPlanner:
 
     async def plan(self, article: Article, *, story_joined: bool = True) -> list[NewDelivery]:
         """The deliveries for one visible article, not yet enqueued."""
-        chat_ids, subscription_ids = self.index.match_chat_arrays(article)
-        if not len(chat_ids):
+        chat_array, subscription_array = self.index.match_chat_arrays(article)
+        if not len(chat_array):
             return []
-        chats = chat_ids.tolist()
-        lowest = dict(zip(chats, subscription_ids.tolist(), strict=True))
+        chats, subscriptions = chat_array.tolist(), subscription_array.tolist()
         if story_joined and article.story_id is not None:
             already = await self.chats.chats_with_story(article.story_id, chats)
-            chats = [c for c in chats if c not in already]
-        data = await self.chats.planning_data(chats, [lowest[c] for c in chats], article.tags)
+            if already:
+                kept = [
+                    (c, s) for c, s in zip(chats, subscriptions, strict=True) if c not in already
+                ]
+                chats, subscriptions = [c for c, _ in kept], [s for _, s in kept]
+        data = await self.chats.planning_data(chats, subscriptions, article.tags)
         now = self.clock()
         tags = [t.upper() for t in article.tags]
+        special, routes, mentions = data.settings, data.routes, data.mentions
+        story, article_id, alert = article.story_id, article.id, DeliveryKind.ALERT
         made: list[NewDelivery] = []
-        for chat_id in chats:
-            special = data.settings.get(chat_id)
-            if special is None:
-                kind, due = DeliveryKind.ALERT, now
-            else:
-                decision = plan_delivery(special, now)
+        append = made.append
+        for chat_id, subscription_id in zip(chats, subscriptions, strict=True):
+            kind, due = alert, now
+            if special and chat_id in special:
+                decision = plan_delivery(special[chat_id], now)
                 if decision is None:
-                    continue
+                    continue  # muted or inactive: dropped
                 kind, due = decision
-            payload: dict[str, object] = {}
-            routes = data.routes.get(chat_id)
-            if routes:
-                thread = next((routes[t] for t in tags if t in routes), None)
-                if thread is not None:
-                    payload["thread_id"] = thread
-            mention = data.mentions.get(lowest[chat_id])
-            if mention:
-                payload["mention"] = mention
-            made.append(
-                NewDelivery(
-                    chat_id=chat_id,
-                    kind=kind,
-                    due_at=due,
-                    story_id=article.story_id,
-                    article_id=article.id,
-                    subscription_id=lowest[chat_id],
-                    payload=payload,
-                )
-            )
+            payload = NO_PAYLOAD
+            if (routes and chat_id in routes) or (mentions and subscription_id in mentions):
+                payload = self._payload(routes.get(chat_id), mentions.get(subscription_id), tags)
+            append(NewDelivery(chat_id, kind, due, story, article_id, subscription_id, payload))
         return made
+
+    @staticmethod
+    def _payload(
+        routes: dict[str, str] | None, mention: str | None, tags: list[str]
+    ) -> dict[str, object]:
+        payload: dict[str, object] = {}
+        thread = next((routes[t] for t in tags if t in routes), None) if routes else None
+        if thread is not None:
+            payload["thread_id"] = thread
+        if mention:
+            payload["mention"] = mention
+        return payload

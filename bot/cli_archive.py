@@ -99,21 +99,33 @@ async def ingest_files(
     pipeline: IngestPipeline, files: list[tuple[Path, str | None]], on_done: Any
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for path, error in files:
-        if error is None:
-            try:
-                raw = _read(path, pipeline.max_bytes)
-            except TooLarge as exc:
-                error = str(exc)
-            except OSError as exc:
-                error = f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
-        if error is not None:
-            outcome = IngestOutcome.rejected(str(path), error)
-        else:
-            outcome = await pipeline.ingest_bytes(raw, origin=str(path))
-        counts[outcome.status] += 1
-        on_done(path, outcome)
+    async with pipeline.batch():
+        for path, error in files:
+            await _ingest_one(pipeline, path, error, counts, on_done)
     return counts
+
+
+async def _ingest_one(
+    pipeline: IngestPipeline,
+    path: Path,
+    error: str | None,
+    counts: Counter[str],
+    on_done: Any,
+) -> None:
+    raw = b""
+    if error is None:
+        try:
+            raw = _read(path, pipeline.max_bytes)
+        except TooLarge as exc:
+            error = str(exc)
+        except OSError as exc:
+            error = f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
+    if error is not None:
+        outcome = IngestOutcome.rejected(str(path), error)
+    else:
+        outcome = await pipeline.ingest_bytes(raw, origin=str(path))
+    counts[outcome.status] += 1
+    on_done(path, outcome)
 
 
 @app.command("ingest")

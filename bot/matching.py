@@ -10,10 +10,13 @@ clause, the language clause and one clause per keyword, minus its excluded keywo
   matches when the number of its postings the article hits equals its clause count.
 * Exclusions are postings of their own, subtracted at the end.
 
-The cost of ``match`` is the size of the postings an article touches, i.e. the matches.
-Storage is compact for 1,000,000 subscriptions: postings are ``array('i')`` of slot
-numbers, per-slot data are flat arrays (id, chat, clause count, alive), and no filter
-object is kept. numpy does the set algebra on zero-copy views of those arrays.
+The cost of ``match`` is the size of the postings an article touches, i.e. the matches
+(``bot/slot_sets.py``; when an article touches a large share of all subscriptions, big
+postings are OR-ed as packed bitmaps instead). Storage is compact for 1,000,000
+subscriptions (about 60 MB): postings are ``array('i')`` of slot numbers, per-slot data
+are flat arrays (id, chat, clause count, alive), and no filter object is kept. numpy
+does the set algebra on zero-copy views of those arrays. Removal marks a slot dead;
+a compaction rebuilds everything once a quarter of the slots are dead.
 """
 
 from __future__ import annotations
@@ -28,8 +31,6 @@ from bot.slot_sets import DENSE_SHARE, EMPTY, Posting, SlotSets
 from bot.subscription_filter import ArticleText, article_lang, mismatches
 
 SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
-
-
 BITMAP_SHARE = 64  # postings holding at least 1/64 of all slots also keep a bitmap
 
 

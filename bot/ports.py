@@ -7,6 +7,7 @@ are found through entry points (see ``bot/plugins.py``), so ``bot`` never import
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -57,6 +58,15 @@ class Archive(Protocol):
         self, article: Article, *, identity: str, origin: str, story_window: timedelta
     ) -> IngestOutcome:
         """Insert, update in place, or recognise a duplicate; group into a story."""
+
+    def batch(
+        self,
+        *,
+        group: int = 200,
+        on_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> AbstractAsyncContextManager[None]:
+        """Bulk saves for the calling task: each article atomic, commits grouped (up to
+        ``group`` articles); ``on_commit`` is awaited after each commit point."""
 
     async def latest(self, tag: str | None = None, limit: int = 10) -> list[Article]: ...
 

@@ -25,7 +25,15 @@ from bot.config import ConfigError, Settings
 from bot.ingest.parse import SourceHint
 from bot.models import Article
 from bot.sources.backoff import Backoff
-from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line, source_key
+from bot.sources.base import (
+    Ingestor,
+    PollReport,
+    SourceError,
+    SourceMetrics,
+    SourceStore,
+    one_line,
+    source_key,
+)
 from bot.sources.enrichment import finish_item
 from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
 from bot.sources.http_fetch import Fetcher
@@ -50,6 +58,7 @@ class _Entry:
     interval_s: float
     runner: FolderSource | FeedSource
     retry_at: datetime | None = None
+    server_wait_s: float | None = None
     ensured: bool = False
 
 
@@ -74,6 +83,7 @@ class SourceScheduler:
         finish: Callable[[MappedItem], Article] = finish_item,
         force_polling: bool | None = None,
         apscheduler: AsyncIOScheduler | None = None,
+        metrics: SourceMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -87,6 +97,7 @@ class SourceScheduler:
         self.force_polling = force_polling
         self._entries: dict[str, _Entry] = {}
         self._shared = apscheduler
+        self.metrics = metrics
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
@@ -115,6 +126,9 @@ class SourceScheduler:
             source_hint=SourceHint(key=key, name=name),
             max_bytes=self.settings.ingest.max_file_bytes,
             settle_s=self.settle_s,
+            memory=self.store,
+            key=key,
+            now=self.clock,
         )
         self._add(_Entry(key, name, interval_s, runner))
 
@@ -235,6 +249,17 @@ class SourceScheduler:
         if self._own_fetcher:
             await self.fetcher.aclose()
 
+    async def settle(self, *, within_s: float = 10.0) -> None:
+        """Finish what is in flight: running polls complete, then every folder is scanned
+        until nothing in it is still being written (bounded by ``within_s``). The demo
+        calls this at the end of piped input, before it drains deliveries."""
+        folders = [e for e in self._entries.values() if isinstance(e.runner, FolderSource)]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                if self._running:
+                    await asyncio.wait(list(self._running))
+                await asyncio.gather(*(self._poll(entry) for entry in folders))
+
     async def poll_once(self) -> list[PollReport]:
         """Poll every source now, concurrently, ignoring backoff; reports in config order."""
         entries = list(self._entries.values())
@@ -274,6 +299,7 @@ class SourceScheduler:
             report = await entry.runner.poll()
         except SourceError as exc:
             report = PollReport(entry.name, entry.runner.kind, ok=False, error=str(exc))
+            entry.server_wait_s = exc.retry_after
         except Exception as exc:
             log.warning("%s: poll failed", entry.name, exc_info=True)
             error = one_line(f"{type(exc).__name__}: {exc}")
@@ -298,11 +324,14 @@ class SourceScheduler:
                 level = logging.INFO if report.items_seen - report.duplicates else logging.DEBUG
                 log.log(level, "%s", report.summary())
                 return
+            if self.metrics is not None:
+                self.metrics.record_source_failure(entry.name)
             failures = await self.store.record_failure(
                 entry.key, at=now, error=report.error or "failed"
             )
             backoff = Backoff(entry.interval_s, max(entry.interval_s, MAX_BACKOFF_S), self.rng)
-            delay = backoff.delay(max(failures, 1))
+            delay = max(backoff.delay(max(failures, 1)), entry.server_wait_s or 0.0)
+            entry.server_wait_s = None
             report.retry_at = entry.retry_at = now + timedelta(seconds=delay)
             await self.store.set_retry_at(entry.key, entry.retry_at)
         except Exception:

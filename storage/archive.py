@@ -9,17 +9,20 @@ Reads: visible (non-draft) articles only, from indexes sized for a million rows.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
-from sqlalchemy import bindparam, delete, false, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, false, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.ingest import stories as rules
 from bot.ingest.outcome import IngestOutcome
 from bot.models import Article, Story
 from bot.search_query import SearchQuery, parse_search
@@ -27,29 +30,27 @@ from storage import search_sql
 from storage.archive_rows import (
     ARTICLE_COLUMNS,
     ARTICLES,
-    REVISIONS,
     STORIES,
     STORY_COLUMNS,
     TAGS,
     article_from_row,
-    article_values,
-    changed_fields,
-    stamp,
     story_from_row,
 )
+from storage.archive_rows import (
+    NOT_DRAFT_IN_STORY as _NOT_DRAFT,
+)
+from storage.archive_write import InsertRace, prepare, save_article
 from storage.database import Database
-from storage.story_store import assign_story, touch_story
+from storage.sqlite_writer import AsyncWriter, SqliteWriter
+from storage.story_store import FeatureCache
 
-STORY_LOCK = 727_301  # pg_advisory_xact_lock key for story assignment
+T = TypeVar("T")
 SEARCH_CANDIDATES = 400  # newest matches ranked per search (bounded cost at any size)
 RECENCY_HALF_LIFE_H = 24.0 * 7
 RELEVANCE_WEIGHT = 0.7
 TAG_CACHE_SECONDS = 60.0
 MAX_LIMIT = 100
 
-_BY_IDENTITY = select(*ARTICLE_COLUMNS, ARTICLES.c.revision).where(
-    ARTICLES.c.identity == bindparam("identity")
-)
 _BY_ID = select(*ARTICLE_COLUMNS).where(ARTICLES.c.id == bindparam("id"))
 _BY_IDS = select(*ARTICLE_COLUMNS).where(ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
 _LATEST = (
@@ -67,33 +68,17 @@ _LATEST_TAG_IDS = (
 _STORY = select(*STORY_COLUMNS).where(STORIES.c.id == bindparam("id"))
 _STORY_SOURCES = (
     select(ARTICLES.c.source_key)
-    .where(ARTICLES.c.story_id == bindparam("id"), ARTICLES.c.draft == false())
+    .where(ARTICLES.c.story_id == bindparam("id"), _NOT_DRAFT)
     .distinct()
 )
 _STORY_ARTICLES = (
     select(*ARTICLE_COLUMNS)
-    .where(ARTICLES.c.story_id == bindparam("id"), ARTICLES.c.draft == false())
+    .where(ARTICLES.c.story_id == bindparam("id"), _NOT_DRAFT)
     .order_by(ARTICLES.c.published_at, ARTICLES.c.id)
 )
 _TAG_COUNTS = (
     select(TAGS.c.tag, func.count().label("n")).group_by(TAGS.c.tag).order_by(func.count().desc())
 )
-_DELETE_TAGS = delete(TAGS).where(TAGS.c.article_id == bindparam("aid"))
-_INSERT_TAGS = insert(TAGS)
-_INSERT_REVISION = insert(REVISIONS)
-
-
-class _InsertRace(Exception):
-    """Another writer inserted the same identity first: retry as an update."""
-
-
-def _insert_article(dialect: str):  # type: ignore[no-untyped-def]
-    module = postgresql if dialect == "postgresql" else sqlite
-    return (
-        module.insert(ARTICLES)
-        .on_conflict_do_nothing(index_elements=["identity"])
-        .returning(ARTICLES.c.id)
-    )
 
 
 def _clamp(limit: int) -> int:
@@ -106,8 +91,49 @@ class SqlArchive:
     def __init__(self, db: Database, *, clock: Callable[[], datetime] | None = None) -> None:
         self.db = db
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._insert = _insert_article(db.dialect)
         self._tag_cache: tuple[float, list[str], frozenset[str]] | None = None
+        self._features = FeatureCache()
+        # the writer of the batch the current task runs in (see ``batch``)
+        self._batch: ContextVar[_Batch | None] = ContextVar(
+            f"archive_batch_{id(self)}", default=None
+        )
+
+    @asynccontextmanager
+    async def batch(
+        self,
+        *,
+        group: int = 200,
+        on_commit: Callable[[], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[None]:
+        """Run this task's saves through one writer (bulk ingestion: CLI, scans, benches).
+
+        Every article stays atomic. On SQLite the saves run in a dedicated writer thread
+        and commit every ``group`` articles (and at the end); on PostgreSQL each commits
+        alone on one pooled connection. ``on_commit`` is awaited after each commit point
+        (before the next group starts, and at the end), so callers can announce the
+        articles saved so far only once they are durable. Other tasks are unaffected:
+        the writer belongs to this task's context only. Meant for finite loops: a live
+        source should save one by one so nothing waits for a group to fill.
+        """
+        if self._batch.get() is not None:
+            yield
+            return
+        writer: _Writer
+        async with contextlib.AsyncExitStack() as stack:
+            if self.db.is_postgres:
+                conn = await stack.enter_async_context(self.db.engine.connect())
+                writer = AsyncWriter(conn)
+            else:
+                writer = SqliteWriter(self.db.url, group=group)
+                await writer.open()
+            token = self._batch.set(_Batch(writer, on_commit))
+            try:
+                yield
+            finally:
+                self._batch.reset(token)
+                committed = await _close_quietly(writer)
+                if committed and on_commit is not None:
+                    await on_commit()  # also when the loop failed: these are stored
 
     # ---- writes -------------------------------------------------------------------
 
@@ -115,139 +141,43 @@ class SqlArchive:
         self, article: Article, *, identity: str, origin: str, story_window: timedelta
     ) -> IngestOutcome:
         """Store ``article`` as new, an in-place update, or recognise a duplicate."""
-        feats = rules.features(article)
-        bands = rules.article_bands(feats)
+        request = prepare(
+            article,
+            identity=identity,
+            origin=origin,
+            window=story_window,
+            clock=self.clock,
+            cache=self._features,
+        )
+        batch = self._batch.get()
+        if batch is not None and batch.writer.due():
+            await batch.commit()
         for attempt in range(2):
             try:
-                async with self.db.connect() as conn:
-                    if self.db.is_postgres:
-                        await conn.execute(select(func.pg_advisory_xact_lock(STORY_LOCK)))
-                    row = (await conn.execute(_BY_IDENTITY, {"identity": identity})).first()
-                    if row is None:
-                        return await self._insert_new(
-                            conn, article, identity, origin, feats, bands, story_window
-                        )
-                    return await self._update(
-                        conn, row._mapping, article, origin, feats, bands, story_window
-                    )
-            except _InsertRace:
+                if batch is not None:
+                    outcome = await batch.writer.run(lambda conn: save_article(conn, request))
+                else:
+                    async with self.db.connect() as conn:
+                        outcome = await conn.run_sync(save_article, request)
+                break
+            except InsertRace:
                 if attempt:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        self._note_tags(outcome)
+        return outcome
 
-    async def _insert_new(
-        self,
-        conn: AsyncConnection,
-        article: Article,
-        identity: str,
-        origin: str,
-        feats: rules.StoryFeatures,
-        bands: Sequence[int],
-        window: timedelta,
-    ) -> IngestOutcome:
-        story: Story | None = None
-        joined = False
-        if not article.draft:
-            assignment = await assign_story(conn, article, feats, bands, window, self.db.dialect)
-            story, joined = assignment.story, assignment.joined
-        values = article_values(article)
-        values.update(
-            identity=identity,
-            story_id=story.id if story else None,
-            revision=1,
-            ingested_at=self.clock(),
-        )
-        new_id = (await conn.execute(self._insert, values)).scalar()
-        if new_id is None:
-            raise _InsertRace(identity)
-        if not article.draft:
-            await self._post_tags(conn, new_id, article)
-        stored = _with(article, id=new_id, story_id=story.id if story else None)
-        return IngestOutcome(
-            origin=origin,
-            status="draft" if article.draft else "new",
-            article=stored,
-            story=story,
-            published_now=not article.draft,
-            story_joined=joined,
-        )
+    def _note_tags(self, outcome: IngestOutcome) -> None:
+        """A new tag makes the autocomplete cache stale."""
+        if self._tag_cache is None or outcome.article is None or outcome.article.draft:
+            return
+        if not self._tag_cache[2].issuperset(t.upper() for t in outcome.article.tags):
+            self._tag_cache = None
 
-    async def _update(
-        self,
-        conn: AsyncConnection,
-        row: dict,  # type: ignore[type-arg]
-        article: Article,
-        origin: str,
-        feats: rules.StoryFeatures,
-        bands: Sequence[int],
-        window: timedelta,
-    ) -> IngestOutcome:
-        stored = article_from_row(row)
-        if stored.content_hash == article.content_hash:
-            return IngestOutcome(origin=origin, status="duplicate", article=stored)
-        if stamp(article) <= stamp(stored):
-            return IngestOutcome(
-                origin=origin,
-                status="duplicate",
-                article=stored,
-                error="not applied: older than the stored version",
-            )
-        changed = changed_fields(stored, article)
-        story: Story | None = None
-        joined = False
-        story_id = stored.story_id
-        if not article.draft and story_id is None:
-            assignment = await assign_story(conn, article, feats, bands, window, self.db.dialect)
-            story, joined, story_id = assignment.story, assignment.joined, assignment.story.id
-        elif story_id is not None:
-            story = await touch_story(conn, story_id, article)
-        revision = row["revision"] + 1
-        values = article_values(article)
-        values.update(story_id=story_id, revision=revision)
-        await conn.execute(update(ARTICLES).where(ARTICLES.c.id == stored.id).values(values))
-        await conn.execute(
-            _INSERT_REVISION,
-            {
-                "article_id": stored.id,
-                "revision": revision,
-                "changed_fields": list(changed),
-                "changed_at": self.clock(),
-            },
-        )
-        await conn.execute(_DELETE_TAGS, {"aid": stored.id})
-        if not article.draft:
-            await self._post_tags(conn, stored.id, article)
-        if story is not None and not story.source_keys:
-            story = await self._with_sources(conn, story)
-        result = _with(article, id=stored.id, story_id=story_id)
-        return IngestOutcome(
-            origin=origin,
-            status="draft" if article.draft else "updated",
-            article=result,
-            story=story,
-            changed=changed,
-            published_now=stored.draft and not article.draft,
-            story_joined=joined,
-        )
-
-    async def _post_tags(self, conn: AsyncConnection, article_id: int, article: Article) -> None:
-        tags = dict.fromkeys(t.upper()[:40] for t in article.tags if t.strip())
-        if tags:
-            await conn.execute(
-                _INSERT_TAGS,
-                [
-                    {"tag": t, "article_id": article_id, "published_at": article.published_at}
-                    for t in tags
-                ],
-            )
-            if self._tag_cache is not None and not self._tag_cache[2].issuperset(tags):
-                self._tag_cache = None  # a new tag: autocomplete should offer it soon
+    # ---- reads --------------------------------------------------------------------
 
     async def _with_sources(self, conn: AsyncConnection, story: Story) -> Story:
         keys = tuple(sorted(r[0] for r in await conn.execute(_STORY_SOURCES, {"id": story.id})))
-        return _story_with(story, keys)
-
-    # ---- reads --------------------------------------------------------------------
+        return replace(story, source_keys=keys)
 
     async def latest(self, tag: str | None = None, limit: int = 10) -> list[Article]:
         """Newest visible articles, optionally with one tag (an index range scan)."""
@@ -313,6 +243,38 @@ class SqlArchive:
         return [by_id[i] for i in ids if i in by_id]
 
 
+class _Writer(Protocol):
+    group: int
+    pending: int
+
+    def due(self) -> bool: ...
+
+    async def run(self, work: Callable[[Connection], T]) -> T: ...
+
+    async def flush(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class _Batch:
+    """The writer of one ``batch()`` and whom to tell after each commit."""
+
+    def __init__(self, writer: _Writer, on_commit: Callable[[], Awaitable[None]] | None) -> None:
+        self.writer = writer
+        self.on_commit = on_commit
+
+    async def commit(self) -> None:
+        if await self.writer.flush() and self.on_commit is not None:
+            await self.on_commit()
+
+
+async def _close_quietly(writer: _Writer) -> bool:
+    """Commit the tail and close; True when the tail held saved articles."""
+    pending = writer.pending > 0
+    await writer.close()
+    return pending
+
+
 def rank(rows: Sequence[object]) -> list[int]:
     """Order candidate ids by relevance (normalised to the best) blended with recency
     (half-life a week, measured from the newest candidate so old archives rank sanely)."""
@@ -329,11 +291,3 @@ def rank(rows: Sequence[object]) -> list[int]:
         scored.append((score, r.published_at, r.id))  # type: ignore[attr-defined]
     scored.sort(reverse=True)
     return [i for _, _, i in scored]
-
-
-def _with(article: Article, **changes: object) -> Article:
-    return replace(article, **changes)  # type: ignore[arg-type]
-
-
-def _story_with(story: Story, keys: tuple[str, ...]) -> Story:
-    return replace(story, source_keys=keys)

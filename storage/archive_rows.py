@@ -55,6 +55,11 @@ STORY_COLUMNS = tuple(
     )
 )
 
+# "Not a draft" for queries scoped to one story: IS NOT cannot use the (draft,
+# published_at) index, so SQLite's planner takes the story_id index instead of scanning
+# every visible article (it would, for a plain draft = 0).
+NOT_DRAFT_IN_STORY = ARTICLES.c.draft.isnot(True)
+
 # Fields compared when an update arrives; "changed" in the outcome lists these names.
 COMPARED_FIELDS = (
     "title",

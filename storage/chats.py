@@ -8,18 +8,18 @@ bring its in-memory index up to date with one cheap query (``changes_since``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, delete, func, select, type_coerce, update
+from sqlalchemy import Text, delete, func, or_, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ChatKind, ChatRef, ChatSettings, Subscription, SubscriptionFilter
-from storage.chat_routing import RoutingQueries, chat_settings, chunks
+from storage.chat_routing import CHUNK, RoutingQueries, chat_settings, chunks
 from storage.database import Database
 from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of
 from storage.tables import (
@@ -236,8 +236,14 @@ class SqlChats(RoutingQueries):
             value = (await session.execute(select(func.max(SubscriptionChangeRow.id)))).scalar()
             return int(value or 0)
 
-    async def changes_since(self, after: int, limit: int = 10_000) -> list[SubscriptionChange]:
-        """Log entries after ``after``; adds carry the filter when the subscription is active."""
+    async def changes_since(
+        self, after: int, limit: int = 10_000, *, also: Sequence[int] = ()
+    ) -> list[SubscriptionChange]:
+        """Log entries after ``after`` (plus the ids in ``also``: gaps left by transactions
+        that had not committed yet); adds carry the filter when the subscription is active."""
+        wanted = SubscriptionChangeRow.id > after
+        if also:
+            wanted = or_(wanted, SubscriptionChangeRow.id.in_(list(also)[:CHUNK]))
         async with self.db.session() as session:
             rows = (
                 await session.execute(
@@ -246,7 +252,7 @@ class SqlChats(RoutingQueries):
                         SubscriptionRow,
                         SubscriptionRow.id == SubscriptionChangeRow.subscription_id,
                     )
-                    .where(SubscriptionChangeRow.id > after)
+                    .where(wanted)
                     .order_by(SubscriptionChangeRow.id)
                     .limit(limit)
                 )

@@ -6,15 +6,18 @@ One row per source key, shared with the archive (articles point at it through
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.sources.base import SourceHealth
 from storage.database import Database
-from storage.tables import SourceRow
+from storage.tables import SourceFileRow, SourceRow
+
+BATCH = 500
 
 
 class SqlSources:
@@ -100,6 +103,52 @@ class SqlSources:
             await session.execute(
                 update(SourceRow).where(SourceRow.key == key).values(retry_at=retry_at)
             )
+
+    async def known_files(self, key: str) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) of every file of folder ``key`` ingested so far, by path."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(SourceFileRow.path, SourceFileRow.size, SourceFileRow.mtime_ns).where(
+                    SourceFileRow.source_key == key
+                )
+            )
+            return {path: (size, mtime) for path, size, mtime in rows}
+
+    async def remember_files(
+        self, key: str, files: Mapping[str, tuple[int, int]], *, at: datetime
+    ) -> None:
+        """Record ingested file versions (insert or replace), in batches."""
+        insert = pg_insert if self.db.is_postgres else sqlite_insert
+        items = sorted(files.items())
+        async with self.db.session() as session:
+            for start in range(0, len(items), BATCH):
+                rows = [
+                    {"source_key": key, "path": path, "size": size, "mtime_ns": mtime,
+                     "ingested_at": at}
+                    for path, (size, mtime) in items[start : start + BATCH]
+                ]  # fmt: skip
+                statement = insert(SourceFileRow).values(rows)
+                await session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["source_key", "path"],
+                        set_={
+                            "size": statement.excluded.size,
+                            "mtime_ns": statement.excluded.mtime_ns,
+                            "ingested_at": statement.excluded.ingested_at,
+                        },
+                    )
+                )
+
+    async def forget_files(self, key: str, paths: Iterable[str]) -> None:
+        """Drop files that disappeared, so one re-created later is read again."""
+        wanted = sorted(set(paths))
+        async with self.db.session() as session:
+            for start in range(0, len(wanted), BATCH):
+                await session.execute(
+                    delete(SourceFileRow)
+                    .where(SourceFileRow.source_key == key)
+                    .where(SourceFileRow.path.in_(wanted[start : start + BATCH]))
+                )
 
 
 def _health(row: SourceRow) -> SourceHealth:

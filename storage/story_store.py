@@ -6,18 +6,21 @@ The pure rules live in ``bot.ingest.stories``; this module only fetches candidat
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, false, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from bot.ingest import stories as rules
 from bot.models import Article, Sentiment, Story
 from storage.archive_rows import ARTICLES, BANDS, STORIES, STORY_COLUMNS, story_from_row
+from storage.archive_rows import NOT_DRAFT_IN_STORY as _NOT_DRAFT
 
 MAX_CANDIDATES = 10
 MAX_MEMBERS = 200  # member articles scored per lookup, newest first
@@ -35,21 +38,23 @@ _CANDIDATES = (
     .order_by(func.count().desc(), BANDS.c.story_id.desc())
     .limit(MAX_CANDIDATES)
 )
-_MEMBERS = (
-    select(
-        ARTICLES.c.story_id,
-        ARTICLES.c.title,
-        ARTICLES.c.summary,
-        func.substr(ARTICLES.c.body, 1, rules.FIGURE_CHARS).label("body"),
-        ARTICLES.c.tags,
-        ARTICLES.c.published_at,
-        ARTICLES.c.sentiment,
-        ARTICLES.c.source_key,
-    )
-    .where(ARTICLES.c.story_id.in_(bindparam("ids", expanding=True)), ARTICLES.c.draft == false())
-    .order_by(ARTICLES.c.published_at.desc())
+# No ORDER BY on purpose: sorting by time lures the planner onto the (draft,
+# published_at) index, a scan of the whole archive; the story_id index is a few probes.
+_MEMBER_IDS = (
+    select(ARTICLES.c.id, ARTICLES.c.story_id, ARTICLES.c.content_hash)
+    .where(ARTICLES.c.story_id.in_(bindparam("ids", expanding=True)), _NOT_DRAFT)
     .limit(MAX_MEMBERS)
 )
+_MEMBERS = select(
+    ARTICLES.c.id,
+    ARTICLES.c.title,
+    ARTICLES.c.summary,
+    func.substr(ARTICLES.c.body, 1, rules.FIGURE_CHARS).label("body"),
+    ARTICLES.c.tags,
+    ARTICLES.c.published_at,
+    ARTICLES.c.sentiment,
+    ARTICLES.c.source_key,
+).where(ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
 _STORY = select(*STORY_COLUMNS).where(STORIES.c.id == bindparam("id"))
 _NEW_STORY = insert(STORIES).returning(*STORY_COLUMNS)
 _JOIN_STORY = (
@@ -64,6 +69,30 @@ _JOIN_STORY = (
     )
     .returning(*STORY_COLUMNS)
 )
+
+
+class FeatureCache:
+    """Story features of stored articles by (id, content hash): candidate stories are
+    scored again and again while they are fresh, their text need not be re-read."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[int, str], rules.StoryFeatures] = OrderedDict()
+        self._lock = threading.Lock()  # the SQLite writer thread and the loop share it
+
+    def get(self, key: tuple[int, str]) -> rules.StoryFeatures | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, str], value: rules.StoryFeatures) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,42 +116,58 @@ def _bands_insert(dialect: str) -> Any:
     return module.insert(BANDS).on_conflict_do_nothing()
 
 
-async def candidate_members(
-    conn: AsyncConnection, bands: Sequence[int], published_at: datetime, window: timedelta
+def candidate_members(
+    conn: Connection,
+    bands: Sequence[int],
+    published_at: datetime,
+    window: timedelta,
+    cache: FeatureCache | None = None,
 ) -> list[Member]:
     """Articles of stories that share at least MIN_SHARED_BANDS bands, within the window."""
     if not bands:
         return []
     params = {"bands": list(bands), "low": published_at - window, "high": published_at + window}
-    ids = [row.story_id for row in await conn.execute(_CANDIDATES, params)]
+    ids = [row.story_id for row in conn.execute(_CANDIDATES, params)]
     if not ids:
         return []
+    rows = conn.execute(_MEMBER_IDS, {"ids": ids}).all()
+    cache = cache if cache is not None else FeatureCache(0)
+    known = {r.id: cache.get((r.id, r.content_hash)) for r in rows}
+    missing = [r.id for r in rows if known[r.id] is None]
+    if missing:
+        hashes = {r.id: r.content_hash for r in rows}
+        for row in conn.execute(_MEMBERS, {"ids": missing}):
+            article = Article(
+                title=row.title,
+                summary=row.summary or "",
+                body=row.body or "",
+                source_key=row.source_key,
+                source_name=row.source_key,
+                published_at=row.published_at,
+                tags=tuple(row.tags or ()),
+                sentiment=Sentiment(row.sentiment),
+            )
+            known[row.id] = rules.features(article)
+            cache.put((row.id, hashes[row.id]), known[row.id])
     members = []
-    for row in await conn.execute(_MEMBERS, {"ids": ids}):
-        article = Article(
-            title=row.title,
-            summary=row.summary or "",
-            body=row.body or "",
-            source_key=row.source_key,
-            source_name=row.source_key,
-            published_at=row.published_at,
-            tags=tuple(row.tags or ()),
-            sentiment=Sentiment(row.sentiment),
-        )
-        members.append(Member(row.story_id, rules.features(article), row.source_key))
+    for r in rows:
+        feats = known[r.id]
+        if feats is not None:
+            members.append(Member(r.story_id, feats, feats.source))
     return members
 
 
-async def assign_story(
-    conn: AsyncConnection,
+def assign_story(
+    conn: Connection,
     article: Article,
     feats: rules.StoryFeatures,
     bands: Sequence[int],
     window: timedelta,
     dialect: str,
+    cache: FeatureCache | None = None,
 ) -> Assignment:
     """Join the best-scoring candidate story or start a new one; record the bands."""
-    members = await candidate_members(conn, bands, article.published_at, window)
+    members = candidate_members(conn, bands, article.published_at, window, cache)
     grouped: dict[int, list[rules.StoryFeatures]] = {}
     for member in members:
         grouped.setdefault(member.story_id, []).append(member.features)
@@ -130,7 +175,7 @@ async def assign_story(
     if story_id is None:
         row = (
             (
-                await conn.execute(
+                conn.execute(
                     _NEW_STORY,
                     {
                         "title": article.title,
@@ -150,12 +195,12 @@ async def assign_story(
         story = story_from_row(row, (article.source_key,))
         joined = False
     else:
-        current = (await conn.execute(_STORY, {"id": story_id})).mappings().one()
+        current = (conn.execute(_STORY, {"id": story_id})).mappings().one()
         tags = list(dict.fromkeys([*current["tags"], *(t.upper() for t in article.tags)]))
         sentiments = [m.features.sentiment for m in members if m.story_id == story_id]
         row = (
             (
-                await conn.execute(
+                conn.execute(
                     _JOIN_STORY,
                     {
                         "sid": story_id,
@@ -176,12 +221,12 @@ async def assign_story(
         keys = {m.source_key for m in members if m.story_id == story_id} | {article.source_key}
         story = story_from_row(row, tuple(sorted(keys)))
         joined = True
-    await add_bands(conn, story.id, bands, story.first_published_at, dialect)
+    add_bands(conn, story.id, bands, story.first_published_at, dialect)
     return Assignment(story, joined, score)
 
 
-async def add_bands(
-    conn: AsyncConnection,
+def add_bands(
+    conn: Connection,
     story_id: int,
     bands: Sequence[int],
     first_published_at: datetime,
@@ -192,18 +237,26 @@ async def add_bands(
             {"band": b, "story_id": story_id, "published_at": first_published_at}
             for b in dict.fromkeys(bands)
         ]
-        await conn.execute(_bands_insert(dialect), rows)
+        conn.execute(_bands_insert(dialect), rows)
 
 
-async def touch_story(conn: AsyncConnection, story_id: int, article: Article) -> Story | None:
+def story_sources(conn: Connection, story_id: int) -> tuple[str, ...]:
+    """Distinct sources of the story's visible articles, sorted."""
+    rows = conn.execute(
+        select(ARTICLES.c.source_key).where(ARTICLES.c.story_id == story_id, _NOT_DRAFT).distinct()
+    )
+    return tuple(sorted(r[0] for r in rows))
+
+
+def touch_story(conn: Connection, story_id: int, article: Article) -> Story | None:
     """An article of this story was updated: move its last-updated time, widen its tags."""
-    current = (await conn.execute(_STORY, {"id": story_id})).mappings().first()
+    current = (conn.execute(_STORY, {"id": story_id})).mappings().first()
     if current is None:
         return None
     tags = list(dict.fromkeys([*current["tags"], *(t.upper() for t in article.tags)]))
     row = (
         (
-            await conn.execute(
+            conn.execute(
                 update(STORIES)
                 .where(STORIES.c.id == story_id)
                 .values(

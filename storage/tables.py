@@ -87,6 +87,17 @@ class SourceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SourceFileRow(Base):
+    """Files of a watched folder already ingested, so a restart does not re-read them."""
+
+    __tablename__ = "source_files"
+    source_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class StoryRow(Base):
     """One event, reported by one or more articles."""
 

@@ -109,9 +109,9 @@ class FeedServer:
 
         self.routes[path] = handler
 
-    def status(self, path: str, code: int) -> None:
+    def status(self, path: str, code: int, headers: dict[str, str] | None = None) -> None:
         async def handler(request: web.Request) -> web.StreamResponse:
-            return web.Response(status=code, text="server trouble")
+            return web.Response(status=code, text="server trouble", headers=headers)
 
         self.routes[path] = handler
 

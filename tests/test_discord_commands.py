@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.commands import SPECS
 from bot.models import Article, ChatKind, IncomingCommand, Reply, Sentiment
 from tests.fakes.discord_api import EPHEMERAL
 from tests.fakes.discord_world import MANAGE_CHANNELS, MANAGE_GUILD, DiscordWorld, RecordingCore
@@ -28,6 +29,7 @@ async def test_client_connects_with_minimal_intents_and_syncs_every_command():
         assert list(options) == ["tags", "sentiment", "keywords", "source", "mention"]
         assert options["mention"]["type"] == ROLE
         assert options["tags"]["autocomplete"] is True
+        assert subscribe["description"] == SPECS["subscribe"].description  # the core's words
         assert [c["value"] for c in options["sentiment"]["choices"]] == [
             "positive",
             "negative",

@@ -111,7 +111,8 @@ def test_digest_of_many_stories_fits_and_counts_the_rest():
 def test_replies_fit_one_message():
     long_text = Reply("line\n" * 1000, articles=tuple(_article(id=n) for n in range(30)))
     content, embeds = reply_message(long_text)
-    assert content is None  # moved into an embed instead of being cut at 2000
+    assert embeds[0].description.startswith("line")  # moved, not cut at 2000
+    assert content is not None and "more not shown" in content
     assert len(embeds) <= LIMITS.embeds_per_message
     assert sum(embed_size(e) for e in embeds) <= LIMITS.total
     assert reply_message(Reply("")) == ("Nothing to show.", [])
@@ -148,3 +149,32 @@ def test_tag_suggestions_complete_the_last_word(current, known, expected):
 def test_subscribe_text_orders_tokens_like_the_core_documents():
     text = translate.subscribe_text("BTC, ETH", "Positive", "etf", None, "<@&1>")
     assert text == "/subscribe BTC ETH positive keyword:etf mention:<@&1>"
+
+
+def test_listed_articles_leave_the_text_and_become_embeds():
+    articles = (_article(id=3, title="First"), _article(id=4, title="Second"))
+    text = (
+        "Welcome back: 1 subscription(s) are active again.\n"
+        "Latest BTC news:\n"
+        "[3] First\n  CoinDesk, 2026-11-20 12:00, neutral #ETH\n  https://example.org/eth\n"
+        "[4] Second\n  CoinDesk, 2026-11-20 12:00, neutral #ETH\n"
+        "Use /story ID for every source of a story."
+    )
+    content, embeds = reply_message(Reply(text, articles=articles))
+    assert content == (
+        "Welcome back: 1 subscription(s) are active again.\n"
+        "Latest BTC news:\nUse /story ID for every source of a story."
+    )
+    assert [e.title for e in embeds] == ["First", "Second"]
+
+
+def test_articles_beyond_ten_embeds_are_counted():
+    articles = tuple(_article(id=n, title=f"Story {n}") for n in range(1, 13))
+    content, embeds = reply_message(Reply("Search results:", articles=articles))
+    assert len(embeds) == 10
+    assert content is not None and "2 more not shown" in content
+
+
+def test_plain_reply_text_is_not_read_as_markdown():
+    content, _ = reply_message(Reply("#12 BTC keyword:some_word_here\n- item"))
+    assert content == "\\#12 BTC keyword:some\\_word\\_here\n\\- item"

@@ -164,6 +164,34 @@ async def test_oversized_files_are_rejected_without_reading_them_whole(
     assert await storage.archive.latest() == []
 
 
+async def test_a_restart_reads_only_files_that_changed_meanwhile(
+    storage: SqlStorage, settings: Settings, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(3):
+        (inbox / f"{n}.md").write_text(article_md(f"Story {n}", f"r-{n}"), encoding="utf-8")
+    first = pipeline_for(storage, settings)
+    source = FolderSource("Inbox", inbox, first, settle_s=0.01, memory=storage.sources, key="inbox")
+    assert (await source.poll()).new == 3
+
+    # While "down": one file edited, one deleted, one new.
+    (inbox / "0.md").write_text(
+        article_md("Story 0, revised", "r-0", updated="2026-01-07T00:00:00Z"), encoding="utf-8"
+    )
+    (inbox / "1.md").unlink()
+    (inbox / "3.md").write_text(article_md("Story 3", "r-3"), encoding="utf-8")
+
+    second = pipeline_for(storage, settings)
+    restarted = FolderSource(
+        "Inbox", inbox, second, settle_s=0.01, memory=storage.sources, key="inbox"
+    )
+    report = await restarted.poll()
+    assert sorted(Path(origin).name for origin, _ in second.calls) == ["0.md", "3.md"]
+    assert (report.new, report.updated) == (1, 1)
+    assert set(await storage.sources.known_files("inbox")) == {"0.md", "2.md", "3.md"}
+
+
 async def test_missing_folder_is_a_source_error(
     storage: SqlStorage, settings: Settings, tmp_path: Path
 ) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from bot.alerting import IndexSync
 from bot.matching import SubscriptionIndex
 from bot.models import Article, ChatRef, Sentiment, SubscriptionFilter
 from storage.plugin import SqlStorage, open_storage
+from storage.tables import SubscriptionChangeRow
 
 NOW = datetime(2026, 1, 7, 12, tzinfo=UTC)
 
@@ -76,3 +79,36 @@ async def test_changes_already_applied_by_the_command_handler_are_not_doubled(
     await sync.sync()
     assert len(index) == 0
     assert index.match(btc_article()) == set()
+
+
+async def test_an_entry_committed_late_with_a_lower_id_is_still_applied(storage: SqlStorage):
+    """On PostgreSQL a transaction may commit log id 3 after id 4 was read."""
+    chats = storage.chats
+    chat = await chats.get_or_create(ChatRef("telegram", "1"))
+    index = SubscriptionIndex()
+    moments = [1000.0]
+    sync = IndexSync(chats, index, gap_seconds=60, monotonic=lambda: moments[0])
+    await sync.load()
+    early = await chats.add_subscription(chat.id, wants("BTC"))
+    late = await chats.add_subscription(chat.id, wants("BTC"))
+    async with storage.db.session() as session:  # make the first entry "not yet committed"
+        row = await session.scalar(
+            select(SubscriptionChangeRow).where(SubscriptionChangeRow.subscription_id == early.id)
+        )
+        first_id = row.id
+        await session.delete(row)
+    await sync.sync()
+    assert index.match(btc_article()) == {late.id}
+    assert first_id in sync.gaps
+    async with storage.db.session() as session:  # ...and now it commits
+        session.add(
+            SubscriptionChangeRow(
+                id=first_id, subscription_id=early.id, chat_id=chat.id, op="add", at=NOW
+            )
+        )
+    await sync.sync()
+    assert index.match(btc_article()) == {early.id, late.id}
+    assert first_id not in sync.gaps
+    moments[0] += 61  # gaps are given up after a while (rolled-back transactions)
+    await sync.sync()
+    assert sync.gaps == {}

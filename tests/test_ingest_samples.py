@@ -52,8 +52,12 @@ def test_000_front_matter_fields(samples_dir: Path) -> None:
     assert article.sentiment is Sentiment.NEGATIVE
     assert article.draft is False
     assert article.sticky_weight == 0
-    assert article.image_url is not None
-    assert "w=1080" in article.image_url  # the "regular" size, not raw/thumb
+    # The "regular" size (1080 px): sharp in a chat, unlike thumb/small, and not the raw file.
+    assert article.image_url == (
+        "https://images.unsplash.com/photo-1629449709347-7ccff04fef03?crop=entropy&cs=tinysrgb"
+        "&fit=max&fm=jpg&ixid=M3w4MjQzNjB8MHwxfHJhbmRvbXx8fHx8fHx8fDE3Njc3NjczMzh8"
+        "&ixlib=rb-4.1.0&q=80&w=1080"
+    )
     assert article.inferred == ()
     assert article.id is None and article.story_id is None
     assert len(article.content_hash) == 64
@@ -72,6 +76,13 @@ def test_001_scraped_page(samples_dir: Path) -> None:
     assert "sentiment" not in article.inferred
     assert article.source_key == "unknown"
     assert "source_key" in article.inferred
+    assert (article.draft, article.sticky_weight, article.image_url, article.url) == (
+        False,
+        0,
+        None,
+        None,
+    )
+    assert article.updated_at is None
     assert article.tags == ("BTC", "MARKET")
     assert "tags" in article.inferred
     body = article.body
@@ -95,6 +106,9 @@ def test_002_given_tags_win(samples_dir: Path) -> None:
     assert article.sentiment is Sentiment.NEGATIVE
     assert article.published_at == datetime(2026, 1, 8, 13, 19, 40, tzinfo=UTC)
     assert article.summary.endswith("attributed to diminishing…")
+    assert (article.draft, article.sticky_weight, article.external_id) == (False, 0, "56976786")
+    assert article.updated_at == datetime(2026, 1, 8, 15, 23, 51, 66000, tzinfo=UTC)
+    assert article.image_url is not None and article.image_url.endswith("&q=80&w=1080")
 
 
 def test_003_quoted_title_positive_and_mojibake(samples_dir: Path) -> None:
@@ -105,6 +119,10 @@ def test_003_quoted_title_positive_and_mojibake(samples_dir: Path) -> None:
     assert article.source_key == "coindesk"
     assert article.summary.endswith("also saw significant…")
     assert article.tags == ("BTC", "MARKET", "TRADING", "MARKETS", "NEWS")
+    assert article.published_at == datetime(2026, 1, 5, 4, 45, 31, tzinfo=UTC)
+    assert article.updated_at == datetime(2026, 1, 5, 6, 35, 16, 307000, tzinfo=UTC)
+    assert (article.draft, article.sticky_weight, article.lang) == (False, 0, "en")
+    assert "â€" not in article.summary + article.body
 
 
 def test_004_plain_text_defaults_and_inference(samples_dir: Path) -> None:
@@ -122,6 +140,13 @@ def test_004_plain_text_defaults_and_inference(samples_dir: Path) -> None:
     assert article.sentiment is Sentiment.NEGATIVE
     assert "Related Reading" not in article.body
     assert "Cover image from" not in article.body
+    assert article.body.endswith("or if the recent slide has further to run.")
+    assert (article.draft, article.sticky_weight, article.image_url, article.lang) == (
+        False,
+        0,
+        None,
+        "en",
+    )
 
 
 def test_same_event_from_two_sources_has_distinct_identities(samples_dir: Path) -> None:

@@ -173,3 +173,19 @@ async def test_jobs_on_a_shared_scheduler_coalesce_and_never_overlap(
         assert shared.running and shared.get_job("digest:hourly") is not None
     finally:
         shared.shutdown(wait=False)
+
+
+async def test_settle_returns_once_written_files_are_stored(
+    storage: SqlStorage, settings: Settings, tmp_path
+) -> None:
+    from sources_support import article_md
+
+    scheduler = SourceScheduler(settings, pipeline(storage), storage.sources, settle_s=0.1)
+    scheduler.add_folder("Inbox", tmp_path, interval_s=3600)
+    await scheduler.start()
+    try:
+        (tmp_path / "x.md").write_text(article_md("Settled story", "s-1"), encoding="utf-8")
+        await scheduler.settle()
+        assert [a.title for a in await storage.archive.latest()] == ["Settled story"]
+    finally:
+        await scheduler.stop()

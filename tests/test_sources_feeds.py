@@ -12,6 +12,7 @@ from sources_support import FeedServer, atom_document, atom_entry, rss_document,
 
 from bot.config import HttpConfig, Settings, SourceConfig
 from bot.ingest.pipeline import IngestPipeline
+from bot.metrics import Metrics
 from bot.scheduler import SourceScheduler
 from storage.plugin import SqlStorage
 
@@ -44,7 +45,12 @@ def clock() -> Clock:
 
 
 def make_scheduler(
-    settings: Settings, storage: SqlStorage, clock: Clock, *sources: SourceConfig, **http: object
+    settings: Settings,
+    storage: SqlStorage,
+    clock: Clock,
+    *sources: SourceConfig,
+    metrics: Metrics | None = None,
+    **http: object,
 ) -> SourceScheduler:
     configured = settings.model_copy(
         update={"sources": list(sources), "http": HttpConfig(timeout_s=0.5, **http)}
@@ -54,7 +60,9 @@ def make_scheduler(
         max_bytes=configured.ingest.max_file_bytes,
         story_window=timedelta(hours=72),
     )
-    return SourceScheduler(configured, pipeline, storage.sources, clock=clock, rng=random.Random(7))
+    return SourceScheduler(
+        configured, pipeline, storage.sources, clock=clock, rng=random.Random(7), metrics=metrics
+    )
 
 
 def rss(name: str, url: str) -> SourceConfig:
@@ -258,16 +266,41 @@ async def test_one_failing_source_does_not_stop_the_others(
 ) -> None:
     server.status("/down.xml", 503)
     server.feed("/up.xml", rss_document(FIRST))
+    metrics = Metrics()
     scheduler = make_scheduler(
         settings,
         storage,
         clock,
         rss("Down", server.url("/down.xml")),
         rss("Up", server.url("/up.xml")),
+        metrics=metrics,
     )
     try:
         down, up = await scheduler.poll_once()
         assert (down.source, down.ok, down.error) == ("Down", False, "HTTP 503 Service Unavailable")
         assert (up.source, up.ok, up.new) == ("Up", True, 1)
+        failures = metrics.registry.get_sample_value(
+            "cryptowire_source_failures_total", {"source": "Down"}
+        )
+        assert failures == 1
+        assert (
+            metrics.registry.get_sample_value("cryptowire_source_failures_total", {"source": "Up"})
+            is None
+        )
+    finally:
+        await scheduler.stop()
+
+
+async def test_server_retry_after_wins_over_a_shorter_backoff(
+    storage: SqlStorage, settings: Settings, server: FeedServer, clock: Clock
+) -> None:
+    server.status("/busy.xml", 503, headers={"Retry-After": "3600"})
+    scheduler = make_scheduler(settings, storage, clock, rss("Busy", server.url("/busy.xml")))
+    try:
+        [report] = await scheduler.poll_once()
+        assert report.error == "HTTP 503 Service Unavailable (retry after 3600s)"
+        assert report.retry_at == T0 + timedelta(hours=1)
+        health = await storage.sources.get("busy")
+        assert health is not None and health.retry_at == T0 + timedelta(hours=1)
     finally:
         await scheduler.stop()

@@ -144,3 +144,32 @@ async def test_per_host_concurrency_limit() -> None:
         await fetcher.aclose()
         await one.close()
         await two.close()
+
+
+async def test_retry_after_is_passed_on(server, fetcher) -> None:
+    server.status("/busy.xml", 429, headers={"Retry-After": "120"})
+    with pytest.raises(
+        SourceError, match=r"^HTTP 429 Too Many Requests \(retry after 120s\)$"
+    ) as e:
+        await fetcher.fetch(server.url("/busy.xml"))
+    assert e.value.retry_after == 120
+
+
+def test_retry_after_header_forms() -> None:
+    from datetime import UTC, datetime
+
+    from bot.sources.http_fetch import retry_after
+
+    now = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
+    assert retry_after("30") == 30
+    assert retry_after("Tue, 06 Jan 2026 12:05:00 GMT", now=now) == 300
+    assert retry_after("Tue, 06 Jan 2026 11:00:00 GMT", now=now) == 0  # already past
+    assert retry_after("9999999") == 86400  # capped at a day
+    assert retry_after("soon") is None and retry_after(None) is None
+
+
+async def test_non_http_urls_are_refused_without_touching_files(fetcher, tmp_path) -> None:
+    secret = tmp_path / "feed.xml"
+    secret.write_text("<rss/>")
+    with pytest.raises(SourceError, match=r"^unsupported URL scheme in 'file://.*' \(use http"):
+        await fetcher.fetch(secret.as_uri())

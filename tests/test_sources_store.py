@@ -56,3 +56,18 @@ async def test_all_lists_sources_by_key(storage: SqlStorage) -> None:
     for key in ("zeta", "alpha", "mid"):
         await storage.sources.ensure(key, name=key.title(), kind="folder", url=f"/srv/{key}")
     assert [h.key for h in await storage.sources.all()] == ["alpha", "mid", "zeta"]
+
+
+async def test_folder_file_memory(storage: SqlStorage) -> None:
+    store = storage.sources
+    assert await store.known_files("inbox") == {}
+    await store.remember_files("inbox", {"a.md": (10, 111), "sub/b.md": (20, 222)}, at=T0)
+    await store.remember_files("inbox", {"a.md": (12, 333)}, at=T0)  # a new version
+    await store.remember_files("other", {"a.md": (1, 1)}, at=T0)
+    assert await store.known_files("inbox") == {"a.md": (12, 333), "sub/b.md": (20, 222)}
+    await store.forget_files("inbox", ["sub/b.md", "never-there.md"])
+    assert await store.known_files("inbox") == {"a.md": (12, 333)}
+    assert await store.known_files("other") == {"a.md": (1, 1)}
+    many = {f"f{n}.md": (n, n) for n in range(1200)}  # more than one batch
+    await store.remember_files("bulk", many, at=T0)
+    assert await store.known_files("bulk") == many

@@ -165,15 +165,38 @@ def article_list_embed(article: Article, limits: EmbedLimits = LIMITS) -> discor
     return embed
 
 
+def words_around_entries(text: str, articles: tuple[Article, ...]) -> str:
+    """The core's plain reply without its article entries ("[ID] title" + indented lines).
+
+    The entries are shown as embeds instead; the header, notes and hints around them
+    stay. Without an entry to recognise, the text is kept whole.
+    """
+    ids = {f"[{a.id}]" for a in articles if a.id is not None}
+    kept: list[str] = []
+    in_entry = False
+    for line in text.splitlines():
+        if ids and line.split(" ", 1)[0] in ids:
+            in_entry = True
+            continue
+        if in_entry and line.startswith((" ", "\t")):
+            continue
+        in_entry = False
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
 def reply_message(
     reply: Reply, limits: EmbedLimits = LIMITS
 ) -> tuple[str | None, list[discord.Embed]]:
     """A command reply as message content plus embeds, within content and total limits.
 
-    Text longer than a message allows goes into an embed description (4096) instead of
-    being cut at 2000; listed articles follow as compact embeds while the total fits.
+    Listed articles become compact embeds (their plain-text entries leave the content);
+    what does not fit is counted. Text longer than a message allows goes into an embed
+    description (4096) instead of being cut at 2000.
     """
-    content: str | None = reply.text.strip() or None
+    text = words_around_entries(reply.text, reply.articles) if reply.articles else reply.text
+    # The core writes plain text; Discord would read "#12" or "a_b_c" as markdown.
+    content: str | None = discord.utils.escape_markdown(text.strip()) or None
     embeds: list[discord.Embed] = []
     total = 0
     if content and len(content) > limits.content:
@@ -181,6 +204,7 @@ def reply_message(
         embeds.append(text_embed)
         total += embed_size(text_embed)
         content = None
+    shown = 0
     for article in reply.articles:
         if len(embeds) >= limits.embeds_per_message:
             break
@@ -189,6 +213,10 @@ def reply_message(
             break
         embeds.append(embed)
         total += embed_size(embed)
+        shown += 1
+    if shown < len(reply.articles):
+        more = f"({len(reply.articles) - shown} more not shown; narrow the query to see them)"
+        content = cut(f"{content}\n{more}" if content else more, limits.content)
     if content is None and not embeds:
         content = "Nothing to show."
     return content, embeds

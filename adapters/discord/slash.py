@@ -175,7 +175,10 @@ class SlashCommands:
     def build(self) -> list[app_commands.Command]:
         """The app commands, bound to this instance (added to a tree by the client)."""
 
-        @app_commands.command(name="latest", description="Latest articles, optionally by tag")
+        @app_commands.command(
+            name="latest",
+            description=translate.description("latest", "Latest articles, optionally by tag"),
+        )
         @app_commands.describe(tag="Only this tag, e.g. BTC", count="How many (1-25)")
         @app_commands.autocomplete(tag=self.complete_tag)
         async def latest(
@@ -183,12 +186,17 @@ class SlashCommands:
         ) -> None:
             await self.run(interaction, "latest", translate.latest_text(tag, count))
 
-        @app_commands.command(name="search", description="Search the news archive")
+        @app_commands.command(
+            name="search", description=translate.description("search", "Search the news archive")
+        )
         @app_commands.describe(query='Words, "phrases", -excluded, tag:BTC ...')
         async def search(interaction: discord.Interaction, query: Text) -> None:
             await self.run(interaction, "search", translate.simple_text("search", query))
 
-        @app_commands.command(name="subscribe", description="Get alerts in this channel or DM")
+        @app_commands.command(
+            name="subscribe",
+            description=translate.description("subscribe", "Get alerts in this channel or DM"),
+        )
         @app_commands.describe(
             tags="Any of these tags, space separated, e.g. BTC ETH",
             sentiment="Only this market mood",
@@ -215,26 +223,40 @@ class SlashCommands:
             )
             await self.run(interaction, "subscribe", text)
 
-        @app_commands.command(name="unsubscribe", description="Remove a subscription")
+        @app_commands.command(
+            name="unsubscribe",
+            description=translate.description("unsubscribe", "Remove a subscription"),
+        )
         @app_commands.describe(id="Subscription id, a tag, or all")
         async def unsubscribe(interaction: discord.Interaction, id: Text) -> None:
             await self.run(interaction, "unsubscribe", translate.simple_text("unsubscribe", id))
 
-        @app_commands.command(name="subscriptions", description="This chat's subscriptions")
+        @app_commands.command(
+            name="subscriptions",
+            description=translate.description("subscriptions", "This chat's subscriptions"),
+        )
         async def subscriptions(interaction: discord.Interaction) -> None:
             await self.run(interaction, "subscriptions", "/subscriptions")
 
-        @app_commands.command(name="story", description="Every source of one story")
+        @app_commands.command(
+            name="story", description=translate.description("story", "Every source of one story")
+        )
         @app_commands.describe(id="Story id")
         async def story(interaction: discord.Interaction, id: PositiveId) -> None:
             await self.run(interaction, "story", translate.simple_text("story", id))
 
-        @app_commands.command(name="why", description="Why an article did (not) alert here")
+        @app_commands.command(
+            name="why",
+            description=translate.description("why", "Why an article did (not) alert here"),
+        )
         @app_commands.describe(article="Article id")
         async def why(interaction: discord.Interaction, article: PositiveId) -> None:
             await self.run(interaction, "why", translate.simple_text("why", article))
 
-        @app_commands.command(name="digest", description="Bundle alerts: off, hourly or daily")
+        @app_commands.command(
+            name="digest",
+            description=translate.description("digest", "Bundle alerts: off, hourly or daily"),
+        )
         @app_commands.describe(schedule="off, hourly or daily", time="HH:MM for daily digests")
         @app_commands.choices(schedule=DIGEST_MODES)
         async def digest(
@@ -244,18 +266,26 @@ class SlashCommands:
         ) -> None:
             await self.run(interaction, "digest", translate.digest_text(schedule.value, time))
 
-        @app_commands.command(name="quiet", description="Hold alerts during quiet hours")
+        @app_commands.command(
+            name="quiet",
+            description=translate.description("quiet", "Hold alerts during quiet hours"),
+        )
         @app_commands.describe(hours="HH:MM-HH:MM, or off")
         async def quiet(interaction: discord.Interaction, hours: Text) -> None:
             await self.run(interaction, "quiet", translate.simple_text("quiet", hours))
 
-        @app_commands.command(name="timezone", description="Time zone for digests and quiet hours")
+        @app_commands.command(
+            name="timezone",
+            description=translate.description("timezone", "Time zone for digests and quiet hours"),
+        )
         @app_commands.describe(zone="Area/City, e.g. Europe/Berlin")
         @app_commands.autocomplete(zone=self.complete_timezone)
         async def timezone(interaction: discord.Interaction, zone: Text) -> None:
             await self.run(interaction, "timezone", translate.simple_text("timezone", zone))
 
-        @app_commands.command(name="mute", description="Pause alerts for a while")
+        @app_commands.command(
+            name="mute", description=translate.description("mute", "Pause alerts for a while")
+        )
         @app_commands.describe(duration="e.g. 2h, 30m, 1d, or off")
         async def mute(interaction: discord.Interaction, duration: Text) -> None:
             await self.run(interaction, "mute", translate.simple_text("mute", duration))
@@ -277,7 +307,9 @@ class SlashCommands:
         async def post(interaction: discord.Interaction, article: PositiveId) -> None:
             await self.run(interaction, "post", translate.simple_text("post", article))
 
-        @app_commands.command(name="help", description="What Cryptowire can do")
+        @app_commands.command(
+            name="help", description=translate.description("help", "What Cryptowire can do")
+        )
         async def help_(interaction: discord.Interaction) -> None:
             await self.run(interaction, "help", "/help")
 

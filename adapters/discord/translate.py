@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import re
 
+from bot.commands import COMMANDS, SPECS
+
 _SPACES = re.compile(r"\s+")
 _TOKENS = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
-# Commands that change a chat's settings: in a server they need Manage Channels.
-MANAGE_COMMANDS = frozenset({"subscribe", "unsubscribe", "digest", "quiet", "timezone", "mute"})
+# Commands that change a chat's settings (the core says which): in a server they need
+# Manage Channels.
+MANAGE_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.manages)
 # Broadcast commands (issue 8): bot admins only.
 ADMIN_COMMANDS = frozenset({"breaking", "post"})
 # Commands whose answers are useful to everyone in the channel; the rest are ephemeral.
 PUBLIC_COMMANDS = frozenset({"latest", "search", "story", "why"})
+
+
+def description(name: str, fallback: str) -> str:
+    """The core's one-line description of a command (Discord allows 100 characters)."""
+    spec = SPECS.get(name)
+    return (spec.description if spec else fallback)[:100]
 
 
 def one_line(value: str | None) -> str:

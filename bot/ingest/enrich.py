@@ -51,7 +51,8 @@ def article_sentiment(title: str, rest: str) -> Sentiment:
 
 
 def enrich_article(article: Article, given: frozenset[str]) -> Article:
-    """A copy of ``article`` with tags/sentiment/lang inferred where not in ``given``."""
+    """A copy of ``article`` with tags/sentiment/lang inferred where not in ``given``
+    (the article itself when all three were given)."""
     missing = {"tags", "sentiment", "lang"} - given
     if not missing:
         return article

@@ -8,7 +8,9 @@ Listeners (alert planning, metrics) run after the commit and only for stored cha
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, timedelta
 
@@ -31,6 +33,35 @@ class IngestPipeline:
         self.max_bytes = max_bytes
         self.story_window = story_window
         self._listeners: list[Listener] = []
+        self._pending: ContextVar[list[IngestOutcome] | None] = ContextVar(
+            f"ingest_pending_{id(self)}", default=None
+        )
+
+    @asynccontextmanager
+    async def batch(self, *, group: int = 200) -> AsyncIterator[None]:
+        """Wrap a finite bulk loop (CLI, scans): ``async with pipeline.batch(): ...``.
+
+        Every article stays atomic, but commits are grouped (SQLite: up to ``group``
+        articles per commit), so listeners hear about outcomes at each commit point
+        instead of right away: never before the article is durable.
+        """
+        if self._pending.get() is not None:
+            yield
+            return
+        pending: list[IngestOutcome] = []
+        token = self._pending.set(pending)
+
+        async def announce() -> None:
+            ready = list(pending)
+            pending.clear()
+            for outcome in ready:
+                await self._notify(outcome)
+
+        try:
+            async with self.archive.batch(group=group, on_commit=announce):
+                yield
+        finally:
+            self._pending.reset(token)
 
     def add_listener(self, listener: Listener) -> None:
         """``await listener(outcome)`` after each committed new/updated/draft article."""
@@ -63,7 +94,11 @@ class IngestPipeline:
             article, identity=identity_key(article), origin=origin, story_window=self.story_window
         )
         if outcome.notifies:
-            await self._notify(outcome)
+            pending = self._pending.get()
+            if pending is not None:
+                pending.append(outcome)  # announced after the group commits
+            else:
+                await self._notify(outcome)
         return outcome
 
     async def _notify(self, outcome: IngestOutcome) -> None:

@@ -36,6 +36,12 @@ STOPWORDS = frozenset(
     who whom why will with would you your yet per via amid says said new news report its
     isnt arent wasnt dont doesnt theyre thats million billion thousand trillion usd""".split()
 )
+# Words in a large share of crypto headlines: kept for scoring, left out of the MinHash
+# bands, where they would make a few band keys match thousands of stories.
+BAND_STOPWORDS = frozenset(
+    """bitcoin btc crypto cryptocurrency ethereum eth ether price market token coin
+    blockchain analysi trader investor exchange""".split()
+)
 _WORD = re.compile(r"[a-z][a-z0-9']+")
 _FIGURE = re.compile(
     r"(?P<cur>\$|usd\s?|us\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
@@ -191,7 +197,8 @@ def band_keys(signature: Sequence[int]) -> tuple[int, ...]:
 
 
 def article_bands(feature: StoryFeatures) -> tuple[int, ...]:
-    return band_keys(minhash(feature.tokens))
+    tokens = feature.tokens - BAND_STOPWORDS
+    return band_keys(minhash(tokens or feature.tokens))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

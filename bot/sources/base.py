@@ -7,6 +7,7 @@ protocols, so they can be built and tested without either.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,7 +17,15 @@ from bot.models import Article
 
 
 class SourceError(Exception):
-    """A source could not be polled; the message is one line a user can act on."""
+    """A source could not be polled; the message is one line a user can act on.
+
+    ``retry_after`` is the server's own wish (HTTP Retry-After), in seconds: backoff
+    never retries sooner than that.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def source_key(name: str) -> str:
@@ -83,6 +92,21 @@ class SourceStore(Protocol):
 
     async def set_retry_at(self, key: str, retry_at: datetime | None) -> None:
         """When a failing source will be tried again (backoff), for the health view."""
+
+    async def known_files(self, key: str) -> dict[str, tuple[int, int]]:
+        """(size, mtime_ns) by path (relative to the folder) of files already ingested."""
+
+    async def remember_files(
+        self, key: str, files: Mapping[str, tuple[int, int]], *, at: datetime
+    ) -> None: ...
+
+    async def forget_files(self, key: str, paths: Iterable[str]) -> None: ...
+
+
+class SourceMetrics(Protocol):
+    """The operator metrics sources feed (``bot.metrics.Metrics``)."""
+
+    def record_source_failure(self, source: str) -> None: ...
 
 
 class Outcome(Protocol):

@@ -13,9 +13,10 @@ How a file is judged finished (writers can rely on either rule):
 Events come from watchfiles (inotify and friends); a periodic scan (the source's
 ``interval``, and once at start) is the fallback for filesystems without events and
 for files that were already there. Ingested files stay in place. Each file's
-(size, mtime) is remembered after ingesting, so an unchanged file is not even read
-again; a changed file goes through the pipeline again, whose identity rules turn it
-into an update or a duplicate, never a second alert.
+(size, mtime) is remembered after ingesting (in memory, and in the ``source_files``
+table when a store is given, so a restart does not read the folder again); an
+unchanged file is not even read again, and a changed file goes through the pipeline
+again, whose identity rules turn it into an update or a duplicate, never a second alert.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from watchfiles import Change, awatch
 
-from bot.sources.base import Ingestor, PollReport, SourceError
+from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore
 
 log = logging.getLogger("cryptowire.sources.folder")
 
@@ -86,9 +88,12 @@ class StabilityTracker:
         self._done.pop(path, None)
         self._watching.pop(path, None)
 
-    def forget_missing(self, present: set[Path]) -> None:
-        for path in [p for p in (*self._watching, *self._done) if p not in present]:
+    def forget_missing(self, present: set[Path]) -> list[Path]:
+        """Forget files no longer there; return those that had been ingested."""
+        gone = [p for p in self._done if p not in present]
+        for path in [p for p in (*self._watching, *gone) if p not in present]:
             self.forget(path)
+        return gone
 
     def pending_paths(self) -> list[Path]:
         return [path for path, (state, _) in self._watching.items() if state.size]
@@ -115,6 +120,9 @@ class FolderSource:
         settle_s: float = DEFAULT_SETTLE_S,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        memory: SourceStore | None = None,
+        key: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.name = name
         self.path = Path(path).expanduser()
@@ -125,6 +133,11 @@ class FolderSource:
         self.sleep = sleep
         self.tracker = StabilityTracker(settle_s)
         self._lock = asyncio.Lock()
+        self.memory = memory
+        self.key = key or name
+        self.now = now
+        self._loaded = memory is None
+        self._ingested: dict[str, tuple[int, int]] = {}
 
     @property
     def target(self) -> str:
@@ -164,6 +177,7 @@ class FolderSource:
             else:
                 paths: Iterable[Path] = sorted(p for p in named if self._wanted(p))
         async with self._lock:
+            await self._load_memory()
             failures: list[str] = []
             present: set[Path] = set()
             for path in self._files() if only is None else paths:
@@ -180,13 +194,34 @@ class FolderSource:
                 error = await self._ingest(path, state, report)
                 if error:
                     failures.append(error)
-            if only is None:
-                self.tracker.forget_missing(present)
+            gone = self.tracker.forget_missing(present) if only is None else []
+            await self._save_memory(gone)
             report.pending = self.tracker.pending
         if failures:
             more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
             raise SourceError(failures[0] + more)
         return report
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.path).as_posix()
+
+    async def _load_memory(self) -> None:
+        """Once: files ingested by earlier runs, so a restart does not read them again."""
+        if self._loaded or self.memory is None:
+            return
+        for relative, (size, mtime_ns) in (await self.memory.known_files(self.key)).items():
+            self.tracker.done(self.path / relative, FileState(size, mtime_ns))
+        self._loaded = True
+
+    async def _save_memory(self, gone: list[Path]) -> None:
+        if self.memory is None:
+            self._ingested.clear()
+            return
+        if self._ingested:
+            await self.memory.remember_files(self.key, self._ingested, at=self.now())
+            self._ingested.clear()
+        if gone:
+            await self.memory.forget_files(self.key, [self._relative(p) for p in gone])
 
     async def _ingest(self, path: Path, state: FileState, report: PollReport) -> str | None:
         """Read and ingest one settled file; return a failure line when it must be retried."""
@@ -206,6 +241,7 @@ class FolderSource:
             log.warning("ingesting %s failed", path, exc_info=True)
             return f"{path}: {type(exc).__name__}: {exc}"
         self.tracker.done(path, state)
+        self._ingested[self._relative(path)] = (state.size, state.mtime_ns)
         report.count(outcome, str(path))
         if str(outcome.status) == "rejected":
             log.warning("%s rejected: %s", path, outcome.error)

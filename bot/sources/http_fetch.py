@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +21,7 @@ from bot.config import HttpConfig
 from bot.sources.base import SourceError, one_line
 
 MAX_REDIRECTS = 5
+MAX_RETRY_AFTER_S = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +100,11 @@ class Fetcher:
             if response.status_code == 304:
                 return _result(response, b"")
             if response.status_code >= 400:
-                reason = response.reason_phrase or ""
-                raise SourceError(f"HTTP {response.status_code} {reason}".strip())
+                message = f"HTTP {response.status_code} {response.reason_phrase or ''}".strip()
+                wait = retry_after(response.headers.get("Retry-After"))
+                if wait is not None and response.status_code in (429, 503):
+                    raise SourceError(f"{message} (retry after {wait:.0f}s)", retry_after=wait)
+                raise SourceError(message)
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:
                 raise SourceError(f"response is {declared} bytes, over the {cap}-byte cap")
@@ -114,6 +120,24 @@ class Fetcher:
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
+
+
+def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date), at most a day."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
 def _result(response: httpx.Response, body: bytes) -> FetchResult:

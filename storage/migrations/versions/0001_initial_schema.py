@@ -96,6 +96,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_sources_key")),
     )
     op.create_table(
+        "source_files",
+        sa.Column("source_key", sa.String(length=100), nullable=False),
+        sa.Column("path", sa.String(length=1024), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("mtime_ns", sa.BigInteger(), nullable=False),
+        sa.Column("ingested_at", storage.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("source_key", "path", name=op.f("pk_source_files")),
+    )
+    op.create_table(
         "stories",
         sa.Column(
             "id",
@@ -431,6 +440,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_stories_first_published_at"))
 
     op.drop_table("stories")
+    op.drop_table("source_files")
     op.drop_table("sources")
     op.drop_table("chats")
     with op.batch_alter_table("admin_audit", schema=None) as batch_op:

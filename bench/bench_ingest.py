@@ -1,0 +1,109 @@
+"""Ingest throughput: the 7,524 real items of cryptonews.csv as front matter files, through
+``IngestPipeline`` into a fresh SQLite archive (parse, enrich, identity, store, story, FTS).
+
+Baseline, measured in the same run: a bare python-frontmatter parse loop over the same
+files (read + ``frontmatter.loads``), i.e. the cost of just reading the documents.
+Target: >= 1,000 articles/s end to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("CRYPTOWIRE_SHARED") or HERE.parents[1] / "shared")
+DATASET = SHARED / "datasets" / "cryptonews.csv"
+TARGET = 1000.0
+SUBJECT_TAGS = {"bitcoin": "BTC", "ethereum": "ETH", "nft": "NFT", "defi": "DEFI"}
+
+
+def write_files(folder: Path, path: Path = DATASET) -> list[Path]:
+    """One front matter markdown file per dataset row (fields as our sources send them)."""
+    files = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for i, row in enumerate(csv.DictReader(handle, delimiter=";")):
+            published = datetime.strptime(row["date"], "%d-%m-%Y %H:%M").replace(tzinfo=UTC)
+            meta: dict[str, object] = {
+                "title": row["title"],
+                "description": row["text"],
+                "publishedAt": published.isoformat().replace("+00:00", "Z"),
+                "url": row["url"],
+                "source": {"name": row["source"], "key": row["source"].lower()},
+                "lang": "en",
+            }
+            tag = SUBJECT_TAGS.get(row["subject"].strip().lower())
+            if tag:
+                meta["tags"] = [tag]
+            head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+            target = folder / f"{i:05d}.md"
+            target.write_text(f"---\n{head}---\n{row['text']}\n", encoding="utf-8")
+            files.append(target)
+    return files
+
+
+def bare_parse(files: list[Path]) -> float:
+    """Seconds for read + frontmatter.loads over every file (the baseline)."""
+    started = time.perf_counter()
+    for path in files:
+        frontmatter.loads(path.read_text(encoding="utf-8"))
+    return time.perf_counter() - started
+
+
+async def pipeline_ingest(files: list[Path], db_path: Path) -> tuple[float, Counter[str]]:
+    from bot.ingest.pipeline import IngestPipeline
+    from storage.database import Database
+    from storage.plugin import SqlStorage
+
+    storage = SqlStorage(Database(f"sqlite:///{db_path}"))
+    await storage.upgrade()
+    pipeline = IngestPipeline(
+        storage.archive, max_bytes=2 * 1024 * 1024, story_window=timedelta(hours=72)
+    )
+    counts: Counter[str] = Counter()
+    raws = [(str(p), p.read_bytes()) for p in files]
+    started = time.perf_counter()
+    async with pipeline.batch():
+        for origin, raw in raws:
+            outcome = await pipeline.ingest_bytes(raw, origin=origin)
+            counts[outcome.status] += 1
+    elapsed = time.perf_counter() - started
+    await storage.close()
+    return elapsed, counts
+
+
+def run(results: dict) -> None:  # type: ignore[type-arg]
+    if not DATASET.is_file():
+        print(f"   skipped: dataset not found at {DATASET} (set CRYPTOWIRE_SHARED)")
+        return
+    with tempfile.TemporaryDirectory(prefix="cw-bench-ingest-") as tmp:
+        folder = Path(tmp)
+        files = write_files(folder)
+        baseline_s = bare_parse(files)
+        elapsed, counts = asyncio.run(pipeline_ingest(files, folder / "bench.db"))
+    n = len(files)
+    rate, base_rate = n / elapsed, n / baseline_s
+    print(f"   {n} files: {dict(counts)}")
+    print(f"   pipeline {rate:,.0f} articles/s ({elapsed:.1f} s)")
+    print(f"   bare python-frontmatter loop {base_rate:,.0f} files/s ({baseline_s:.1f} s)")
+    print(f"   ratio {rate / base_rate:.3f} of the bare parse rate; target {TARGET:,.0f}/s")
+    results["ingest_articles_per_s"] = {
+        "value": round(rate, 1),
+        "unit": "articles/s",
+        "baseline": round(base_rate, 1),
+        "ratio": round(rate / base_rate, 4),
+        "target": TARGET,
+    }
+
+
+if __name__ == "__main__":
+    run({})

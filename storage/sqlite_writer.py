@@ -1,0 +1,129 @@
+"""Batch writers: how ``SqlArchive.batch`` runs many saves.
+
+SQLite: aiosqlite hops to its thread for every statement and an article needs about
+eight, and a commit per article makes FTS5 and the band indexes flush every time. Here
+the whole save (``archive_write.save_article``) runs in one hop on a pysqlite connection
+owned by one thread, each article inside its own SAVEPOINT (atomic: a failing article
+rolls back alone), and the surrounding transaction commits every ``group`` articles and
+at the end. PostgreSQL: one pooled connection, one transaction per article.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, RootTransaction
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import NullPool
+
+from storage.database import _sqlite_pragmas
+
+T = TypeVar("T")
+
+
+def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
+    """pysqlite's implicit BEGIN breaks SAVEPOINT: let SQLAlchemy emit BEGIN itself.
+    A bigger page cache keeps the band and FTS index pages of a bulk load in memory."""
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA cache_size=-65536")
+
+
+def _emit_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+class SqliteWriter:
+    """One pysqlite connection used from one thread, committing every ``group`` saves."""
+
+    def __init__(self, async_url: URL, *, group: int) -> None:
+        self.group = max(1, group)
+        self._engine = create_engine(
+            async_url.set(drivername="sqlite+pysqlite"), poolclass=NullPool
+        )
+        event.listen(self._engine, "connect", _sqlite_pragmas)
+        event.listen(self._engine, "connect", _own_transactions)
+        event.listen(self._engine, "begin", _emit_begin)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cw-sqlite-writer")
+        self._conn: Connection | None = None
+        self._outer: RootTransaction | None = None
+        self.pending = 0
+
+    async def open(self) -> None:
+        self._conn = await self._in_thread(self._engine.connect)
+
+    def due(self) -> bool:
+        """A full group waits for its commit."""
+        return self.pending >= self.group
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` atomically (a savepoint) inside the open group transaction."""
+        return await self._in_thread(lambda: self._savepoint(work))
+
+    def _savepoint(self, work: Callable[[Connection], T]) -> T:
+        if self._conn is None:
+            raise RuntimeError("SqliteWriter used before open()")
+        if self._outer is None:
+            self._outer = self._conn.begin()
+        with self._conn.begin_nested():
+            result = work(self._conn)
+        self.pending += 1
+        return result
+
+    async def flush(self) -> bool:
+        """Commit the open group; True when something was committed."""
+        return await self._in_thread(self._commit)
+
+    def _commit(self) -> bool:
+        outer, self._outer = self._outer, None
+        committed = self.pending > 0
+        self.pending = 0
+        if outer is not None:
+            outer.commit()
+        return committed
+
+    async def close(self) -> None:
+        """Commit what is pending, then release the connection and the thread."""
+        try:
+            if self._conn is not None:
+                await self.flush()
+        finally:
+            conn, self._conn = self._conn, None
+            try:
+                if conn is not None:
+                    await self._in_thread(conn.close)
+            finally:
+                self._executor.shutdown(wait=True)
+                self._engine.dispose()
+
+    async def _in_thread(self, func: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func)
+
+
+class AsyncWriter:
+    """The PostgreSQL batch writer: one pooled connection, a transaction per save."""
+
+    group = 1
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.pending = 0
+
+    def due(self) -> bool:
+        return self.pending > 0
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        async with self.conn.begin():
+            result = await self.conn.run_sync(work)
+        self.pending += 1
+        return result
+
+    async def flush(self) -> bool:
+        committed, self.pending = self.pending > 0, 0
+        return committed
+
+    async def close(self) -> None:
+        await self.flush()

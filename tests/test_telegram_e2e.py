@@ -1,0 +1,181 @@
+"""End to end through the real process: `cryptowire run` talking to the fake Bot API.
+
+A user subscribes in Telegram, articles land in a watched folder, and we count what
+Telegram received: one escaped alert per story, nothing for a second source of the same
+story, a blocked user dropped while others go on, and a 429 that delays without losing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_state import BLOCKED, flood
+
+pytestmark = pytest.mark.slow
+
+ALICE, BOB, CAROL = 11001, 11002, 11003
+TITLE = "Bitcoin <script>alert(1)</script> & ETF inflows hit a record"
+
+
+def article_file(title: str, source: str, published: datetime, tags: str, **extra: str) -> str:
+    lines = [
+        "---",
+        f"title: {json.dumps(title)}",
+        "description: 'Spot funds took in more than expected & analysts say <b>demand</b>"
+        f" holds ({source}).'",
+        f"publishedAt: '{published.strftime('%Y-%m-%dT%H:%M:%S.000Z')}'",
+        "source:",
+        f"  name: {source.title()}",
+        f"  key: {source}",
+        f"tags: [{tags}]",
+        "sentiment: POSITIVE",
+        f"url: 'https://{source}.example/{published.minute}-{len(title)}'",
+        *(f"{key}: '{value}'" for key, value in extra.items()),
+        "---",
+        f"{title}. Flows continued for a third day according to {source}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_article(inbox: Path, name: str, text: str) -> None:
+    temporary = inbox / f".{name}.tmp"
+    temporary.write_text(text, encoding="utf-8")
+    temporary.rename(inbox / name)  # appears whole, as a finished download would
+
+
+def config(tmp_path: Path, fake: FakeBotApi, inbox: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[storage]
+url = "sqlite:///{tmp_path / "cw.db"}"
+
+[[sources]]
+name = "inbox"
+kind = "folder"
+path = "{inbox}"
+interval = "1s"
+
+[telegram]
+token = "{fake.token}"
+base_url = "{fake.base_url}"
+base_file_url = "{fake.base_file_url}"
+poll_timeout = 1
+
+[delivery]
+poll_interval_s = 0.05
+backoff_base_s = 0.2
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def sends_to(fake: FakeBotApi, chat_id: int) -> int:
+    return sum(
+        1
+        for call in fake.calls
+        if call.method in ("sendMessage", "sendPhoto") and call.params.get("chat_id") == chat_id
+    )
+
+
+async def test_subscribe_alert_dedupe_blocked_and_flood_through_the_real_process(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    async with FakeBotApi() as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+        log_path = tmp_path / "stderr.log"
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "--config",
+                str(config(tmp_path, fake, inbox)),
+                "run",
+                cwd=tmp_path,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+            try:
+                await run_scenario(fake, inbox)
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                code = await asyncio.wait_for(process.wait(), 30)
+        output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, output[-3000:]
+    assert fake.token not in output
+    assert "Traceback" not in output, output[-3000:]
+
+
+async def run_scenario(fake: FakeBotApi, inbox: Path) -> None:
+    await fake.wait_calls("getUpdates", within=60)  # the bot is up and polling
+    menu = fake.calls_to("setMyCommands")[0].params["commands"]
+    assert {"subscribe", "latest", "route"} <= {c["command"] for c in menu}
+    for user in (ALICE, BOB, CAROL):
+        fake.command(fake.private_chat(user, f"User{user}"), user, "/subscribe BTC")
+    for user in (ALICE, BOB, CAROL):
+        await fake.wait_for(lambda u=user: len(fake.messages_in(u)) == 1, within=20)
+        assert "⚠️" not in fake.messages_in(user)[0]["text"]
+
+    fake.inject(BLOCKED, chat_id=BOB, times=None)
+    fake.inject(flood(1), chat_id=CAROL)  # the first try to Carol meets flood control
+    now = datetime.now(UTC).replace(microsecond=0)
+    write_article(
+        inbox, "one.md", article_file(TITLE, "decrypt", now - timedelta(minutes=9), "BTC, ETF")
+    )
+    await fake.wait_for(lambda: len(fake.messages_in(ALICE)) == 2, within=30)
+    await fake.wait_for(lambda: len(fake.messages_in(CAROL)) == 2, within=30)
+
+    alert = fake.messages_in(ALICE)[1]
+    assert alert["text"].startswith(TITLE)  # shown literally, not interpreted
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; ETF" in alert["_html"]
+    assert "<b>demand</b>" in alert["text"] and "#BTC #ETF" in alert["text"]
+    assert sends_to(fake, CAROL) == 2  # the 429, then the same alert: delayed, not lost
+    assert fake.messages_in(CAROL)[1]["text"] == alert["text"]
+    assert sends_to(fake, BOB) == 1 and len(fake.messages_in(BOB)) == 1  # refused: blocked
+
+    # The same story from a second source: it is archived (see /latest) but sends nothing.
+    write_article(
+        inbox, "two.md", article_file(TITLE, "coindesk", now - timedelta(minutes=4), "BTC, ETF")
+    )
+    await until_latest_shows(fake, "Coindesk")
+
+    third = "Ether treasury firms add BTC as hedge"
+    before = len(fake.messages_in(ALICE))
+    cover = "https://img.example/c.png"
+    text = article_file(third, "theblock", now - timedelta(minutes=1), "BTC, ETH", coverImage=cover)
+    write_article(inbox, "three.md", text)
+    await fake.wait_for(lambda: len(fake.messages_in(ALICE)) == before + 1, within=30)
+    await fake.wait_for(lambda: len(fake.messages_in(CAROL)) == 3, within=30)
+
+    photo = fake.messages_in(ALICE)[-1]
+    assert photo["_url"] == cover and photo["caption"].startswith(third)
+    story_one = [m for m in fake.messages_in(ALICE) if m.get("text", "").startswith(TITLE)]
+    assert len(story_one) == 1  # the second source sent nothing new
+    assert [m.get("caption", "")[:5] for m in fake.messages_in(CAROL)][-1] == third[:5]
+    assert sends_to(fake, BOB) == 1  # a gone chat is not tried again
+
+
+async def until_latest_shows(fake: FakeBotApi, source: str) -> None:
+    """Ask /latest until the archive lists an article from ``source`` (ingest finished)."""
+    for _ in range(40):
+        count = len(fake.messages_in(ALICE))
+        fake.command(fake.private_chat(ALICE), ALICE, "/latest BTC")
+        await fake.wait_for(lambda c=count: len(fake.messages_in(ALICE)) == c + 1, within=20)
+        if source in fake.messages_in(ALICE)[-1]["text"]:
+            return
+        await asyncio.sleep(0.25)  # the folder watcher has not picked the file up yet
+    raise AssertionError(f"{source} never appeared in /latest")
