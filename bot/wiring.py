@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.demo import example_files
 from bot.ingest.parse import SourceHint
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
 from bot.metrics import Metrics
 from bot.ports import CoreServices
 from bot.scheduler import SourceScheduler
@@ -57,10 +56,7 @@ async def build_core(
         max_bytes=settings.ingest.max_file_bytes,
         story_window=timedelta(hours=settings.ingest.story_window_hours),
     )
-    index = SubscriptionIndex()
-    planner = AlertPlanner(storage.chats, storage.outbox, index, utcnow)
-    loaded = await planner.sync.load()
-    log.info("%d subscriptions indexed", loaded)
+    planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
 
     async def plan_and_wake(outcome: Any) -> None:
         if await planner(outcome):
@@ -69,7 +65,7 @@ async def build_core(
     pipeline.add_listener(plan_and_wake)
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
-    handler = CommandHandler(storage.archive, storage.chats, index, utcnow)
+    handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
     services = CoreServices(handler.handle, storage.archive.known_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources)
     if inbox is not None:
