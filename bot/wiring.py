@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.alert_pipeline import plain_pipeline, utcnow
 from bot.alerting import AlertPlanner
 from bot.commands import CommandHandler
 from bot.config import Settings
@@ -26,10 +26,6 @@ from bot.scheduler import SourceScheduler
 log = logging.getLogger("cryptowire.app")
 EXAMPLES = SourceHint(key="cryptowire-examples", name="Cryptowire Examples")
 INBOX_NAME = "inbox"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -51,11 +47,7 @@ async def build_core(
     on_enqueued: Callable[[], None],
 ) -> Core:
     """Pipeline -> planner (listener) -> dispatcher wake-up; command handler; sources."""
-    pipeline = IngestPipeline(
-        storage.archive,
-        max_bytes=settings.ingest.max_file_bytes,
-        story_window=timedelta(hours=settings.ingest.story_window_hours),
-    )
+    pipeline = plain_pipeline(settings, storage)
     planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
 
     async def plan_and_wake(outcome: Any) -> None:

@@ -74,8 +74,6 @@ async def test_a_locked_row_is_skipped_not_waited_for(storage: SqlStorage, datab
 
 async def test_a_fleet_worker_holds_a_lease_while_running_and_drops_it_on_stop(storage):
 
-
-
     dispatcher = Dispatcher(
         storage.outbox, [RecordingAdapter()], DeliveryConfig(), stale_after=timedelta(seconds=30)
     )
