@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.alert_pipeline import plain_pipeline, utcnow
 from bot.alerting import AlertPlanner
 from bot.commands import CommandHandler
 from bot.config import Settings
@@ -27,10 +27,6 @@ from bot.scheduler import SourceScheduler
 log = logging.getLogger("cryptowire.app")
 EXAMPLES = SourceHint(key="cryptowire-examples", name="Cryptowire Examples")
 INBOX_NAME = "inbox"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -53,16 +49,11 @@ async def build_core(
     index_subscriptions: bool = True,
 ) -> Core:
     """Pipeline -> planner (listener) -> dispatcher wake-up; command handler; sources."""
-    pipeline = IngestPipeline(
-        storage.archive,
-        max_bytes=settings.ingest.max_file_bytes,
-        story_window=timedelta(hours=settings.ingest.story_window_hours),
-    )
-    index = SubscriptionIndex()
-    planner = AlertPlanner(storage.chats, storage.outbox, index, utcnow)
-    if index_subscriptions:  # a delivery-only worker (--role deliver) never matches
-        loaded = await planner.sync.load()
-        log.info("%d subscriptions indexed", loaded)
+    pipeline = plain_pipeline(settings, storage)
+    if index_subscriptions:
+        planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
+    else:  # a delivery-only worker (--role deliver) never matches: nothing to load
+        planner = AlertPlanner(storage.chats, storage.outbox, SubscriptionIndex(), utcnow)
 
     async def plan_and_wake(outcome: Any) -> None:
         if await planner(outcome):
@@ -71,7 +62,7 @@ async def build_core(
     pipeline.add_listener(plan_and_wake)
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
-    handler = CommandHandler(storage.archive, storage.chats, index, utcnow)
+    handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
     services = CoreServices(handler.handle, storage.archive.known_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
