@@ -105,13 +105,21 @@ class TokenBucket:
         return self._tat <= now
 
 
+# The overall bucket runs this much under the declared rate: buckets keep their schedule
+# (see TokenBucket.catch_up), so the only slack left is for the way to the platform, where
+# requests a few ms apart can arrive bunched; 3% keeps 31 sends over 1.03 s instead of
+# 1.00 s (measured: 5 refusals in 1,500 sends at 100%, none at 97%).
+OVERALL_HEADROOM = 0.97
+
+
 class Pacer:
     """All buckets of one adapter: overall, per chat, per group or channel."""
 
     def __init__(self, limits: RateLimits, clock: Clock, *, prune_above: int = 50_000) -> None:
         self.limits = limits
         self.clock = clock
-        self._overall = TokenBucket(limits.per_second) if limits.per_second else None
+        overall = (limits.per_second or 0) * OVERALL_HEADROOM
+        self._overall = TokenBucket(overall) if overall else None
         self._paused_until = -math.inf
         self._chats: dict[str, TokenBucket] = {}
         self._groups: dict[str, TokenBucket] = {}
