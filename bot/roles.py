@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
 from bot.config import Settings
-from bot.pacing import Clock, SystemClock
+from bot.pacing import OVERALL_HEADROOM, Clock, SystemClock
 from bot.ports import ChatAdapter
 from bot.shared_pacing import SharedSlots, budget_key
 
@@ -51,7 +51,7 @@ def shared_budgets(
     url = settings.delivery.rate_limit_url
     budgets: dict[str, SharedSlots] = {}
     for adapter in adapters:
-        rate = adapter.capabilities.sends_per_second
+        rate = adapter.capabilities.sends_per_second * OVERALL_HEADROOM
         if not rate:
             continue
         key = budget_key(adapter.name, _token(settings, adapter.name))
