@@ -8,6 +8,7 @@ and fractions: at least; counts of errors: at most).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -18,9 +19,27 @@ MARK_END = "<!-- figures:end -->"
 AT_LEAST = ("/s", "fraction", "articles/s", "x")
 
 
+_TEXT_TARGET = re.compile(r"^\s*(>=|<=|<|>)\s*([0-9.]+)")
+
+
 def met(entry: dict) -> str:
+    """yes / **no** / "" (no numeric target: a reference figure)."""
     target, value = entry.get("target"), entry.get("value")
-    if target is None or not isinstance(value, int | float):
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    if isinstance(target, str):  # targets written as text: ">= 95%", "< 500 µs"
+        found = _TEXT_TARGET.match(target)
+        if not found:
+            return ""
+        bound = float(found.group(2))
+        ok = {
+            ">=": value >= bound,
+            ">": value > bound,
+            "<=": value <= bound,
+            "<": value < bound,
+        }[found.group(1)]
+        return "yes" if ok else "**no**"
+    if not isinstance(target, int | float):
         return ""
     unit = str(entry.get("unit") or "")
     higher_is_better = any(marker in unit for marker in AT_LEAST) and "ms" not in unit
@@ -29,7 +48,9 @@ def met(entry: dict) -> str:
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else str(value)
+    if isinstance(value, dict | list):
+        return "(see results.json)"
+    return "" if value is None else str(value).replace("|", "/")
 
 
 def table(results: dict) -> str:
