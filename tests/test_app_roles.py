@@ -73,3 +73,24 @@ async def test_one_ingest_process_leads_and_a_standby_takes_over_when_it_stops(p
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_commands_process_answers_commands_but_neither_sends_alerts_nor_ingests(
+    pg_settings,
+):
+    adapter = RecordingAdapter(name="console")
+    app = App(pg_settings, adapters=[adapter], role="commands")
+    parts = await app.start()
+    try:
+        assert adapter.core is not None  # started: it receives commands
+        me = ChatRef("console", "local")
+        reply = await adapter.core.handle_command(IncomingCommand(me, "/subscribe BTC", "u1"))
+        assert not reply.error, reply.text
+        assert parts.gate is None
+        outcome = await parts.core.pipeline.ingest_bytes(ARTICLE, origin="inbox/a.md")
+        assert outcome.status == "new"
+        depth = await parts.storage.outbox.depth(now=parts.dispatcher.clock.now())
+        await asyncio.sleep(0.5)  # a dispatcher would have sent it by now
+        assert depth.pending == 1 and adapter.sent == []  # queued for a delivery worker
+    finally:
+        await app.stop()
