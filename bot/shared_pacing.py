@@ -34,13 +34,13 @@ class SharedSlots:
     """This worker's share of a ``SendBudget``: ``await wait_turn()`` before each send."""
 
     def __init__(
-        self, budget: SendBudget, clock: Clock, *, batch_s: float = 0.1, late_s: float = 0.02
+        self, budget: SendBudget, clock: Clock, *, batch_s: float = 0.1, late_s: float = 0.0
     ) -> None:
         self.budget = budget
         self.clock = clock
         self.interval = 1.0 / budget.rate
         self.batch = max(1, min(64, math.ceil(budget.rate * batch_s)))
-        self.late_s = max(late_s, self.interval)
+        self.late_s = max(late_s, self.interval)  # a slot used late bunches the sends after it
         self.skipped = 0
         self.reserved = 0
         self.waiting = 0
