@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.alerting import AlertPlanner
+from bot.broadcast_setup import admin_handler, attach_broadcast
 from bot.commands import CommandHandler
 from bot.config import Settings
 from bot.demo import example_files
@@ -62,6 +63,8 @@ async def build_core(
     loaded = await planner.sync.load()
     log.info("%d subscriptions indexed", loaded)
 
+    broadcast = attach_broadcast(settings, storage, pipeline, planner, utcnow, on_enqueued)
+
     async def plan_and_wake(outcome: Any) -> None:
         if await planner(outcome):
             on_enqueued()
@@ -70,7 +73,8 @@ async def build_core(
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
     handler = CommandHandler(storage.archive, storage.chats, index, utcnow)
-    services = CoreServices(handler.handle, storage.archive.known_tags)
+    handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
+    services = CoreServices(handle, storage.archive.known_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
