@@ -174,6 +174,9 @@ class Broadcaster:
         result = PostResult(article)
         await self._targets(article, request, result)
         if self.planner is not None:
+            sync = getattr(self.planner, "sync", None)
+            if sync is not None:  # subscriptions changed by other processes
+                await sync.sync()
             rows = await self.planner.plan(article, story_joined=True, breaking=True)
             result.subscribers = await self.outbox.enqueue_many(rows)
             if result.subscribers and self.on_enqueued is not None:
