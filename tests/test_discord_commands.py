@@ -43,7 +43,7 @@ async def test_guild_ids_sync_instantly_to_those_guilds_only():
     core = RecordingCore()
     async with DiscordWorld(core.services(), guild_ids=True) as world:
         assert "global" not in world.fake.commands
-        assert len(world.fake.commands[world.guild]) == 14
+        assert len(world.fake.commands[world.guild]) == 15
 
 
 @pytest.mark.parametrize(
