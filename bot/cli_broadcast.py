@@ -137,7 +137,9 @@ async def _post_file(
         raise PostError(f"{path}: cannot read ({exc.strerror})") from None
     origin = f"cli:{path}"
     article = parse_document(raw, origin=origin, max_bytes=settings.ingest.max_file_bytes)
-    _check_visible(article)
+    if article.draft or article.retracted:
+        state = "a draft" if article.draft else "retracted"
+        raise PostError(f"{path}: the article is {state}, so it cannot be posted")
     article = with_weight(article, settings.delivery.breaking_sticky_weight)
     request = broadcaster.expect(origin, platforms=platforms, pin=pin)
     try:
