@@ -141,3 +141,35 @@ async def test_breaking_news_ignores_quiet_hours_and_digests_but_not_mute(
         "quiet": ("breaking", True),
         "digest": ("breaking", True),
     }
+
+
+LISTING = """---
+title: Exchange lists a new stablecoin after a security review
+description: The exchange lists the stablecoin for spot trading after an external review.
+publishedAt: '2026-03-02T08:00:00Z'
+updatedAt: '{updated}'
+externalId: listing-7
+source: {{name: The Block, key: theblock}}
+tags: [USDT]
+{extra}---
+The exchange lists the stablecoin for spot trading after an external security review.
+"""
+
+
+async def test_a_source_retracting_in_its_front_matter_edits_every_message(storage: SqlStorage):
+    core = BroadcastCore.build(storage, [TARGET])
+    adapter = RecordingAdapter()
+    first = await core.pipeline.ingest_bytes(
+        LISTING.format(updated="2026-03-02T08:00:00Z", extra="").encode(), origin="feed:1"
+    )
+    await core.parts.broadcaster.post(first.article)
+    await core.deliver(adapter)
+    retraction = LISTING.format(updated="2026-03-02T09:30:00Z", extra="retracted: true\n")
+    outcome = await core.pipeline.ingest_bytes(retraction.encode(), origin="feed:2")
+    await core.deliver(adapter)
+    assert outcome.status == "updated" and "retracted" in outcome.changed
+    ((_, _, alert),) = adapter.edits
+    assert alert.retracted and alert.article.retracted and alert.updated
+    (found,) = await storage.archive.search("stablecoin security review")
+    assert found.retracted  # still in the archive, marked
+    assert len(adapter.attempts) == 1
