@@ -3,6 +3,7 @@ databases), real python-telegram-bot polling the fake Bot API, the real dispatch
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from bot.config import BroadcastTarget
@@ -12,6 +13,7 @@ from storage.tables import ChatRow
 from tests.broadcast_support import ETF, ETF_SECOND_SOURCE, SOLANA, BroadcastCore, revised
 from tests.delivery_data import add_chats, deliveries
 from tests.fakes.telegram_harness import running_adapter
+from tests.fakes.telegram_state import bad_request
 
 ADMIN, BOB, CAROL = 7001, 7002, 7003
 CHANNEL = -1001234567
@@ -241,3 +243,20 @@ async def test_edits_wait_for_their_turn_and_a_second_revision_supersedes_the_fi
     sent = await storage.outbox.sent_messages_for_story(first.story.id)
     assert sent[0].edited_at is not None and sent[0].edited_at >= sent[0].sent_at
     assert sent[0].edited_at - sent[0].sent_at < timedelta(minutes=5)
+
+
+async def test_a_refused_pin_leaves_the_post_sent_and_says_why(storage: SqlStorage, caplog):
+    core = build(storage)
+    stored = await core.ingest(SOLANA)
+    async with running_adapter(core.services) as (fake, adapter):
+        fake.channel(CHANNEL, "Crypto Wire", "cryptowirenews")
+        fake.inject(bad_request("not enough rights to pin a message"), method="pinChatMessage")
+        with caplog.at_level(logging.WARNING, logger="cryptowire.broadcast"):
+            await core.parts.broadcaster.post(stored.article)
+            await core.deliver(adapter)
+        (post,) = fake.messages_in(CHANNEL)
+    assert fake.pinned == [] and "BREAKING" in post["text"]
+    (note,) = [r.getMessage() for r in caplog.records if r.name == "cryptowire.broadcast"]
+    assert note.startswith(f"could not pin message {post['message_id']} in telegram:{CHANNEL}")
+    (sent,) = await storage.outbox.sent_messages_for_story(stored.story.id)
+    assert sent.message_id == str(post["message_id"])
