@@ -260,3 +260,27 @@ async def test_a_refused_pin_leaves_the_post_sent_and_says_why(storage: SqlStora
     assert note.startswith(f"could not pin message {post['message_id']} in telegram:{CHANNEL}")
     (sent,) = await storage.outbox.sent_messages_for_story(stored.story.id)
     assert sent.message_id == str(post["message_id"])
+
+
+async def test_a_photo_post_is_edited_through_its_caption(storage: SqlStorage):
+    core = build(storage)
+    pictured = revised(SOLANA, 0, image_url="https://example.org/solana.png")
+    async with running_adapter(core.services) as (fake, adapter):
+        fake.channel(CHANNEL, "Crypto Wire", "cryptowirenews")
+        first = await core.ingest(pictured)
+        await core.parts.broadcaster.post(first.article)
+        await core.deliver(adapter)
+        await core.ingest(
+            revised(
+                pictured,
+                15,
+                image_url="https://example.org/solana-2.png",
+                summary="Validators restarted Solana; blocks flow again.",
+            )
+        )
+        await core.deliver(adapter)
+        (post,) = fake.messages_in(CHANNEL)
+    assert "photo" in post and "Updated" in post["caption"]
+    assert "blocks flow again" in post["caption"]
+    assert len(fake.calls_to("editMessageCaption")) == 1
+    assert fake.calls_to("editMessageText") == []
