@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 import bot.cli_broadcast  # noqa: F401 - registers post and audit on the app
 from bot.cli import app
 from bot.config import BroadcastTarget
+from bot.logs import MASKER
 from storage.plugin import SqlStorage
 from tests.broadcast_support import ETF_SECOND_SOURCE, BroadcastCore
 from tests.fakes.discord_world import DiscordWorld, RecordingCore
@@ -19,6 +23,7 @@ from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import running_adapter
 
 CHANNEL = -1009876543
+NOISY = ("httpx", "httpcore", "apscheduler", "telegram", "discord", "aiosqlite", "alembic")
 ETF_FILE = """---
 title: Ethereum ETF sees record $1.2B inflows as ether tops $4,000
 description: Spot ether funds took in $1.2 billion in one day while ether rose above $4,000.
@@ -30,6 +35,27 @@ sentiment: positive
 ---
 Spot ether funds took in $1.2 billion in one day while ether rose above $4,000.
 """
+
+
+@pytest.fixture(autouse=True)
+def isolated_logging() -> Iterator[None]:
+    """The CLI configures the root logger and registers secrets with the masker, as in a
+    terminal; in this process the other tests must not inherit either."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in NOISY}
+    secrets = set(MASKER._secrets)
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    for name, value in levels.items():
+        logging.getLogger(name).setLevel(value)
+    MASKER._secrets = secrets
 
 
 def config(tmp_path: Path, database_url: str, body: str) -> Path:
