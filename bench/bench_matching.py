@@ -341,7 +341,7 @@ async def _plan_and_enqueue(url: str) -> tuple[float, float, int, float]:
             tags=("BTC",),
         )
         start = time.perf_counter()
-        planned = await planner.plan(item, story_joined=False)
+        planned = await planner.plan(item, check_story=False)
         plan_s = time.perf_counter() - start
         start = time.perf_counter()
         enqueued = await storage.outbox.enqueue_many(planned)

@@ -151,7 +151,11 @@ class AlertPlanner:
         if article.draft or article.retracted or article.id is None:
             return 0
         await self.sync.sync()
-        deliveries = await self.plan(article, story_joined=getattr(outcome, "story_joined", True))
+        # Only a brand-new article that started a new story cannot have alerts already.
+        fresh = getattr(outcome, "status", None) == "new" and not getattr(
+            outcome, "story_joined", 1
+        )
+        deliveries = await self.plan(article, check_story=not fresh)
         enqueued = 0
         for start in range(0, len(deliveries), ENQUEUE_BATCH):
             enqueued += await self.outbox.enqueue_many(deliveries[start : start + ENQUEUE_BATCH])
@@ -165,7 +169,7 @@ class AlertPlanner:
         return enqueued
 
     async def plan(
-        self, article: Article, *, story_joined: bool = True, breaking: bool = False
+        self, article: Article, *, check_story: bool = True, breaking: bool = False
     ) -> list[NewDelivery]:
         """The deliveries for one visible article, not yet enqueued.
 
@@ -176,7 +180,7 @@ class AlertPlanner:
         if not len(chat_array):
             return []
         chats, subscriptions = chat_array.tolist(), subscription_array.tolist()
-        if story_joined and article.story_id is not None:
+        if check_story and article.story_id is not None:
             already = await self.chats.chats_with_story(article.story_id, chats)
             if already:
                 kept = [

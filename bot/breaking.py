@@ -66,7 +66,7 @@ class SubscriberPlanner(Protocol):
     """``bot.alerting.AlertPlanner.plan`` with the breaking switch."""
 
     async def plan(
-        self, article: Article, *, story_joined: bool = True, breaking: bool = False
+        self, article: Article, *, check_story: bool = True, breaking: bool = False
     ) -> list[NewDelivery]: ...
 
 
@@ -177,7 +177,7 @@ class Broadcaster:
             sync = getattr(self.planner, "sync", None)
             if sync is not None:  # subscriptions changed by other processes
                 await sync.sync()
-            rows = await self.planner.plan(article, story_joined=True, breaking=True)
+            rows = await self.planner.plan(article, check_story=True, breaking=True)
             result.subscribers = await self.outbox.enqueue_many(rows)
             if result.subscribers and self.on_enqueued is not None:
                 self.on_enqueued()

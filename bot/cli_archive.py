@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from bot.alert_pipeline import alerting_pipeline
 from bot.cli import app, echo_json, ready_storage, run_async, settings_or_exit
 from bot.errors import RuntimeFailure, UserError
 from bot.ingest.outcome import IngestOutcome
@@ -99,7 +100,7 @@ async def ingest_files(
     pipeline: IngestPipeline, files: list[tuple[Path, str | None]], on_done: Any
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
-    async with pipeline.batch():
+    async with pipeline.batch(inline=True):  # the CLI's loop serves nothing else
         for path, error in files:
             await _ingest_one(pipeline, path, error, counts, on_done)
     return counts
@@ -160,11 +161,7 @@ def ingest(
     async def go() -> Counter[str]:
         storage = await ready_storage(settings)
         try:
-            pipeline = IngestPipeline(
-                archive_of(storage),
-                max_bytes=settings.ingest.max_file_bytes,
-                story_window=timedelta(hours=settings.ingest.story_window_hours),
-            )
+            pipeline = await alerting_pipeline(settings, storage)
             if not show_progress:
                 return await ingest_files(pipeline, files, report)
             from rich.console import Console

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from bot.admin_commands import audit_line, post_detail, with_weight
+from bot.alert_pipeline import plain_pipeline
 from bot.alerting import AlertPlanner
 from bot.breaking import Broadcaster, PostResult
 from bot.broadcast_setup import attach_broadcast
@@ -74,11 +75,7 @@ async def _post(
 ) -> dict[str, Any]:
     storage: Any = await ready_storage(settings)
     try:
-        pipeline = IngestPipeline(
-            storage.archive,
-            max_bytes=settings.ingest.max_file_bytes,
-            story_window=timedelta(hours=settings.ingest.story_window_hours),
-        )
+        pipeline = plain_pipeline(settings, storage)
         planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
         parts = attach_broadcast(settings, storage, pipeline, planner, utcnow)
         pipeline.add_listener(planner)  # after the broadcaster (targets keep their pin)

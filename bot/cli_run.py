@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -29,8 +30,11 @@ def demo_command(
         typer.Option("--inbox", help="Folder to watch for new articles (default: a temp folder)."),
     ] = None,
 ) -> None:
-    """A local demo: example archive, console chat, and a watched inbox folder."""
+    """A local demo: example archive, console chat, and a watched inbox folder (-v: logs)."""
     base = settings_or_exit(ctx)
+    root = logging.getLogger()
+    if root.level == logging.INFO:  # the terminal is the chat: only problems are logged
+        root.setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="cryptowire-demo-") as scratch:
         folder = (inbox or Path(scratch) / "inbox").expanduser().resolve()
         try:

@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.alert_pipeline import alerting_pipeline
 from bot.cli import app, echo_json, fail, ready_storage, run_async, settings_or_exit
 from bot.config import Settings
 from bot.errors import RuntimeFailure
-from bot.ingest.pipeline import IngestPipeline
 from bot.ports import Storage
 from bot.scheduler import SourceScheduler
 from bot.sources.base import PollReport, SourceHealth, source_key
@@ -164,11 +164,7 @@ def poll_command(
     async def go() -> list[PollReport]:
         storage = await ready_storage(settings)
         try:
-            pipeline = IngestPipeline(
-                _repository(storage, "archive"),
-                max_bytes=settings.ingest.max_file_bytes,
-                story_window=timedelta(hours=settings.ingest.story_window_hours),
-            )
+            pipeline = await alerting_pipeline(settings, storage)
             scheduler = SourceScheduler(settings, pipeline, _repository(storage, "sources"))
             try:
                 return await scheduler.poll_once()

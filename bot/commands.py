@@ -97,7 +97,7 @@ class CommandHandler:
             "help": self._help,
             "subscribe": subscriptions.subscribe,
             "unsubscribe": subscriptions.unsubscribe,
-            "subscriptions": subscriptions.list,
+            "subscriptions": subscriptions.show,
             "latest": reads.latest,
             "search": reads.search,
             "story": reads.story,

@@ -85,22 +85,27 @@ class ArchiveCommands:
         if not matched:
             lines.append("No subscription matches, so it was not sent here.")
         else:
-            lines.append(self._delivery_note(ctx))
-            if article.story_id is not None:
-                lines.append(
-                    f"It belongs to story {article.story_id}: a chat gets one alert per story."
-                )
+            lines.append(await self._delivery_note(ctx, article.story_id))
         return ctx.reply("\n".join(lines))
 
-    @staticmethod
-    def _delivery_note(ctx: Context) -> str:
+    async def _delivery_note(self, ctx: Context, story_id: int | None) -> str:
+        """What happened or would happen to a matching article in this chat."""
+        if story_id is not None and await self.chats.chats_with_story(story_id, [ctx.chat.id]):
+            return (
+                f"An alert for its story ({story_id}) was sent or is queued here; "
+                "a chat gets one alert per story."
+            )
         if not ctx.chat.active:
             return "This chat was unreachable, so alerts were stopped."
         if is_muted(ctx.chat, ctx.now):
             return "The chat is muted now: matching alerts are dropped until the mute ends."
         if in_quiet_hours(ctx.chat, ctx.now):
             return "It is quiet hours now: alerts are held for the digest when they end."
-        return f"So it is sent here, as {delivery_mode(ctx.chat)}."
+        mode = delivery_mode(ctx.chat)
+        return (
+            "No alert for it was queued here: alerts go out when an article is first "
+            f"published, and it may predate the subscription. This chat gets {mode}."
+        )
 
     async def _nothing_for(self, tag: str | None) -> str:
         if tag is None:

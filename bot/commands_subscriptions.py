@@ -106,7 +106,7 @@ class SubscriptionCommands:
         removed_lines = ", ".join(subscription_line(s) for s in named)
         return ctx.reply(f"Removed {removed_lines}.")
 
-    async def list(self, ctx: Context) -> Reply:
+    async def show(self, ctx: Context) -> Reply:
         subscriptions = await self.chats.list_subscriptions(ctx.chat.id)
         routes = (await self.chats.routes([ctx.chat.id])).get(ctx.chat.id, {})
         lines = [subscription_list(subscriptions), settings_summary(ctx.chat, ctx.now)]

@@ -177,6 +177,13 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+                self._tasks = []
+            try:  # leave the fleet: drop our lease (nothing of ours is claimed any more)
+                await self.outbox.release_worker(self.worker)
+            except Exception:
+                log.warning("could not drop the worker lease", exc_info=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []

@@ -62,11 +62,13 @@ class Archive(Protocol):
     def batch(
         self,
         *,
-        group: int = 200,
+        group: int = 1000,
         on_commit: Callable[[], Awaitable[None]] | None = None,
+        inline: bool = False,
     ) -> AbstractAsyncContextManager[None]:
         """Bulk saves for the calling task: each article atomic, commits grouped (up to
-        ``group`` articles); ``on_commit`` is awaited after each commit point."""
+        ``group`` articles); ``on_commit`` is awaited after each commit point; ``inline``
+        lets a CLI write on the loop's own thread."""
 
     async def latest(self, tag: str | None = None, limit: int = 10) -> list[Article]: ...
 

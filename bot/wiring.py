@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.alert_pipeline import plain_pipeline, utcnow
 from bot.alerting import AlertPlanner
 from bot.broadcast_setup import admin_handler, attach_broadcast
 from bot.commands import CommandHandler
@@ -20,7 +20,6 @@ from bot.config import Settings
 from bot.demo import example_files
 from bot.ingest.parse import SourceHint
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
 from bot.metrics import Metrics
 from bot.ports import CoreServices
 from bot.scheduler import SourceScheduler
@@ -28,10 +27,6 @@ from bot.scheduler import SourceScheduler
 log = logging.getLogger("cryptowire.app")
 EXAMPLES = SourceHint(key="cryptowire-examples", name="Cryptowire Examples")
 INBOX_NAME = "inbox"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -53,15 +48,8 @@ async def build_core(
     on_enqueued: Callable[[], None],
 ) -> Core:
     """Pipeline -> planner (listener) -> dispatcher wake-up; command handler; sources."""
-    pipeline = IngestPipeline(
-        storage.archive,
-        max_bytes=settings.ingest.max_file_bytes,
-        story_window=timedelta(hours=settings.ingest.story_window_hours),
-    )
-    index = SubscriptionIndex()
-    planner = AlertPlanner(storage.chats, storage.outbox, index, utcnow)
-    loaded = await planner.sync.load()
-    log.info("%d subscriptions indexed", loaded)
+    pipeline = plain_pipeline(settings, storage)
+    planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
 
     broadcast = attach_broadcast(settings, storage, pipeline, planner, utcnow, on_enqueued)
 
@@ -72,7 +60,7 @@ async def build_core(
     pipeline.add_listener(plan_and_wake)
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
-    handler = CommandHandler(storage.archive, storage.chats, index, utcnow)
+    handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
     services = CoreServices(handle, storage.archive.known_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources)

@@ -102,8 +102,9 @@ class SqlArchive:
     async def batch(
         self,
         *,
-        group: int = 200,
+        group: int = 1000,
         on_commit: Callable[[], Awaitable[None]] | None = None,
+        inline: bool = False,
     ) -> AsyncIterator[None]:
         """Run this task's saves through one writer (bulk ingestion: CLI, scans, benches).
 
@@ -114,17 +115,20 @@ class SqlArchive:
         articles saved so far only once they are durable. Other tasks are unaffected:
         the writer belongs to this task's context only. Meant for finite loops: a live
         source should save one by one so nothing waits for a group to fill.
+        ``inline`` (SQLite) saves on the event loop's own thread: for a CLI or benchmark
+        whose loop serves nothing else; never inside the running bot.
         """
         if self._batch.get() is not None:
             yield
             return
         writer: _Writer
         async with contextlib.AsyncExitStack() as stack:
-            if self.db.is_postgres:
+            in_memory = self.db.url.database in (None, "", ":memory:")
+            if self.db.is_postgres or in_memory:  # a second connection would see another DB
                 conn = await stack.enter_async_context(self.db.engine.connect())
                 writer = AsyncWriter(conn)
             else:
-                writer = SqliteWriter(self.db.url, group=group)
+                writer = SqliteWriter(self.db.url, group=group, inline=inline)
                 await writer.open()
             token = self._batch.set(_Batch(writer, on_commit))
             try:

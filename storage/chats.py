@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, delete, func, or_, select, type_coerce, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,8 +76,10 @@ class SqlChats(RoutingQueries):
             "created_at": utcnow(),
         }
         async with self.db.session() as session:
-            await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
-            row = await self._by_ref(session, ref)
+            row = await self._by_ref(session, ref)  # the usual case: a read, no write lock
+            if row is None:
+                await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
+                row = await self._by_ref(session, ref)
             assert row is not None
             if row.kind != kind.value or (title is not None and row.title != title):
                 row.kind = kind.value
@@ -217,7 +219,7 @@ class SqlChats(RoutingQueries):
     ) -> AsyncIterator[list[tuple[int, int, SubscriptionFilter]]]:
         """All active subscriptions as (id, chat id, filter) batches in id order, for the index."""
         after = 0
-        raw = [type_coerce(column, Text) for column in FILTER_COLUMNS[:5]]
+        raw = [cast(column, Text) for column in FILTER_COLUMNS[:5]]  # text: no driver JSON decode
         query = select(
             SubscriptionRow.id, SubscriptionRow.chat_id, *raw, SubscriptionRow.lang
         ).where(SubscriptionRow.active.is_(True))

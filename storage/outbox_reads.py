@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, select
 
 from bot.delivery import OutboxDepth, SentMessage
-from bot.models import ChatRef, DeliveryKind, DeliveryStatus
+from bot.models import PRIORITY, ChatRef, DeliveryKind, DeliveryStatus
 from storage import rows
 from storage.database import Database
 from storage.tables import ChatRow, DeliveryRow, SentMessageRow
@@ -28,17 +28,28 @@ class OutboxReads:
     db: Database
 
     async def next_due_at(self, platforms: Sequence[str] | None = None) -> datetime | None:
-        """When the earliest pending row of an active chat falls due (None: queue empty)."""
-        query = (
-            select(func.min(D.due_at))
-            .join(ChatRow, ChatRow.id == D.chat_id)
-            .where(D.status == PENDING, ChatRow.active.is_(True))
-        )
-        if platforms is not None:
-            query = query.where(ChatRow.platform.in_(list(platforms)))
+        """When the earliest pending row of an active chat falls due (None: queue empty).
+
+        One index-ordered probe per priority (the claim index is status, priority, due_at),
+        so the answer costs the same with a million rows waiting.
+        """
+        found: list[datetime] = []
         async with self.db.session() as session:
-            value = await session.scalar(query)
-        return utc(value) if isinstance(value, datetime) else _parse(value)
+            for priority in sorted(set(PRIORITY.values())):
+                query = (
+                    select(D.due_at)
+                    .join(ChatRow, ChatRow.id == D.chat_id)
+                    .where(D.status == PENDING, D.priority == priority)
+                    .where(ChatRow.active.is_(True))
+                    .order_by(D.due_at)
+                    .limit(1)
+                )
+                if platforms is not None:
+                    query = query.where(ChatRow.platform.in_(list(platforms)))
+                value = await session.scalar(query)
+                if value is not None:
+                    found.append(utc(value) if isinstance(value, datetime) else _parse(value))
+        return min(found) if found else None
 
     async def depth(self, *, now: datetime) -> OutboxDepth:
         async with self.db.session() as session:

@@ -63,7 +63,7 @@ def sqlite_candidates(query: SearchQuery, candidates: int) -> tuple[TextClause, 
     params: dict[str, Any] = {"limit": candidates}
     where = _filters(query, params, "0")
     if not query.has_text:
-        return _unranked(where, params)
+        return _unranked(query, where, params)
     params["match"] = fts5_match(query)
     sql = (
         f"SELECT a.id AS id, -bm25(articles_fts, {SQLITE_WEIGHTS}) AS relevance, "
@@ -79,7 +79,7 @@ def postgres_candidates(query: SearchQuery, candidates: int) -> tuple[TextClause
     params: dict[str, Any] = {"limit": candidates}
     where = _filters(query, params, "false")
     if not query.has_text:
-        return _unranked(where, params)
+        return _unranked(query, where, params)
     parts = []
     if query.words:
         params["words"] = " ".join(query.words)
@@ -97,8 +97,20 @@ def postgres_candidates(query: SearchQuery, candidates: int) -> tuple[TextClause
     return _typed(sql), params
 
 
-def _unranked(where: list[str], params: dict[str, Any]) -> tuple[TextClause, dict[str, Any]]:
-    """Filters only: newest first, every row equally relevant."""
+def _unranked(
+    query: SearchQuery, where: list[str], params: dict[str, Any]
+) -> tuple[TextClause, dict[str, Any]]:
+    """Filters only: newest first, every row equally relevant. One tag drives the scan
+    from the (tag, published_at) postings index, so a rare tag is not a full scan."""
+    if len(query.tags) == 1:
+        rest = [c for c in where if not c.startswith("EXISTS (SELECT 1 FROM article_tags")]
+        sql = (
+            "SELECT a.id AS id, 1.0 AS relevance, a.published_at AS published_at "
+            "FROM article_tags t JOIN articles a ON a.id = t.article_id "
+            f"WHERE t.tag = :tag0 AND {' AND '.join(rest)} "
+            "ORDER BY t.published_at DESC LIMIT :limit"
+        )
+        return _typed(sql), params
     sql = (
         "SELECT a.id AS id, 1.0 AS relevance, a.published_at AS published_at "
         f"FROM articles a WHERE {' AND '.join(where)} "

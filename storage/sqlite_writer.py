@@ -39,8 +39,14 @@ def _emit_begin(conn: Connection) -> None:
 class SqliteWriter:
     """One pysqlite connection used from one thread, committing every ``group`` saves."""
 
-    def __init__(self, async_url: URL, *, group: int) -> None:
+    # pysqlite connections may only be used by the thread that made them: every call,
+    # from open() to close(), goes through ``_in_thread`` (one worker, or inline)
+
+    def __init__(self, async_url: URL, *, group: int, inline: bool = False) -> None:
         self.group = max(1, group)
+        # inline: run on the caller's thread (a CLI with nothing else on its loop); a
+        # thread hop per article costs more than the save on a busy machine
+        self.inline = inline
         self._engine = create_engine(
             async_url.set(drivername="sqlite+pysqlite"), poolclass=NullPool
         )
@@ -100,6 +106,8 @@ class SqliteWriter:
                 self._engine.dispose()
 
     async def _in_thread(self, func: Callable[[], T]) -> T:
+        if self.inline:
+            return func()
         return await asyncio.get_running_loop().run_in_executor(self._executor, func)
 
 

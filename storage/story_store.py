@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -225,6 +225,16 @@ def assign_story(
     return Assignment(story, joined, score)
 
 
+_SQLITE_BANDS = (
+    "INSERT INTO story_bands (band, story_id, published_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """A datetime as UTCDateTime stores it on SQLite (naive UTC, microseconds)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def add_bands(
     conn: Connection,
     story_id: int,
@@ -232,12 +242,17 @@ def add_bands(
     first_published_at: datetime,
     dialect: str,
 ) -> None:
-    if bands:
-        rows = [
-            {"band": b, "story_id": story_id, "published_at": first_published_at}
-            for b in dict.fromkeys(bands)
-        ]
-        conn.execute(_bands_insert(dialect), rows)
+    """Record the story's band keys. On SQLite the 32 rows go straight to the driver:
+    this is the hottest write of a bulk load and needs no type processing but one."""
+    if not bands:
+        return
+    unique = list(dict.fromkeys(bands))
+    if dialect == "sqlite":
+        stamp = sqlite_datetime(first_published_at)
+        conn.exec_driver_sql(_SQLITE_BANDS, [(b, story_id, stamp) for b in unique])
+        return
+    rows = [{"band": b, "story_id": story_id, "published_at": first_published_at} for b in unique]
+    conn.execute(_bands_insert(dialect), rows)
 
 
 def story_sources(conn: Connection, story_id: int) -> tuple[str, ...]:

@@ -280,7 +280,7 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        Index("ix_deliveries_due", "status", "priority", "due_at"),
+        Index("ix_deliveries_due", "status", "priority", "due_at", "id"),  # claim order
         Index("ix_deliveries_chat_story", "chat_id", "story_id"),
     )
 

@@ -179,3 +179,14 @@ async def test_subscriptions_from_another_process_are_seen_before_matching(world
         await other.close()
     await world.ingest(article(), "a")
     assert [r.chat for r in await world.rows()] == [chat.id]
+
+
+async def test_a_draft_set_live_alerts_once(world: World):
+    chat = await world.chat("1", wants("BTC"))
+    draft = article(draft=True, external_id="42", url="https://decrypt.example/42")
+    await world.ingest(draft, "draft")
+    assert await world.rows() == []
+    live = article(external_id="42", url="https://decrypt.example/42", updated_at=T)
+    outcome = await world.pipeline.ingest_article(live, origin="live")
+    assert outcome.status == "updated" and outcome.published_now
+    assert [(r.chat, r.kind) for r in await world.rows()] == [(chat, "alert")]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.ingest.pipeline import IngestPipeline
-from bot.models import Article, ChatRef, Sentiment
+from bot.models import Article, ChatRef, DeliveryKind, NewDelivery, Sentiment
 from storage.plugin import SqlStorage
 from tests.command_helpers import Bot
 
@@ -137,15 +137,24 @@ async def test_why_explains_matches_and_misses(bot: Bot, seeded):
         "No subscription matches, so it was not sent here.",
     ]
     matched = (await bot.ok(f"/why {etf.id}")).splitlines()
-    assert matched[-4:] == [
+    assert matched[-3:] == [
         "subscription #1 matches",
         "subscription #2 wants ETH, article is tagged BTC, ETF; "
         "wants negative news, article is positive",
-        "So it is sent here, as instant alerts.",
-        f"It belongs to story {etf.story_id}: a chat gets one alert per story.",
+        "No alert for it was queued here: alerts go out when an article is first published, "
+        "and it may predate the subscription. This chat gets instant alerts.",
     ]
     await bot.ok("/mute 1h")
     assert "muted now" in await bot.ok(f"/why {etf.id}")
+    chat = await bot.storage.chats.find(ChatRef("telegram", "100"))
+    assert chat is not None
+    other_source = seeded["etf2"]  # the story's alert came from the other source's article
+    alert = NewDelivery(chat.id, DeliveryKind.ALERT, T, etf.story_id, other_source.id)
+    assert await bot.storage.outbox.enqueue_many([alert]) == 1
+    assert (await bot.ok(f"/why {etf.id}")).endswith(
+        f"An alert for its story ({etf.story_id}) was sent or is queued here; "
+        "a chat gets one alert per story."
+    )
     assert "It is a draft: drafts are never sent." in await bot.ok(f"/why {draft.id}")
     assert "here is no article 9999" in await bot.fails("/why 9999")
     assert "Example: /why 42" in await bot.fails("/why")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from bot.command_parser import (
     parse_timezone,
     split_command,
 )
+from bot.commands import COMMANDS
 from bot.models import Sentiment
 
 KNOWN = {"BTC", "ETH", "SOL", "BCH", "DEFI"}
@@ -153,3 +155,12 @@ def test_time_zones():
     assert parse_timezone("America/New York") == "America/New_York"
     with pytest.raises(CommandError, match="did you mean Asia/Tokyo"):
         parse_timezone("Asia/Tokio")
+
+
+def test_command_specs_fit_telegram_and_discord_menus():
+    names = [spec.name for spec in COMMANDS]
+    assert len(names) == len(set(names))
+    for spec in COMMANDS:
+        assert re.fullmatch(r"[a-z0-9_]{1,32}", spec.name), spec.name
+        assert 1 <= len(spec.description) <= 100, spec.name  # Discord's limit; Telegram's is 256
+        assert spec.usage.startswith(f"/{spec.name}")

@@ -53,12 +53,14 @@ async def test_piped_commands_get_replies_in_order_then_input_closes():
     assert "cryptowire>" not in text  # no prompt when stdin is not a terminal
 
 
-async def test_interactive_mode_prompts():
+async def test_interactive_mode_prompts_again_after_replies_and_alerts():
     out = io.StringIO()
     adapter = ConsoleAdapter(stdin=io.StringIO("/help\n"), stdout=out, interactive=True)
     await adapter.start(core([]))
     await asyncio.wait_for(adapter.input_closed.wait(), timeout=5)
     assert out.getvalue().count("cryptowire> ") == 2
+    await adapter.send(ChatRef("console", "local"), Alert(article=ARTICLE))
+    assert out.getvalue().endswith("└─\n\ncryptowire> ")
 
 
 async def test_alerts_print_as_blocks_with_increasing_message_ids():

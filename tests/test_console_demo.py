@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -121,3 +122,16 @@ def test_an_article_dropped_in_the_inbox_alerts_exactly_once(tmp_path: Path):
     assert sum(1 for line in seen if line.startswith("┌─ ALERT")) == 1
     assert any("Cardano Foundation Opens a Grant Round" in line for line in seen)
     assert latency < 5, f"alert took {latency:.2f}s"  # about 0.6 s here; 1 s is the target
+
+
+def test_ctrl_c_stops_cleanly_with_exit_0(tmp_path: Path):
+    process = demo([], tmp_path)
+    lines = Lines(process)
+    lines.wait_for(lambda line: "Drop article files into" in line)
+    assert process.stdin is not None
+    process.stdin.write("/subscribe ETH\n")
+    process.stdin.flush()
+    lines.wait_for(lambda line: line.startswith("Subscribed"))
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    assert "Traceback" not in (process.stderr.read() if process.stderr else "")

@@ -66,7 +66,27 @@ async def test_role_mention_is_the_only_ping_allowed():
         await world.adapter.send(_to(world.text), _alert(mention=role))
     (message,) = world.fake.messages[world.text]
     assert message["content"] == role
-    assert "everyone" not in message["allowed_mentions"]["parse"]
+    assert message["allowed_mentions"]["parse"] == []
+    assert message["allowed_mentions"]["roles"] == [int(world.traders)]
+
+
+@pytest.mark.parametrize(
+    ("mention", "roles", "users"),
+    [
+        ("<@&123>", [123], []),
+        ("<@456>", [], [456]),
+        ("<@!456>", [], [456]),
+        ("@everyone", [], []),
+        ("<@&1> <@&2>", [], []),
+        (None, [], []),
+    ],
+)
+def test_only_the_subscription_target_may_be_pinged(mention, roles, users):
+    from adapters.discord.adapter import allowed_mentions
+
+    data = allowed_mentions(mention).to_dict()
+    assert data["parse"] == []
+    assert data.get("roles", []) == roles and data.get("users", []) == users
 
 
 async def test_forum_channels_get_one_thread_per_story_and_edits_land_in_it():
@@ -308,3 +328,39 @@ async def test_sends_before_start_use_rest_only_and_never_touch_commands():
     assert fake.commands == {}  # an empty tree was not synced over the real commands
     assert fake.identify is None  # no gateway session for a send-only process
     assert (await adapter.send(_to(channel), _alert())).kind is ResultKind.RETRY_AFTER
+
+
+async def test_a_digest_in_a_forum_opens_a_thread_named_after_the_digest():
+    items = tuple(_alert(f"Story {n}").article for n in range(2))
+    async with DiscordWorld(RecordingCore().services()) as world:
+        sent = await world.adapter.send(
+            _to(world.forum), Alert(items[0], DeliveryKind.DIGEST, digest_items=items)
+        )
+    assert world.fake.channels[sent.message_id or ""]["name"] == "Digest · 2 stories"
+
+
+async def test_dm_channels_are_fetched_once_then_reused():
+    async with DiscordWorld(RecordingCore().services()) as world:
+        for n in range(3):
+            await world.adapter.send(_to(world.dm), _alert(f"Story {n}"))
+    fetches = [p for m, p in world.fake.requests if m == "GET" and p.endswith(world.dm)]
+    assert len(fetches) == 1 and len(world.fake.messages[world.dm]) == 3
+
+
+async def test_start_after_early_sends_switches_to_the_full_client_cleanly():
+    world = DiscordWorld(RecordingCore().services())
+    api_base = await world.fake.start()
+    adapter = DiscordAdapter(
+        DiscordConfig(token=SecretStr(TOKEN), api_base=api_base), guild_ready_timeout_s=0.05
+    )
+    try:
+        early = await adapter.send(_to(world.dm), _alert("Before start"))
+        await adapter.start(RecordingCore().services())
+        later = await adapter.send(_to(world.dm), _alert("After start"))
+    finally:
+        await adapter.stop()
+        await world.fake.stop()
+    assert early.kind is ResultKind.SENT and later.kind is ResultKind.SENT
+    titles = [m["embeds"][0]["title"] for m in world.fake.messages[world.dm]]
+    assert titles == ["Before start", "After start"]
+    assert len(world.fake.commands["global"]) == 14  # synced once, by the full client

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from conftest import POSTGRES_ENV, postgres_url
 from delivery_data import T0, add_chats, add_story, deliveries
-from sqlalchemy import text
+from fakes.recording_adapter import RecordingAdapter
+from sqlalchemy import select, text
 
+from bot.config import DeliveryConfig
+from bot.dispatch import Dispatcher
 from storage.database import Database
 from storage.outbox import SqlOutbox
 from storage.plugin import SqlStorage
+from storage.tables import WorkerLeaseRow
 
 pytestmark = pytest.mark.skipif(
     postgres_url() is None,
@@ -65,3 +70,17 @@ async def test_a_locked_row_is_skipped_not_waited_for(storage: SqlStorage, datab
             assert sorted(c.chat.id for c in claimed) == chats[2:]
     finally:
         await other.dispose()
+
+
+async def test_a_fleet_worker_holds_a_lease_while_running_and_drops_it_on_stop(storage):
+
+    dispatcher = Dispatcher(
+        storage.outbox, [RecordingAdapter()], DeliveryConfig(), stale_after=timedelta(seconds=30)
+    )
+    await dispatcher.start()
+    async with storage.db.session() as session:
+        names = list(await session.scalars(select(WorkerLeaseRow.name)))
+    assert names == [dispatcher.worker]
+    await dispatcher.stop()
+    async with storage.db.session() as session:
+        assert list(await session.scalars(select(WorkerLeaseRow.name))) == []

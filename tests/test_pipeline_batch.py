@@ -33,7 +33,8 @@ async def _count(storage: SqlStorage, table) -> int:  # type: ignore[no-untyped-
         return (await conn.execute(select(func.count()).select_from(table))).scalar_one()
 
 
-async def test_batch_announces_only_committed_articles(storage: SqlStorage):
+@pytest.mark.parametrize("inline", [False, True], ids=["writer-thread", "inline"])
+async def test_batch_announces_only_committed_articles(storage: SqlStorage, inline: bool):
     pipeline = IngestPipeline(storage.archive, max_bytes=1 << 20, story_window=timedelta(hours=72))
     heard: list[IngestOutcome] = []
 
@@ -44,7 +45,7 @@ async def test_batch_announces_only_committed_articles(storage: SqlStorage):
         heard.append(outcome)
 
     pipeline.add_listener(listener)
-    async with pipeline.batch(group=2):
+    async with pipeline.batch(group=2, inline=inline):
         for article in ARTICLES_IN:
             outcome = await pipeline.ingest_article(article, origin=article.title)
             assert outcome.status == "new"

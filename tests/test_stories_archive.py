@@ -59,7 +59,9 @@ async def test_bands_are_recorded_per_story(storage: SqlStorage):
                 select(func.count()).select_from(BANDS).where(BANDS.c.story_id == outcome.story.id)
             )
         ).scalar_one()
+        stamps = set((await conn.execute(select(BANDS.c.published_at).distinct())).scalars().all())
     assert count >= 30  # 32 MinHash bands, rare equal values collapse
+    assert stamps == {outcome.story.first_published_at}  # same stored form as the ORM's
 
 
 async def test_a_draft_joins_its_story_only_when_published(storage: SqlStorage):

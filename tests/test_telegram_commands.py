@@ -230,3 +230,45 @@ async def test_channel_can_be_named_by_its_numeric_id(channel_setup):
     (command,) = core.received
     assert command.chat.chat_id == str(channel.id) and command.text == "/mute 2h"
     assert fake.calls_to("getChat")[0].params["chat_id"] == channel.id
+
+
+async def test_group_replies_quote_the_command_even_if_it_was_deleted_meanwhile():
+    holder: dict = {}
+
+    def respond(cmd: IncomingCommand) -> Reply:
+        fake = holder["fake"]
+        if cmd.text == "/latest":  # the user deletes the command before the answer comes
+            del fake.messages[(-100510, 3)]  # ids: 1 /start, 2 its reply, 3 /latest
+        return Reply("done")
+
+    core = RecordingCore(respond=respond)
+    async with running_adapter(core.services()) as (fake, _):
+        holder["fake"] = fake
+        group = fake.group(-100510, "Quotes", admins={ALICE: "creator"})
+        fake.command(group, ALICE, "/start")
+        await replies_in(fake, group.id, 1)
+        fake.command(group, ALICE, "/latest")
+        replies = await replies_in(fake, group.id, 2)
+    assert replies[0]["_reply_to"] == 1  # quoted, as group replies should be
+    assert replies[1]["_reply_to"] is None and replies[1]["text"] == "done"
+
+
+async def test_bot_added_to_a_group_greets_it_and_forgets_cached_admins():
+    core = RecordingCore(respond=lambda cmd: Reply("Cryptowire sends one alert per story."))
+    async with running_adapter(core.services()) as (fake, _):
+        group = fake.group(-100520, "New home", admins={ALICE: "creator"})
+        fake.command(group, BOB, "/subscribe BTC")
+        await replies_in(fake, group.id, 1)
+        fake.membership(group, ALICE, "left", "member")
+        (_, greeting) = await replies_in(fake, group.id, 2)
+        group.admins[BOB] = "administrator"
+        fake.command(group, BOB, "/subscribe BTC")
+        await replies_in(fake, group.id, 3)
+        fake.membership(group, ALICE, "member", "left")  # removed: no greeting
+        fake.command(group, ALICE, "/start")
+        await replies_in(fake, group.id, 4)
+    assert greeting["text"] == "Cryptowire sends one alert per story."
+    start = core.received[1]
+    assert start.text == "/start" and start.user_id == str(ALICE) and not start.can_manage
+    assert [c.can_manage for c in core.received if c.user_id == str(BOB)] == [False, True]
+    assert len(fake.calls_to("getChatAdministrators")) == 3

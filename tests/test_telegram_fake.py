@@ -94,3 +94,20 @@ async def test_html_and_length_are_checked_like_telegram(api):
         "sendMessage", json={"chat_id": 1, "text": "&amp;" * 4096, "parse_mode": "HTML"}
     )
     assert entities.json()["ok"]  # the limit applies to the visible text
+
+
+async def test_group_limit_of_twenty_per_minute(api):
+    _, client = api
+    now = [0.0]
+    fake_limits = RateLimits(group_per_minute=20, clock=lambda: now[0])
+    api[0].enforce_limits(fake_limits)
+    for _ in range(20):
+        ok = await client.post("sendMessage", json={"chat_id": -100555, "text": "x"})
+        assert ok.json()["ok"]
+        now[0] += 1.0
+    refused = await client.post("sendMessage", json={"chat_id": -100555, "text": "x"})
+    assert refused.status_code == 429 and refused.json()["parameters"]["retry_after"] >= 39
+    private = await client.post("sendMessage", json={"chat_id": 555, "text": "x"})
+    assert private.json()["ok"]  # people are not groups
+    now[0] += 40
+    assert (await client.post("sendMessage", json={"chat_id": -100555, "text": "x"})).json()["ok"]

@@ -164,3 +164,21 @@ async def test_short_result_list_has_no_buttons_and_expired_lists_say_so():
         fake.command(fake.private_chat(ALICE), ALICE, "/search etf")
         await fake.wait_for(lambda: len(fake.messages_in(ALICE)) == 1)
         assert "reply_markup" not in fake.messages_in(ALICE)[0]
+
+
+async def test_picker_under_a_channel_post_only_works_for_channel_admins():
+    core = RecordingCore()
+    async with running_adapter(core.services()) as (fake, _):
+        channel = fake.channel(-1001000000901, "Feed", "feed_news", admins={ALICE: "creator"})
+        fake.channel_post(channel, "/subscribe")
+        await fake.wait_for(lambda: len(fake.messages_in(channel.id)) == 1)
+        picker_id = fake.messages_in(channel.id)[0]["message_id"]
+        fake.press(channel.id, picker_id, "sub:t:BTC", BOB)  # a reader of the channel
+        (refused,) = await fake.wait_calls("answerCallbackQuery")
+        assert "Only administrators" in refused.params["text"]
+        fake.press(channel.id, picker_id, "sub:t:BTC", ALICE)
+        fake.press(channel.id, picker_id, "sub:go", ALICE)
+        await fake.wait_calls("answerCallbackQuery", 3)
+    (command,) = core.received
+    assert command.text == "/subscribe BTC" and command.chat_kind is ChatKind.CHANNEL
+    assert command.chat.chat_id == str(channel.id)

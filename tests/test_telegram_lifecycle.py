@@ -17,7 +17,7 @@ from adapters.telegram.adapter import CAPABILITIES, TelegramAdapter
 from adapters.telegram.errors import retry_seconds
 from adapters.telegram.menu import bot_commands
 from bot.config import Settings, TelegramConfig
-from bot.errors import RuntimeFailure
+from bot.errors import RuntimeFailure, UserError
 from bot.logs import MASKER, SecretMasker
 from bot.models import IncomingCommand, Reply
 from bot.plugins import ADAPTER_GROUP, load_plugin
@@ -55,7 +55,12 @@ async def test_runs_inside_our_loop_and_stops_cleanly():
         assert asyncio.get_running_loop() is loop
         polls = fake.calls_to("getUpdates")
         assert polls[0].params["timeout"] == 5
-        assert polls[0].params["allowed_updates"] == ["message", "channel_post", "callback_query"]
+        assert polls[0].params["allowed_updates"] == [
+            "message",
+            "channel_post",
+            "callback_query",
+            "my_chat_member",
+        ]
     assert not adapter.application.running
     await asyncio.sleep(0)
     leftover = {t for t in asyncio.all_tasks() if not t.done()} - before
@@ -205,3 +210,11 @@ async def test_polling_failure_is_logged_in_one_line_and_polling_goes_on(caplog)
     failures = [r for r in caplog.records if "polling failed" in r.getMessage()]
     assert len(failures) == 1 and failures[0].exc_info is None
     assert "Internal Server Error" in failures[0].getMessage()
+
+
+def test_bad_webhook_listen_address_is_a_config_error_naming_the_key():
+    config = TelegramConfig(
+        token="1:abcdefgh", webhook_url="https://x.org/h", webhook_listen="8443"
+    )
+    with pytest.raises(UserError, match=r"\[telegram\] webhook_listen must be HOST:PORT"):
+        TelegramAdapter(config, masker=SecretMasker())

@@ -151,12 +151,14 @@ class ConsoleAdapter:
         body = render_alert(alert, self.capabilities.max_text_len)
         if not self._write(self._block(f"ALERT #{message_id} to {to}", body)):
             return DeliveryResult.failed("console output is closed")
+        self._prompt()  # the alert arrived while the user was at the prompt: show it again
         return DeliveryResult.sent(message_id)
 
     async def edit(self, to: ChatRef, message_id: str, alert: Alert) -> DeliveryResult:
         body = render_alert(alert, self.capabilities.max_text_len)
         if not self._write(self._block(f"EDIT of #{message_id} to {to}", body)):
             return DeliveryResult.failed("console output is closed")
+        self._prompt()
         return DeliveryResult.sent(message_id)
 
     def _block(self, header: str, body: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+from collections import OrderedDict
 from collections.abc import Callable
 
 import aiohttp
@@ -24,10 +26,13 @@ from adapters.discord.render import LIMITS, alert_embed, cut
 from adapters.discord.slash import SlashCommands
 from bot.config import DiscordConfig
 from bot.errors import RuntimeFailure, UserError
-from bot.models import Alert, Capabilities, ChatRef, DeliveryResult
+from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResult, ResultKind
 from bot.ports import CoreServices
 
 log = logging.getLogger("cryptowire.discord")
+
+FETCHED_CHANNELS = 10_000
+_MENTION = re.compile(r"<(@&|@!?)(\d{1,20})>")
 
 CAPABILITIES = Capabilities(
     max_text_len=LIMITS.description,
@@ -39,6 +44,17 @@ CAPABILITIES = Capabilities(
     supports_images=True,
     supports_edit=True,
 )
+
+
+def allowed_mentions(mention: str | None) -> discord.AllowedMentions:
+    """Ping exactly the subscription's role (or user), never @everyone or anyone else."""
+    match = _MENTION.fullmatch(mention.strip()) if mention else None
+    if match is None:
+        return discord.AllowedMentions.none()
+    target = [discord.Object(int(match.group(2)))]
+    if match.group(1) == "@&":
+        return discord.AllowedMentions(everyone=False, users=False, roles=target)
+    return discord.AllowedMentions(everyone=False, users=target, roles=False)
 
 
 def _snowflake(value: str | None) -> int | None:
@@ -99,7 +115,10 @@ class DiscordAdapter:
         self._client_factory = client_factory
         self.client: CryptowireClient | None = None
         self._task: asyncio.Task[None] | None = None
-        self._channels: dict[int, discord.abc.Messageable | discord.ForumChannel] = {}
+        # Channels the gateway cache lacks (DMs, mostly), fetched once; least recent out.
+        self._channels: OrderedDict[int, discord.abc.Messageable | discord.ForumChannel] = (
+            OrderedDict()
+        )
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
         self._stopped = False
         self._login_lock = asyncio.Lock()
@@ -123,6 +142,7 @@ class DiscordAdapter:
     async def _login(self, client: CryptowireClient, *, gateway: bool) -> None:
         """Log ``client`` in over REST (and find the gateway); one-line errors."""
         self.client = client
+        self._channels.clear()  # fetched channels hold the previous client's session
         token = self._config.token.get_secret_value() if self._config.token else ""
         if self._config.api_base and self._saved_endpoints is None:
             self._point_at(self._config.api_base)
@@ -219,10 +239,17 @@ class DiscordAdapter:
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | discord.ForumChannel:
         """The channel from the gateway cache, else fetched once (DMs, new channels)."""
         assert self.client is not None
-        channel = self.client.get_channel(channel_id) or self._channels.get(channel_id)
-        if channel is None:
-            channel = await self.client.fetch_channel(channel_id)
-            self._channels[channel_id] = channel  # type: ignore[assignment]
+        channel = self.client.get_channel(channel_id)
+        if channel is not None:
+            return channel  # type: ignore[return-value]
+        channel = self._channels.get(channel_id)
+        if channel is not None:
+            self._channels.move_to_end(channel_id)
+            return channel
+        channel = await self.client.fetch_channel(channel_id)  # type: ignore[assignment]
+        self._channels[channel_id] = channel  # type: ignore[assignment]
+        if len(self._channels) > FETCHED_CHANNELS:
+            self._channels.popitem(last=False)
         return channel  # type: ignore[return-value]
 
     async def send(self, to: ChatRef, alert: Alert) -> DeliveryResult:
@@ -249,10 +276,16 @@ class DiscordAdapter:
             return DeliveryResult.gone(f"the bot lacks {missing} in this channel")
         embed = alert_embed(alert)
         mention = alert.mention or None
-        allowed = discord.AllowedMentions(roles=True, users=True, everyone=False)
+        allowed = allowed_mentions(mention)
         if isinstance(channel, discord.ForumChannel):
             created = await channel.create_thread(
-                name=cut(alert.article.title, LIMITS.thread_name) or "News",
+                name=cut(
+                    alert.article.title
+                    if alert.kind is not DeliveryKind.DIGEST
+                    else embed.title or "Digest",
+                    LIMITS.thread_name,
+                )
+                or "News",
                 content=mention,
                 embed=embed,
                 allowed_mentions=allowed,
@@ -312,7 +345,7 @@ class DiscordAdapter:
     def _failed(self, to: ChatRef, error: BaseException) -> DeliveryResult:
         result = result_for(error)
         self.guard.record(to.chat_id, error, result)
-        if result.kind.value == "CHAT_GONE" and to.chat_id.isdigit():
+        if result.kind is ResultKind.CHAT_GONE and to.chat_id.isdigit():
             self._channels.pop(int(to.chat_id), None)
         log.info("discord delivery to %s: %s (%s)", to, result.kind.value, result.reason or "")
         return result

@@ -34,6 +34,10 @@ class CryptowireClient(discord.Client):
         max_ratelimit_timeout: float = 30.0,
         sync_commands: bool = True,
     ) -> None:
+        # A text-only bot: discord.py's one-time "voice will NOT be supported" warnings
+        # (it clears these flags itself after warning) would only alarm operators.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=minimal_intents(),
             guild_ready_timeout=guild_ready_timeout,

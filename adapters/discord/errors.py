@@ -15,7 +15,7 @@ from collections.abc import Callable
 import aiohttp
 import discord
 
-from bot.models import DeliveryResult
+from bot.models import DeliveryResult, ResultKind
 
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
@@ -116,7 +116,7 @@ class InvalidRequestGuard:
         now = self._clock()
         if is_invalid(error):
             self._invalid.append(now)
-        if result.kind.value == "CHAT_GONE":
+        if result.kind is ResultKind.CHAT_GONE:
             self._gone[channel_id] = now
 
     def forget(self, channel_id: str) -> None:

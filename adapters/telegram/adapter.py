@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from telegram import LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, InvalidToken, TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, Defaults
 
 from adapters.telegram.errors import is_not_modified, is_photo_problem, to_result
 from adapters.telegram.handlers import TelegramHandlers
@@ -34,7 +34,7 @@ from bot.ports import CoreServices
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "channel_post", "callback_query"]
+ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member"]
 CAPABILITIES = Capabilities(
     max_text_len=MAX_TEXT,
     markup="html",
@@ -57,6 +57,8 @@ def build_application(config: TelegramConfig, token: str) -> Application:  # typ
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .job_queue(None)
+        # a reply to a command deleted meanwhile is still sent, just without the quote
+        .defaults(Defaults(allow_sending_without_reply=True))
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
@@ -93,6 +95,8 @@ class TelegramAdapter:
         if masker is not None:
             masker.add(token)
         self.config = config
+        if config.webhook_url:  # check the address now, not after connecting
+            _listen_address(config.webhook_listen)
         self.application = build_application(config, token)
         self.bot = self.application.bot
         self.admins = AdminCache.for_bot(self.bot, clock=clock)
@@ -298,7 +302,8 @@ class TelegramAdapter:
     def _failure(action: str, to: ChatRef, error: Exception) -> DeliveryResult:
         result = to_result(error)
         if isinstance(error, TelegramError):
-            log.warning("telegram: %s to %s: %s (%s)", action, to, result.kind, result.reason)
+            why = result.reason or f"retry after {result.retry_after:g}s"
+            log.warning("telegram: %s to %s: %s (%s)", action, to, result.kind, why)
         else:
             log.error("telegram: %s to %s failed unexpectedly", action, to, exc_info=error)
         return result

@@ -11,10 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, Chat, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import Bot, CallbackQuery, Chat, ChatFullInfo, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from adapters.telegram.context import (
     PLATFORM,
@@ -38,7 +45,7 @@ from adapters.telegram.keyboards import (
     subscribe_keyboard,
     toggled,
 )
-from adapters.telegram.permissions import AdminCache
+from adapters.telegram.permissions import AdminCache, may_manage, resolve_channel
 from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
 from bot.errors import UserError
 from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
@@ -83,6 +90,9 @@ class TelegramHandlers:
         application.add_handler(MessageHandler(updates & filters.COMMAND, self.on_command))
         application.add_handler(CallbackQueryHandler(self.on_picker, pattern=r"^sub:"))
         application.add_handler(CallbackQueryHandler(self.on_page, pattern=r"^pg:"))
+        application.add_handler(
+            ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
         application.add_error_handler(self.on_error)
 
     # ------------------------------------------------------------------ commands
@@ -133,43 +143,12 @@ class TelegramHandlers:
     async def _may_manage(
         self, chat: Chat, message: Message | None, user_id: int | None = None
     ) -> bool:
-        """Private chats and channel posts: yes. Groups: administrators only (asked of
-        Telegram), including anonymous admins who write as the group itself."""
-        if chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
-            return True
-        if message is not None and message.sender_chat is not None:
-            return message.sender_chat.id == chat.id
-        if user_id is None:
-            user_id = message.from_user.id if message is not None and message.from_user else None
-        return user_id is not None and await self.admins.is_admin(chat.id, user_id)
+        return await may_manage(self.admins, chat, message, user_id)
 
     async def _resolve_channel(
-        self, name: str, user_id: int, bot: object
-    ) -> tuple[Chat | None, str | None]:
-        """Find ``@name`` (or -100id) and check the user administers it and the bot can post."""
-        try:
-            chat = await bot.get_chat(name)  # type: ignore[attr-defined]
-        except TelegramError as exc:
-            log.info("telegram: cannot resolve %s: %s", name, exc)
-            return None, f"I can't find {name}. Add me to it as an administrator, then try again."
-        if chat.type == ChatType.PRIVATE:
-            return None, f"{name} is a person, not a channel or group."
-        try:
-            admins = await self.admins.admins(chat.id)
-        except TelegramError as exc:
-            log.info("telegram: cannot list admins of %s: %s", name, exc)
-            return (
-                None,
-                f"I can't see who administers {name}: make me an administrator there first.",
-            )
-        if user_id not in admins.user_ids:
-            return None, f"Only administrators of {name} can change its subscriptions."
-        if chat.type == ChatType.CHANNEL and not admins.bot_can_post:
-            return (
-                None,
-                f"I can't post in {name}: make me an administrator allowed to post messages.",
-            )
-        return chat, None
+        self, name: str, user_id: int, bot: Bot
+    ) -> tuple[ChatFullInfo | None, str | None]:
+        return await resolve_channel(self.admins, name, user_id, bot)
 
     def _incoming(self, message: Message, target: Target, text: str) -> IncomingCommand:
         user = sender_id(message)
@@ -323,6 +302,40 @@ class TelegramHandlers:
             await query.answer()
         else:
             await query.answer("This list has expired: send the command again.", show_alert=True)
+
+    # ------------------------------------------------------------------ membership
+    async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was added to or removed from a chat: forget cached admins; greet a group
+        that just added it with the core's /start text, so people see how to begin."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        chat = change.chat
+        self.admins.forget(chat.id)
+        before, after = change.old_chat_member.status, change.new_chat_member.status
+        log.info("telegram: my status in chat %s: %s -> %s", chat.id, before, after)
+        outside = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        inside = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+        if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+            return
+        if before not in outside or after not in inside:
+            return
+        adder = change.from_user
+        greeting = IncomingCommand(
+            chat=ChatRef(PLATFORM, str(chat.id)),
+            text="/start",
+            user_id=str(adder.id),
+            chat_kind=ChatKind.GROUP,
+            user_name=f"@{adder.username}" if adder.username else adder.full_name,
+            can_manage=False,
+            is_admin=adder.id in self.bot_admins,
+            chat_title=chat.title,
+        )
+        reply = await self.core.handle_command(greeting)
+        for chunk in split_text(reply.text):
+            await context.bot.send_message(
+                chat.id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+            )
 
     # ------------------------------------------------------------------ errors
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

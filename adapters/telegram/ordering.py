@@ -3,6 +3,9 @@
 With PTB's plain ``concurrent_updates(True)`` a quick "/subscribe BTC" then
 "/unsubscribe BTC" from one user could reach the core in either order; with no
 concurrency one slow command would hold up every other user. One lock per chat gives both.
+PTB's semaphore is taken before the chat lock (``process_update`` is final), so updates
+waiting for their chat hold a slot: the limit is generous so one chatty chat cannot starve
+the others.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from telegram.ext import BaseUpdateProcessor
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Updates of one chat run one after another; different chats run side by side."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}

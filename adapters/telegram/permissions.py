@@ -12,8 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Bot, ChatMember
-from telegram.constants import ChatMemberStatus
+from telegram import Bot, Chat, ChatFullInfo, ChatMember, Message
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 log = logging.getLogger(__name__)
@@ -84,3 +84,47 @@ class AdminCache:
     def forget(self, chat_id: int | str) -> None:
         """Drop a chat's entry (e.g. after a my_chat_member change)."""
         self._cache.pop(chat_id, None)
+
+
+async def may_manage(
+    admins: AdminCache, chat: Chat, message: Message | None, user_id: int | None = None
+) -> bool:
+    """Private chats: yes. Posts in a channel and anonymous group admins write as the
+    chat itself: yes. Anyone else (a group member, someone tapping a button under a
+    channel post): only the chat's administrators, asked of Telegram."""
+    if chat.type == ChatType.PRIVATE:
+        return True
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    if user_id is None:
+        user_id = message.from_user.id if message is not None and message.from_user else None
+    return user_id is not None and await admins.is_admin(chat.id, user_id)
+
+
+async def resolve_channel(
+    admins: AdminCache, name: str, user_id: int, bot: Bot
+) -> tuple[ChatFullInfo | None, str | None]:
+    """Find ``@name`` (or -100id) and check the user administers it and the bot can post."""
+    try:
+        chat = await bot.get_chat(name)
+    except TelegramError as exc:
+        log.info("telegram: cannot resolve %s: %s", name, exc)
+        return None, f"I can't find {name}. Add me to it as an administrator, then try again."
+    if chat.type == ChatType.PRIVATE:
+        return None, f"{name} is a person, not a channel or group."
+    try:
+        listed = await admins.admins(chat.id)
+    except TelegramError as exc:
+        log.info("telegram: cannot list admins of %s: %s", name, exc)
+        return (
+            None,
+            f"I can't see who administers {name}: make me an administrator there first.",
+        )
+    if user_id not in listed.user_ids:
+        return None, f"Only administrators of {name} can change its subscriptions."
+    if chat.type == ChatType.CHANNEL and not listed.bot_can_post:
+        return (
+            None,
+            f"I can't post in {name}: make me an administrator allowed to post messages.",
+        )
+    return chat, None

@@ -38,12 +38,13 @@ class IngestPipeline:
         )
 
     @asynccontextmanager
-    async def batch(self, *, group: int = 200) -> AsyncIterator[None]:
+    async def batch(self, *, group: int = 1000, inline: bool = False) -> AsyncIterator[None]:
         """Wrap a finite bulk loop (CLI, scans): ``async with pipeline.batch(): ...``.
 
         Every article stays atomic, but commits are grouped (SQLite: up to ``group``
         articles per commit), so listeners hear about outcomes at each commit point
-        instead of right away: never before the article is durable.
+        instead of right away: never before the article is durable. ``inline=True``
+        (CLI only) writes on the loop's thread: nothing else may need the loop meanwhile.
         """
         if self._pending.get() is not None:
             yield
@@ -58,7 +59,7 @@ class IngestPipeline:
                 await self._notify(outcome)
 
         try:
-            async with self.archive.batch(group=group, on_commit=announce):
+            async with self.archive.batch(group=group, on_commit=announce, inline=inline):
                 yield
         finally:
             self._pending.reset(token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -25,10 +26,22 @@ from tests.fakes.discord_state import (  # re-exported for tests
     Answer,
     DiscordState,
     Failure,
+    RateLimits,
     _now,
 )
 
-__all__ = ["DM", "EMBED", "EPHEMERAL", "FORUM", "SEND", "TEXT", "Answer", "Failure", "FakeDiscord"]
+__all__ = [
+    "DM",
+    "EMBED",
+    "EPHEMERAL",
+    "FORUM",
+    "SEND",
+    "TEXT",
+    "Answer",
+    "Failure",
+    "FakeDiscord",
+    "RateLimits",
+]
 API = "/api/v10"
 
 
@@ -56,6 +69,7 @@ class FakeDiscord(DiscordState):
         self.resumed = asyncio.Event()
         self.stalled: set[str] = set()
         self._closing = asyncio.Event()
+        self.limits: RateLimits | None = None
         self.ready = asyncio.Event()
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
@@ -286,6 +300,12 @@ class FakeDiscord(DiscordState):
         cid = request.match_info["channel"]
         if cid not in self.channels:
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        if self.limits is not None:
+            wait = self.limits.admit(cid, time.monotonic())
+            if wait is not None:
+                self.invalid_requests += 1
+                body = {"message": "You are being rate limited.", "retry_after": wait}
+                return _json({**body, "global": False}, 429, {"Via": "1.1 google"})
         message = self.message(cid, await request.json())
         self.messages.setdefault(cid, []).append(message)
         return _json(message)

@@ -75,6 +75,35 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass
+class RateLimits:
+    """Discord's limits for posting, enforced when a test asks: a global budget per second
+    and a per-channel budget per 5 seconds. ``refused`` counts the 429s handed out."""
+
+    global_per_s: int = 50
+    channel_per_5s: int = 5
+    accepted: int = 0
+    refused: int = 0
+    _global: list[float] = field(default_factory=list)
+    _channels: dict[str, list[float]] = field(default_factory=dict)
+
+    def admit(self, channel_id: str, now: float) -> float | None:
+        """None when the post is within limits, else the seconds to wait."""
+        self._global[:] = [t for t in self._global if now - t < 1.0]
+        recent = self._channels.setdefault(channel_id, [])
+        recent[:] = [t for t in recent if now - t < 5.0]
+        if len(self._global) >= self.global_per_s:
+            self.refused += 1
+            return 1.0 - (now - self._global[0])
+        if len(recent) >= self.channel_per_5s:
+            self.refused += 1
+            return 5.0 - (now - recent[0])
+        self._global.append(now)
+        recent.append(now)
+        self.accepted += 1
+        return None
+
+
 class DiscordState:
     """What the fake Discord knows and records; the server in ``discord_api`` serves it."""
 

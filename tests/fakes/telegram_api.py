@@ -289,6 +289,11 @@ class FakeBotApi(UpdateBuilder):
         )
 
     def _store(self, chat: FakeChat, params: dict[str, Any], **content: Any) -> JSON:
+        reply = params.get("reply_parameters") or {}
+        if reply and (chat.id, reply.get("message_id")) not in self.messages:
+            if not reply.get("allow_sending_without_reply"):
+                raise ApiError(bad_request("message to be replied not found"))
+            reply = {}
         message: JSON = {
             "message_id": self.next_message_id(chat.id),
             "date": int(time.time()),
@@ -303,6 +308,7 @@ class FakeBotApi(UpdateBuilder):
             message["reply_markup"] = params["reply_markup"]
         message["_link_preview_options"] = params.get("link_preview_options")
         message["_by_bot"] = True
+        message["_reply_to"] = reply.get("message_id")
         self.messages[(chat.id, message["message_id"])] = message
         return self.public(message)
 

@@ -152,7 +152,8 @@ SEND_METHODS = frozenset(
 
 
 class RateLimits:
-    """Telegram's flood limits: ``per_second`` sends overall, one per ``per_chat_s`` per chat.
+    """Telegram's flood limits: ``per_second`` sends overall, one per ``per_chat_s`` per chat,
+    and (when ``group_per_minute`` is set) that many per minute to one group or channel.
 
     ``time_scale`` > 1 runs the platform clock faster than real time (a benchmark can fan out
     10,000 chats at "30 msg/s" in a fraction of the wall time); ``slack`` tolerates timing
@@ -164,12 +165,15 @@ class RateLimits:
         *,
         per_second: int = 30,
         per_chat_s: float = 1.0,
+        group_per_minute: int | None = None,
         time_scale: float = 1.0,
         slack: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.per_second = per_second
         self.per_chat_s = per_chat_s
+        self.group_per_minute = group_per_minute
+        self._group_recent: dict[str, deque[float]] = {}
         self.time_scale = time_scale
         self.slack = slack
         self.clock = clock
@@ -181,6 +185,15 @@ class RateLimits:
     def now(self) -> float:
         """Platform seconds (real seconds times the scale)."""
         return self.clock() * self.time_scale
+
+    def _group_window(self, key: str, now: float) -> deque[float] | None:
+        """Recent sends to a group or channel (negative ids), trimmed to the last minute."""
+        if self.group_per_minute is None or not key.startswith("-"):
+            return None
+        recent = self._group_recent.setdefault(key, deque())
+        while recent and now - recent[0] >= 60.0 * (1.0 - self.slack):
+            recent.popleft()
+        return recent
 
     def check(self, chat_id: int | str) -> int | None:
         """Record a send, or return the retry_after (platform seconds) to answer with."""
@@ -196,6 +209,12 @@ class RateLimits:
         if len(self._recent) >= self.per_second:
             self.refused += 1
             return max(1, math.ceil(window - (now - self._recent[0])))
+        group = self._group_window(key, now)
+        if group is not None and self.group_per_minute is not None:
+            if len(group) >= self.group_per_minute:
+                self.refused += 1
+                return max(1, math.ceil(60.0 * (1.0 - self.slack) - (now - group[0])))
+            group.append(now)
         self._recent.append(now)
         self._last_by_chat[key] = now
         self.accepted += 1

@@ -11,7 +11,7 @@ import itertools
 import time
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes.telegram_state import JSON, FakeChat, user_dict
+from tests.fakes.telegram_state import JSON, FakeChat, member_dict, user_dict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -99,6 +99,17 @@ class UpdateBuilder:
         """A post in a channel, written by one of its admins (sender is the channel)."""
         message = self._message(channel, text, sender_chat=channel.as_dict())
         return self.enqueue("channel_post", message)
+
+    def membership(self, chat: FakeChat, by_user: int, old: str, new: str) -> int:
+        """The bot's own status in ``chat`` changes (added, promoted, removed) by a user."""
+        change = {
+            "chat": chat.as_dict(),
+            "from": self.users.get(by_user) or user_dict(by_user, f"User {by_user}"),
+            "date": int(time.time()),
+            "old_chat_member": member_dict(self.bot, old),
+            "new_chat_member": member_dict(self.bot, new),
+        }
+        return self.enqueue("my_chat_member", change)
 
     def press(self, chat_id: int, message_id: int, data: str, user_id: int) -> int:
         """A user taps the inline button carrying ``data`` under the bot's message."""

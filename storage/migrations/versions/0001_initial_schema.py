@@ -343,7 +343,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_deliveries_chat_story", ["chat_id", "story_id"], unique=False)
-        batch_op.create_index("ix_deliveries_due", ["status", "priority", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_deliveries_due", ["status", "priority", "due_at", "id"], unique=False
+        )
 
     op.create_table(
         "sent_messages",
