@@ -159,7 +159,8 @@ class AlertPlanner:
         enqueued = 0
         for start in range(0, len(deliveries), ENQUEUE_BATCH):
             enqueued += await self.outbox.enqueue_many(deliveries[start : start + ENQUEUE_BATCH])
-        log.info(
+        log.log(
+            logging.INFO if deliveries else logging.DEBUG,
             "article %s (story %s): %d deliveries planned, %d enqueued",
             article.id,
             article.story_id,

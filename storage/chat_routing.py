@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from bot.models import ChatKind, ChatRef, ChatSettings
+from bot.models import ChatSettings
 from storage.database import Database
+from storage.rows import chat_settings
 from storage.tables import ChatRow, DeliveryRow, SubscriptionRow, TopicRouteRow
 
 CHUNK = 500
@@ -20,24 +21,6 @@ SMALL_FAN_OUT = 2000
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def chat_settings(row: ChatRow) -> ChatSettings:
-    """A chat row as the neutral type (the thread is never part of a chat's identity)."""
-    return ChatSettings(
-        id=row.id,
-        ref=ChatRef(row.platform, row.chat_id),
-        kind=ChatKind(row.kind),
-        active=row.active,
-        timezone=row.timezone,
-        mode=row.mode,
-        digest_schedule=row.digest_schedule,
-        digest_time=row.digest_time,
-        quiet_start=row.quiet_start,
-        quiet_end=row.quiet_end,
-        muted_until=row.muted_until,
-        title=row.title,
-    )
 
 
 @dataclass(frozen=True, slots=True)

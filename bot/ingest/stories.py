@@ -4,7 +4,7 @@ Scales by never comparing against the whole archive: a MinHash signature over th
 words of title + lead gives LSH band keys; the store looks up stories sharing bands inside
 a time window (a few index probes), and only those candidates are scored here with a rule
 that also weighs key figures ("$440 million" = "$440M"), tags and the distance in time.
-See docs/decisions/002-story-grouping.md.
+See docs/decisions/010-story-grouping.md.
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ def score_pair(a: StoryFeatures, b: StoryFeatures) -> PairScore:
     evidence against (two "$4xxM liquidations" days are two events), shared ones strong for;
     a source does not report one event twice, so two similar articles from the same
     source are a series (daily updates, round-ups), not one story.
-    Weights chosen on bench/data pairs; see docs/decisions/002-story-grouping.md."""
+    Weights chosen on bench/data pairs; see docs/decisions/010-story-grouping.md."""
     similarity = jaccard(a.tokens, b.tokens)
     large_a, large_b = a.figures.large, b.figures.large
     price_a, price_b = a.figures.prices, b.figures.prices
