@@ -26,6 +26,8 @@ from bot.http_server import HealthReport, HealthServer
 from bot.pacing import Clock
 from bot.plugins import ADAPTER_GROUP, STORAGE_GROUP, load_plugin
 from bot.ports import ChatAdapter
+from bot.roles import LeaderGate, Role, runs, shared_budgets
+from bot.shared_pacing import scale_limits
 from bot.wiring import Core, build_core, seed_examples
 
 log = logging.getLogger("cryptowire.app")
@@ -62,6 +64,7 @@ class Parts:
     adapters: list[ChatAdapter]
     dispatcher: Dispatcher
     health: HealthServer | None = None
+    gate: LeaderGate | None = None
 
 
 class App:
@@ -75,9 +78,11 @@ class App:
         inbox: Path | None = None,
         adapters: list[ChatAdapter] | None = None,
         clock: Clock | None = None,
+        role: Role = "all",
     ) -> None:
         self.settings = settings
         self.mode = mode
+        self.role = role  # which parts this process runs (bot/roles.py)
         self.inbox = inbox
         self._adapters = adapters
         self.clock = clock
@@ -92,7 +97,11 @@ class App:
         try:
             await storage.upgrade()
             core = await build_core(
-                self.settings, storage, inbox=self.inbox, on_enqueued=self._wake
+                self.settings,
+                storage,
+                inbox=self.inbox,
+                on_enqueued=self._wake,
+                index_subscriptions=runs(self.role, "index"),
             )
             if self.mode == "demo":
                 seeded = await seed_examples(core.pipeline)
@@ -100,6 +109,7 @@ class App:
             adapters = self._adapters or load_adapters(
                 self.settings, console_only=self.mode == "demo"
             )
+            scale_limits(adapters, self.settings.delivery.limit_scale)
             sqlite = storage.dialect == "sqlite"
             dispatcher = Dispatcher(
                 storage.outbox,
@@ -109,11 +119,17 @@ class App:
                 stale_after=timedelta(0) if sqlite else POSTGRES_STALE_AFTER,
                 on_chat_gone=storage.chats.deactivate,
                 on_result=core.metrics.record_send,
+                budgets=None
+                if sqlite
+                else shared_budgets(self.settings, storage, adapters, self.clock),
             )
             parts = Parts(storage, core, adapters, dispatcher)
             if self.settings.http.listen:
                 parts.health = HealthServer(
-                    self.settings.http.listen, core.metrics, lambda: self._health(parts)
+                    self.settings.http.listen,
+                    core.metrics,
+                    lambda: self._health(parts),
+                    refresh=lambda: self._outbox_gauges(parts),
                 )
         except BaseException:
             await storage.close()
@@ -127,12 +143,13 @@ class App:
     async def _health(self, parts: Parts) -> HealthReport:
         """Database reachable, adapters running, outbox lag (also updates the gauges)."""
         await parts.storage.ping()
-        depth = await parts.storage.outbox.depth(now=parts.dispatcher.clock.now())
-        parts.core.metrics.set_outbox(depth.pending, depth.oldest_due_age_s or 0.0)
+        depth = await self._outbox_gauges(parts)
         return HealthReport(
             ok=self.parts is parts,
             details={
                 "database": parts.storage.dialect,
+                "role": self.role,
+                "leading_ingest": bool(parts.gate and parts.gate.started),
                 "adapters": [a.name for a in parts.adapters],
                 "outbox_pending": depth.pending,
                 "outbox_due": depth.due,
@@ -140,16 +157,30 @@ class App:
             },
         )
 
+    async def _outbox_gauges(self, parts: Parts) -> Any:
+        """Outbox depth and the age of the oldest due row, into the metrics gauges."""
+        depth = await parts.storage.outbox.depth(now=parts.dispatcher.clock.now())
+        parts.core.metrics.set_outbox(depth.pending, depth.oldest_due_age_s or 0.0)
+        return depth
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> Parts:
         self.parts = parts = await self.assemble()
         try:
-            await parts.dispatcher.start()
-            for adapter in parts.adapters:
-                await adapter.start(parts.core.services)
-                log.info("adapter %s started", adapter.name)
-            await parts.core.sources.start()
+            if runs(self.role, "dispatcher"):
+                await parts.dispatcher.start()
+            if runs(self.role, "adapters"):
+                for adapter in parts.adapters:
+                    await adapter.start(parts.core.services)
+                    log.info("adapter %s started", adapter.name)
+            if runs(self.role, "sources"):  # one ingesting process per database
+                leader = parts.storage.coordination.leader("ingest")
+                sources = parts.core.sources
+                parts.gate = LeaderGate(
+                    leader, sources.start, sources.stop, on_lost=self.request_stop
+                )
+                await parts.gate.begin()
             if parts.health is not None:
                 await parts.health.start()
         except BaseException:
@@ -163,7 +194,8 @@ class App:
         if parts is None:
             return
         steps = [parts.health.stop] if parts.health is not None else []
-        steps += [parts.core.sources.stop, parts.dispatcher.stop]
+        steps += [parts.gate.close] if parts.gate is not None else []
+        steps += [parts.dispatcher.stop]
         steps += [adapter.stop for adapter in parts.adapters]
         for step in steps:
             try:

@@ -13,13 +13,28 @@ import typer
 from bot.app import App
 from bot.cli import app, fail, run_async, settings_or_exit
 from bot.demo import demo_settings
+from bot.roles import ROLES
 
 
 @app.command("run")
-def run_command(ctx: typer.Context) -> None:
+def run_command(
+    ctx: typer.Context,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="all | commands (adapters take commands) | deliver (outbox worker) | "
+            "ingest (sources and matching, one leader per database).",
+        ),
+    ] = "all",
+) -> None:
     """Run the bot: adapters from the config (console when none), sources, deliveries."""
+    if role not in ROLES:
+        raise fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
     settings = settings_or_exit(ctx)
-    run_async(App(settings, mode="run").run)
+    if role != "all" and not settings.storage.url.startswith("postgres"):
+        raise fail(f"--role {role} needs a shared PostgreSQL database ([storage] url)")
+    run_async(App(settings, mode="run", role=role).run)  # type: ignore[arg-type]
 
 
 @app.command("demo")

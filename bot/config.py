@@ -130,6 +130,12 @@ class DeliveryConfig(_Section):
     batch_size: int = Field(default=200, ge=1)
     poll_interval_s: float = Field(default=0.2, gt=0)
     breaking_sticky_weight: int = 10
+    # Several workers on PostgreSQL share each bot token's send budget: in the database by
+    # default, or in Redis ("redis://127.0.0.1:6379") through the `limits` library.
+    rate_limit_url: str | None = None
+    # Multiplies every adapter's declared send limits (a higher platform tier, or a test
+    # against a fake platform whose clock runs this many times faster).
+    limit_scale: float = Field(default=1.0, gt=0)
 
 
 class HttpConfig(_Section):

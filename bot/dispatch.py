@@ -16,7 +16,7 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
 from bot.config import DeliveryConfig
@@ -31,6 +31,7 @@ from bot.models import (
 )
 from bot.pacing import Clock, SystemClock
 from bot.ports import ChatAdapter
+from bot.shared_pacing import SharedSlots
 
 log = logging.getLogger("cryptowire.dispatch")
 
@@ -71,6 +72,7 @@ class Dispatcher:
         sweep_every_s: float = 10.0,
         on_chat_gone: Callable[[int, str], Awaitable[object]] | None = None,
         on_result: Callable[[str, str, float], None] | None = None,
+        budgets: Mapping[str, SharedSlots] | None = None,
     ) -> None:
         self.outbox = outbox
         self.config = config
@@ -83,6 +85,7 @@ class Dispatcher:
         self.sweep_every_s = sweep_every_s
         self.on_chat_gone = on_chat_gone
         self.on_result = on_result  # (platform, result kind, send seconds): metrics
+        self.budgets = dict(budgets or {})  # platform -> budget shared with other workers
         self.stopping = False
         self.recorder = GroupCommit(outbox, self.clock.now)
         self.lanes = [Lane(self, adapter) for adapter in adapters]

@@ -227,6 +227,9 @@ class Lane:
                     job.ids, "the article is no longer in the archive", now=self.d.clock.now()
                 )
                 return
+            shared = self.d.budgets.get(self.adapter.name)
+            if shared is not None:  # other workers send for the same bot token too
+                await shared.wait_turn()
             started = time.perf_counter()
             try:
                 if editing:

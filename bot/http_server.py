@@ -41,10 +41,18 @@ def parse_listen(listen: str) -> tuple[str, int]:
 class HealthServer:
     """Serves health and metrics until stopped; started and stopped by the app."""
 
-    def __init__(self, listen: str, metrics: Metrics, probe: HealthProbe) -> None:
+    def __init__(
+        self,
+        listen: str,
+        metrics: Metrics,
+        probe: HealthProbe,
+        *,
+        refresh: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self.host, self.port = parse_listen(listen)
         self.metrics = metrics
         self.probe = probe
+        self.refresh = refresh  # updates gauges read from storage (outbox depth) per scrape
         self._runner: web.AppRunner | None = None
 
     def _app(self) -> web.Application:
@@ -63,6 +71,11 @@ class HealthServer:
         return web.json_response(body, status=200 if report.ok else 503)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        if self.refresh is not None:
+            try:
+                await self.refresh()
+            except Exception as exc:  # stale gauges beat a failed scrape
+                log.warning("metrics refresh failed: %s", exc)
         return web.Response(
             body=self.metrics.render(), headers={"Content-Type": self.metrics.content_type}
         )

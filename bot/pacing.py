@@ -76,20 +76,25 @@ class TokenBucket:
     most ``capacity + rate * W`` sends pass (with capacity 1: one per ``1/rate`` seconds).
     """
 
-    __slots__ = ("_tat", "interval", "tolerance")
+    __slots__ = ("_tat", "catch_up", "interval", "tolerance")
 
     def __init__(self, rate: float, capacity: float = 1.0) -> None:
         if rate <= 0 or capacity < 1:
             raise ValueError("a token bucket needs rate > 0 and capacity >= 1")
         self.interval = 1.0 / rate
         self.tolerance = (capacity - 1.0) * self.interval
+        # A send that starts a little after its slot (event-loop latency) keeps the
+        # schedule instead of pushing every later slot back: without this, 2 ms of lateness
+        # per send cost 6% of Telegram's 30 msg/s. Sends still never precede their slot.
+        self.catch_up = min(0.01, self.interval / 4)
         self._tat = -math.inf  # theoretical arrival time of the next conforming send
 
     def earliest(self, now: float) -> float:
         return max(now, self._tat - self.tolerance)
 
     def take(self, now: float) -> None:
-        self._tat = max(self._tat, now) + self.interval
+        on_schedule = self._tat <= now <= self._tat + self.catch_up
+        self._tat = (self._tat if on_schedule else max(self._tat, now)) + self.interval
 
     def pause_until(self, moment: float) -> None:
         """Nothing passes before ``moment`` (a platform told us to wait)."""
@@ -100,13 +105,21 @@ class TokenBucket:
         return self._tat <= now
 
 
+# The overall bucket runs this much under the declared rate: buckets keep their schedule
+# (see TokenBucket.catch_up), so the only slack left is for the way to the platform, where
+# requests a few ms apart can arrive bunched; 3% keeps 31 sends over 1.03 s instead of
+# 1.00 s (measured: 5 refusals in 1,500 sends at 100%, none at 97%).
+OVERALL_HEADROOM = 0.97
+
+
 class Pacer:
     """All buckets of one adapter: overall, per chat, per group or channel."""
 
     def __init__(self, limits: RateLimits, clock: Clock, *, prune_above: int = 50_000) -> None:
         self.limits = limits
         self.clock = clock
-        self._overall = TokenBucket(limits.per_second) if limits.per_second else None
+        overall = (limits.per_second or 0) * OVERALL_HEADROOM
+        self._overall = TokenBucket(overall) if overall else None
         self._paused_until = -math.inf
         self._chats: dict[str, TokenBucket] = {}
         self._groups: dict[str, TokenBucket] = {}

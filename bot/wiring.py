@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.demo import example_files
 from bot.ingest.parse import SourceHint
 from bot.ingest.pipeline import IngestPipeline
+from bot.matching import SubscriptionIndex
 from bot.metrics import Metrics
 from bot.ports import CoreServices
 from bot.scheduler import SourceScheduler
@@ -46,10 +47,14 @@ async def build_core(
     *,
     inbox: Path | None,
     on_enqueued: Callable[[], None],
+    index_subscriptions: bool = True,
 ) -> Core:
     """Pipeline -> planner (listener) -> dispatcher wake-up; command handler; sources."""
     pipeline = plain_pipeline(settings, storage)
-    planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
+    if index_subscriptions:
+        planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
+    else:  # a delivery-only worker (--role deliver) never matches: nothing to load
+        planner = AlertPlanner(storage.chats, storage.outbox, SubscriptionIndex(), utcnow)
 
     broadcast = attach_broadcast(settings, storage, pipeline, planner, utcnow, on_enqueued)
 
@@ -63,7 +68,7 @@ async def build_core(
     handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
     services = CoreServices(handle, storage.archive.known_tags)
-    sources = SourceScheduler(settings, pipeline, storage.sources)
+    sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
     return Core(services, pipeline, planner, sources, metrics)

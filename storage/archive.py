@@ -59,8 +59,10 @@ _LATEST = (
     .order_by(ARTICLES.c.published_at.desc(), ARTICLES.c.id.desc())
     .limit(bindparam("limit"))
 )
-_LATEST_TAG_IDS = (
-    select(TAGS.c.article_id)
+# One statement: the tag postings index read backwards, each article by primary key.
+_LATEST_TAG = (
+    select(*ARTICLE_COLUMNS)
+    .select_from(TAGS.join(ARTICLES, ARTICLES.c.id == TAGS.c.article_id))
     .where(TAGS.c.tag == bindparam("tag"))
     .order_by(TAGS.c.published_at.desc(), TAGS.c.article_id.desc())
     .limit(bindparam("limit"))
@@ -190,8 +192,8 @@ class SqlArchive:
                 rows = await conn.execute(_LATEST, {"limit": _clamp(limit)})
                 return [article_from_row(r._mapping) for r in rows]
             params = {"tag": tag.strip().upper()[:40], "limit": _clamp(limit)}
-            ids = [r[0] for r in await conn.execute(_LATEST_TAG_IDS, params)]
-            return await self._articles_in_order(conn, ids)
+            rows = await conn.execute(_LATEST_TAG, params)
+            return [article_from_row(r._mapping) for r in rows]
 
     async def search(self, query: str, limit: int = 10) -> list[Article]:
         """Relevance blended with recency over the newest matching candidates."""

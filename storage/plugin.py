@@ -9,6 +9,7 @@ from storage import migrate
 from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.chats import SqlChats
+from storage.coordination import SqlCoordination
 from storage.database import Database
 from storage.outbox import SqlOutbox
 from storage.sources import SqlSources
@@ -25,6 +26,7 @@ class SqlStorage:
         self.chats = SqlChats(db)
         self.outbox = SqlOutbox(db)
         self.sources = SqlSources(db)
+        self.coordination = SqlCoordination(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)

@@ -330,3 +330,12 @@ class WorkerLeaseRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rate_budget: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class RateBudgetRow(Base):
+    """A send budget shared by every delivery worker of one bot token (GCRA on the server
+    clock): ``tat`` is the epoch second at which the next send slot is free."""
+
+    __tablename__ = "rate_budgets"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float, default=0.0)

@@ -137,6 +137,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_worker_leases")),
     )
     op.create_table(
+        "rate_budgets",
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("tat", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_budgets")),
+    )
+    op.create_table(
         "articles",
         sa.Column(
             "id",
@@ -437,6 +443,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_articles_listed_published")
 
     op.drop_table("articles")
+    op.drop_table("rate_budgets")
     op.drop_table("worker_leases")
     with op.batch_alter_table("stories", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stories_first_published_at"))

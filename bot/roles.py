@@ -1,0 +1,144 @@
+"""Process roles for a fleet sharing one PostgreSQL (`cryptowire run --role ...`).
+
+* ``commands``: adapters receive commands and reply (one process per platform/bot).
+* ``deliver``: dispatcher workers; N of them claim from the outbox with SKIP LOCKED and
+  share each bot token's send budget.
+* ``ingest``: sources + pipeline + matching, run by one process at a time (the holder of
+  an advisory lock; others wait as standbys).
+* ``all``: everything in one process (the default; the only sensible role on SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
+
+from bot.config import Settings
+from bot.pacing import OVERALL_HEADROOM, Clock, SystemClock
+from bot.ports import ChatAdapter
+from bot.shared_pacing import SharedSlots, budget_key
+
+log = logging.getLogger("cryptowire.roles")
+
+Role = Literal["all", "commands", "deliver", "ingest"]
+ROLES: tuple[Role, ...] = ("all", "commands", "deliver", "ingest")
+_PARTS: dict[str, frozenset[str]] = {
+    "dispatcher": frozenset({"all", "deliver"}),
+    "adapters": frozenset({"all", "commands"}),
+    "sources": frozenset({"all", "ingest"}),
+    "index": frozenset({"all", "ingest", "commands"}),
+}
+
+
+def runs(role: str, part: str) -> bool:
+    """Does a process of ``role`` run ``part`` (dispatcher, adapters, sources, index)?"""
+    return role in _PARTS[part]
+
+
+def _token(settings: Settings, platform: str) -> str | None:
+    section = getattr(settings, platform, None)
+    secret = getattr(section, "token", None)
+    return secret.get_secret_value() if secret is not None else None
+
+
+def shared_budgets(
+    settings: Settings, storage: Any, adapters: Sequence[ChatAdapter], clock: Clock | None
+) -> dict[str, SharedSlots]:
+    """A budget per adapter shared with the other workers (none on SQLite: one process)."""
+    url = settings.delivery.rate_limit_url
+    budgets: dict[str, SharedSlots] = {}
+    for adapter in adapters:
+        rate = adapter.capabilities.sends_per_second * OVERALL_HEADROOM
+        if not rate:
+            continue
+        key = budget_key(adapter.name, _token(settings, adapter.name))
+        if url:
+            from bot.redis_budget import RedisSendBudget
+
+            budget: Any = RedisSendBudget(url, key, rate)
+        else:
+            coordination = getattr(storage, "coordination", None)
+            budget = coordination.budget(key, rate) if coordination is not None else None
+        if budget is not None:
+            budgets[adapter.name] = SharedSlots(budget, clock or SystemClock())
+    return budgets
+
+
+class LeaderGate:
+    """Runs a part (the sources) only while this process holds ``leader``.
+
+    Standbys try again every ``retry_s``; a leader that loses its lock connection stops the
+    part and calls ``on_lost`` (the app stops: a supervisor restarts it as a standby).
+    """
+
+    def __init__(
+        self,
+        leader: Any,
+        start: Callable[[], Awaitable[object]],
+        stop: Callable[[], Awaitable[object]],
+        *,
+        on_lost: Callable[[], None],
+        retry_s: float = 2.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.leader = leader
+        self._start = start
+        self._stop = stop
+        self.on_lost = on_lost
+        self.retry_s = retry_s
+        self._sleep = sleep
+        self.started = False
+        self._task: asyncio.Task[None] | None = None
+        self.became_leader = asyncio.Event()
+
+    async def begin(self) -> None:
+        """Become leader now if free (so a lone process starts at once), else keep trying."""
+        if await self._try():
+            self._task = asyncio.create_task(self._watch())
+        else:
+            log.info("another process leads ingestion: standing by")
+            self._task = asyncio.create_task(self._wait_then_watch())
+
+    async def _try(self) -> bool:
+        try:
+            acquired = bool(await self.leader.try_acquire())
+        except Exception:
+            log.warning("leader election failed; retrying", exc_info=True)
+            return False
+        if acquired:
+            await self._start()
+            self.started = True
+            self.became_leader.set()
+            log.info("leading ingestion")
+        return acquired
+
+    async def _wait_then_watch(self) -> None:
+        while not await self._try():
+            await self._sleep(self.retry_s)
+        await self._watch()
+
+    async def _watch(self) -> None:
+        while await self.leader.still_leading():
+            await self._sleep(self.retry_s)
+        log.error("lost ingestion leadership: stopping")
+        await self._stop_part()
+        self.on_lost()
+
+    async def _stop_part(self) -> None:
+        if self.started:
+            self.started = False
+            await self._stop()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        try:
+            await self._stop_part()
+        finally:
+            await self.leader.release()
