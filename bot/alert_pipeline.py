@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.alerting import AlertPlanner
+from bot.broadcast_setup import attach_broadcast
 from bot.config import Settings
 from bot.ingest.pipeline import IngestPipeline
 
@@ -32,5 +33,7 @@ async def alerting_pipeline(settings: Settings, storage: Any) -> IngestPipeline:
     """The pipeline with an alert planner (subscriptions loaded from storage) listening."""
     pipeline = plain_pipeline(settings, storage)
     planner = await AlertPlanner.load(storage.chats, storage.outbox, utcnow)
+    # Breaking broadcasts (sticky articles) and edits of sent messages, before the planner.
+    attach_broadcast(settings, storage, pipeline, planner, utcnow)
     pipeline.add_listener(planner)
     return pipeline

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.breaking import breaking_delivery, is_breaking
 from bot.matching import SubscriptionIndex
 from bot.models import Article, DeliveryKind, NewDelivery, SubscriptionFilter
 from bot.schedule_rules import plan_delivery
@@ -120,12 +121,15 @@ class AlertPlanner:
         clock: Callable[[], datetime],
         *,
         sync: IndexSync | None = None,
+        breaking_weight: int | None = None,
     ) -> None:
         self.chats = chats
         self.outbox = outbox
         self.index = index
         self.clock = clock
         self.sync = sync if sync is not None else IndexSync(chats, index)
+        # Articles with stickyWeight >= this are breaking (issue 8); None: never automatic.
+        self.breaking_weight = breaking_weight
 
     @classmethod
     async def load(
@@ -165,8 +169,14 @@ class AlertPlanner:
         )
         return enqueued
 
-    async def plan(self, article: Article, *, check_story: bool = True) -> list[NewDelivery]:
-        """The deliveries for one visible article, not yet enqueued."""
+    async def plan(
+        self, article: Article, *, check_story: bool = True, breaking: bool = False
+    ) -> list[NewDelivery]:
+        """The deliveries for one visible article, not yet enqueued.
+
+        Breaking ones (asked for, or by sticky weight) ignore quiet hours and digest mode
+        but not mute (``bot/breaking.py``)."""
+        breaking = breaking or is_breaking(article, self.breaking_weight)
         chat_array, subscription_array = self.index.match_chat_arrays(article)
         if not len(chat_array):
             return []
@@ -182,13 +192,15 @@ class AlertPlanner:
         now = self.clock()
         tags = [t.upper() for t in article.tags]
         special, routes, mentions = data.settings, data.routes, data.mentions
-        story, article_id, alert = article.story_id, article.id, DeliveryKind.ALERT
+        story, article_id = article.story_id, article.id
+        alert = DeliveryKind.BREAKING if breaking else DeliveryKind.ALERT
+        rule = breaking_delivery if breaking else plan_delivery
         made: list[NewDelivery] = []
         append = made.append
         for chat_id, subscription_id in zip(chats, subscriptions, strict=True):
             kind, due = alert, now
             if special and chat_id in special:
-                decision = plan_delivery(special[chat_id], now)
+                decision = rule(special[chat_id], now)
                 if decision is None:
                     continue  # muted or inactive: dropped
                 kind, due = decision

@@ -233,7 +233,12 @@ def _register_command_modules() -> None:
         importlib.import_module(module)
 
 
-COMMAND_MODULES: list[str] = ["bot.cli_archive", "bot.cli_run", "bot.cli_sources"]
+COMMAND_MODULES: list[str] = [
+    "bot.cli_archive",
+    "bot.cli_run",
+    "bot.cli_sources",
+    "bot.cli_broadcast",
+]
 
 
 def main() -> None:

@@ -107,6 +107,12 @@ class Outbox(Protocol):
 
     async def mark_edited(self, sent_message_id: int, *, now: datetime) -> None: ...
 
+    async def mark_edit_sent(self, ids: int | Sequence[int], *, now: datetime) -> None:
+        """Edit rows done (no new sent message); their messages get ``edited_at``."""
+
+    async def replace_story_edits(self, story_id: int, edits: Sequence[NewDelivery]) -> int:
+        """Cancel the story's pending edits, enqueue these; return how many were new."""
+
     async def retry_at(
         self,
         ids: int | Sequence[int],

@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.breaking import pin_sent
 from bot.config import DeliveryConfig
 from bot.delivery import ClaimedDelivery, Outbox, SentRecord
 from bot.models import PRIORITY, Alert, DeliveryKind, DeliveryResult, ResultKind
 from bot.pacing import Pacer, RateLimits
 from bot.ports import ChatAdapter
+from bot.story_updates import edit_alert, edit_message_id
 
 if TYPE_CHECKING:
     from bot.dispatch import Dispatcher
@@ -218,7 +220,8 @@ class Lane:
 
     async def send(self, job: _Job) -> None:
         try:
-            alert = build_alert(job.deliveries)
+            editing = job.first.kind is DeliveryKind.EDIT  # a sent message, edited in place
+            alert = edit_alert(job.first) if editing else build_alert(job.deliveries)
             if alert is None:
                 await self.d.outbox.mark_failed(
                     job.ids, "the article is no longer in the archive", now=self.d.clock.now()
@@ -229,7 +232,12 @@ class Lane:
                 await shared.wait_turn()
             started = time.perf_counter()
             try:
-                result = await self.adapter.send(job.first.to, alert)
+                if editing:
+                    result = await self.adapter.edit(
+                        job.first.to, edit_message_id(job.first), alert
+                    )
+                else:
+                    result = await self.adapter.send(job.first.to, alert)
             except Exception as exc:  # adapters should not raise; never lose the row if one does
                 log.warning("%s adapter raised on send", self.adapter.name, exc_info=True)
                 result = DeliveryResult.failed(f"adapter error: {type(exc).__name__}")
@@ -246,12 +254,17 @@ class Lane:
 
     async def record(self, job: _Job, result: DeliveryResult) -> None:
         outbox, now, first = self.d.outbox, self.d.clock.now(), job.first
-        if result.kind is ResultKind.SENT:
+        if result.kind is ResultKind.SENT and first.kind is DeliveryKind.EDIT:
+            await outbox.mark_edit_sent(job.ids, now=now)
+        elif result.kind is ResultKind.SENT:
             self.sent += 1
             image = self.adapter.capabilities.supports_images and first.article is not None
             has_image = bool(image and first.article and first.article.image_url)
             record = SentRecord(job.ids, result.message_id or "", has_image)
             await self.d.recorder.record(record)
+            if first.payload.get("pin") and result.message_id:  # breaking, broadcast target
+                self.pacer.take(first.to, first.chat.kind)  # a pin is a request too
+                await pin_sent(self.adapter, first.to, result.message_id)
         elif result.kind is ResultKind.RETRY_AFTER:
             seconds = max(0.0, result.retry_after or 0.0)
             if result.whole_adapter:

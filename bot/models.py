@@ -46,6 +46,7 @@ class DeliveryKind(enum.StrEnum):
     BREAKING = "breaking"
     ALERT = "alert"
     DIGEST = "digest"
+    EDIT = "edit"  # an in-place edit of a sent message (story updated); never a new message
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -198,7 +199,12 @@ class Alert:
     digest_items: tuple[Article, ...] = field(default_factory=tuple)
 
 
-PRIORITY = {DeliveryKind.BREAKING: 0, DeliveryKind.ALERT: 1, DeliveryKind.DIGEST: 2}
+PRIORITY = {
+    DeliveryKind.BREAKING: 0,
+    DeliveryKind.ALERT: 1,
+    DeliveryKind.DIGEST: 2,
+    DeliveryKind.EDIT: 3,  # edits never hold back news
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +236,12 @@ class NewDelivery:
     article_id: int | None = None
     subscription_id: int | None = None
     payload: dict[str, object] = field(default_factory=dict)
+    key: str | None = None  # overrides the default key (edits: one per message and revision)
 
     @property
     def idempotency_key(self) -> str:
+        if self.key is not None:
+            return self.key
         subject = f"s{self.story_id}" if self.story_id is not None else f"a{self.article_id}"
         return f"{self.chat_id}:{subject}:{self.kind.value}"
 

@@ -116,4 +116,12 @@ class ChatAdapter(Protocol):
         """Replace a sent message's content (story updated); same result mapping as send."""
 
 
+@runtime_checkable
+class PinningAdapter(Protocol):
+    """Optional adapter capability (issue 8): pin a sent message (breaking news in a
+    broadcast channel). Adapters without it get a logged note instead of a pin."""
+
+    async def pin(self, to: ChatRef, message_id: str) -> DeliveryResult: ...
+
+
 AdapterFactory = Callable[[Settings], "ChatAdapter | None"]

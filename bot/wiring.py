@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.alert_pipeline import plain_pipeline, utcnow
 from bot.alerting import AlertPlanner
+from bot.broadcast_setup import admin_handler, attach_broadcast
 from bot.commands import CommandHandler
 from bot.config import Settings
 from bot.demo import example_files
@@ -55,6 +56,8 @@ async def build_core(
     else:  # a delivery-only worker (--role deliver) never matches: nothing to load
         planner = AlertPlanner(storage.chats, storage.outbox, SubscriptionIndex(), utcnow)
 
+    broadcast = attach_broadcast(settings, storage, pipeline, planner, utcnow, on_enqueued)
+
     async def plan_and_wake(outcome: Any) -> None:
         if await planner(outcome):
             on_enqueued()
@@ -63,7 +66,8 @@ async def build_core(
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
     handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
-    services = CoreServices(handler.handle, storage.archive.known_tags)
+    handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
+    services = CoreServices(handle, storage.archive.known_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)

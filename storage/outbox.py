@@ -22,6 +22,7 @@ from bot.delivery import ClaimedDelivery, SentRecord
 from bot.models import ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
+from storage.outbox_edits import OutboxEdits
 from storage.outbox_reads import OutboxReads, utc
 from storage.tables import (
     ArticleRow,
@@ -56,7 +57,7 @@ def _ids(ids: int | Sequence[int]) -> list[int]:
     return [ids] if isinstance(ids, int) else list(ids)
 
 
-class SqlOutbox(OutboxReads):
+class SqlOutbox(OutboxReads, OutboxEdits):
     """Implements ``bot.delivery.Outbox``; each method is one short transaction."""
 
     def __init__(self, db: Database) -> None:

@@ -170,8 +170,11 @@ async def run_scenario(fake: FakeBotApi, inbox: Path) -> None:
 
     photo = fake.messages_in(ALICE)[-1]
     assert photo["_url"] == cover and photo["caption"].startswith(third)
-    story_one = [m for m in fake.messages_in(ALICE) if m.get("text", "").startswith(TITLE)]
+    alerts = [m for m in fake.messages_in(ALICE) if m.get("text", "").startswith((TITLE, "✏️"))]
+    story_one = [m for m in alerts if TITLE in m["text"]]
     assert len(story_one) == 1  # the second source sent nothing new
+    # ... but the alert already sent was edited in place (issue 8)
+    await fake.wait_for(lambda: "+1 source" in story_one[0]["text"], within=30)
     assert [m.get("caption", "")[:5] for m in fake.messages_in(CAROL)][-1] == third[:5]
     assert sends_to(fake, BOB) == 2  # a gone chat is not tried again
 

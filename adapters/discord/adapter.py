@@ -318,6 +318,30 @@ class DiscordAdapter:
         except Exception as exc:
             return self._failed(to, exc)
 
+    async def pin(self, to: ChatRef, message_id: str) -> DeliveryResult:
+        """Pin a sent message (breaking news in a broadcast channel).
+
+        A refusal here (no Manage Messages, 50 pins already) only means "not pinned": it
+        is reported as FAILED and not counted against the channel like a failed send.
+        """
+        client = await self._sending_client()
+        if isinstance(client, DeliveryResult):
+            return client
+        channel_id, message = _snowflake(to.thread_id or to.chat_id), _snowflake(message_id)
+        if channel_id is None or message is None:
+            return DeliveryResult.failed(f"not a Discord message: {to} / {message_id!r}")
+        try:
+            async with asyncio.timeout(self._send_timeout_s):
+                channel = await self._channel(channel_id)
+                where = message if isinstance(channel, discord.ForumChannel) else channel_id
+                partial = client.get_partial_messageable(where).get_partial_message(message)
+                await partial.pin(reason="Cryptowire breaking news")
+        except Exception as exc:
+            result = result_for(exc)
+            log.info("discord pin in %s: %s (%s)", to, result.kind.value, result.reason or "")
+            return DeliveryResult.failed(f"not pinned: {result.reason or result.kind.value}")
+        return DeliveryResult.sent(message_id)
+
     def _failed(self, to: ChatRef, error: BaseException) -> DeliveryResult:
         result = result_for(error)
         self.guard.record(to.chat_id, error, result)

@@ -307,6 +307,11 @@ class SlashCommands:
         async def post(interaction: discord.Interaction, article: PositiveId) -> None:
             await self.run(interaction, "post", translate.simple_text("post", article))
 
+        @app_commands.command(name="audit", description="Admins: recent admin actions")
+        @app_commands.describe(count="How many (default 20)")
+        async def audit(interaction: discord.Interaction, count: Count | None = None) -> None:
+            await self.run(interaction, "audit", f"/audit {count}" if count else "/audit")
+
         @app_commands.command(
             name="help", description=translate.description("help", "What Cryptowire can do")
         )
@@ -327,5 +332,6 @@ class SlashCommands:
             mute,
             breaking,
             post,
+            audit,
             help_,
         ]

@@ -18,7 +18,7 @@ _TOKENS = re.compile(r'(-?)"([^"]*)"|(\S+)')
 # Manage Channels.
 MANAGE_COMMANDS = frozenset(spec.name for spec in COMMANDS if spec.manages)
 # Broadcast commands (issue 8): bot admins only.
-ADMIN_COMMANDS = frozenset({"breaking", "post"})
+ADMIN_COMMANDS = frozenset({"breaking", "post", "audit"})
 # Commands whose answers are useful to everyone in the channel; the rest are ephemeral.
 PUBLIC_COMMANDS = frozenset({"latest", "search", "story", "why"})
 

@@ -288,6 +288,16 @@ class TelegramAdapter:
             parse_mode=ParseMode.HTML,
         )
 
+    async def pin(self, to: ChatRef, message_id: str) -> DeliveryResult:
+        """Pin a sent message (breaking news in a broadcast channel): pinChatMessage."""
+        if problem := await self._not_ready(to):
+            return problem
+        try:
+            await self.bot.pin_chat_message(_chat_id(to.chat_id), int(message_id))
+        except Exception as exc:
+            return self._failure("pin", to, exc)
+        return DeliveryResult.sent(message_id)
+
     @staticmethod
     def _failure(action: str, to: ChatRef, error: Exception) -> DeliveryResult:
         result = to_result(error)

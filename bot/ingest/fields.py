@@ -32,6 +32,7 @@ class ParsedFields:
     image_url: str | None = None
     sticky_weight: int | None = None
     draft: bool | None = None
+    retracted: bool | None = None  # the source withdrew the story (issue 8 edits it)
 
     def given(self) -> frozenset[str]:
         """Names of the ``Article`` fields this document stated itself."""

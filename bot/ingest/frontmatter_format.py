@@ -83,6 +83,7 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
         image_url=_image(get.raw("coverImage", "cover_image", "image", "thumbnail", "cover")),
         sticky_weight=_sticky(get.raw("stickyWeight", "sticky_weight", "sticky")),
         draft=_draft(get.raw("draft")),
+        retracted=_flag(get.raw("retracted"), "retracted"),
     )
 
 
@@ -251,6 +252,10 @@ _FALSE = {"false", "no", "off", "0"}
 
 
 def _draft(value: Any) -> bool | None:
+    return _flag(value, "draft")
+
+
+def _flag(value: Any, name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -258,7 +263,7 @@ def _draft(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise RejectedDocument(f"'draft' must be true or false, not {str(value)[:40]!r}")
+    raise RejectedDocument(f"'{name}' must be true or false, not {str(value)[:40]!r}")
 
 
 def _without_repeated_title(body: str, title: str) -> str:

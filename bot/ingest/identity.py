@@ -145,5 +145,7 @@ def content_hash(article: Article) -> str:
         elif isinstance(value, tuple):
             value = list(value)
         payload[name] = value
+    if article.retracted:  # only when set, so the hashes of everything else stay as they were
+        payload["retracted"] = True
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -167,6 +167,7 @@ def build_article(parsed: ParsedFields, *, source: SourceHint | None, now: datet
         image_url=parsed.image_url,
         sticky_weight=parsed.sticky_weight or 0,
         draft=bool(parsed.draft),
+        retracted=bool(parsed.retracted),
         inferred=tuple(inferred),
     )
     article = enrich_article(article, given)

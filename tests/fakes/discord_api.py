@@ -62,6 +62,7 @@ class FakeDiscord(DiscordState):
         self.requests: list[tuple[str, str]] = []
         self.invalid_requests = 0
         self.unhandled: list[str] = []
+        self.pinned: list[tuple[str, str]] = []  # (channel id, message id)
         self.identify: dict[str, Any] | None = None
         self.reject_token = False
         self.resumes: list[dict[str, Any]] = []
@@ -143,6 +144,7 @@ class FakeDiscord(DiscordState):
         r.add_post(f"{API}/channels/{{channel}}/messages", self._post_message)
         r.add_patch(f"{API}/channels/{{channel}}/messages/{{message}}", self._edit_message)
         r.add_post(f"{API}/channels/{{channel}}/threads", self._forum_post)
+        r.add_put(f"{API}/channels/{{channel}}/messages/pins/{{message}}", self._pin)
         r.add_post(f"{API}/interactions/{{iid}}/{{token}}/callback", self._callback)
         r.add_patch(f"{API}/webhooks/{{app}}/{{token}}/messages/@original", self._edit_original)
         r.add_delete(f"{API}/webhooks/{{app}}/{{token}}/messages/@original", self._del_original)
@@ -315,6 +317,10 @@ class FakeDiscord(DiscordState):
                 message.update(await request.json(), edited_timestamp=_now())
                 return _json(message)
         return _json({"message": "Unknown Message", "code": 10008}, status=404)
+
+    async def _pin(self, request: web.Request) -> web.Response:
+        self.pinned.append((request.match_info["channel"], request.match_info["message"]))
+        return web.Response(status=204)
 
     async def _forum_post(self, request: web.Request) -> web.Response:
         forum_id = request.match_info["channel"]
