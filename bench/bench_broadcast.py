@@ -16,39 +16,15 @@ from types import SimpleNamespace
 
 from sqlalchemy import insert, select, update
 
-from bot.models import Article, DeliveryKind, DeliveryStatus, NewDelivery
+from bench.fanout_seed import seed_fanout
+from bot.models import Article, DeliveryStatus
 from bot.story_updates import StoryUpdates
 from storage.database import Database
 from storage.plugin import SqlStorage
-from storage.tables import ArticleRow, ChatRow, DeliveryRow, SentMessageRow, StoryRow
+from storage.tables import DeliveryRow, SentMessageRow
 
 N = 10_000
 TARGET_RATIO = 5.0  # reads 10,000 messages and writes 10,000 rows; the baseline only writes
-
-
-async def _seed(storage: SqlStorage, now: datetime) -> tuple[int, int, list[NewDelivery]]:
-    async with storage.db.session() as session:
-        await session.execute(
-            insert(ChatRow),
-            [{"platform": "telegram", "chat_id": str(i), "thread_id": ""} for i in range(N)],
-        )
-        story = StoryRow(title="bench", first_published_at=now, last_updated_at=now)
-        session.add(story)
-        await session.flush()
-        article = ArticleRow(
-            identity="bench",
-            title="bench",
-            source_key="first",
-            source_name="First",
-            published_at=now,
-            content_hash="0",
-            story_id=story.id,
-        )
-        session.add(article)
-        await session.flush()
-        chats = list(await session.scalars(select(ChatRow.id).order_by(ChatRow.id)))
-        rows = [NewDelivery(c, DeliveryKind.ALERT, now, story.id, article.id) for c in chats]
-        return story.id, article.id, rows
 
 
 async def _mark_all_sent(storage: SqlStorage, now: datetime) -> None:
@@ -76,7 +52,7 @@ async def _measure(url: str) -> tuple[float, float, int]:
     try:
         await storage.upgrade()
         now = datetime.now(UTC)
-        story_id, article_id, rows = await _seed(storage, now)
+        story_id, article_id, rows = await seed_fanout(storage, N, now)
         started = time.perf_counter()
         await storage.outbox.enqueue_many(rows)
         baseline = time.perf_counter() - started

@@ -19,45 +19,20 @@ from pathlib import Path
 from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import make_url
 
-from bot.models import DeliveryKind, NewDelivery
+from bench.fanout_seed import seed_fanout
 from storage.database import Database
 from storage.plugin import SqlStorage
-from storage.tables import ArticleRow, ChatRow, DeliveryRow, StoryRow
+from storage.tables import DeliveryRow
 
 N = 100_000
 TARGET_S = 2.0
-
-
-async def _seed(storage: SqlStorage) -> list[NewDelivery]:
-    now = datetime.now(UTC)
-    async with storage.db.session() as session:
-        await session.execute(
-            insert(ChatRow),
-            [{"platform": "telegram", "chat_id": str(i), "thread_id": ""} for i in range(N)],
-        )
-        story = StoryRow(title="bench", first_published_at=now, last_updated_at=now)
-        session.add(story)
-        await session.flush()
-        article = ArticleRow(
-            identity="bench",
-            title="bench",
-            source_key="b",
-            source_name="B",
-            published_at=now,
-            content_hash="0",
-            story_id=story.id,
-        )
-        session.add(article)
-        await session.flush()
-        chat_ids = list(await session.scalars(text("SELECT id FROM chats ORDER BY id")))
-        return [NewDelivery(c, DeliveryKind.ALERT, now, story.id, article.id) for c in chat_ids]
 
 
 async def _measure(url: str) -> tuple[float, float, int]:
     storage = SqlStorage(Database(url))
     try:
         await storage.upgrade()
-        rows = await _seed(storage)
+        _, _, rows = await seed_fanout(storage, N, datetime.now(UTC))
         started = time.perf_counter()
         async with storage.db.session() as session:
             await session.execute(
