@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +28,12 @@ from tests.conftest import FreshDatabase, postgres_url
 needs_postgres = pytest.mark.skipif(
     postgres_url() is None,
     reason="CRYPTOWIRE_TEST_POSTGRES_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)",
+)
+
+REDIS_URL = os.environ.get("CRYPTOWIRE_TEST_REDIS_URL") or None
+needs_redis = pytest.mark.skipif(
+    REDIS_URL is None,
+    reason="CRYPTOWIRE_TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379)",
 )
 
 
@@ -239,10 +246,11 @@ def test_run_rejects_an_unknown_role_and_fleet_roles_on_sqlite(tmp_path):
     assert "needs a shared PostgreSQL database" in fleet.output
 
 
+@needs_redis
 async def test_a_redis_budget_lets_two_workers_share_one_window():
     key = f"test:{uuid.uuid4().hex}"
-    one = RedisSendBudget("redis://127.0.0.1:6379", key, 10.0)
-    two = RedisSendBudget("redis://127.0.0.1:6379", key, 10.0)
+    one = RedisSendBudget(REDIS_URL or "", key, 10.0)
+    two = RedisSendBudget(REDIS_URL or "", key, 10.0)
     try:
         assert await one.reserve(6) == 0.0
         began = time.monotonic()
