@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
@@ -301,28 +301,22 @@ class DiscordAdapter:
         blocked = self.guard.check(to.chat_id)
         if blocked is not None:
             return blocked
-        client = await self._sending_client()
-        if isinstance(client, DeliveryResult):
-            return client
-        channel_id, message = _snowflake(to.thread_id or to.chat_id), _snowflake(message_id)
-        if channel_id is None or message is None:
-            return DeliveryResult.failed(f"not a Discord message: {to} / {message_id!r}")
+        located = await self._locate(to, message_id)
+        if isinstance(located, DeliveryResult):
+            return located
         try:
             async with asyncio.timeout(self._send_timeout_s):
-                channel = await self._channel(channel_id)
-                # A forum post's thread has the id of its starter message.
-                where = message if isinstance(channel, discord.ForumChannel) else channel_id
-                partial = client.get_partial_messageable(where)
-                await partial.get_partial_message(message).edit(embed=alert_embed(alert))
+                await (await located()).edit(embed=alert_embed(alert))
                 return DeliveryResult.sent(message_id)
         except Exception as exc:
             return self._failed(to, exc)
 
-    async def pin(self, to: ChatRef, message_id: str) -> DeliveryResult:
-        """Pin a sent message (breaking news in a broadcast channel).
+    async def _locate(
+        self, to: ChatRef, message_id: str
+    ) -> DeliveryResult | Callable[[], Awaitable[discord.PartialMessage]]:
+        """A sent message to act on (edit, pin), or why it cannot be reached.
 
-        A refusal here (no Manage Messages, 50 pins already) only means "not pinned": it
-        is reported as FAILED and not counted against the channel like a failed send.
+        Returns a coroutine factory so the channel lookup runs inside the caller's timeout.
         """
         client = await self._sending_client()
         if isinstance(client, DeliveryResult):
@@ -330,12 +324,27 @@ class DiscordAdapter:
         channel_id, message = _snowflake(to.thread_id or to.chat_id), _snowflake(message_id)
         if channel_id is None or message is None:
             return DeliveryResult.failed(f"not a Discord message: {to} / {message_id!r}")
+
+        async def partial() -> discord.PartialMessage:
+            channel = await self._channel(channel_id)
+            # A forum post's thread has the id of its starter message.
+            where = message if isinstance(channel, discord.ForumChannel) else channel_id
+            return client.get_partial_messageable(where).get_partial_message(message)
+
+        return partial
+
+    async def pin(self, to: ChatRef, message_id: str) -> DeliveryResult:
+        """Pin a sent message (breaking news in a broadcast channel).
+
+        A refusal here (no Manage Messages, 50 pins already) only means "not pinned": it
+        is reported as FAILED and not counted against the channel like a failed send.
+        """
+        located = await self._locate(to, message_id)
+        if isinstance(located, DeliveryResult):
+            return located
         try:
             async with asyncio.timeout(self._send_timeout_s):
-                channel = await self._channel(channel_id)
-                where = message if isinstance(channel, discord.ForumChannel) else channel_id
-                partial = client.get_partial_messageable(where).get_partial_message(message)
-                await partial.pin(reason="Cryptowire breaking news")
+                await (await located()).pin(reason="Cryptowire breaking news")
         except Exception as exc:
             result = result_for(exc)
             log.info("discord pin in %s: %s (%s)", to, result.kind.value, result.reason or "")
