@@ -21,7 +21,7 @@ from bot.commands_settings import SettingsCommands
 from bot.commands_subscriptions import SubscriptionCommands
 from bot.errors import UserError
 from bot.matching import SubscriptionIndex
-from bot.models import IncomingCommand, Reply
+from bot.models import ChatRef, IncomingCommand, Reply
 from bot.replies import HELP_FOOTER, WELCOME
 
 log = logging.getLogger("cryptowire.commands")
@@ -142,6 +142,15 @@ class CommandHandler:
                 cmd.text[:200],
             )
             return Reply(APOLOGY, error=True, ephemeral=True)
+
+    async def subscribed_tags(self, ref: ChatRef) -> set[str]:
+        """Every tag this chat's subscriptions name: what a /subscribe picker shows as on
+        (switching a tag off is ``/unsubscribe TAG``, which removes each one naming it)."""
+        chat = await self.chats.find(ref)
+        if chat is None:
+            return set()
+        subscriptions = await self.chats.list_subscriptions(chat.id)
+        return {tag for s in subscriptions for tag in s.filter.tags}
 
     # ------------------------------------------------------------------ internals
 

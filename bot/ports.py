@@ -91,6 +91,9 @@ class CoreServices:
 
     handle_command: Callable[[IncomingCommand], Awaitable[Reply]]
     known_tags: Callable[[str], Awaitable[list[str]]]
+    # tags the chat's subscriptions name (a picker shows them switched on); None when the
+    # core cannot tell, and a picker then starts with everything off
+    subscribed_tags: Callable[[ChatRef], Awaitable[set[str]]] | None = None
 
 
 class ChatAdapter(Protocol):

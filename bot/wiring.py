@@ -67,7 +67,7 @@ async def build_core(
     pipeline.add_listener(metrics.on_ingest)
     handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
-    services = CoreServices(handle, storage.archive.known_tags)
+    services = CoreServices(handle, storage.archive.known_tags, handler.subscribed_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)

@@ -28,7 +28,11 @@ def real_core(storage: SqlStorage) -> CoreServices:
         lambda: T + timedelta(hours=1),
         bot_name="cryptowire_test_bot",
     )
-    return CoreServices(handle_command=handler.handle, known_tags=storage.archive.known_tags)
+    return CoreServices(
+        handle_command=handler.handle,
+        known_tags=storage.archive.known_tags,
+        subscribed_tags=handler.subscribed_tags,
+    )
 
 
 async def seed(storage: SqlStorage, count: int) -> None:
@@ -125,14 +129,44 @@ async def test_picker_shows_archive_tags_and_subscribes(storage: SqlStorage):
         fake.command(chat, ALICE, "/subscribe")
         (picker,) = await messages(fake, ALICE, 1)
         assert [label for label, _ in fake.buttons(picker)[0]] == ["BTC", "ETH"]
+        fake.press(ALICE, picker["message_id"], "sub:s:NEGATIVE", ALICE)
         fake.press(ALICE, picker["message_id"], "sub:t:ETH", ALICE)
-        await fake.wait_calls("answerCallbackQuery", 1)
-        fake.press(ALICE, picker["message_id"], "sub:go", ALICE)
         await fake.wait_calls("answerCallbackQuery", 2)
+        await fake.wait_for(lambda: "✅ ETH" in labels(fake, ALICE))
+        fake.press(ALICE, picker["message_id"], "sub:x", ALICE)
         await fake.wait_for(lambda: "reply_markup" not in fake.messages_in(ALICE)[0])
     stored = await storage.chats.find(ChatRef("telegram", str(ALICE)))
-    assert stored is not None and await storage.chats.count_subscriptions(stored.id) == 1
+    assert stored is not None
+    (subscription,) = await storage.chats.list_subscriptions(stored.id)
+    assert subscription.filter.tags == {"ETH"}
+    assert subscription.filter.sentiments == {Sentiment.NEGATIVE}
     assert "ETH" in fake.messages_in(ALICE)[0]["text"]
+
+
+def labels(fake, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [label for row in fake.buttons(fake.messages_in(chat_id)[-1]) for label, _ in row]
+
+
+async def test_picker_reflects_and_switches_off_what_the_chat_follows(storage: SqlStorage):
+    await seed(storage, 4)
+    async with running_adapter(real_core(storage), commands=COMMANDS) as (fake, _):
+        chat = fake.private_chat(ALICE)
+        fake.command(chat, ALICE, "/subscribe BTC ETH")
+        fake.command(chat, ALICE, "/subscribe SOL positive")
+        await messages(fake, ALICE, 2)
+        fake.command(chat, ALICE, "/subscribe")
+        picker = (await messages(fake, ALICE, 3))[-1]
+        # archive tags first, then followed tags the archive does not have yet
+        assert labels(fake, ALICE)[:3] == ["✅ BTC", "✅ ETH", "✅ SOL"]
+        fake.press(ALICE, picker["message_id"], "sub:t:BTC", ALICE)
+        # /unsubscribe BTC removes the one subscription naming BTC, and with it ETH
+        await fake.wait_for(lambda: labels(fake, ALICE)[:3] == ["BTC", "ETH", "✅ SOL"])
+        (toast,) = fake.calls_to("answerCallbackQuery")
+    assert toast.params["text"].startswith("Removed")
+    stored = await storage.chats.find(ChatRef("telegram", str(ALICE)))
+    assert stored is not None
+    (left,) = await storage.chats.list_subscriptions(stored.id)
+    assert left.filter.tags == {"SOL"}
 
 
 async def test_latest_pages_through_real_archive_results(storage: SqlStorage):

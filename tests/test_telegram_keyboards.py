@@ -36,42 +36,55 @@ async def test_subscribe_without_arguments_shows_popular_tags_and_sentiments():
     rows = fake.buttons(picker)
     assert [label for label, _ in rows[0]] == ["BTC", "ETH", "SOL"]
     assert [data for _, data in rows[2]] == ["sub:s:POSITIVE", "sub:s:NEGATIVE", "sub:s:NEUTRAL"]
-    assert rows[-1] == [("🔔 Subscribe", "sub:go"), ("✖ Close", "sub:x")]
+    assert rows[-1] == [("✔ Done", "sub:x")]
 
 
-async def test_toggling_buttons_then_subscribe_sends_one_core_command():
-    core = RecordingCore(respond=lambda cmd: Reply(f"Subscribed #4: {cmd.text[11:]}"))
+def labels_of(fake, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [label for row in fake.buttons(fake.messages_in(chat_id)[0]) for label, _ in row]
+
+
+async def test_each_tag_tap_switches_that_tag_on_or_off_at_once():
+    core = RecordingCore(respond=lambda cmd: Reply(f"done: {cmd.text}"))
     async with running_adapter(core.services()) as (fake, _):
         fake.command(fake.private_chat(ALICE), ALICE, "/subscribe")
         await fake.wait_for(lambda: len(fake.messages_in(ALICE)) == 1)
         picker_id = fake.messages_in(ALICE)[0]["message_id"]
-        for data in ("sub:t:BTC", "sub:t:ETH", "sub:s:NEGATIVE", "sub:t:ETH"):
+        for data in ("sub:t:BTC", "sub:s:NEGATIVE", "sub:t:ETH", "sub:t:BTC"):
             fake.press(ALICE, picker_id, data, ALICE)
         await fake.wait_calls("answerCallbackQuery", 4)
-        picker = fake.messages_in(ALICE)[0]
-        labels = [label for row in fake.buttons(picker) for label, _ in row]
-        assert "✅ BTC" in labels and "ETH" in labels and "✅ 📉 negative" in labels
-        fake.press(ALICE, picker_id, "sub:go", ALICE)
-        await fake.wait_calls("answerCallbackQuery", 5)
+        await fake.wait_for(lambda: {"BTC", "✅ ETH"} <= set(labels_of(fake, ALICE)))
+        labels = labels_of(fake, ALICE)
+        assert "BTC" in labels and "✅ ETH" in labels and "✅ 📉 negative" in labels
+        toasts = [c.params.get("text") for c in fake.calls_to("answerCallbackQuery")]
+        fake.press(ALICE, picker_id, "sub:x", ALICE)
         await fake.wait_for(lambda: "reply_markup" not in fake.messages_in(ALICE)[0])
         done = fake.messages_in(ALICE)[0]
-    (command,) = core.received
-    assert command.text == "/subscribe BTC negative"
-    assert command.chat_kind is ChatKind.PRIVATE and command.can_manage
-    assert done["text"] == "Subscribed #4: BTC negative"
-    assert fake.calls_to("answerCallbackQuery")[-1].params["text"] == "Subscribed #4: BTC negative"
+    assert [c.text for c in core.received] == [
+        "/subscribe BTC",
+        "/subscribe ETH negative",  # the sentiment ticked before ETH was switched on
+        "/unsubscribe BTC",
+    ]
+    assert all(c.chat_kind is ChatKind.PRIVATE and c.can_manage for c in core.received)
+    assert toasts == [
+        "done: /subscribe BTC",
+        None,
+        "done: /subscribe ETH negative",
+        "done: /unsubscribe BTC",
+    ]
+    assert done["text"].startswith("Alerts on for ETH.")
 
 
-async def test_subscribe_with_nothing_chosen_asks_to_pick():
-    core = RecordingCore()
+async def test_a_tag_the_core_refuses_stays_off_and_says_why():
+    core = RecordingCore(respond=lambda cmd: Reply("This chat has 50 subscriptions", error=True))
     async with running_adapter(core.services()) as (fake, _):
         fake.command(fake.private_chat(ALICE), ALICE, "/subscribe")
         await fake.wait_for(lambda: len(fake.messages_in(ALICE)) == 1)
-        fake.press(ALICE, fake.messages_in(ALICE)[0]["message_id"], "sub:go", ALICE)
+        fake.press(ALICE, fake.messages_in(ALICE)[0]["message_id"], "sub:t:SOL", ALICE)
         (answer,) = await fake.wait_calls("answerCallbackQuery")
-    assert core.received == []
-    assert answer.params["text"] == "Pick at least one tag or sentiment first."
+        labels = labels_of(fake, ALICE)
+    assert answer.params["text"] == "This chat has 50 subscriptions"
     assert answer.params["show_alert"] is True
+    assert "SOL" in labels and "✅ SOL" not in labels
 
 
 async def test_group_picker_refuses_non_admins():
@@ -101,11 +114,12 @@ async def test_channel_picker_from_private_chat_subscribes_the_channel():
         await fake.wait_for(lambda: len(fake.messages_in(ALICE)) == 1)
         picker = fake.messages_in(ALICE)[0]
         assert "for Alpha" in picker["text"]
-        go = f"sub:go:{channel.id}"
+        assert fake.buttons(picker)[-1] == [("✔ Done", f"sub:x:{channel.id}")]
         fake.press(ALICE, picker["message_id"], "sub:t:SOL", ALICE)
         await fake.wait_calls("answerCallbackQuery", 1)
-        fake.press(ALICE, picker["message_id"], go, ALICE)
-        await fake.wait_calls("answerCallbackQuery", 2)
+        fake.press(ALICE, picker["message_id"], "sub:t:BTC", BOB)  # not the channel's admin
+        (_, refused) = await fake.wait_calls("answerCallbackQuery", 2)
+    assert "Only administrators" in refused.params["text"]
     (command,) = core.received
     assert command.chat.chat_id == str(channel.id) and command.chat_kind is ChatKind.CHANNEL
     assert command.text == "/subscribe SOL"
@@ -177,8 +191,7 @@ async def test_picker_under_a_channel_post_only_works_for_channel_admins():
         (refused,) = await fake.wait_calls("answerCallbackQuery")
         assert "Only administrators" in refused.params["text"]
         fake.press(channel.id, picker_id, "sub:t:BTC", ALICE)
-        fake.press(channel.id, picker_id, "sub:go", ALICE)
-        await fake.wait_calls("answerCallbackQuery", 3)
+        await fake.wait_calls("answerCallbackQuery", 2)
     (command,) = core.received
     assert command.text == "/subscribe BTC" and command.chat_kind is ChatKind.CHANNEL
     assert command.chat.chat_id == str(channel.id)

@@ -11,7 +11,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from telegram import Bot, CallbackQuery, Chat, ChatFullInfo, LinkPreviewOptions, Message, Update
+from telegram import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    ChatFullInfo,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
@@ -39,11 +48,13 @@ from adapters.telegram.keyboards import (
     PAGE_SIZE,
     PageCache,
     PickerStates,
-    Selection,
+    is_on,
     page_keyboard,
+    picker_target,
     selection,
     subscribe_keyboard,
     toggled,
+    with_tags_on,
 )
 from adapters.telegram.permissions import AdminCache, may_manage, resolve_channel
 from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
@@ -55,6 +66,7 @@ log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 POPULAR_TAGS = 12
+MAX_PICKER_EXTRA = 18  # followed tags beyond the popular ones
 SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
 
 
@@ -208,12 +220,18 @@ class TelegramHandlers:
             )
             return
         tags = (await self.core.known_tags(""))[:POPULAR_TAGS]
+        on: set[str] = set()
+        if self.core.subscribed_tags is not None:
+            on = await self.core.subscribed_tags(target.ref)
+        shown = {tag.upper() for tag in tags}  # followed tags stay reachable to switch off
+        tags += [tag for tag in sorted(on) if tag.upper() not in shown][:MAX_PICKER_EXTRA]
         channel = target.ref.chat_id if target.ref.chat_id != str(message.chat.id) else None
         where = f" for <b>{esc(target.title)}</b>" if channel and target.title else ""
         await message.reply_text(
-            f"Pick tags and sentiments{where}, then tap <b>Subscribe</b>.",
+            f"Tap a tag to switch its alerts on or off{where}. "
+            "Sentiments ticked below apply to the tags you switch on next.",
             parse_mode=ParseMode.HTML,
-            reply_markup=subscribe_keyboard(tags, target=channel),
+            reply_markup=subscribe_keyboard(tags, on=on, target=channel),
         )
 
     async def on_picker(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -221,52 +239,59 @@ class TelegramHandlers:
         if query is None or not isinstance(query.message, Message):
             return
         message, data, user = query.message, str(query.data), query.from_user
-        channel = data.split(":", 2)[2] if data.startswith("sub:go:") else None
-        if channel is not None and not channel.lstrip("-").isdigit():
-            await query.answer()
-            return  # not a button we made
-        if channel is not None:
-            allowed = await self.admins.is_admin(int(channel), user.id)
-        else:
-            allowed = await self._may_manage(message.chat, None, user.id)
-        if not allowed:
-            await query.answer(
-                "Only administrators can change these subscriptions.", show_alert=True
-            )
-            return
         key = (message.chat.id, message.message_id)
         async with self.pickers.lock(key):
             markup = self.pickers.current(key, message.reply_markup)
-            if data == "sub:x":
+            channel = picker_target(markup)
+            if channel is not None:
+                allowed = await self.admins.is_admin(int(channel), user.id)
+            else:
+                allowed = await self._may_manage(message.chat, None, user.id)
+            if not allowed:
+                await query.answer(
+                    "Only administrators can change these subscriptions.", show_alert=True
+                )
+                return
+            if data.startswith(("sub:x", "sub:go")) or markup is None:
                 self.pickers.close(key)
                 await query.answer()
-                await query.edit_message_reply_markup(reply_markup=None)
+                await query.edit_message_text(
+                    _picker_summary(selection(markup).tags), parse_mode=ParseMode.HTML
+                )
                 return
-            if not data.startswith("sub:go"):
-                markup = toggled(markup, data) if markup else None
-                if markup is not None:
-                    self.pickers.remember(key, markup)
-                    await query.edit_message_reply_markup(reply_markup=markup)
+            if data.startswith("sub:t:"):
+                if not await self._switch_tag(query, markup, data, channel):
+                    return
+                markup = await self._refreshed(markup, data, channel, message)
+            else:
                 await query.answer()
-                return
-            chosen = selection(markup)
-            if not chosen:
-                await query.answer("Pick at least one tag or sentiment first.", show_alert=True)
-                return
-        if await self._subscribe_from_picker(query, chosen, channel):
-            self.pickers.close(key)
+                markup = toggled(markup, data)
+            self.pickers.remember(key, markup)
+            await query.edit_message_reply_markup(reply_markup=markup)
 
-    async def _subscribe_from_picker(
-        self, query: CallbackQuery, chosen: Selection, channel: str | None
+    async def _refreshed(
+        self, markup: InlineKeyboardMarkup, data: str, channel: str | None, message: Message
+    ) -> InlineKeyboardMarkup:
+        """The keyboard after a switch: ticks as the core now has them (else just flipped)."""
+        if self.core.subscribed_tags is None:
+            return toggled(markup, data)
+        ref = ChatRef(PLATFORM, channel) if channel else chat_ref(message.chat, message)
+        return with_tags_on(markup, await self.core.subscribed_tags(ref))
+
+    async def _switch_tag(
+        self, query: CallbackQuery, markup: InlineKeyboardMarkup, data: str, channel: str | None
     ) -> bool:
-        """Send the chosen subscription to the core; True when it was accepted."""
+        """Switch one tag's alerts through the core; True when the core accepted it."""
         message, user = query.message, query.from_user
         assert isinstance(message, Message)
+        tag = data.split(":", 2)[2]
+        text = f"/unsubscribe {tag}" if is_on(markup, data) else None
+        text = text or selection(markup).subscribe_command(tag)
         ref = ChatRef(PLATFORM, channel) if channel else chat_ref(message.chat, message)
         kind = ChatKind.CHANNEL if channel else chat_kind(message.chat)
         incoming = IncomingCommand(
             chat=ref,
-            text=chosen.command(),
+            text=text,
             user_id=str(user.id),
             chat_kind=kind,
             user_name=f"@{user.username}" if user.username else user.full_name,
@@ -277,11 +302,7 @@ class TelegramHandlers:
         reply = await self.core.handle_command(incoming)
         first_line = (reply.text.splitlines() or [""])[0]
         await query.answer(first_line[:200], show_alert=reply.error)
-        if reply.error:
-            return False
-        chunks = split_text(reply.text) or [esc(chosen.command())]
-        await query.edit_message_text(chunks[0], parse_mode=ParseMode.HTML)
-        return True
+        return not reply.error
 
     # ------------------------------------------------------------------ pagination
     async def on_page(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -370,3 +391,10 @@ def _arguments(command: ParsedCommand, message: Message) -> list[str]:
     if message.chat.type == ChatType.PRIVATE and target_argument(command):
         return args[1:]
     return args
+
+
+def _picker_summary(tags: tuple[str, ...]) -> str:
+    """What a closed picker leaves behind: the tags it left switched on."""
+    if not tags:
+        return "No tag alerts switched on here. /subscriptions lists every subscription."
+    return f"Alerts on for {esc(', '.join(tags))}. /subscriptions lists every subscription."

@@ -1,8 +1,10 @@
 """Inline keyboards: the /subscribe picker and paginated /latest and /search lists.
 
-The picker keeps its state in the keyboard itself (a chosen button reads "✅ BTC"), so any
-admin can keep toggling after a restart; only list pages live in a small in-memory cache.
-Callback data stays under Telegram's 64-byte limit.
+The picker opens with the tags the chat already follows ticked ("✅ BTC"); a tap switches
+that tag's alerts on or off at once through the core's own /subscribe and /unsubscribe, so
+what the keyboard shows is what the chat gets. Its state lives in the keyboard itself, so
+any admin can keep tapping after a restart; only list pages live in a small in-memory
+cache. Callback data stays under Telegram's 64-byte limit.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -35,13 +37,20 @@ def _fits(data: str) -> bool:
     return len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
 
 
-def subscribe_keyboard(tags: Sequence[str], *, target: str | None = None) -> InlineKeyboardMarkup:
-    """Popular tags (three a row), the sentiments, then Subscribe and Close.
+def subscribe_keyboard(
+    tags: Sequence[str], *, on: Collection[str] = (), target: str | None = None
+) -> InlineKeyboardMarkup:
+    """Popular tags (three a row, ``on`` ones ticked), the sentiments, then Done.
 
-    ``target`` is a channel id when an admin configures a channel from a private chat.
+    A tag tap switches that tag's alerts on or off at once; the sentiment row only
+    chooses what a tag switched on next asks for. ``target`` is a channel id when an admin
+    configures a channel from a private chat (carried by the Done button).
     """
+    ticked = {tag.upper() for tag in on}
     buttons = [
-        InlineKeyboardButton(tag, callback_data=f"{SUB_PREFIX}:t:{tag}")
+        InlineKeyboardButton(
+            CHECK + tag if tag.upper() in ticked else tag, callback_data=f"{SUB_PREFIX}:t:{tag}"
+        )
         for tag in tags
         if _fits(f"{SUB_PREFIX}:t:{tag}")
     ]
@@ -52,13 +61,8 @@ def subscribe_keyboard(tags: Sequence[str], *, target: str | None = None) -> Inl
             for sentiment, label in SENTIMENT_LABELS.items()
         ]
     )
-    go = f"{SUB_PREFIX}:go:{target}" if target else f"{SUB_PREFIX}:go"
-    rows.append(
-        [
-            InlineKeyboardButton("🔔 Subscribe", callback_data=go),
-            InlineKeyboardButton("✖ Close", callback_data=f"{SUB_PREFIX}:x"),
-        ]
-    )
+    done = f"{SUB_PREFIX}:x:{target}" if target else f"{SUB_PREFIX}:x"
+    rows.append([InlineKeyboardButton("✔ Done", callback_data=done)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -76,6 +80,48 @@ def toggled(markup: InlineKeyboardMarkup, data: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def with_tags_on(markup: InlineKeyboardMarkup, on: Collection[str]) -> InlineKeyboardMarkup:
+    """The same keyboard with exactly the tags in ``on`` ticked (sentiments untouched).
+
+    Switching one tag off removes every subscription naming it, which may switch others
+    off too (``/subscribe BTC ETH`` is one subscription): the core's answer is the truth.
+    """
+    ticked = {tag.upper() for tag in on}
+    rows = []
+    for row in markup.inline_keyboard:
+        new_row = []
+        for button in row:
+            data, text = str(button.callback_data or ""), button.text
+            parts = data.split(":", 2)
+            if parts[:2] == [SUB_PREFIX, "t"] and len(parts) == 3:
+                text = (CHECK if parts[2].upper() in ticked else "") + parts[2]
+            new_row.append(InlineKeyboardButton(text, callback_data=button.callback_data))
+        rows.append(new_row)
+    return InlineKeyboardMarkup(rows)
+
+
+def is_on(markup: InlineKeyboardMarkup | None, data: str) -> bool:
+    """Whether the button carrying ``data`` is ticked."""
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text.startswith(CHECK)
+    return False
+
+
+def picker_target(markup: InlineKeyboardMarkup | None) -> str | None:
+    """The channel a picker configures (from its Done button), None for the chat itself.
+
+    Pickers sent before tags toggled at once carried it on a Subscribe button (``sub:go``).
+    """
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            parts = str(button.callback_data or "").split(":", 2)
+            if parts[:2] in ([SUB_PREFIX, "x"], [SUB_PREFIX, "go"]) and len(parts) == 3:
+                return parts[2] if parts[2].lstrip("-").isdigit() else None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """What the picker shows as chosen."""
@@ -83,12 +129,10 @@ class Selection:
     tags: tuple[str, ...]
     sentiments: tuple[Sentiment, ...]
 
-    def command(self) -> str:
-        words = [*self.tags, *(s.value.lower() for s in self.sentiments)]
+    def subscribe_command(self, tag: str) -> str:
+        """``/subscribe TAG`` with the chosen sentiments (none chosen: every sentiment)."""
+        words = [tag, *(s.value.lower() for s in self.sentiments)]
         return "/subscribe " + " ".join(words)
-
-    def __bool__(self) -> bool:
-        return bool(self.tags or self.sentiments)
 
 
 def selection(markup: InlineKeyboardMarkup | None) -> Selection:
