@@ -176,9 +176,11 @@ class App:
                     log.info("adapter %s started", adapter.name)
             if runs(self.role, "sources"):  # one ingesting process per database
                 leader = parts.storage.coordination.leader("ingest")
-                sources = parts.core.sources
                 parts.gate = LeaderGate(
-                    leader, sources.start, sources.stop, on_lost=self.request_stop
+                    leader,
+                    lambda: self._lead(parts, True),
+                    lambda: self._lead(parts, False),
+                    on_lost=self.request_stop,
                 )
                 await parts.gate.begin()
             if parts.health is not None:
@@ -187,6 +189,19 @@ class App:
             await self.stop()
             raise
         return parts
+
+    @staticmethod
+    async def _lead(parts: Parts, start: bool) -> None:
+        """What only the leader runs: the sources, and pruning of finished work."""
+        keeper = parts.core.housekeeper
+        if start:
+            await parts.core.sources.start()
+            if keeper is not None:
+                await keeper.start()
+            return
+        if keeper is not None:
+            await keeper.stop()
+        await parts.core.sources.stop()
 
     async def stop(self) -> None:
         """Reverse order: endpoints, sources, dispatcher (in-flight sends finish), adapters."""

@@ -20,6 +20,7 @@ import typer
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import RuntimeFailure, UserError
+from bot.housekeeping import Housekeeper, utc_now
 from bot.logs import configure_logging
 from bot.plugins import STORAGE_GROUP, PluginError, load_plugin
 from bot.ports import Storage
@@ -183,6 +184,43 @@ def db_upgrade(ctx: typer.Context) -> None:
         typer.echo(f"database already at revision {after}")
     else:
         typer.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db_app.command("prune")
+def db_prune(
+    ctx: typer.Context,
+    days: Annotated[
+        float | None,
+        typer.Option(help="Keep this many days (default: [retention] finished_deliveries_days)."),
+    ] = None,
+) -> None:
+    """Delete finished deliveries and sent-message records past their retention."""
+    settings = _settings_or_exit(ctx)
+    retention = settings.retention
+    if days is not None:
+        window_days = settings.ingest.story_window_hours / 24
+        if days <= window_days:
+            raise fail(
+                f"--days must exceed the story window ({window_days:g} days): a delivery "
+                "row is what keeps a story to one alert per chat"
+            )
+        retention = retention.model_copy(update={"finished_deliveries_days": days})
+    if retention.finished_deliveries_days == 0:
+        typer.echo("retention is 0 days (keep forever): nothing pruned")
+        return
+
+    async def go() -> dict[str, int]:
+        storage = open_storage(settings)
+        try:
+            await storage.upgrade()
+            keeper = Housekeeper(getattr(storage, "retention"), retention, utc_now)  # noqa: B009
+            return await keeper.run_once()
+        finally:
+            await storage.close()
+
+    removed = run_async(go)
+    shown = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in removed.items())
+    typer.echo(f"pruned {shown}")
 
 
 @db_app.command("current")

@@ -155,6 +155,17 @@ class IngestConfig(_Section):
     story_window_hours: float = Field(default=72.0, gt=0)
 
 
+class RetentionConfig(_Section):
+    """How long finished work is kept: the outbox would otherwise grow by one row per
+    chat and story forever (10,000 chats x 100 stories a day is a million rows a day)."""
+
+    # Sent, failed and cancelled deliveries (and the sent-message records used to edit
+    # alerts when a story changes) older than this are deleted; 0 keeps them forever.
+    # Must exceed the story window: a delivery row is what stops a second alert per story.
+    finished_deliveries_days: float = Field(default=30.0, ge=0)
+    every_minutes: float = Field(default=60.0, gt=0)
+
+
 class Settings(_Section):
     """The whole configuration."""
 
@@ -166,6 +177,7 @@ class Settings(_Section):
     delivery: DeliveryConfig = DeliveryConfig()
     http: HttpConfig = HttpConfig()
     ingest: IngestConfig = IngestConfig()
+    retention: RetentionConfig = RetentionConfig()
     source_file: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")
@@ -174,6 +186,17 @@ class Settings(_Section):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"source names must be unique: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _retention_outlives_stories(self) -> Settings:
+        days = self.retention.finished_deliveries_days
+        window_days = self.ingest.story_window_hours / 24
+        if 0 < days <= window_days:
+            raise ValueError(
+                f"retention.finished_deliveries_days ({days:g}) must exceed the story window "
+                f"({window_days:g} days), or be 0 to keep deliveries forever"
+            )
         return self
 
 

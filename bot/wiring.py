@@ -18,6 +18,7 @@ from bot.broadcast_setup import admin_handler, attach_broadcast
 from bot.commands import CommandHandler
 from bot.config import Settings
 from bot.demo import example_files
+from bot.housekeeping import Housekeeper
 from bot.ingest.parse import SourceHint
 from bot.ingest.pipeline import IngestPipeline
 from bot.matching import SubscriptionIndex
@@ -39,6 +40,7 @@ class Core:
     planner: AlertPlanner
     sources: SourceScheduler
     metrics: Metrics
+    housekeeper: Housekeeper | None = None  # prunes finished deliveries (the leader runs it)
 
 
 async def build_core(
@@ -71,7 +73,9 @@ async def build_core(
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
-    return Core(services, pipeline, planner, sources, metrics)
+    retention = getattr(storage, "retention", None)  # a storage without it keeps everything
+    keeper = Housekeeper(retention, settings.retention, utcnow) if retention else None
+    return Core(services, pipeline, planner, sources, metrics, keeper)
 
 
 async def seed_examples(pipeline: IngestPipeline) -> int:

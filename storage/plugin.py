@@ -12,6 +12,7 @@ from storage.chats import SqlChats
 from storage.coordination import SqlCoordination
 from storage.database import Database
 from storage.outbox import SqlOutbox
+from storage.retention import SqlRetention
 from storage.sources import SqlSources
 
 
@@ -27,6 +28,7 @@ class SqlStorage:
         self.outbox = SqlOutbox(db)
         self.sources = SqlSources(db)
         self.coordination = SqlCoordination(db)
+        self.retention = SqlRetention(db)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)
