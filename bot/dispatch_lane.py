@@ -32,7 +32,12 @@ def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
         items = tuple(j.article for j in jobs if j.article is not None)
         if not items:
             return None
-        return Alert(article=items[0], kind=DeliveryKind.DIGEST, digest_items=items)
+        return Alert(
+            article=items[0],
+            kind=DeliveryKind.DIGEST,
+            digest_items=items,
+            timezone=first.chat.timezone,
+        )
     if first.article is None:
         return None
     mention = first.payload.get("mention")
@@ -43,6 +48,7 @@ def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
         updated=bool(first.payload.get("updated")),
         retracted=first.article.retracted,
         mention=str(mention) if mention else None,
+        timezone=first.chat.timezone,
     )
 
 

@@ -8,7 +8,8 @@ the console and any plain-text fallback use ``render_alert`` as is.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Alert, Article, DeliveryKind, Reply, Sentiment
 
@@ -75,11 +76,26 @@ def sentiment_marker(sentiment: Sentiment) -> str:
     return _MARKERS.get(sentiment, "")
 
 
-def format_time(moment: datetime) -> str:
-    """Times are shown in UTC, to the minute: ``2026-01-07 03:54 UTC``."""
+def zone_of(name: str | None) -> tzinfo:
+    """The chat's zone; UTC when unset or unknown (a stored name never breaks a send)."""
+    if not name or name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def local_time(moment: datetime, zone: str | None = None) -> datetime:
+    """``moment`` (naive means UTC) in the chat's zone."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(zone_of(zone))
+
+
+def format_time(moment: datetime, zone: str | None = None) -> str:
+    """To the minute in the chat's zone, named: ``2026-01-07 04:54 CET`` (UTC by default)."""
+    return local_time(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def sources_note(extra: int) -> str:
@@ -101,11 +117,11 @@ def status_markers(alert: Alert) -> list[str]:
     return markers
 
 
-def byline(article: Article, extra_sources: int = 0) -> str:
+def byline(article: Article, extra_sources: int = 0, zone: str | None = None) -> str:
     """``Decrypt · 2026-01-07 03:54 UTC · ▼ negative · +1 source``."""
     bits = [
         article.source_name or article.source_key,
-        format_time(article.updated_at or article.published_at),
+        format_time(article.updated_at or article.published_at, zone),
         sentiment_marker(article.sentiment),
         sources_note(extra_sources),
     ]
@@ -125,7 +141,7 @@ def render_alert(alert: Alert, max_len: int = 4096) -> str:
         return render_digest(alert, max_len)
     article = alert.article
     head = [" · ".join(status_markers(alert))] if status_markers(alert) else []
-    head += [article.title, byline(article, alert.extra_sources)]
+    head += [article.title, byline(article, alert.extra_sources, alert.timezone)]
     tail = [hashtags(article.tags), article.url or "", alert.mention or ""]
     summary = truncate(" ".join(article.summary.split()), SUMMARY_CHARS)
     fixed = "\n".join(line for line in head + tail if line)

@@ -197,6 +197,7 @@ class Alert:
     retracted: bool = False
     mention: str | None = None
     digest_items: tuple[Article, ...] = field(default_factory=tuple)
+    timezone: str = "UTC"  # the receiving chat's zone (/timezone): times are shown in it
 
 
 PRIORITY = {

@@ -65,6 +65,7 @@ def edit_alert(delivery: ClaimedDelivery) -> Alert | None:
         extra_sources=delivery.extra_sources,
         updated=True,
         retracted=article.retracted or article.draft,
+        timezone=delivery.chat.timezone,
     )
 
 

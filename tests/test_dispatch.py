@@ -16,6 +16,7 @@ from test_pacing import max_in_window
 
 from bot.config import DeliveryConfig
 from bot.dispatch import Dispatcher
+from bot.formatting import render_alert
 from bot.models import ChatRef, DeliveryKind, DeliveryResult, NewDelivery, ResultKind
 from storage.plugin import SqlStorage
 from storage.tables import ChatRow, DeliveryRow, SubscriptionRow
@@ -271,3 +272,21 @@ async def test_a_database_hiccup_does_not_stop_the_lane(storage):
     storage.outbox.claim_due = flaky  # type: ignore[method-assign]
     await dispatcher.drain()
     assert len(adapter.sent) == 2 and dispatcher.lanes[0].errors == 1
+
+
+async def test_alerts_carry_the_chats_time_zone_and_show_its_local_time(storage):
+    berlin, tokyo, plain = await add_chats(storage, 3)
+    await storage.chats.update_settings(berlin, timezone="Europe/Berlin")
+    await storage.chats.update_settings(tokyo, timezone="Asia/Tokyo")
+    story, (article,) = await add_story(storage, "Zones")  # published 2026-01-07 12:00 UTC
+    await storage.outbox.enqueue_many(deliveries([berlin, tokyo, plain], story, article))
+    dispatcher, adapter, _ = setup(storage)
+    await dispatcher.drain()
+    zones = {a.to.chat_id: a.alert.timezone for a in adapter.sent}
+    assert sorted(zones.values()) == ["Asia/Tokyo", "Europe/Berlin", "UTC"]
+    bylines = sorted(render_alert(a.alert).splitlines()[1] for a in adapter.sent)
+    assert [line.split(" · ")[1] for line in bylines] == [
+        "2026-01-07 12:00 UTC",
+        "2026-01-07 13:00 CET",
+        "2026-01-07 21:00 JST",
+    ]

@@ -105,3 +105,22 @@ def test_reply_text_is_complete_articles_only_listed_without_text():
         f"   {ARTICLE.url}",
     ]
     assert hashtags(["BTC", "btc", "BTC"]) == "#BTC #btc"
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("UTC", "2026-01-07 03:54 UTC"),
+        ("Europe/Berlin", "2026-01-07 04:54 CET"),
+        ("America/New_York", "2026-01-06 22:54 EST"),
+        ("Not/AZone", "2026-01-07 03:54 UTC"),  # a bad stored name never breaks a send
+    ],
+)
+def test_alert_times_are_in_the_chats_zone(zone: str, shown: str):
+    alert = Alert(ARTICLE, timezone=zone)
+    assert render_alert(alert).splitlines()[1].split(" · ")[1] == shown
+
+
+def test_summer_time_is_named():
+    summer = replace(ARTICLE, published_at=datetime(2026, 7, 7, 3, 54, tzinfo=UTC))
+    assert "05:54 CEST" in render_alert(Alert(summer, timezone="Europe/Berlin"))

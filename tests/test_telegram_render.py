@@ -193,3 +193,11 @@ def test_reply_parts_keep_the_words_around_the_core_list():
     text = visible(render_article_list("Story 9: One\n2 articles", items, footer="Use /why ID."))
     assert text.startswith("Story 9: One\n2 articles\n\n1. 🟢 One")
     assert text.endswith("\n\nUse /why ID.")
+
+
+def test_alert_and_digest_times_are_in_the_chats_zone():
+    item = article(id=3)
+    alert = visible(render_alert(Alert(item, timezone="Asia/Kolkata")))
+    assert "21 Nov 2026, 14:35 IST" in alert and "UTC" not in alert
+    digest = Alert(item, kind=DeliveryKind.DIGEST, digest_items=(item,), timezone="Asia/Tokyo")
+    assert "21 Nov 2026, 18:05 JST" in visible(render_alert(digest))

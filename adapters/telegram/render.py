@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
+from bot.formatting import local_time
 from bot.models import Alert, Article, DeliveryKind, Sentiment
 
 MAX_TEXT = 4096
@@ -47,9 +48,9 @@ def hashtag(tag: str) -> str:
     return f"#{word}" if word else ""
 
 
-def format_time(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+def format_time(moment: datetime, zone: str | None = None) -> str:
+    """``07 Jan 2026, 04:54 CET``: in the chat's zone (``/timezone``), UTC by default."""
+    return local_time(moment, zone).strftime("%d %b %Y, %H:%M %Z")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -111,7 +112,7 @@ def alert_head(alert: Alert) -> str:
     meta = [
         SENTIMENT_MARKERS.get(article.sentiment, esc(str(article.sentiment))),
         f"<i>{esc(article.source_name or article.source_key)}</i>",
-        esc(format_time(article.updated_at or article.published_at)),
+        esc(format_time(article.updated_at or article.published_at, alert.timezone)),
     ]
     if alert.extra_sources > 0:
         noun = "source" if alert.extra_sources == 1 else "sources"
@@ -134,11 +135,11 @@ def render_alert(alert: Alert, *, limit: int = MAX_TEXT) -> str:
     return _fit(alert_head(alert), summary, alert_tail(alert), limit)
 
 
-def article_line(number: int, article: Article) -> str:
+def article_line(number: int, article: Article, zone: str | None = None) -> str:
     """One compact list entry: number, linked title, source, time, sentiment dot, id."""
     dot = SENTIMENT_MARKERS.get(article.sentiment, "").split(" ")[0]
     details = [f"<i>{esc(article.source_name or article.source_key)}</i>"]
-    details.append(esc(format_time(article.published_at)))
+    details.append(esc(format_time(article.published_at, zone)))
     if article.id is not None:
         details.append(f"id <code>{article.id}</code>")
     return f"<b>{number}.</b> {dot} {link(article.title, article.url)}\n" + " · ".join(details)
@@ -150,7 +151,7 @@ def render_digest(alert: Alert, *, limit: int = MAX_TEXT) -> str:
     head = f"🗞 <b>Digest</b> · {len(items)} {noun}"
     lines = [head]
     for number, article in enumerate(items, 1):
-        entry = article_line(number, article)
+        entry = article_line(number, article, alert.timezone)
         more = f"…and {len(items) - number + 1} more"
         if visible_len("\n\n".join([*lines, entry])) + len(more) + 2 > limit:
             lines.append(esc(more))
