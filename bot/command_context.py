@@ -55,6 +55,8 @@ class ChatStore(Protocol):
 
     async def reactivate(self, chat_id: int) -> list[int]: ...
 
+    async def reschedule_held(self, chat_id: int, due_at: datetime) -> int: ...
+
     async def add_subscription(
         self,
         chat_id: int,

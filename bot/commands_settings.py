@@ -10,9 +10,9 @@ from bot.command_parser import (
     parse_quiet,
     parse_timezone,
 )
-from bot.models import ChatKind, Reply
+from bot.models import ChatKind, ChatSettings, Reply
 from bot.replies import delivery_mode, settings_summary, when
-from bot.schedule_rules import next_digest_at
+from bot.schedule_rules import held_due_at, next_digest_at, zone
 from bot.subscription_filter import FilterError, normalize_tag
 
 OFF = ("off", "none", "stop", "instant")
@@ -30,10 +30,11 @@ class SettingsCommands:
             return ctx.reply(f"This chat gets {delivery_mode(ctx.chat)}. Change: {example}")
         choice = ctx.args[0].lower()
         if choice in OFF and len(ctx.args) == 1:
-            await self.chats.update_settings(
+            chat = await self.chats.update_settings(
                 ctx.chat.id, mode="instant", digest_schedule=None, digest_time=None
             )
-            return ctx.reply("Digest off: alerts arrive as they happen.")
+            held = await self._reschedule(chat, ctx)
+            return ctx.reply(f"Digest off: alerts arrive as they happen.{held}")
         if choice == "hourly" and len(ctx.args) == 1:
             chat = await self.chats.update_settings(
                 ctx.chat.id, mode="digest", digest_schedule="hourly", digest_time=None
@@ -49,7 +50,8 @@ class SettingsCommands:
                 f"daily HH:MM, e.g. {example}"
             )
         nxt = when(next_digest_at(chat, ctx.now), ctx.tz)
-        return ctx.reply(f"You now get {delivery_mode(chat)}; the next one is at {nxt}.")
+        held = await self._reschedule(chat, ctx)
+        return ctx.reply(f"You now get {delivery_mode(chat)}; the next one is at {nxt}.{held}")
 
     async def quiet(self, ctx: Context) -> Reply:
         if not ctx.args:
@@ -60,13 +62,14 @@ class SettingsCommands:
                 f"Quiet hours: {current} ({ctx.chat.timezone}). Change: /quiet 23:00-07:00"
             )
         if len(ctx.args) == 1 and ctx.args[0].lower() in OFF:
-            await self.chats.update_settings(ctx.chat.id, quiet_start=None, quiet_end=None)
-            return ctx.reply("Quiet hours off.")
+            chat = await self.chats.update_settings(ctx.chat.id, quiet_start=None, quiet_end=None)
+            return ctx.reply(f"Quiet hours off.{await self._reschedule(chat, ctx)}")
         start, end = parse_quiet("".join(ctx.args))
-        await self.chats.update_settings(ctx.chat.id, quiet_start=start, quiet_end=end)
+        chat = await self.chats.update_settings(ctx.chat.id, quiet_start=start, quiet_end=end)
+        held = await self._reschedule(chat, ctx)
         return ctx.reply(
             f"Quiet hours {start}-{end} ({ctx.chat.timezone}): alerts are held and sent as one "
-            "digest when they end."
+            f"digest when they end.{held}"
         )
 
     async def timezone(self, ctx: Context) -> Reply:
@@ -76,7 +79,17 @@ class SettingsCommands:
             raise CommandError("one zone name please, e.g. /timezone America/New_York")
         name = parse_timezone(ctx.args[0])
         chat = await self.chats.update_settings(ctx.chat.id, timezone=name)
-        return ctx.reply(f"Time zone set to {name}. {settings_summary(chat, ctx.now)}")
+        held = await self._reschedule(chat, ctx)
+        return ctx.reply(f"Time zone set to {name}. {settings_summary(chat, ctx.now)}{held}")
+
+    async def _reschedule(self, chat: ChatSettings, ctx: Context) -> str:
+        """Alerts already held for a digest follow the new schedule; a note when any are."""
+        due = held_due_at(chat, ctx.now)
+        held = await self.chats.reschedule_held(chat.id, due)
+        if not held:
+            return ""
+        at = "now" if due <= ctx.now else f"at {when(due, zone(chat.timezone))}"
+        return f" {held} held alert(s) go out {at}."
 
     async def mute(self, ctx: Context) -> Reply:
         if not ctx.args:

@@ -82,6 +82,16 @@ def next_digest_at(chat: ChatSettings, now: datetime) -> datetime:
     return due
 
 
+def held_due_at(chat: ChatSettings, now: datetime) -> datetime:
+    """When alerts already held for a digest go out under the chat's current settings:
+    the end of quiet hours, the next digest, or now once digests and quiet hours are off."""
+    if in_quiet_hours(chat, now):
+        return quiet_ends_at(chat, now)
+    if chat.mode == "digest":
+        return next_digest_at(chat, now)
+    return now
+
+
 def is_muted(chat: ChatSettings, now: datetime) -> bool:
     return chat.muted_until is not None and now < chat.muted_until
 

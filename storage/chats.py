@@ -18,12 +18,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import ChatKind, ChatRef, ChatSettings, Subscription, SubscriptionFilter
+from bot.models import (
+    ChatKind,
+    ChatRef,
+    ChatSettings,
+    DeliveryKind,
+    DeliveryStatus,
+    Subscription,
+    SubscriptionFilter,
+)
 from storage.chat_routing import CHUNK, RoutingQueries, chat_settings, chunks
 from storage.database import Database
 from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of
 from storage.tables import (
     ChatRow,
+    DeliveryRow,
     SubscriptionChangeRow,
     SubscriptionRow,
     utcnow,
@@ -127,6 +136,21 @@ class SqlChats(RoutingQueries):
                 .values(active=False, deactivated_at=utcnow(), deactivated_reason=reason[:500])
             )
             return await self._set_active(session, chat_id, False)
+
+    async def reschedule_held(self, chat_id: int, due_at: datetime) -> int:
+        """Move the chat's waiting digest rows to ``due_at`` (its schedule changed);
+        returns how many alerts are held."""
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.chat_id == chat_id,
+                    DeliveryRow.kind == DeliveryKind.DIGEST.value,
+                    DeliveryRow.status == DeliveryStatus.PENDING.value,
+                )
+                .values(due_at=due_at)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def reactivate(self, chat_id: int) -> list[int]:
         """The chat is reachable again: reactivate it and the subscriptions it lost."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from bot.models import ChatKind, ChatRef, ChatSettings
+from bot.models import ChatKind, ChatRef, ChatSettings, DeliveryKind, NewDelivery
 from storage.plugin import SqlStorage
+from storage.tables import DeliveryRow
 from tests.command_helpers import T0, Bot
+from tests.delivery_data import add_story
 
 
 @pytest.fixture
@@ -113,3 +116,34 @@ async def test_forum_topic_routes(bot: Bot):
     assert "Topic routes: SOL -> topic 78." in await bot.ok("/subscriptions", **topic)
     refused = await bot.fails("/route BTC", can_manage=False, **topic)
     assert refused.startswith("Only admins")
+
+
+async def held_due(bot: Bot) -> list[datetime]:
+    async with bot.storage.db.session() as session:
+        rows = await session.scalars(select(DeliveryRow.due_at).order_by(DeliveryRow.id))
+        return [due.astimezone(UTC) for due in rows]
+
+
+async def test_alerts_already_held_follow_a_new_zone_or_schedule(bot: Bot):
+    await bot.ok("/digest daily 08:00")  # UTC: the next digest is 2026-01-08 08:00 UTC
+    chat = await settings(bot)
+    story, (article,) = await add_story(bot.storage, "Held for the digest")
+    story2, (article2,) = await add_story(bot.storage, "Also held")
+    tomorrow_8_utc = datetime(2026, 1, 8, 8, 0, tzinfo=UTC)
+    await bot.storage.outbox.enqueue_many(
+        [
+            NewDelivery(chat.id, DeliveryKind.DIGEST, tomorrow_8_utc, story, article),
+            NewDelivery(chat.id, DeliveryKind.DIGEST, tomorrow_8_utc, story2, article2),
+        ]
+    )
+    moved = await bot.ok("/timezone Asia/Tokyo")  # it is 21:00 in Tokyo
+    assert moved.endswith("2 held alert(s) go out at 2026-01-08 08:00.")
+    assert await held_due(bot) == [datetime(2026, 1, 7, 23, 0, tzinfo=UTC)] * 2
+    assert await bot.ok("/digest off") == (
+        "Digest off: alerts arrive as they happen. 2 held alert(s) go out now."
+    )
+    assert await held_due(bot) == [T0, T0]
+    assert await bot.ok("/quiet 23:00-07:00") == (  # not quiet yet in Tokyo (21:00)
+        "Quiet hours 23:00-07:00 (Asia/Tokyo): alerts are held and sent as one digest when "
+        "they end. 2 held alert(s) go out now."
+    )
