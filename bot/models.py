@@ -198,6 +198,7 @@ class Alert:
     mention: str | None = None
     digest_items: tuple[Article, ...] = field(default_factory=tuple)
     timezone: str = "UTC"  # the receiving chat's zone (/timezone): times are shown in it
+    new_image: bool = False  # an edit whose cover image changed: replace the photo too
 
 
 PRIORITY = {

@@ -66,6 +66,7 @@ def edit_alert(delivery: ClaimedDelivery) -> Alert | None:
         updated=True,
         retracted=article.retracted or article.draft,
         timezone=delivery.chat.timezone,
+        new_image=bool(delivery.payload.get("new_image")),
     )
 
 
@@ -114,7 +115,12 @@ class StoryUpdates:
             messages = [m for m in messages if m.article_id == article.id]
         if not messages:
             return 0
-        edits = self.edits_for(messages, revision_key(article, status), story_id)
+        edits = self.edits_for(
+            messages,
+            revision_key(article, status),
+            story_id,
+            new_image=status != "new" and "image_url" in changed,
+        )
         enqueued = await self.outbox.replace_story_edits(story_id, edits)
         log.info(
             "story %s changed (article %s, %s): %d message(s) to edit",
@@ -128,7 +134,12 @@ class StoryUpdates:
         return enqueued
 
     def edits_for(
-        self, messages: Sequence[SentMessage], revision: str, story_id: int
+        self,
+        messages: Sequence[SentMessage],
+        revision: str,
+        story_id: int,
+        *,
+        new_image: bool = False,
     ) -> list[NewDelivery]:
         now = self.clock()
         edits = []
@@ -140,6 +151,8 @@ class StoryUpdates:
             }
             if message.to.thread_id:
                 payload["thread_id"] = message.to.thread_id
+            if new_image and message.has_image:
+                payload["new_image"] = True  # the photo itself changes, not only its caption
             edits.append(
                 NewDelivery(
                     chat_id=message.chat_db_id,

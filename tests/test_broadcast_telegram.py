@@ -262,7 +262,7 @@ async def test_a_refused_pin_leaves_the_post_sent_and_says_why(storage: SqlStora
     assert sent.message_id == str(post["message_id"])
 
 
-async def test_a_photo_post_is_edited_through_its_caption(storage: SqlStorage):
+async def test_a_photo_post_gets_its_new_cover_and_caption(storage: SqlStorage):
     core = build(storage)
     pictured = revised(SOLANA, 0, image_url="https://example.org/solana.png")
     async with running_adapter(core.services) as (fake, adapter):
@@ -282,5 +282,6 @@ async def test_a_photo_post_is_edited_through_its_caption(storage: SqlStorage):
         (post,) = fake.messages_in(CHANNEL)
     assert "photo" in post and "Updated" in post["caption"]
     assert "blocks flow again" in post["caption"]
-    assert len(fake.calls_to("editMessageCaption")) == 1
-    assert fake.calls_to("editMessageText") == []
+    assert post["_url"] == "https://example.org/solana-2.png"  # the new cover replaced the old
+    assert len(fake.calls_to("editMessageMedia")) == 1
+    assert fake.calls_to("editMessageText") == fake.calls_to("editMessageCaption") == []

@@ -236,6 +236,26 @@ async def test_edit_finds_the_right_method_when_the_image_changed(tg):
     ]
 
 
+async def test_a_new_cover_replaces_the_photo_and_an_unusable_one_keeps_the_old(tg):
+    fake, adapter = tg
+    photo = article(image_url="https://img.example/a.png")
+    sent = await adapter.send(to(), Alert(photo))
+    new_cover = article(image_url="https://img.example/b.png", title="Bitcoin tops $101k")
+    result = await adapter.edit(to(), sent.message_id, Alert(new_cover, new_image=True))
+    assert result.kind is ResultKind.SENT
+    (message,) = fake.messages_in(USER)
+    assert message["_url"] == "https://img.example/b.png"
+    assert "Bitcoin tops $101k" in message["caption"]
+    fake.bad_photos.add("https://img.example/broken.png")
+    broken = article(image_url="https://img.example/broken.png", title="Bitcoin tops $102k")
+    result = await adapter.edit(to(), sent.message_id, Alert(broken, new_image=True))
+    assert result.kind is ResultKind.SENT  # the caption still changed
+    (message,) = fake.messages_in(USER)
+    assert message["_url"] == "https://img.example/b.png" and "$102k" in message["caption"]
+    edits = [c.method for c in fake.calls if c.method.startswith("edit")]
+    assert edits == ["editMessageMedia", "editMessageMedia", "editMessageCaption"]
+
+
 async def test_edit_with_identical_content_counts_as_success(tg):
     fake, adapter = tg
     sent = await adapter.send(to(), Alert(article()))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import LinkPreviewOptions, Message
+from telegram import InputMediaPhoto, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import Application, Defaults
@@ -255,6 +255,8 @@ class TelegramAdapter:
         attempts = [self._edit_caption, self._edit_text]
         if not safe_url(alert.article.image_url):
             attempts.reverse()
+        elif alert.new_image:
+            attempts.insert(0, self._edit_media)
         last: Exception | None = None
         for attempt in attempts:
             try:
@@ -264,7 +266,8 @@ class TelegramAdapter:
                 if is_not_modified(exc):
                     return DeliveryResult.sent(message_id)
                 last = exc
-                if "there is no" not in exc.message.lower():
+                # a new photo Telegram cannot fetch still gets its caption updated
+                if attempt != self._edit_media and "there is no" not in exc.message.lower():
                     break  # a real failure, not "this message has no text/caption"
             except Exception as exc:
                 return self._failure("edit", to, exc)
@@ -278,6 +281,18 @@ class TelegramAdapter:
             message_id=message_id,
             parse_mode=ParseMode.HTML,
             link_preview_options=self._preview(alert),
+        )
+
+    async def _edit_media(self, chat: int | str, message_id: int, alert: Alert) -> None:
+        """A new cover image: editMessageMedia replaces the photo and its caption."""
+        await self.bot.edit_message_media(
+            InputMediaPhoto(
+                media=str(alert.article.image_url),
+                caption=render_alert(alert, limit=MAX_CAPTION),
+                parse_mode=ParseMode.HTML,
+            ),
+            chat_id=chat,
+            message_id=message_id,
         )
 
     async def _edit_caption(self, chat: int | str, message_id: int, alert: Alert) -> None:

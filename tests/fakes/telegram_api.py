@@ -350,6 +350,24 @@ class FakeBotApi(UpdateBuilder):
         caption = self._visible(params, "caption", 1024, "message caption is too long")
         return self._edit(message, "caption", caption, params)
 
+    async def _m_editMessageMedia(self, params: dict[str, Any]) -> JSON:
+        """Replace a photo (by URL, as we send them) and its caption in one call."""
+        message = self._existing(params)
+        media = params.get("media") or {}
+        url = media.get("media")
+        if media.get("type") != "photo" or not isinstance(url, str):
+            raise ApiError(bad_request("can't parse InputMedia: media type is not supported"))
+        if "photo" not in message:
+            raise ApiError(bad_request("there is no media in the message to edit"))
+        if url in self.bad_photos:
+            raise ApiError(bad_request("wrong file identifier/HTTP URL specified"))
+        caption = self._visible(media, "caption", 1024, "message caption is too long")
+        if message.get("_url") == url and message.get("_html") == media.get("caption", ""):
+            raise ApiError(NOT_MODIFIED)
+        message.update(caption=caption, _html=media.get("caption", ""), _url=url)
+        message["edit_date"] = int(time.time())
+        return self.public(message)
+
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> JSON:
         message = self._existing(params)
         if params.get("reply_markup") == message.get("reply_markup"):

@@ -147,7 +147,14 @@ class InjectedError:
 
 UNINJECTED = frozenset({"getUpdates", "getMe", "deleteWebhook", "setWebhook", "setMyCommands"})
 SEND_METHODS = frozenset(
-    {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "pinChatMessage"}
+    {
+        "sendMessage",
+        "sendPhoto",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "pinChatMessage",
+    }
 )
 
 
@@ -222,6 +229,7 @@ class RateLimits:
 
 
 _JSON_FIELDS = {
+    "media",
     "reply_markup",
     "link_preview_options",
     "commands",
