@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,9 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_exactly_once(
 ):
     chats = await add_chats(storage, CHATS)
     story, (article,) = await add_story(storage)
-    assert await storage.outbox.enqueue_many(deliveries(chats, story, article)) == CHATS
+    due = datetime.now(UTC)  # recent: the run's retention job must not touch these rows
+    fan_out = deliveries(chats, story, article, due_at=due)
+    assert await storage.outbox.enqueue_many(fan_out) == CHATS
 
     seen: Counter[str] = Counter()
     first = start(database_url, tmp_path)
