@@ -4,13 +4,15 @@ transaction left behind, beside the batch writer (speed is measured in bench_arc
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert, text
 
-from bot.models import Article, ChatRef
+from bot.models import Article, ChatRef, Sentiment
+from storage.archive import _LATEST, _LATEST_TAG
 from storage.database import Database
 from storage.plugin import SqlStorage
 from storage.tables import ChatRow
@@ -126,3 +128,26 @@ async def test_readers_see_batch_saves_once_committed(tmp_path: Path):
         assert len(await storage.archive.latest("BTC")) == 4
     finally:
         await storage.close()
+
+
+async def test_the_one_hop_read_returns_what_sqlalchemy_returns(storage: SqlStorage):
+    """Both backends: ``Database.read`` rows equal the usual Core execution's rows."""
+    for n in range(3):
+        await _save(storage, n)
+    rich = replace(_article(9), sentiment=Sentiment.POSITIVE, tags=("BTC", "ETH"), body="é")
+    await storage.archive.save(
+        rich, identity="wire:9", origin="test", story_window=timedelta(hours=1)
+    )
+    for statement, params in ((_LATEST_TAG, {"tag": "BTC", "limit": 10}), (_LATEST, {"limit": 2})):
+        async with storage.db.connect() as conn:
+            expected = [dict(r._mapping) for r in await conn.execute(statement, params)]
+        assert [dict(r) for r in await storage.db.read(statement, params)] == expected
+        assert expected and isinstance(expected[0]["published_at"], datetime)
+    found = await storage.archive.latest("btc")
+    assert [a.title for a in found][:3] == [f"Bitcoin miners report {n}" for n in (9, 2, 1)]
+    assert (found[0].tags, found[0].sentiment, found[0].body) == (
+        ("BTC", "ETH"),
+        Sentiment.POSITIVE,
+        "é",
+    )
+    assert found[0].published_at == T0 + timedelta(minutes=9) and not found[0].draft
