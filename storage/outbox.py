@@ -45,6 +45,7 @@ _SQLITE_ENQUEUE = (
     " ON CONFLICT (idempotency_key) DO NOTHING"
 )
 
+_EMPTY = json.dumps({})
 _PG_ENQUEUE = text(
     """
     INSERT INTO deliveries (idempotency_key, chat_id, story_id, article_id, subscription_id,
@@ -66,6 +67,7 @@ def _ids(ids: int | Sequence[int]) -> list[int]:
 async def _enqueue_postgres(
     conn: AsyncConnection, deliveries: Sequence[NewDelivery], now: datetime
 ) -> int:
+    due = _memo(utc)  # a fan-out's rows share one due time and an empty payload
     params = {
         "now": now,
         "keys": [d.idempotency_key for d in deliveries],
@@ -74,9 +76,9 @@ async def _enqueue_postgres(
         "articles": [d.article_id for d in deliveries],
         "subs": [d.subscription_id for d in deliveries],
         "kinds": [d.kind.value for d in deliveries],
-        "prios": [d.priority for d in deliveries],
-        "dues": [utc(d.due_at) for d in deliveries],
-        "pls": [json.dumps(d.payload) for d in deliveries],
+        "prios": [PRIORITY[d.kind] for d in deliveries],
+        "dues": [due(d.due_at) for d in deliveries],
+        "pls": [_EMPTY if d.payload == {} else json.dumps(d.payload) for d in deliveries],
     }
     result = await conn.execute(_PG_ENQUEUE, params)
     return int(result.rowcount or 0)
@@ -119,7 +121,7 @@ def _processor(column: Column[Any], conn: AsyncConnection) -> Callable[[Any], An
 
 
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A bind processor remembering its results: a fan-out's rows share one due time."""
+    """A conversion remembering its results: a fan-out's rows share one due time."""
     seen: dict[Any, Any] = {}
 
     def cached(value: Any) -> Any:
