@@ -88,7 +88,7 @@ async def _enqueue_sqlite(
     conn: AsyncConnection, deliveries: Sequence[NewDelivery], now: datetime
 ) -> int:
     """One driver-level executemany of plain tuples: the ORM's per-row work (bind
-    processing, parameter dicts) cost three times the insert for a 100k-row fan-out.
+    processing, parameter dicts) cost 2-3 times the insert for a 100k-row fan-out.
     Values are encoded by the columns' own types, so rows read back as any other."""
     stamp = _memo(_processor(D.__table__.c.due_at, conn))
     encode = _processor(D.__table__.c.payload, conn)
