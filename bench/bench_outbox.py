@@ -1,4 +1,4 @@
-"""Outbox: enqueue 100,000 deliveries of one story (target <= 2 s on PostgreSQL), then
+"""Outbox: enqueue 100,000 deliveries of one story (target <= 2 s on both databases), then
 claim batches of 60 from that backlog.
 
 Baseline: the same rows through SQLAlchemy's generic executemany insert (no conflict

@@ -187,13 +187,12 @@ class SqlArchive:
 
     async def latest(self, tag: str | None = None, limit: int = 10) -> list[Article]:
         """Newest visible articles, optionally with one tag (an index range scan)."""
-        async with self.db.connect() as conn:
-            if not tag:
-                rows = await conn.execute(_LATEST, {"limit": _clamp(limit)})
-                return [article_from_row(r._mapping) for r in rows]
+        if not tag:
+            rows = await self.db.read(_LATEST, {"limit": _clamp(limit)})
+        else:
             params = {"tag": tag.strip().upper()[:40], "limit": _clamp(limit)}
-            rows = await conn.execute(_LATEST_TAG, params)
-            return [article_from_row(r._mapping) for r in rows]
+            rows = await self.db.read(_LATEST_TAG, params)
+        return [article_from_row(r) for r in rows]
 
     async def search(self, query: str, limit: int = 10) -> list[Article]:
         """Relevance blended with recency over the newest matching candidates."""

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Column, delete, insert, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.delivery import ClaimedDelivery, SentRecord
-from bot.models import ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
+from bot.models import PRIORITY, ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
 from storage.outbox_edits import OutboxEdits
@@ -37,8 +36,16 @@ from storage.tables import (
 D = DeliveryRow
 PENDING = DeliveryStatus.PENDING.value
 SENDING = DeliveryStatus.SENDING.value
-_SQLITE_CHUNK = 5_000
+# ORM-free on purpose (see _enqueue_sqlite); ON CONFLICT keeps enqueue idempotent and the
+# chats foreign key still refuses a delivery to an unknown chat
+_SQLITE_ENQUEUE = (
+    "INSERT INTO deliveries (idempotency_key, chat_id, story_id, article_id, subscription_id,"
+    " kind, priority, status, due_at, attempts, payload, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
 
+_EMPTY = json.dumps({})
 _PG_ENQUEUE = text(
     """
     INSERT INTO deliveries (idempotency_key, chat_id, story_id, article_id, subscription_id,
@@ -57,6 +64,75 @@ def _ids(ids: int | Sequence[int]) -> list[int]:
     return [ids] if isinstance(ids, int) else list(ids)
 
 
+async def _enqueue_postgres(
+    conn: AsyncConnection, deliveries: Sequence[NewDelivery], now: datetime
+) -> int:
+    due = _memo(utc)  # a fan-out's rows share one due time and an empty payload
+    params = {
+        "now": now,
+        "keys": [d.idempotency_key for d in deliveries],
+        "chats": [d.chat_id for d in deliveries],
+        "stories": [d.story_id for d in deliveries],
+        "articles": [d.article_id for d in deliveries],
+        "subs": [d.subscription_id for d in deliveries],
+        "kinds": [d.kind.value for d in deliveries],
+        "prios": [PRIORITY[d.kind] for d in deliveries],
+        "dues": [due(d.due_at) for d in deliveries],
+        "pls": [_EMPTY if d.payload == {} else json.dumps(d.payload) for d in deliveries],
+    }
+    result = await conn.execute(_PG_ENQUEUE, params)
+    return int(result.rowcount or 0)
+
+
+async def _enqueue_sqlite(
+    conn: AsyncConnection, deliveries: Sequence[NewDelivery], now: datetime
+) -> int:
+    """One driver-level executemany of plain tuples: the ORM's per-row work (bind
+    processing, parameter dicts) cost 2-3 times the insert for a 100k-row fan-out.
+    Values are encoded by the columns' own types, so rows read back as any other."""
+    stamp = _memo(_processor(D.__table__.c.due_at, conn))
+    encode = _processor(D.__table__.c.payload, conn)
+    empty = encode({})
+    created = stamp(now)
+    rows = [
+        (
+            d.idempotency_key,
+            d.chat_id,
+            d.story_id,
+            d.article_id,
+            d.subscription_id,
+            d.kind.value,
+            PRIORITY[d.kind],
+            stamp(d.due_at),
+            empty if d.payload == {} else encode(d.payload),
+            created,
+        )
+        for d in deliveries
+    ]
+    result = await conn.exec_driver_sql(_SQLITE_ENQUEUE, rows)
+    return int(result.rowcount or 0)
+
+
+def _processor(column: Column[Any], conn: AsyncConnection) -> Callable[[Any], Any]:
+    """What the column's type (decorator and dialect type) makes of a Python value."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    assert process is not None
+    return process
+
+
+def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A conversion remembering its results: a fan-out's rows share one due time."""
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = process(value)
+        return found
+
+    return cached
+
+
 class SqlOutbox(OutboxReads, OutboxEdits):
     """Implements ``bot.delivery.Outbox``; each method is one short transaction."""
 
@@ -70,60 +146,10 @@ class SqlOutbox(OutboxReads, OutboxEdits):
         if not deliveries:
             return 0
         now = datetime.now(UTC)
-        async with self.db.session() as session:
+        async with self.db.connect() as conn:
             if self.db.is_postgres:
-                return await self._enqueue_postgres(session, deliveries, now)
-            return await self._enqueue_sqlite(session, deliveries, now)
-
-    @staticmethod
-    async def _enqueue_postgres(
-        session: AsyncSession, deliveries: Sequence[NewDelivery], now: datetime
-    ) -> int:
-        params = {
-            "now": now,
-            "keys": [d.idempotency_key for d in deliveries],
-            "chats": [d.chat_id for d in deliveries],
-            "stories": [d.story_id for d in deliveries],
-            "articles": [d.article_id for d in deliveries],
-            "subs": [d.subscription_id for d in deliveries],
-            "kinds": [d.kind.value for d in deliveries],
-            "prios": [d.priority for d in deliveries],
-            "dues": [utc(d.due_at) for d in deliveries],
-            "pls": [json.dumps(d.payload) for d in deliveries],
-        }
-        result = await session.execute(_PG_ENQUEUE, params)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    @staticmethod
-    async def _enqueue_sqlite(
-        session: AsyncSession, deliveries: Sequence[NewDelivery], now: datetime
-    ) -> int:
-        before = await session.scalar(select(func.count()).select_from(D))
-        statement = sqlite_insert(D).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        for start in range(0, len(deliveries), _SQLITE_CHUNK):
-            chunk = deliveries[start : start + _SQLITE_CHUNK]
-            await session.execute(
-                statement,
-                [
-                    {
-                        "idempotency_key": d.idempotency_key,
-                        "chat_id": d.chat_id,
-                        "story_id": d.story_id,
-                        "article_id": d.article_id,
-                        "subscription_id": d.subscription_id,
-                        "kind": d.kind.value,
-                        "priority": d.priority,
-                        "status": PENDING,
-                        "due_at": d.due_at,
-                        "attempts": 0,
-                        "payload": d.payload,
-                        "created_at": now,
-                    }
-                    for d in chunk
-                ],
-            )
-        after = await session.scalar(select(func.count()).select_from(D))
-        return int(after or 0) - int(before or 0)
+                return await _enqueue_postgres(conn, deliveries, now)
+            return await _enqueue_sqlite(conn, deliveries, now)
 
     # -- claim ---------------------------------------------------------------------------
 

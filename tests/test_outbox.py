@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
+import pytest
 from delivery_data import T0, add_chats, add_story, deliveries
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.models import DeliveryKind, NewDelivery
 from storage.plugin import SqlStorage
@@ -218,3 +220,39 @@ async def test_depth_and_next_due(storage: SqlStorage):
     assert depth.oldest_due_age_s == 30.0
     assert await storage.outbox.next_due_at(["console"]) == T0 - timedelta(seconds=30)
     assert await storage.outbox.next_due_at(["telegram"]) is None
+
+
+async def test_enqueue_refuses_a_delivery_to_an_unknown_chat(storage: SqlStorage):
+    chats = await add_chats(storage, 2)
+    story, (article,) = await add_story(storage)
+    unknown = max(chats) + 1000
+    with pytest.raises(IntegrityError):
+        await storage.outbox.enqueue_many(deliveries([*chats, unknown], story, article))
+    assert await _statuses(storage) == {}  # all or nothing
+    assert await storage.outbox.claim_due("w", now=T0, limit=10) == []
+
+
+async def test_enqueued_rows_keep_due_time_and_payload_exactly(storage: SqlStorage):
+    chats = await add_chats(storage, 2)
+    story, (article,) = await add_story(storage)
+    on_the_second = T0.replace(microsecond=0) - timedelta(minutes=1)
+    paris = timezone(timedelta(hours=1))
+    await storage.outbox.enqueue_many(
+        [
+            NewDelivery(chats[0], DeliveryKind.ALERT, on_the_second, story, article),
+            NewDelivery(
+                chats[1],
+                DeliveryKind.ALERT,
+                (on_the_second + timedelta(microseconds=7)).astimezone(paris),
+                story,
+                article,
+                payload={"thread_id": "42", "note": "café"},
+            ),
+        ]
+    )
+    claimed = await storage.outbox.claim_due("w", now=T0, limit=10)
+    assert [(c.due_at, c.payload) for c in claimed] == [
+        (on_the_second, {}),
+        (on_the_second + timedelta(microseconds=7), {"thread_id": "42", "note": "café"}),
+    ]
+    assert claimed[1].to.thread_id == "42"
