@@ -17,10 +17,9 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from sqlalchemy import bindparam, false, func, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ingest.outcome import IngestOutcome
@@ -39,12 +38,11 @@ from storage.archive_rows import (
 from storage.archive_rows import (
     NOT_DRAFT_IN_STORY as _NOT_DRAFT,
 )
-from storage.archive_write import InsertRace, prepare, save_article
+from storage.archive_write import InsertRace, SaveRequest, prepare, save_article
 from storage.database import Database
 from storage.sqlite_writer import AsyncWriter, SqliteWriter
 from storage.story_store import FeatureCache
 
-T = TypeVar("T")
 SEARCH_CANDIDATES = 400  # newest matches ranked per search (bounded cost at any size)
 RECENCY_HALF_LIFE_H = 24.0 * 7
 RELEVANCE_WEIGHT = 0.7
@@ -130,7 +128,9 @@ class SqlArchive:
                 conn = await stack.enter_async_context(self.db.engine.connect())
                 writer = AsyncWriter(conn)
             else:
-                writer = SqliteWriter(self.db.url, group=group, inline=inline)
+                writer = SqliteWriter(
+                    self.db.url, group=group, inline=inline, features=self._features
+                )
                 await writer.open()
             token = self._batch.set(_Batch(writer, on_commit))
             try:
@@ -161,7 +161,7 @@ class SqlArchive:
         for attempt in range(2):
             try:
                 if batch is not None:
-                    outcome = await batch.writer.run(lambda conn: save_article(conn, request))
+                    outcome = await batch.writer.save(request)
                 else:
                     async with self.db.connect() as conn:
                         outcome = await conn.run_sync(save_article, request)
@@ -254,7 +254,7 @@ class _Writer(Protocol):
 
     def due(self) -> bool: ...
 
-    async def run(self, work: Callable[[Connection], T]) -> T: ...
+    async def save(self, request: SaveRequest) -> IngestOutcome: ...
 
     async def flush(self) -> bool: ...
 

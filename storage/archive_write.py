@@ -121,11 +121,9 @@ def _insert_new(conn: Connection, request: SaveRequest, dialect: str) -> IngestO
     )
 
 
-def _update(
-    conn: Connection, row: dict[str, Any], request: SaveRequest, dialect: str
-) -> IngestOutcome:
+def not_applied(stored: Article, request: SaveRequest) -> IngestOutcome | None:
+    """The outcome when the stored version stays (same content, or not newer), else None."""
     article, origin = request.article, request.origin
-    stored = article_from_row(row)
     if stored.content_hash == article.content_hash:
         return IngestOutcome(origin=origin, status="duplicate", article=stored)
     if stamp(article) <= stamp(stored):
@@ -135,6 +133,17 @@ def _update(
             article=stored,
             error="not applied: older than the stored version",
         )
+    return None
+
+
+def _update(
+    conn: Connection, row: dict[str, Any], request: SaveRequest, dialect: str
+) -> IngestOutcome:
+    article, origin = request.article, request.origin
+    stored = article_from_row(row)
+    skipped = not_applied(stored, request)
+    if skipped is not None:
+        return skipped
     changed = changed_fields(stored, article)
     story: Story | None = None
     joined = False
@@ -183,7 +192,7 @@ def _update(
 
 def post_tags(conn: Connection, article_id: int, article: Article) -> None:
     """Tag postings of a visible article (what `/latest TAG` reads)."""
-    tags = dict.fromkeys(t.upper()[:40] for t in article.tags if t.strip())
+    tags = posted_tags(article)
     if tags:
         conn.execute(
             _INSERT_TAGS,
@@ -192,6 +201,11 @@ def post_tags(conn: Connection, article_id: int, article: Article) -> None:
                 for t in tags
             ],
         )
+
+
+def posted_tags(article: Article) -> list[str]:
+    """The tags an article is listed under: upper case, at most 40 characters, no repeats."""
+    return list(dict.fromkeys(t.upper()[:40] for t in article.tags if t.strip()))
 
 
 def prepare(

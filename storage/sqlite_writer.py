@@ -2,10 +2,11 @@
 
 SQLite: aiosqlite hops to its thread for every statement and an article needs about
 eight, and a commit per article makes FTS5 and the band indexes flush every time. Here
-the whole save (``archive_write.save_article``) runs in one hop on a pysqlite connection
-owned by one thread, each article inside its own SAVEPOINT (atomic: a failing article
-rolls back alone), and the surrounding transaction commits every ``group`` articles and
-at the end. PostgreSQL: one pooled connection, one transaction per article.
+the whole save runs in one call on a pysqlite connection owned by one thread, as raw
+statements (``sqlite_save.save_raw``: SQLAlchemy's per-statement overhead was most of
+the cost), each article inside its own SAVEPOINT (atomic: a failing article rolls back
+alone), and the surrounding transaction commits every ``group`` articles and at the end.
+PostgreSQL: one pooled connection, one transaction per article (``save_article``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from sqlalchemy.engine import URL, Connection, RootTransaction
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
 
+from bot.ingest.outcome import IngestOutcome
+from storage.archive_write import SaveRequest, save_article
 from storage.database import _sqlite_pragmas
+from storage.sqlite_save import BatchFeatures, save_raw
+from storage.story_store import FeatureCache
 
 T = TypeVar("T")
 
@@ -42,7 +47,14 @@ class SqliteWriter:
     # pysqlite connections may only be used by the thread that made them: every call,
     # from open() to close(), goes through ``_in_thread`` (one worker, or inline)
 
-    def __init__(self, async_url: URL, *, group: int, inline: bool = False) -> None:
+    def __init__(
+        self,
+        async_url: URL,
+        *,
+        group: int,
+        inline: bool = False,
+        features: FeatureCache | None = None,
+    ) -> None:
         self.group = max(1, group)
         # inline: run on the caller's thread (a CLI with nothing else on its loop); a
         # thread hop per article costs more than the save on a busy machine
@@ -56,6 +68,7 @@ class SqliteWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cw-sqlite-writer")
         self._conn: Connection | None = None
         self._outer: RootTransaction | None = None
+        self._memory = BatchFeatures(features)
         self.pending = 0
 
     async def open(self) -> None:
@@ -65,19 +78,28 @@ class SqliteWriter:
         """A full group waits for its commit."""
         return self.pending >= self.group
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
-        """``work(conn)`` atomically (a savepoint) inside the open group transaction."""
-        return await self._in_thread(lambda: self._savepoint(work))
+    async def save(self, request: SaveRequest) -> IngestOutcome:
+        """Save one article atomically (a savepoint) inside the open group transaction."""
+        return await self._in_thread(lambda: self._save(request))
 
-    def _savepoint(self, work: Callable[[Connection], T]) -> T:
+    def _save(self, request: SaveRequest) -> IngestOutcome:
         if self._conn is None:
             raise RuntimeError("SqliteWriter used before open()")
         if self._outer is None:
             self._outer = self._conn.begin()
-        with self._conn.begin_nested():
-            result = work(self._conn)
+        raw = self._conn.connection.driver_connection
+        raw.execute("SAVEPOINT cw_article")
+        try:
+            outcome = save_raw(raw, self._conn, request, self._memory)
+        except BaseException:
+            self._memory.drop_article()
+            raw.execute("ROLLBACK TO cw_article")
+            raw.execute("RELEASE cw_article")
+            raise
+        raw.execute("RELEASE cw_article")
+        self._memory.keep_article()
         self.pending += 1
-        return result
+        return outcome
 
     async def flush(self) -> bool:
         """Commit the open group; True when something was committed."""
@@ -88,7 +110,12 @@ class SqliteWriter:
         committed = self.pending > 0
         self.pending = 0
         if outer is not None:
-            outer.commit()
+            try:
+                outer.commit()
+            except BaseException:
+                self._memory.rolled_back()
+                raise
+        self._memory.committed()
         return committed
 
     async def close(self) -> None:
@@ -123,11 +150,11 @@ class AsyncWriter:
     def due(self) -> bool:
         return self.pending > 0
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def save(self, request: SaveRequest) -> IngestOutcome:
         async with self.conn.begin():
-            result = await self.conn.run_sync(work)
+            outcome = await self.conn.run_sync(save_article, request)
         self.pending += 1
-        return result
+        return outcome
 
     async def flush(self) -> bool:
         committed, self.pending = self.pending > 0, 0

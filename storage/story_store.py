@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -137,15 +137,14 @@ def candidate_members(
     if missing:
         hashes = {r.id: r.content_hash for r in rows}
         for row in conn.execute(_MEMBERS, {"ids": missing}):
-            article = Article(
-                title=row.title,
-                summary=row.summary or "",
-                body=row.body or "",
-                source_key=row.source_key,
-                source_name=row.source_key,
-                published_at=row.published_at,
-                tags=tuple(row.tags or ()),
-                sentiment=Sentiment(row.sentiment),
+            article = member_article(
+                row.title,
+                row.summary,
+                row.body,
+                row.tags,
+                row.published_at,
+                row.sentiment,
+                row.source_key,
             )
             known[row.id] = rules.features(article)
             cache.put((row.id, hashes[row.id]), known[row.id])
@@ -155,6 +154,62 @@ def candidate_members(
         if feats is not None:
             members.append(Member(r.story_id, feats, feats.source))
     return members
+
+
+def new_story_values(article: Article) -> dict[str, Any]:
+    """The row of a story this article starts (both write paths insert exactly this)."""
+    return {
+        "title": article.title,
+        "first_published_at": article.published_at,
+        "last_updated_at": article.updated_at or article.published_at,
+        "article_count": 1,
+        "tags": list(dict.fromkeys(t.upper() for t in article.tags)),
+        "sentiment": str(article.sentiment),
+        "breaking": False,
+        "retracted": False,
+    }
+
+
+def joined_story_values(
+    current: Mapping[str, Any], article: Article, members: Sequence[Member], story_id: int
+) -> dict[str, Any]:
+    """What joining ``article`` changes on the story row (article_count goes up by one)."""
+    tags = list(dict.fromkeys([*current["tags"], *(t.upper() for t in article.tags)]))
+    sentiments = [m.features.sentiment for m in members if m.story_id == story_id]
+    return {
+        "first": min(current["first_published_at"], article.published_at),
+        "last": max(current["last_updated_at"], article.updated_at or article.published_at),
+        "story_tags": tags[:MAX_STORY_TAGS],
+        "story_sentiment": rules.majority_sentiment([*sentiments, str(article.sentiment)]),
+    }
+
+
+def joined_sources(article: Article, members: Sequence[Member], story_id: int) -> tuple[str, ...]:
+    """Source keys of a story just joined: its scored members' and the article's."""
+    keys = {m.source_key for m in members if m.story_id == story_id} | {article.source_key}
+    return tuple(sorted(keys))
+
+
+def member_article(
+    title: str,
+    summary: str | None,
+    body: str | None,
+    tags: Sequence[str] | None,
+    published_at: datetime,
+    sentiment: str,
+    source_key: str,
+) -> Article:
+    """A stored member as story scoring sees it (body cut at FIGURE_CHARS by the query)."""
+    return Article(
+        title=title,
+        summary=summary or "",
+        body=body or "",
+        source_key=source_key,
+        source_name=source_key,
+        published_at=published_at,
+        tags=tuple(tags or ()),
+        sentiment=Sentiment(sentiment),
+    )
 
 
 def assign_story(
@@ -173,53 +228,14 @@ def assign_story(
         grouped.setdefault(member.story_id, []).append(member.features)
     story_id, score = rules.best_story(feats, grouped)
     if story_id is None:
-        row = (
-            (
-                conn.execute(
-                    _NEW_STORY,
-                    {
-                        "title": article.title,
-                        "first_published_at": article.published_at,
-                        "last_updated_at": article.updated_at or article.published_at,
-                        "article_count": 1,
-                        "tags": list(dict.fromkeys(t.upper() for t in article.tags)),
-                        "sentiment": str(article.sentiment),
-                        "breaking": False,
-                        "retracted": False,
-                    },
-                )
-            )
-            .mappings()
-            .one()
-        )
+        row = conn.execute(_NEW_STORY, new_story_values(article)).mappings().one()
         story = story_from_row(row, (article.source_key,))
         joined = False
     else:
         current = (conn.execute(_STORY, {"id": story_id})).mappings().one()
-        tags = list(dict.fromkeys([*current["tags"], *(t.upper() for t in article.tags)]))
-        sentiments = [m.features.sentiment for m in members if m.story_id == story_id]
-        row = (
-            (
-                conn.execute(
-                    _JOIN_STORY,
-                    {
-                        "sid": story_id,
-                        "first": min(current["first_published_at"], article.published_at),
-                        "last": max(
-                            current["last_updated_at"], article.updated_at or article.published_at
-                        ),
-                        "story_tags": tags[:MAX_STORY_TAGS],
-                        "story_sentiment": rules.majority_sentiment(
-                            [*sentiments, str(article.sentiment)]
-                        ),
-                    },
-                )
-            )
-            .mappings()
-            .one()
-        )
-        keys = {m.source_key for m in members if m.story_id == story_id} | {article.source_key}
-        story = story_from_row(row, tuple(sorted(keys)))
+        change = joined_story_values(current, article, members, story_id)
+        row = conn.execute(_JOIN_STORY, {"sid": story_id, **change}).mappings().one()
+        story = story_from_row(row, joined_sources(article, members, story_id))
         joined = True
     add_bands(conn, story.id, bands, story.first_published_at, dialect)
     return Assignment(story, joined, score)
@@ -231,8 +247,15 @@ _SQLITE_BANDS = (
 
 
 def sqlite_datetime(value: datetime) -> str:
-    """A datetime as UTCDateTime stores it on SQLite (naive UTC, microseconds)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """A datetime as UTCDateTime stores it on SQLite: naive UTC text in SQLAlchemy's
+    DATETIME storage format (naive input means UTC, as in ``UTCDateTime``)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )
 
 
 def add_bands(
