@@ -18,6 +18,7 @@ from bot.cli import app, echo_json, ready_storage, run_async, settings_or_exit
 from bot.errors import RuntimeFailure, UserError
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.pipeline import IngestPipeline
+from bot.ingest.prefetch import Document, default_workers
 from bot.models import Article, Story
 from bot.ports import Archive, Storage
 
@@ -96,37 +97,40 @@ def _read(path: Path, max_bytes: int) -> bytes:
         return handle.read(max_bytes + 1)  # grew meanwhile: the parser names the limit
 
 
+PARALLEL_FROM = 200  # files: below this, worker processes would not pay for their start
+
+
 async def ingest_files(
-    pipeline: IngestPipeline, files: list[tuple[Path, str | None]], on_done: Any
+    pipeline: IngestPipeline,
+    files: list[tuple[Path, str | None]],
+    on_done: Any,
+    *,
+    workers: int | None = None,
 ) -> Counter[str]:
+    """Ingest in order in one batch; parse workers ahead of the writer for big inputs."""
     counts: Counter[str] = Counter()
+    if workers is None:
+        workers = default_workers() if len(files) >= PARALLEL_FROM else 0
+
+    def done(document: Document, outcome: IngestOutcome) -> None:
+        counts[outcome.status] += 1
+        on_done(Path(document.origin), outcome)
+
+    documents = (_document(path, error, pipeline.max_bytes) for path, error in files)
     async with pipeline.batch(inline=True):  # the CLI's loop serves nothing else
-        for path, error in files:
-            await _ingest_one(pipeline, path, error, counts, on_done)
+        await pipeline.ingest_documents(documents, done, workers=workers)
     return counts
 
 
-async def _ingest_one(
-    pipeline: IngestPipeline,
-    path: Path,
-    error: str | None,
-    counts: Counter[str],
-    on_done: Any,
-) -> None:
-    raw = b""
+def _document(path: Path, error: str | None, max_bytes: int) -> Document:
     if error is None:
         try:
-            raw = _read(path, pipeline.max_bytes)
+            return Document(str(path), _read(path, max_bytes))
         except TooLarge as exc:
             error = str(exc)
         except OSError as exc:
             error = f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
-    if error is not None:
-        outcome = IngestOutcome.rejected(str(path), error)
-    else:
-        outcome = await pipeline.ingest_bytes(raw, origin=str(path))
-    counts[outcome.status] += 1
-    on_done(path, outcome)
+    return Document(str(path), error=error)
 
 
 @app.command("ingest")

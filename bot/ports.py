@@ -26,6 +26,7 @@ from bot.models import (
 
 if TYPE_CHECKING:
     from bot.ingest.outcome import IngestOutcome
+    from bot.ingest.stories import StoryFeatures
 
 
 @runtime_checkable
@@ -55,9 +56,18 @@ class Archive(Protocol):
     Reads return visible articles only (drafts never appear)."""
 
     async def save(
-        self, article: Article, *, identity: str, origin: str, story_window: timedelta
+        self,
+        article: Article,
+        *,
+        identity: str,
+        origin: str,
+        story_window: timedelta,
+        features: StoryFeatures | None = None,
+        bands: tuple[int, ...] | None = None,
     ) -> IngestOutcome:
-        """Insert, update in place, or recognise a duplicate; group into a story."""
+        """Insert, update in place, or recognise a duplicate; group into a story.
+        ``features``/``bands``: the article's story keys when already computed (bulk
+        loads compute them in parse workers); else the archive computes them."""
 
     def batch(
         self,

@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, false, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ingest.outcome import IngestOutcome
+from bot.ingest.stories import StoryFeatures
 from bot.models import Article, Story
 from bot.search_query import SearchQuery, parse_search
 from storage import search_sql
@@ -144,7 +145,14 @@ class SqlArchive:
     # ---- writes -------------------------------------------------------------------
 
     async def save(
-        self, article: Article, *, identity: str, origin: str, story_window: timedelta
+        self,
+        article: Article,
+        *,
+        identity: str,
+        origin: str,
+        story_window: timedelta,
+        features: StoryFeatures | None = None,
+        bands: tuple[int, ...] | None = None,
     ) -> IngestOutcome:
         """Store ``article`` as new, an in-place update, or recognise a duplicate."""
         request = prepare(
@@ -154,6 +162,8 @@ class SqlArchive:
             window=story_window,
             clock=self.clock,
             cache=self._features,
+            features=features,
+            bands=bands,
         )
         batch = self._batch.get()
         if batch is not None and batch.writer.due():

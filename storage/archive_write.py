@@ -216,16 +216,21 @@ def prepare(
     window: timedelta,
     clock: Callable[[], datetime],
     cache: FeatureCache | None = None,
+    features: rules.StoryFeatures | None = None,
+    bands: tuple[int, ...] | None = None,
 ) -> SaveRequest:
-    """The pure part of a save (signatures, bands), done before any transaction."""
-    feats = rules.features(article)
+    """The pure part of a save (signatures, bands), done before any transaction, unless
+    the caller computed them already (bulk loads do, in parse workers)."""
+    if features is None or bands is None:
+        features = rules.features(article)
+        bands = rules.article_bands(features)
     return SaveRequest(
         article=article,
         identity=identity,
         origin=origin,
         window=window,
-        features=feats,
-        bands=rules.article_bands(feats),
+        features=features,
+        bands=bands,
         now=clock(),
         cache=cache,
     )

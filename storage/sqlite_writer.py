@@ -60,7 +60,9 @@ class SqliteWriter:
         # thread hop per article costs more than the save on a busy machine
         self.inline = inline
         self._engine = create_engine(
-            async_url.set(drivername="sqlite+pysqlite"), poolclass=NullPool
+            async_url.set(drivername="sqlite+pysqlite"),
+            poolclass=NullPool,
+            connect_args={"cached_statements": 1024},
         )
         event.listen(self._engine, "connect", _sqlite_pragmas)
         event.listen(self._engine, "connect", _own_transactions)

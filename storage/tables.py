@@ -124,8 +124,13 @@ class StoryBandRow(Base):
     )
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    # created in migration 0002 (with the dialect-specific search objects)
-    __table_args__ = (Index("ix_story_bands_band_published", "band", "published_at"),)
+    # Migration 0003: candidate lookup reads (band, published_at, story_id) from one
+    # covering index; on SQLite the table is WITHOUT ROWID (keyed by its primary key), so
+    # a band row costs two B-trees instead of three (rowid table, primary key, index).
+    __table_args__ = (
+        Index("ix_story_bands_band_published_story", "band", "published_at", "story_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ArticleRow(Base):

@@ -8,8 +8,8 @@ Listeners (alert planning, metrics) run after the commit and only for stored cha
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import aclosing, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, timedelta
@@ -17,6 +17,8 @@ from datetime import UTC, timedelta
 from bot.ingest.identity import content_hash, identity_key
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
+from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead
+from bot.ingest.stories import StoryFeatures
 from bot.models import Article
 from bot.ports import Archive
 
@@ -75,7 +77,7 @@ class IngestPipeline:
         try:
             article = parse_document(raw, origin=origin, source=source, max_bytes=self.max_bytes)
         except RejectedDocument as exc:
-            return IngestOutcome.rejected(origin, _one_line(str(exc)))
+            return IngestOutcome.rejected(origin, one_line(str(exc)))
         return await self._store(article, origin)
 
     async def ingest_article(self, article: Article, *, origin: str) -> IngestOutcome:
@@ -90,9 +92,54 @@ class IngestPipeline:
             article = replace(article, content_hash=content_hash(article))
         return await self._store(article, origin)
 
-    async def _store(self, article: Article, origin: str) -> IngestOutcome:
+    async def ingest_documents(
+        self,
+        documents: Iterable[Document],
+        on_outcome: Callable[[Document, IngestOutcome], object],
+        *,
+        workers: int = 0,
+    ) -> None:
+        """``ingest_bytes`` over many documents, stored one by one in input order, with
+        ``workers`` processes parsing ahead (bulk loads: the CLI). Outcomes, order and
+        announcements are those of calling ``ingest_bytes`` in a loop; a document that
+        failed before parsing (``Document.error``) is rejected with that message."""
+        parsed_documents = parse_ahead(documents, max_bytes=self.max_bytes, workers=workers)
+        async with aclosing(parsed_documents) as parsed_all:
+            async for parsed in parsed_all:
+                on_outcome(parsed.document, await self._store_parsed(parsed))
+
+    async def _store_parsed(self, parsed: Parsed) -> IngestOutcome:
+        document = parsed.document
+        if document.error is not None:
+            return IngestOutcome.rejected(document.origin, document.error)
+        if parsed.failure is not None:
+            raise parsed.failure
+        if parsed.article is None:
+            return IngestOutcome.rejected(document.origin, parsed.rejection or "rejected")
+        return await self._store(
+            parsed.article,
+            document.origin,
+            identity=parsed.identity,
+            features=parsed.features,
+            bands=parsed.bands,
+        )
+
+    async def _store(
+        self,
+        article: Article,
+        origin: str,
+        *,
+        identity: str | None = None,
+        features: StoryFeatures | None = None,
+        bands: tuple[int, ...] | None = None,
+    ) -> IngestOutcome:
         outcome = await self.archive.save(
-            article, identity=identity_key(article), origin=origin, story_window=self.story_window
+            article,
+            identity=identity or identity_key(article),
+            origin=origin,
+            story_window=self.story_window,
+            features=features,
+            bands=bands,
         )
         if outcome.notifies:
             pending = self._pending.get()
@@ -112,7 +159,3 @@ class IngestPipeline:
                     getattr(listener, "__qualname__", repr(listener)),
                     outcome.origin,
                 )
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())

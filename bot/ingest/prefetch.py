@@ -1,0 +1,146 @@
+"""Parsing ahead for bulk ingestion: worker processes parse documents (and compute their
+story keys) while the caller stores the ones before, in order.
+
+Why processes: parsing and story features are pure Python (the GIL allows no overlap
+in threads) and cost more than the store itself; on a bulk load the writer otherwise
+waits for them. Everything here is pure, so a document parses to the same article in
+a worker as inline; results come back in input order. Workers are spawned (no fork of a
+process with threads and an event loop) and need a moment to import: until the first
+worker answers, the caller parses inline, so small inputs never wait for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from itertools import islice
+
+from bot.ingest import stories as rules
+from bot.ingest.identity import identity_key
+from bot.ingest.parse import RejectedDocument, parse_document
+from bot.models import Article
+
+CHUNK = 32  # documents per worker task: amortises the inter-process hop
+AHEAD = 4  # tasks in flight per worker
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One input of a bulk load; ``error`` set means rejected before parsing (unreadable,
+    too large): the outcome is "rejected" with that message and nothing is parsed."""
+
+    origin: str
+    raw: bytes = b""
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A document after the pure part of ingestion (what a worker sends back)."""
+
+    document: Document
+    article: Article | None = None
+    identity: str = ""
+    features: rules.StoryFeatures | None = None
+    bands: tuple[int, ...] = ()
+    rejection: str | None = None  # the parser's one-line reason
+    failure: BaseException | None = None  # a bug: re-raised where the document is stored
+
+
+def one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def parse_one(document: Document, max_bytes: int) -> Parsed:
+    """Parse, identify and sign one document; never raises (failures travel back)."""
+    if document.error is not None:
+        return Parsed(document)
+    try:
+        article = parse_document(document.raw, origin=document.origin, max_bytes=max_bytes)
+        features = rules.features(article)
+        return Parsed(
+            document,
+            article=article,
+            identity=identity_key(article),
+            features=features,
+            bands=rules.article_bands(features),
+        )
+    except RejectedDocument as exc:
+        return Parsed(document, rejection=one_line(str(exc)))
+    except Exception as exc:  # a bug: raised again by the caller, in input order
+        return Parsed(document, failure=exc)
+
+
+def parse_chunk(documents: list[Document], max_bytes: int) -> list[Parsed]:
+    # the raw bytes need not travel back: the caller still holds its documents
+    return [_without_raw(parse_one(d, max_bytes)) for d in documents]
+
+
+def _without_raw(parsed: Parsed) -> Parsed:
+    if not parsed.document.raw:
+        return parsed
+    return replace(parsed, document=replace(parsed.document, raw=b""))
+
+
+def _warm_up() -> None:
+    """Imports done: the worker is ready."""
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+async def parse_ahead(
+    documents: Iterable[Document], *, max_bytes: int, workers: int
+) -> AsyncIterator[Parsed]:
+    """``parse_one`` over ``documents``, in order; ``workers`` processes parse ahead
+    (0: everything inline)."""
+    source = iter(documents)
+    if workers <= 0:
+        for document in source:
+            yield parse_one(document, max_bytes)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        ready = pool.submit(_warm_up)
+        queued: deque[tuple[list[Document], Future[list[Parsed]] | None]] = deque()
+        while True:
+            if ready.done():
+                _fill(pool, source, queued, max_bytes, workers * AHEAD)
+            if not queued:  # the workers are still starting: parse this chunk here
+                chunk = list(islice(source, CHUNK))
+                if not chunk:
+                    return
+                queued.append((chunk, None))
+            chunk, future = queued.popleft()
+            if future is None:
+                results = [parse_one(d, max_bytes) for d in chunk]
+            else:
+                results = await asyncio.wrap_future(future)
+            for document, parsed in zip(chunk, results, strict=True):
+                yield replace(parsed, document=document)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    source: Iterator[Document],
+    queued: deque[tuple[list[Document], Future[list[Parsed]] | None]],
+    max_bytes: int,
+    limit: int,
+) -> None:
+    """Keep ``limit`` chunks in flight in the workers."""
+    while len(queued) < limit:
+        chunk = list(islice(source, CHUNK))
+        if not chunk:
+            return
+        queued.append((chunk, pool.submit(parse_chunk, chunk, max_bytes)))
