@@ -249,13 +249,9 @@ _SQLITE_BANDS = (
 def sqlite_datetime(value: datetime) -> str:
     """A datetime as UTCDateTime stores it on SQLite: naive UTC text in SQLAlchemy's
     DATETIME storage format (naive input means UTC, as in ``UTCDateTime``)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    v = value.astimezone(UTC)
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")  # always 4-digit year, 6-digit fraction
 
 
 def add_bands(

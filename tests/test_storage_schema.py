@@ -54,3 +54,47 @@ def test_urls_as_users_write_them_get_async_drivers():
 async def test_ping_reaches_the_database(storage: SqlStorage):
     await storage.ping()
     assert await storage.current_revision() == migrate.head_revision()
+
+
+async def test_story_bands_lookup_reads_one_covering_index(storage: SqlStorage):
+    async with storage.db.connect() as connection:
+        indexes = await connection.run_sync(lambda c: inspect(c).get_indexes("story_bands"))
+        table_sql = None
+        if not storage.db.is_postgres:
+            table_sql = (
+                await connection.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'story_bands'")
+                )
+            ).scalar()
+    assert [(i["name"], tuple(i["column_names"])) for i in indexes] == [
+        ("ix_story_bands_band_published_story", ("band", "published_at", "story_id"))
+    ]
+    if table_sql is not None:  # SQLite: the primary key is the table (two B-trees per row)
+        assert "WITHOUT ROWID" in table_sql
+
+
+async def test_upgrading_to_the_covering_band_index_keeps_the_bands(database_url: str):
+    db = Database(database_url)
+    try:
+        await migrate.upgrade(db, "0002")
+        async with db.connect() as connection:
+            story = await connection.execute(
+                text(
+                    "INSERT INTO stories (title, first_published_at, last_updated_at, "
+                    "article_count, tags, sentiment, breaking, retracted, created_at) VALUES "
+                    "('t', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, '[]', 'NEUTRAL', "
+                    "false, false, '2026-01-01 00:00:00') RETURNING id"
+                )
+            )
+            story_id = story.scalar_one()
+            for band in (-5, 7):
+                await connection.execute(
+                    text("INSERT INTO story_bands VALUES (:b, :s, '2026-01-01 00:00:00')"),
+                    {"b": band, "s": story_id},
+                )
+        await migrate.upgrade(db)
+        async with db.connect() as connection:
+            rows = (await connection.execute(text("SELECT band, story_id FROM story_bands"))).all()
+        assert sorted(tuple(r) for r in rows) == [(-5, story_id), (7, story_id)]
+    finally:
+        await db.dispose()

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
 
@@ -110,25 +110,36 @@ async def parse_ahead(
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        ready = pool.submit(_warm_up)
+        ready: Future[None] | None = pool.submit(_warm_up)
         queued: deque[tuple[list[Document], Future[list[Parsed]] | None]] = deque()
         while True:
-            if ready.done():
-                _fill(pool, source, queued, max_bytes, workers * AHEAD)
+            if ready is not None and ready.done():
+                if ready.exception() is None:
+                    _fill(pool, source, queued, max_bytes, workers * AHEAD)
+                else:  # no workers here (sandbox, unguarded __main__...): parse inline
+                    ready = None
             if not queued:  # the workers are still starting: parse this chunk here
                 chunk = list(islice(source, CHUNK))
                 if not chunk:
                     return
                 queued.append((chunk, None))
             chunk, future = queued.popleft()
-            if future is None:
-                results = [parse_one(d, max_bytes) for d in chunk]
-            else:
-                results = await asyncio.wrap_future(future)
+            results = await _results(chunk, future, max_bytes)
             for document, parsed in zip(chunk, results, strict=True):
                 yield replace(parsed, document=document)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def _results(
+    chunk: list[Document], future: Future[list[Parsed]] | None, max_bytes: int
+) -> list[Parsed]:
+    if future is not None:
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenExecutor:  # a worker died: this chunk is parsed here instead
+            pass
+    return [parse_one(d, max_bytes) for d in chunk]
 
 
 def _fill(
@@ -143,4 +154,8 @@ def _fill(
         chunk = list(islice(source, CHUNK))
         if not chunk:
             return
-        queued.append((chunk, pool.submit(parse_chunk, chunk, max_bytes)))
+        try:
+            future: Future[list[Parsed]] | None = pool.submit(parse_chunk, chunk, max_bytes)
+        except BrokenExecutor:
+            future = None
+        queued.append((chunk, future))
