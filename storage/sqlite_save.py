@@ -195,6 +195,7 @@ def _insert_new(
     raw: sqlite3.Connection, request: SaveRequest, memory: BatchFeatures
 ) -> IngestOutcome:
     article = request.article
+    published = sqlite_datetime(article.published_at)
     story: Story | None = None
     joined = False
     if not article.draft:
@@ -211,7 +212,7 @@ def _insert_new(
             article.body,
             article.source_key,
             article.source_name,
-            sqlite_datetime(article.published_at),
+            published,
             _time_or_none(article.updated_at),
             article.lang,
             _json(list(article.tags)),
@@ -233,8 +234,7 @@ def _insert_new(
     if not article.draft:
         tags = posted_tags(article)
         if tags:
-            stamp = sqlite_datetime(article.published_at)
-            raw.executemany(_INSERT_TAG, [(t, new_id, stamp) for t in tags])
+            raw.executemany(_INSERT_TAG, [(t, new_id, published) for t in tags])
         memory.staged[(new_id, article.content_hash)] = request.features
     return IngestOutcome(
         origin=request.origin,

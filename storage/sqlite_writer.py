@@ -71,10 +71,12 @@ class SqliteWriter:
         self._conn: Connection | None = None
         self._outer: RootTransaction | None = None
         self._memory = BatchFeatures(features)
+        self._raw: Any = None
         self.pending = 0
 
     async def open(self) -> None:
         self._conn = await self._in_thread(self._engine.connect)
+        self._raw = self._conn.connection.driver_connection  # the same pysqlite connection
 
     def due(self) -> bool:
         """A full group waits for its commit."""
@@ -89,7 +91,7 @@ class SqliteWriter:
             raise RuntimeError("SqliteWriter used before open()")
         if self._outer is None:
             self._outer = self._conn.begin()
-        raw = self._conn.connection.driver_connection
+        raw = self._raw
         raw.execute("SAVEPOINT cw_article")
         try:
             outcome = save_raw(raw, self._conn, request, self._memory)
