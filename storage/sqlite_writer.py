@@ -32,9 +32,12 @@ T = TypeVar("T")
 
 def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
     """pysqlite's implicit BEGIN breaks SAVEPOINT: let SQLAlchemy emit BEGIN itself.
-    A bigger page cache keeps the band and FTS index pages of a bulk load in memory."""
+    A bigger page cache keeps the band and FTS index pages of a bulk load in memory.
+    temp_store=MEMORY keeps each article's savepoint journal in memory: on disk it took
+    ~170 page writes (pwrite syscalls) per article, one per page the article touched."""
     dbapi_connection.isolation_level = None
     dbapi_connection.execute("PRAGMA cache_size=-65536")
+    dbapi_connection.execute("PRAGMA temp_store=MEMORY")
 
 
 def _emit_begin(conn: Connection) -> None:
