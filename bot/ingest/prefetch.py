@@ -92,10 +92,14 @@ def _warm_up() -> None:
 
 
 def default_workers() -> int:
+    """One parse worker per core but the writer's own: the writer is the slower side, and
+    a worker sharing its core slows it (measured on 2 cores: 1 worker 688 articles/s, 2
+    workers 345/s, inline 498/s); one core parses inline."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(0, cores - 1)
 
 
 async def parse_ahead(
