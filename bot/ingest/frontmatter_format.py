@@ -1,9 +1,10 @@
 """Markdown with YAML front matter (samples 000, 002, 003).
 
-The YAML is read by python-frontmatter with a *safe* loader that also leaves dates as
-strings, so an impossible date ("2026-02-31", year 0) becomes our one-line rejection
-instead of a crash inside PyYAML. Ignored on purpose: ``score`` (a source ranking with
-no meaning to readers), ``ai`` (rewrite bookkeeping) and ``source.type``.
+The YAML is read with python-frontmatter's *safe* loader (libyaml when available, see
+``front_yaml``) that also leaves dates as strings, so an impossible date ("2026-02-31",
+year 0) becomes our one-line rejection instead of a crash inside PyYAML. Ignored on
+purpose: ``score`` (a source ranking with no meaning to readers), ``ai`` (rewrite
+bookkeeping) and ``source.type``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import SafeLoader, YAMLHandler
 
+from bot.ingest import front_yaml
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.fields import MAX_TAGS, ParsedFields, normalise_tag, source_key_for
 from bot.ingest.identity import normalised_title
@@ -34,15 +35,6 @@ _CLOSING = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
 _H1 = re.compile(r"^[ \t]{0,3}#[ \t]+([^\n]+)$", re.MULTILINE)
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _IMAGE_SIZES = ("regular", "full", "large", "raw", "original", "url", "src", "medium", "small")
-
-
-class _DatesAsText(SafeLoader):  # type: ignore[misc,valid-type]
-    """PyYAML's safe loader without the timestamp resolver: we parse dates ourselves."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
-    }
 
 
 def looks_like(text: str) -> bool:
@@ -88,7 +80,6 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
 
 
 def _split(text: str) -> tuple[Mapping[str, Any], str]:
-    handler = YAMLHandler()
     body_start = _OPENING.match(text)
     assert body_start is not None
     closing = _CLOSING.search(text, body_start.end())
@@ -97,7 +88,7 @@ def _split(text: str) -> tuple[Mapping[str, Any], str]:
     front = text[body_start.end() : closing.start()]
     content = text[closing.end() :]
     try:
-        meta = handler.load(front, Loader=_DatesAsText)
+        meta = front_yaml.load(front)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

@@ -12,9 +12,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
 
 from bot.models import Article
 
@@ -75,6 +78,17 @@ def _seed(i: int) -> tuple[int, int]:
 
 
 _PERMUTATIONS = tuple(_seed(i) for i in range(NUM_HASHES))
+# The same universal hashes as numpy columns, split into 32-bit halves so every partial
+# product fits in uint64 (see ``_permuted``).
+_A = np.array([a for a, _ in _PERMUTATIONS], dtype=np.uint64)[:, None]
+_B = np.array([b for _, b in _PERMUTATIONS], dtype=np.uint64)[:, None]
+_A_HI = _A >> np.uint64(32)
+_A_LO = _A & np.uint64(0xFFFFFFFF)
+_A_HI8 = _A_HI << np.uint64(3)
+_P = np.uint64(_MERSENNE)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_LOW29 = np.uint64((1 << 29) - 1)
+_S61, _S32, _S29 = np.uint64(61), np.uint64(32), np.uint64(29)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +143,30 @@ def figure_token(value: float, percent: bool = False) -> str:
     return f"${float(f'{value:.3g}'):g}"
 
 
+_DIGIT = re.compile(r"\d")
+# Longest currency mark before the number ("usd " or "us$"): a match starts at most
+# this many characters before its first digit.
+_MAX_PREFIX = 4
+
+
+def _figure_matches(text: str) -> Iterator[re.Match[str]]:
+    """Exactly ``_FIGURE.finditer(text)``, but jumping from digit to digit: the regex
+    alone tries a match at every character (its optional prefix hides the first-character
+    filter), which made figure extraction the costliest step of story features."""
+    pos = 0
+    while (digit := _DIGIT.search(text, pos)) is not None:
+        # Every match holds a digit, so none starts before the next digit's possible prefix.
+        match = _FIGURE.search(text, max(pos, digit.start() - _MAX_PREFIX))
+        assert match is not None  # the digit itself matches
+        yield match
+        pos = match.end()
+
+
 def extract_figures(text: str) -> Figures:
     """Money amounts need a currency mark or a magnitude word; bare numbers are ignored."""
     amounts: list[float] = []
     percents: list[float] = []
-    for match in _FIGURE.finditer(text):
+    for match in _figure_matches(text):
         number = float(match["num"].replace(",", ""))
         mag = (match["mag"] or "").lower()
         if match["pct"]:
@@ -146,11 +179,18 @@ def extract_figures(text: str) -> Figures:
     return Figures(tuple(amounts), tuple(percents))
 
 
+# Headlines reuse a small vocabulary: stemming each distinct word once per process is
+# a dictionary look-up afterwards (bounded, so a hostile stream cannot grow it forever).
+_cached_stem = lru_cache(maxsize=1 << 15)(_stem)
+
+
 def tokenize(text: str) -> frozenset[str]:
     """Content words (stemmed, stopwords out) plus canonical figure tokens."""
     lowered = text.lower()
     figures = extract_figures(lowered)
-    tokens = {_stem(w) for w in _WORD.findall(lowered) if w not in STOPWORDS}
+    words = set(_WORD.findall(lowered))
+    words -= STOPWORDS
+    tokens = set(map(_cached_stem, words))
     tokens.update(figure_token(a) for a in figures.amounts)
     tokens.update(figure_token(p, percent=True) for p in figures.percents)
     tokens.discard("")
@@ -179,21 +219,64 @@ def _token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
 
 
+@lru_cache(maxsize=1 << 15)
+def _reduced_token_hash(token: str) -> int:
+    """``_token_hash`` mod the Mersenne prime: (a*h + b) mod p only depends on h mod p."""
+    return _token_hash(token) % _MERSENNE
+
+
+def _permuted(hashes: list[int]) -> np.ndarray:
+    """(a*h + b) mod (2**61 - 1) for every permutation (rows) and hash h < 2**61
+    (columns), exactly, in uint64: with a = a1*2**32 + a0 and h = h1*2**32 + h0,
+    a*h = a1*h1*2**64 + (a1*h0 + a0*h1)*2**32 + a0*h0, and 2**61 = 1 mod p folds each
+    part below 2**61; their sum stays below 2**64. tests/test_stories_minhash.py pins
+    it to the integer formula."""
+    x = np.array(hashes, dtype=np.uint64)
+    x_hi = x >> _S32
+    x_lo = x & _LOW32
+    middle = _A_HI * x_lo
+    middle += _A_LO * x_hi
+    low = _A_LO * x_lo
+    total = _A_HI8 * x_hi  # a1*h1*2**64 = a1*h1*8 (mod p), below 2**61
+    total += middle >> _S29  # middle*2**32 = (middle >> 29)*2**61 + (middle & 2**29-1)*2**32
+    middle &= _LOW29
+    middle <<= _S32
+    total += middle
+    total += low >> _S61
+    low &= _P
+    total += low
+    total += _B
+    high = total >> _S61
+    total &= _P
+    total += high  # now below p + 4: at most one more p to take off
+    return np.minimum(total, total - _P)  # uint64: x - p wraps above x when x < p
+
+
 def minhash(tokens: Iterable[str]) -> tuple[int, ...]:
-    """NUM_HASHES minimum hash values of the token set under fixed universal hashes."""
-    hashes = [_token_hash(t) for t in tokens]
+    """NUM_HASHES minimum hash values of the token set under fixed universal hashes
+    ``(a * h + b) % (2**61 - 1)`` of each token's blake2b hash h (numpy, exact)."""
+    hashes = [_reduced_token_hash(t) for t in tokens]
     if not hashes:
         return ()
-    return tuple(min((a * h + b) % _MERSENNE for h in hashes) for a, b in _PERMUTATIONS)
+    return tuple(_permuted(hashes).min(axis=1).tolist())
+
+
+_BAND_OFFSET = 1 << 62
 
 
 def band_keys(signature: Sequence[int]) -> tuple[int, ...]:
     """One signed 63-bit key per band (band index mixed in), fit for a BIGINT column."""
-    keys = []
-    for i, value in enumerate(signature):
-        digest = hashlib.blake2b(f"{i}:{value}".encode(), digest_size=8).digest()
-        keys.append((int.from_bytes(digest, "big") & _MASK63) - (1 << 62))
-    return tuple(keys)
+    blake2b = hashlib.blake2b
+    return tuple(
+        [
+            (
+                int.from_bytes(blake2b(b"%d:%d" % (i, value), digest_size=8).digest(), "big")
+                & _MASK63
+            )
+            - _BAND_OFFSET
+            for i, value in enumerate(signature)
+        ]
+    )
 
 
 def article_bands(feature: StoryFeatures) -> tuple[int, ...]:

@@ -1,0 +1,92 @@
+"""YAML front matter -> Python values, as PyYAML's safe loader builds them, faster.
+
+libyaml (C) parses and composes the node tree; PyYAML's Python constructor then costs
+more than the parsing itself (a generator, a memo and a recursion guard per node).
+Front matter is a small tree of mappings, lists and plain scalars, so this walks the
+tree directly for exactly that shape and hands anything else (anchors shared between
+collections, merge keys ``<<``, ``=`` keys, explicit tags such as ``!!set``/``!!binary``,
+deep nesting) to PyYAML's own constructor on the same tree: same values, same errors.
+tests/test_ingest_front_yaml.py compares both on tricky documents and the dataset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontmatter.default_handlers import SafeLoader
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+# Deeper trees go through PyYAML, whose recursion (and RecursionError) decides for them.
+MAX_FAST_DEPTH = 20
+
+
+class DatesAsText(SafeLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's safe loader without the timestamp resolver: we parse dates ourselves."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+class _Unusual(Exception):
+    """The tree has something the direct walk does not build: PyYAML's constructor does."""
+
+
+def load(text: str) -> Any:
+    """``yaml.load(text, Loader=DatesAsText)``, with the common shapes built directly."""
+    loader = DatesAsText(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _Walk(loader).build(node, 0)
+        except Exception:  # _Unusual, or a bad value: PyYAML decides (and words the error)
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+class _Walk:
+    """One document's direct construction; every collection node may be visited once."""
+
+    def __init__(self, loader: DatesAsText) -> None:
+        self.loader = loader
+        self.seen: set[int] = set()
+
+    def build(self, node: Node, depth: int) -> Any:
+        tag = node.tag
+        if type(node) is ScalarNode:
+            if tag == _STR:
+                return node.value
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                return self.loader.construct_yaml_bool(node)
+            if tag == _INT:
+                return self.loader.construct_yaml_int(node)
+            if tag == _FLOAT:
+                return self.loader.construct_yaml_float(node)
+            raise _Unusual
+        if depth >= MAX_FAST_DEPTH or id(node) in self.seen:
+            raise _Unusual  # an alias shares the object (or recurses): PyYAML keeps that
+        self.seen.add(id(node))
+        if type(node) is MappingNode and tag == _MAP:
+            mapping: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if type(key_node) is not ScalarNode:
+                    raise _Unusual  # "unhashable key" and friends come from PyYAML
+                key = self.build(key_node, depth + 1)
+                mapping[key] = self.build(value_node, depth + 1)
+            return mapping
+        if type(node) is SequenceNode and tag == _SEQ:
+            return [self.build(child, depth + 1) for child in node.value]
+        raise _Unusual
