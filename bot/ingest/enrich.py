@@ -50,16 +50,30 @@ def article_sentiment(title: str, rest: str) -> Sentiment:
     return label(TITLE_WEIGHT * model.score(title) + model.score(rest))
 
 
+ENRICHED = frozenset({"tags", "sentiment", "lang"})
+_ENRICH_ORDER = ("tags", "sentiment", "lang")
+
+
 def enrich_article(article: Article, given: frozenset[str]) -> Article:
     """A copy of ``article`` with tags/sentiment/lang inferred where not in ``given``
     (the article itself when all three were given)."""
-    missing = {"tags", "sentiment", "lang"} - given
+    missing = ENRICHED - given
     if not missing:
         return article
-    lead = "\n".join(part for part in (article.summary, article.body[:BODY_CHARS]) if part)
-    text = f"{article.title}\n{lead}"
+    changes = inferred_fields(article.title, article.summary, article.body, missing)
+    changes["inferred"] = with_inferred(article.inferred, missing)
+    return replace(article, **changes)  # type: ignore[arg-type]
+
+
+def inferred_fields(
+    title: str, summary: str, body: str, missing: frozenset[str]
+) -> dict[str, object]:
+    """The ``missing`` ones of tags/sentiment/lang, inferred from the title, summary and
+    body start: ``parse`` calls this before building the ``Article``, so it is built once."""
+    lead = "\n".join(part for part in (summary, body[:BODY_CHARS]) if part)
+    text = f"{title}\n{lead}"
     raw, low = tokenize(text)  # once, for all three
-    in_title = len(TOKEN.findall(article.title))
+    in_title = len(TOKEN.findall(title))
     changes: dict[str, object] = {}
     if "tags" in missing:
         changes["tags"] = default_tagger().tags_from_tokens(text, raw, low, in_title)
@@ -71,9 +85,9 @@ def enrich_article(article: Article, given: frozenset[str]) -> Article:
         )
     if "lang" in missing:
         changes["lang"] = guess_lang(text, words=low[:LANG_TOKENS])
-    inferred = [
-        *article.inferred,
-        *(name for name in ("tags", "sentiment", "lang") if name in missing),
-    ]
-    changes["inferred"] = tuple(dict.fromkeys(inferred))
-    return replace(article, **changes)  # type: ignore[arg-type]
+    return changes
+
+
+def with_inferred(inferred: tuple[str, ...], missing: frozenset[str]) -> tuple[str, ...]:
+    """``inferred`` followed by the enriched names, each once."""
+    return tuple(dict.fromkeys([*inferred, *(name for name in _ENRICH_ORDER if name in missing)]))

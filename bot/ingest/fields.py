@@ -36,7 +36,7 @@ class ParsedFields:
 
     def given(self) -> frozenset[str]:
         """Names of the ``Article`` fields this document stated itself."""
-        names = {f.name for f in fields(self) if getattr(self, f.name) is not None}
+        names = {name for name in _FIELD_NAMES if getattr(self, name) is not None}
         if self.body:
             names.add("body")
         else:
@@ -44,6 +44,7 @@ class ParsedFields:
         return frozenset(names)
 
 
+_FIELD_NAMES = tuple(f.name for f in fields(ParsedFields))
 _SLUG = re.compile(r"[^a-z0-9]+")
 # Column sizes in storage/tables.py (PostgreSQL enforces them): keep every value inside.
 MAX_TAG_LEN = 40

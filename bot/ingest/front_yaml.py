@@ -27,6 +27,13 @@ _MAP = "tag:yaml.org,2002:map"
 MAX_FAST_DEPTH = 20
 
 
+# Tags of plain scalars already resolved (keys repeat in every document): PyYAML tries
+# its implicit-type regexes on each one. Bounded; short values only.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 4096
+_PLAIN_TAG_CHARS = 64
+
+
 class DatesAsText(SafeLoader):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader without the timestamp resolver: we parse dates ourselves."""
 
@@ -34,6 +41,18 @@ class DatesAsText(SafeLoader):  # type: ignore[misc,valid-type]
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
     }
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        """PyYAML's ``resolve``, remembered for plain scalars: without path resolvers
+        (none are registered) their tag depends on the text alone."""
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(value) <= _PLAIN_TAG_CHARS and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS[value] = tag
+        return tag  # type: ignore[no-any-return]
 
 
 class _Unusual(Exception):

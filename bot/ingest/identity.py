@@ -133,11 +133,16 @@ _VISIBLE = (
 )
 
 
+# One encoder for every hash (``json.dumps`` with these options builds a new one per call).
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+
+
 def content_hash(article: Article) -> str:
     """sha256 hex over the visible fields: identical content -> identical hash."""
     payload: dict[str, object] = {}
+    inferred = article.inferred
     for name in _VISIBLE:
-        if name in article.inferred:
+        if name in inferred:
             continue
         value = getattr(article, name)
         if hasattr(value, "isoformat"):
@@ -147,5 +152,4 @@ def content_hash(article: Article) -> str:
         payload[name] = value
     if article.retracted:  # only when set, so the hashes of everything else stay as they were
         payload["retracted"] = True
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_ENCODE(payload).encode("utf-8")).hexdigest()

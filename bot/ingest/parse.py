@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.ingest import frontmatter_format, plaintext_format, scraped_format
-from bot.ingest.enrich import default_tagger, enrich_article
+from bot.ingest.enrich import ENRICHED, default_tagger, inferred_fields, with_inferred
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.fields import (
     MAX_SOURCE_NAME,
@@ -151,9 +151,21 @@ def build_article(parsed: ParsedFields, *, source: SourceHint | None, now: datet
         summary = plaintext_format.lead(parsed.body)
         if summary:
             inferred.append("summary")
+    title = shorten(parsed.title, MAX_TITLE)
+    summary = shorten(summary, MAX_SUMMARY)
+    enriched: dict[str, object] = {
+        "lang": parsed.lang or "en",
+        "tags": canonical_tags(parsed.tags or ()),
+        "sentiment": parsed.sentiment or Sentiment.NEUTRAL,
+        "inferred": tuple(inferred),
+    }
+    missing = ENRICHED - given
+    if missing:  # as enrich_article would, without building the article twice
+        enriched.update(inferred_fields(title, summary, parsed.body, missing))
+        enriched["inferred"] = with_inferred(tuple(inferred), missing)
     article = Article(
-        title=shorten(parsed.title, MAX_TITLE),
-        summary=shorten(summary, MAX_SUMMARY),
+        title=title,
+        summary=summary,
         source_key=source_key,
         source_name=(source_name or source_key)[:MAX_SOURCE_NAME],
         published_at=published_at,
@@ -161,15 +173,11 @@ def build_article(parsed: ParsedFields, *, source: SourceHint | None, now: datet
         url=parsed.url,
         external_id=parsed.external_id,
         updated_at=parsed.updated_at,
-        lang=parsed.lang or "en",
-        tags=canonical_tags(parsed.tags or ()),
-        sentiment=parsed.sentiment or Sentiment.NEUTRAL,
         image_url=parsed.image_url,
         sticky_weight=parsed.sticky_weight or 0,
         draft=bool(parsed.draft),
         retracted=bool(parsed.retracted),
-        inferred=tuple(inferred),
+        **enriched,  # type: ignore[arg-type]
     )
-    article = enrich_article(article, given)
     article.content_hash = content_hash(article)
     return article
