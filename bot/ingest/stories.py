@@ -262,21 +262,23 @@ def minhash(tokens: Iterable[str]) -> tuple[int, ...]:
 
 
 _BAND_OFFSET = 1 << 62
+# blake2b already fed with each band's "i:" prefix: copying one is cheaper than a new hash.
+_BAND_PREFIXES = tuple(hashlib.blake2b(b"%d:" % i, digest_size=8) for i in range(NUM_HASHES))
 
 
 def band_keys(signature: Sequence[int]) -> tuple[int, ...]:
-    """One signed 63-bit key per band (band index mixed in), fit for a BIGINT column."""
-    blake2b = hashlib.blake2b
-    return tuple(
-        [
-            (
-                int.from_bytes(blake2b(b"%d:%d" % (i, value), digest_size=8).digest(), "big")
-                & _MASK63
-            )
-            - _BAND_OFFSET
-            for i, value in enumerate(signature)
-        ]
-    )
+    """One signed 63-bit key per band (band index mixed in), fit for a BIGINT column:
+    the blake2b of "{band}:{value}"."""
+    keys = []
+    for i, value in enumerate(signature):
+        digest = (
+            _BAND_PREFIXES[i].copy()
+            if i < NUM_HASHES
+            else hashlib.blake2b(b"%d:" % i, digest_size=8)
+        )
+        digest.update(b"%d" % value)
+        keys.append((int.from_bytes(digest.digest(), "big") & _MASK63) - _BAND_OFFSET)
+    return tuple(keys)
 
 
 def article_bands(feature: StoryFeatures) -> tuple[int, ...]:
