@@ -35,9 +35,8 @@ CLASSES = (Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE)
 
 def dataset_path() -> Path | None:
     """../shared/datasets/cryptonews.csv beside the clone (or a worktree's parent)."""
-    candidates = (
-        [Path(os.environ["CRYPTOWIRE_SHARED_DIR"])] if "CRYPTOWIRE_SHARED_DIR" in os.environ else []
-    )
+    named = os.environ.get("CRYPTOWIRE_SHARED") or os.environ.get("CRYPTOWIRE_SHARED_DIR")
+    candidates = [Path(named)] if named else []  # CRYPTOWIRE_SHARED, as the other benches
     candidates += [HERE.parents[1] / "shared", HERE.parents[2] / "shared"]
     for shared in candidates:
         path = shared / "datasets" / "cryptonews.csv"
@@ -299,7 +298,7 @@ def front_matter(row: dict[str, str], index: int) -> str:
 def run(results: dict) -> None:
     path = dataset_path()
     if path is None:
-        print("   skipped: ../shared/datasets/cryptonews.csv not found (set CRYPTOWIRE_SHARED_DIR)")
+        print("   skipped: ../shared/datasets/cryptonews.csv not found (set CRYPTOWIRE_SHARED)")
         return
     rows = load_rows(path)
     sentiment_figures(rows, results)
