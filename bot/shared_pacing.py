@@ -3,9 +3,15 @@
 The local ``Pacer`` keeps one process within the adapter's limits; with N delivery
 workers each would use the whole budget. ``SharedSlots`` asks a ``SendBudget`` (a row in
 PostgreSQL, see ``storage/coordination.py``) for a few consecutive send slots at a time
-and hands them out one per send. A slot missed by more than ``late_s`` (the process was
-busy) is skipped, never used late, so a stalled worker cannot burst: together the workers
-stay at or under the budget's rate.
+and hands them out one per send.
+
+Slots are absolute times on the wall clock every worker shares (the database server's
+clock, read back as epoch seconds, is ``time.time()`` on the same host): a worker whose
+answer came back late still sends at the slot the budget gave it, instead of shifting
+its whole batch by its round-trip delay onto the next worker's slots. A slot missed by
+more than ``late_s`` -- before the send task got it, or because the process woke up late
+from sleeping towards it -- is skipped, never used late: a stalled worker cannot burst.
+Together the workers stay at or under the budget's rate.
 """
 
 from __future__ import annotations
@@ -23,11 +29,15 @@ from bot.ports import ChatAdapter
 
 
 class SendBudget(Protocol):
-    """Reserves consecutive slots ``1/rate`` apart; answers seconds until the first."""
+    """Reserves consecutive slots ``1/rate`` apart; answers when the first one is.
+
+    The answer is epoch seconds on the clock all workers share, not a delay: a delay
+    would be measured from whenever the answer arrived.
+    """
 
     rate: float
 
-    async def reserve(self, count: int) -> float: ...
+    async def reserve_at(self, count: int) -> float: ...
 
 
 class SharedSlots:
@@ -53,12 +63,20 @@ class SharedSlots:
         A reservation covers the sends waiting now (at most ``batch``): slots nobody here
         can use would be taken from the other workers for nothing.
         """
-        self.waiting += 1
-        try:
-            slot = await self._next_slot()
-        finally:
-            self.waiting -= 1
-        await self.clock.sleep(slot - self.clock.monotonic())
+        while True:
+            self.waiting += 1
+            try:
+                slot = await self._next_slot()
+            finally:
+                self.waiting -= 1
+            await self.clock.sleep(slot - self.clock.monotonic())
+            if self.clock.monotonic() - slot <= self.late_s:
+                return
+            self.skipped += 1  # woke up too late (the process was busy): bunching; retry
+
+    def _to_local(self, epoch: float) -> float:
+        """An epoch time on the shared clock as a time on our monotonic clock."""
+        return self.clock.monotonic() + (epoch - self.clock.now().timestamp())
 
     async def _next_slot(self) -> float:
         async with self._lock:
@@ -70,8 +88,7 @@ class SharedSlots:
                 if self._slots:
                     return self._slots.popleft()
                 count = max(1, min(self.batch, self.waiting))
-                wait = await self.budget.reserve(count)
-                first = self.clock.monotonic() + wait
+                first = self._to_local(await self.budget.reserve_at(count))
                 self._slots.extend(first + i * self.interval for i in range(count))
                 self.reserved += count
 

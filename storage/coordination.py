@@ -5,7 +5,8 @@
   connection closes and the lock passes to a standby. SQLite has one process: always leader.
 * ``budget(key, rate)``: a GCRA ("theoretical arrival time") row per bot token on the
   server's clock. One UPDATE reserves ``count`` consecutive slots spaced ``1/rate`` apart
-  and answers how long until the first; slots of different workers never overlap, so
+  and answers when the first is (epoch seconds on the server's clock, which workers on
+  the same host read as ``time.time()``); slots of different workers never overlap, so
   together they never exceed ``rate``. SQLite: None (a single worker paces locally).
 """
 
@@ -26,7 +27,7 @@ _RESERVE = text(
     "VALUES (:key, extract(epoch from clock_timestamp()) + :span) "
     "ON CONFLICT (key) DO UPDATE SET tat = "
     "GREATEST(rate_budgets.tat, extract(epoch from clock_timestamp())) + :span "
-    "RETURNING tat - :span - extract(epoch from clock_timestamp())"
+    "RETURNING tat - :span"
 )
 
 
@@ -111,12 +112,15 @@ class SqlSendBudget:
         self.key = key[:100]
         self.rate = rate
 
-    async def reserve(self, count: int) -> float:
-        """Reserve ``count`` slots; seconds until the first (the rest follow 1/rate apart)."""
+    async def reserve_at(self, count: int) -> float:
+        """Reserve ``count`` slots; the epoch time of the first (the rest follow 1/rate apart).
+
+        An absolute time, not a delay: the answer may reach us late, the slot stays put.
+        """
         span = max(1, count) / self.rate
         async with self.db.connect() as conn:
-            wait = (await conn.execute(_RESERVE, {"key": self.key, "span": span})).scalar()
-        return max(0.0, float(wait or 0.0))
+            first = (await conn.execute(_RESERVE, {"key": self.key, "span": span})).scalar()
+        return float(first or 0.0)
 
 
 class SqlCoordination:

@@ -82,11 +82,11 @@ class RecordingBudget:
         self.tat = 0.0
         self.calls: list[int] = []
 
-    async def reserve(self, count: int) -> float:
+    async def reserve_at(self, count: int) -> float:
         self.calls.append(count)
         start = max(self.tat, self.clock.t)
         self.tat = start + count / self.rate
-        return start - self.clock.t
+        return start  # the manual clock's epoch and monotonic times are the same
 
 
 async def test_shared_slots_space_sends_at_the_budget_rate():
@@ -103,11 +103,11 @@ async def test_waiting_sends_share_one_reservation_and_nothing_is_reserved_beyon
     clock = ManualClock()
     budget = RecordingBudget(clock, rate=10.0)
 
-    async def reserve(count: int) -> float:
+    async def reserve_at(count: int) -> float:
         await asyncio.sleep(0)  # a database round trip: the other sends queue up meanwhile
-        return await RecordingBudget.reserve(budget, count)
+        return await RecordingBudget.reserve_at(budget, count)
 
-    budget.reserve = reserve  # type: ignore[method-assign]
+    budget.reserve_at = reserve_at  # type: ignore[method-assign]
     slots = SharedSlots(budget, clock, batch_s=1.0)
     await asyncio.gather(*(slots.wait_turn() for _ in range(6)))
     assert budget.calls == [1, 5]  # the first alone, then the five that were waiting
@@ -129,10 +129,47 @@ async def test_a_worker_that_falls_behind_skips_its_missed_slots_instead_of_burs
     assert clock.t == pytest.approx(100.4)
 
 
+async def test_a_slow_answer_does_not_shift_the_slots_it_gives():
+    clock = ManualClock()
+    budget = RecordingBudget(clock, rate=10.0)
+
+    async def reserve_at(count: int) -> float:
+        first = await RecordingBudget.reserve_at(budget, count)
+        clock.t += 0.05  # the answer took 50 ms to come back
+        return first
+
+    budget.reserve_at = reserve_at  # type: ignore[method-assign]
+    slots = SharedSlots(budget, clock, batch_s=1.0)
+    slots.waiting = 2  # two more sends queue behind the first: one reservation of three
+    await slots.wait_turn()
+    assert clock.t == pytest.approx(100.05)  # slot 100.0, used 50 ms late (within 0.1)
+    await slots.wait_turn()
+    assert clock.t == pytest.approx(100.1)  # not 100.15: the slots stay where they were
+    await slots.wait_turn()
+    assert clock.t == pytest.approx(100.2)
+
+
+async def test_a_send_that_wakes_up_too_late_gives_its_slot_up_and_takes_a_new_one():
+    clock = ManualClock()
+    budget = RecordingBudget(clock, rate=10.0)
+    slots = SharedSlots(budget, clock)
+    stalled = [0.3]  # the process is descheduled once, 0.3 s past the slot it slept for
+    sleep = clock.sleep
+
+    async def late_sleep(seconds: float) -> None:
+        await sleep(seconds + (stalled.pop() if stalled else 0.0))
+
+    clock.sleep = late_sleep  # type: ignore[method-assign]
+    budget.tat = 101.0  # our first slot is a second away
+    await slots.wait_turn()
+    assert slots.skipped == 1  # the late wake-up did not send on a stale slot
+    assert clock.t == pytest.approx(101.3)  # it sent on a fresh slot (reserved at once)
+
+
 async def test_another_workers_reservation_delays_ours():
     clock = ManualClock()
     budget = RecordingBudget(clock, rate=20.0)
-    await budget.reserve(20)  # another worker took the next second
+    await budget.reserve_at(20)  # another worker took the next second
     slots = SharedSlots(budget, clock)
     await slots.wait_turn()
     assert clock.t == pytest.approx(101.0)
@@ -163,17 +200,17 @@ async def test_two_workers_reservations_never_overlap(pg_url):
     db_a, db_b = Database(pg_url), Database(pg_url)
     try:
         a, b = SqlSendBudget(db_a, "telegram:x", 100.0), SqlSendBudget(db_b, "telegram:x", 100.0)
-        began = time.monotonic()
-        first = await a.reserve(50)  # 0.5 s of slots
-        second = await b.reserve(10)
-        elapsed = time.monotonic() - began
-        other = await SqlSendBudget(db_b, "discord:y", 100.0).reserve(10)
+        began = time.time()
+        first = await a.reserve_at(50)  # 0.5 s of slots
+        second = await b.reserve_at(10)
+        other = await SqlSendBudget(db_b, "discord:y", 100.0).reserve_at(10)
     finally:
         await db_a.dispose()
         await db_b.dispose()
-    assert first < 0.05
-    assert second >= 0.5 - elapsed - 0.005  # b's slots start after a's half second
-    assert other < 0.05  # another bot token has its own budget
+    # absolute times on the server's clock, which is this host's wall clock
+    assert began - 0.05 <= first <= time.time()
+    assert second == pytest.approx(first + 0.5, abs=1e-4)  # right after a's half second
+    assert began - 0.05 <= other <= time.time()  # another bot token has its own budget
 
 
 @needs_postgres
@@ -252,11 +289,11 @@ async def test_a_redis_budget_lets_two_workers_share_one_window():
     one = RedisSendBudget(REDIS_URL or "", key, 10.0)
     two = RedisSendBudget(REDIS_URL or "", key, 10.0)
     try:
-        assert await one.reserve(6) == 0.0
+        assert await one.reserve_at(6) == pytest.approx(time.time(), abs=0.5)
         began = time.monotonic()
-        assert await two.reserve(4) == 0.0  # the window still has room for four
+        await two.reserve_at(4)  # the window still has room for four
         assert time.monotonic() - began < 0.5
-        await two.reserve(5)  # full: waits until the first six leave the window
+        await two.reserve_at(5)  # full: waits until the first six leave the window
         assert time.monotonic() - began >= 0.5
     finally:
         await one.clear()
