@@ -34,10 +34,6 @@ log = logging.getLogger("cryptowire.app")
 
 Mode = Literal["run", "demo"]
 CONSOLE = "console"
-# Several workers may share PostgreSQL: a row is only taken back from a worker whose lease
-# has been silent this long (a dead process on this host is noticed at once). SQLite has a
-# single worker, so whatever it finds claimed at start is stale.
-POSTGRES_STALE_AFTER = timedelta(seconds=30)
 
 
 def load_adapters(settings: Settings, *, console_only: bool = False) -> list[ChatAdapter]:
@@ -116,12 +112,19 @@ class App:
                 adapters,
                 self.settings.delivery,
                 clock=self.clock,
-                stale_after=timedelta(0) if sqlite else POSTGRES_STALE_AFTER,
+                # Several workers may share PostgreSQL: a row is only taken back from a
+                # worker whose lease has been silent ``[fleet] lease_s`` (a dead process on
+                # this host is noticed at once). SQLite has a single worker, so whatever
+                # it finds claimed at start is stale.
+                stale_after=timedelta(0)
+                if sqlite
+                else timedelta(seconds=self.settings.fleet.lease_s),
                 on_chat_gone=storage.chats.deactivate,
                 on_result=core.metrics.record_send,
                 budgets=None
                 if sqlite
                 else shared_budgets(self.settings, storage, adapters, self.clock),
+                shared_chats=not sqlite,
             )
             parts = Parts(storage, core, adapters, dispatcher)
             if self.settings.http.listen:
@@ -181,6 +184,7 @@ class App:
                     lambda: self._lead(parts, True),
                     lambda: self._lead(parts, False),
                     on_lost=self.request_stop,
+                    retry_s=self.settings.fleet.leader_retry_s,
                 )
                 await parts.gate.begin()
             if parts.health is not None:

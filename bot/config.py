@@ -138,6 +138,15 @@ class DeliveryConfig(_Section):
     limit_scale: float = Field(default=1.0, gt=0)
 
 
+class FleetConfig(_Section):
+    """Timings of processes sharing one PostgreSQL (``run --role``, decision 011)."""
+
+    # a standby ingest process tries to take the lead this often
+    leader_retry_s: float = Field(default=2.0, gt=0)
+    # a delivery worker silent this long (no heartbeat) loses its claimed rows to the others
+    lease_s: float = Field(default=30.0, gt=0)
+
+
 class HttpConfig(_Section):
     """Outgoing fetches (feeds) and the optional health/metrics listener."""
 
@@ -175,6 +184,7 @@ class Settings(_Section):
     discord: DiscordConfig = DiscordConfig()
     broadcast: list[BroadcastTarget] = Field(default_factory=list)
     delivery: DeliveryConfig = DeliveryConfig()
+    fleet: FleetConfig = FleetConfig()
     http: HttpConfig = HttpConfig()
     ingest: IngestConfig = IngestConfig()
     retention: RetentionConfig = RetentionConfig()

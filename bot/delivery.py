@@ -89,8 +89,12 @@ class Outbox(Protocol):
         now: datetime,
         limit: int,
         platforms: Sequence[str] | None = None,
+        chat_gap: timedelta | None = None,
     ) -> list[ClaimedDelivery]:
-        """Take due rows, breaking first, then alerts, then digests, oldest due first."""
+        """Take due rows, breaking first, then alerts, then digests, oldest due first.
+
+        ``chat_gap``: skip chats with a row in flight or sent less than this long ago
+        (several workers share the per-chat limit)."""
 
     async def mark_sent(
         self,

@@ -73,6 +73,7 @@ class Dispatcher:
         on_chat_gone: Callable[[int, str], Awaitable[object]] | None = None,
         on_result: Callable[[str, str, float], None] | None = None,
         budgets: Mapping[str, SharedSlots] | None = None,
+        shared_chats: bool = False,
     ) -> None:
         self.outbox = outbox
         self.config = config
@@ -86,6 +87,9 @@ class Dispatcher:
         self.on_chat_gone = on_chat_gone
         self.on_result = on_result  # (platform, result kind, send seconds): metrics
         self.budgets = dict(budgets or {})  # platform -> budget shared with other workers
+        # other workers send to the same chats: claims leave a chat alone while another
+        # row of it is in flight or was sent within the platform's per-chat interval
+        self.shared_chats = shared_chats
         self.stopping = False
         self.recorder = GroupCommit(outbox, self.clock.now)
         self.lanes = [Lane(self, adapter) for adapter in adapters]
@@ -190,3 +194,10 @@ class Dispatcher:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []
+        for platform, shared in self.budgets.items():  # how well this worker kept its slots
+            log.info(
+                "%s shared budget: %d slots reserved, %d missed and skipped",
+                platform,
+                shared.reserved,
+                shared.skipped,
+            )

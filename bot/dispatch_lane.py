@@ -135,6 +135,8 @@ class Lane:
         self.pacer = Pacer(RateLimits.from_capabilities(adapter.capabilities), dispatcher.clock)
         rate = adapter.capabilities.sends_per_second or 1000.0
         self.claim_size = max(4, min(dispatcher.config.batch_size, math.ceil(rate * 2)))
+        gap = adapter.capabilities.per_chat_interval_s
+        self.chat_gap = timedelta(seconds=gap) if dispatcher.shared_chats and gap else None
         self.queue: list[_Job] = []
         self.in_flight: set[asyncio.Task[None]] = set()
         self.slots = asyncio.Semaphore(dispatcher.max_in_flight)
@@ -181,7 +183,11 @@ class Lane:
             self.wake.clear()
             limit = self.claim_size - len(self.queue)
             claimed = await self.d.outbox.claim_due(
-                self.d.worker, now=clock.now(), limit=limit, platforms=[self.adapter.name]
+                self.d.worker,
+                now=clock.now(),
+                limit=limit,
+                platforms=[self.adapter.name],
+                chat_gap=self.chat_gap,
             )
             if len(claimed) < limit:  # the queue is dry: look again at the next poll or wake
                 self.quiet = clock.monotonic() + self.d.config.poll_interval_s

@@ -39,14 +39,14 @@ class RedisSendBudget:
         storage = RedisStorage(f"async+{url}", implementation="redispy", key_prefix=prefix)
         self.limiter = MovingWindowRateLimiter(storage)
 
-    async def reserve_at(self, count: int) -> float:
-        """Record ``count`` sends in the window (waiting for room); the first may go now
-        (the epoch time of the hit)."""
+    async def reserve_at(self, count: int, lead: float = 0.0) -> float:
+        """Record ``count`` sends in the window (waiting for room); the first may go at
+        the time of the hit plus ``lead`` (the window counts them from the hit: early)."""
         cost = max(1, min(count, self.item.amount))
         while not await self.limiter.hit(self.item, self.key, cost=cost):
             stats = await self.limiter.get_window_stats(self.item, self.key)
             await asyncio.sleep(min(1.0, max(0.001, stats.reset_time - time.time())))
-        return time.time()
+        return time.time() + max(0.0, lead)
 
     async def clear(self) -> None:
         await self.limiter.clear(self.item, self.key)

@@ -29,7 +29,8 @@ from bot.ports import ChatAdapter
 
 
 class SendBudget(Protocol):
-    """Reserves consecutive slots ``1/rate`` apart; answers when the first one is.
+    """Reserves consecutive slots ``1/rate`` apart, none sooner than ``lead`` seconds from
+    now; answers when the first one is.
 
     The answer is epoch seconds on the clock all workers share, not a delay: a delay
     would be measured from whenever the answer arrived.
@@ -37,7 +38,7 @@ class SendBudget(Protocol):
 
     rate: float
 
-    async def reserve_at(self, count: int) -> float: ...
+    async def reserve_at(self, count: int, lead: float = 0.0) -> float: ...
 
 
 class SharedSlots:
@@ -54,6 +55,10 @@ class SharedSlots:
         self.skipped = 0
         self.reserved = 0
         self.waiting = 0
+        # Slots are asked for at least two round trips ahead: a slot starting "now" on the
+        # server is already behind us by the time its answer arrives, and under load by
+        # more than ``late_s`` -- every reservation would be skipped on arrival.
+        self.round_trip: float | None = None  # seconds, a moving average
         self._slots: deque[float] = deque()
         self._lock = asyncio.Lock()
 
@@ -88,7 +93,13 @@ class SharedSlots:
                 if self._slots:
                     return self._slots.popleft()
                 count = max(1, min(self.batch, self.waiting))
-                first = self._to_local(await self.budget.reserve_at(count))
+                asked = self.clock.monotonic()
+                lead = 2 * self.round_trip if self.round_trip is not None else 0.0
+                first = await self.budget.reserve_at(count, lead=lead)
+                took = self.clock.monotonic() - asked
+                known = self.round_trip
+                self.round_trip = took if known is None else 0.7 * known + 0.3 * took
+                first = self._to_local(first)
                 self._slots.extend(first + i * self.interval for i in range(count))
                 self.reserved += count
 

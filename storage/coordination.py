@@ -24,9 +24,9 @@ log = logging.getLogger("cryptowire.coordination")
 
 _RESERVE = text(
     "INSERT INTO rate_budgets (key, tat) "
-    "VALUES (:key, extract(epoch from clock_timestamp()) + :span) "
+    "VALUES (:key, extract(epoch from clock_timestamp()) + :lead + :span) "
     "ON CONFLICT (key) DO UPDATE SET tat = "
-    "GREATEST(rate_budgets.tat, extract(epoch from clock_timestamp())) + :span "
+    "GREATEST(rate_budgets.tat, extract(epoch from clock_timestamp()) + :lead) + :span "
     "RETURNING tat - :span"
 )
 
@@ -112,14 +112,16 @@ class SqlSendBudget:
         self.key = key[:100]
         self.rate = rate
 
-    async def reserve_at(self, count: int) -> float:
-        """Reserve ``count`` slots; the epoch time of the first (the rest follow 1/rate apart).
+    async def reserve_at(self, count: int, lead: float = 0.0) -> float:
+        """Reserve ``count`` slots, none sooner than ``lead`` seconds from now; the epoch
+        time of the first (the rest follow 1/rate apart).
 
         An absolute time, not a delay: the answer may reach us late, the slot stays put.
         """
         span = max(1, count) / self.rate
+        params = {"key": self.key, "span": span, "lead": max(0.0, lead)}
         async with self.db.connect() as conn:
-            first = (await conn.execute(_RESERVE, {"key": self.key, "span": span})).scalar()
+            first = (await conn.execute(_RESERVE, params)).scalar()
         return float(first or 0.0)
 
 

@@ -21,6 +21,7 @@ from bot.delivery import ClaimedDelivery, SentRecord
 from bot.models import PRIORITY, ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
+from storage.outbox_claims import chat_busy
 from storage.outbox_edits import OutboxEdits
 from storage.outbox_reads import OutboxReads, utc
 from storage.tables import (
@@ -160,11 +161,14 @@ class SqlOutbox(OutboxReads, OutboxEdits):
         now: datetime,
         limit: int,
         platforms: Sequence[str] | None = None,
+        chat_gap: timedelta | None = None,
     ) -> list[ClaimedDelivery]:
         """Claim up to ``limit`` due rows (breaking, alert, digest; then oldest due first).
 
         A claimed digest row brings every other due digest row of its chat along, so the
-        dispatcher can send a chat's digest as one message.
+        dispatcher can send a chat's digest as one message. With ``chat_gap`` (a fleet of
+        workers), rows of a chat another worker is sending to, or sent to less than
+        ``chat_gap`` ago, are left for later (``storage/outbox_claims.py``).
         """
         async with self.db.session() as session:
             due = (
@@ -173,8 +177,14 @@ class SqlOutbox(OutboxReads, OutboxEdits):
                 .where(D.status == PENDING, D.due_at <= now, ChatRow.active.is_(True))
                 .order_by(D.priority, D.due_at, D.id)
                 .limit(limit)
-                .with_for_update(skip_locked=True, of=D)
             )
+            spaced = None if chat_gap is None else ~chat_busy(now - chat_gap)
+            if spaced is None:
+                due = due.with_for_update(skip_locked=True, of=D)
+            else:  # lock the chats too: no concurrent claim takes rows of the same chat
+                due = due.where(spaced).with_for_update(
+                    skip_locked=True, of=[D, ChatRow], key_share=True
+                )
             if platforms is not None:
                 due = due.where(ChatRow.platform.in_(list(platforms)))
             ids = list(await session.scalars(due))
@@ -197,11 +207,11 @@ class SqlOutbox(OutboxReads, OutboxEdits):
                     .with_for_update(skip_locked=True, of=D)
                 )
                 ids.extend(await session.scalars(siblings))
+            mark = update(D).where(D.id.in_(ids), D.status == PENDING)
+            if spaced is not None:  # again, in a snapshot taken once the chats are locked
+                mark = mark.where(spaced)
             claimed = await session.scalars(
-                update(D)
-                .where(D.id.in_(ids), D.status == PENDING)
-                .values(status=SENDING, claimed_by=worker, claimed_at=now)
-                .returning(D.id)
+                mark.values(status=SENDING, claimed_by=worker, claimed_at=now).returning(D.id)
             )
             return await self._load(session, list(claimed))
 

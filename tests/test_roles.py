@@ -82,9 +82,9 @@ class RecordingBudget:
         self.tat = 0.0
         self.calls: list[int] = []
 
-    async def reserve_at(self, count: int) -> float:
+    async def reserve_at(self, count: int, lead: float = 0.0) -> float:
         self.calls.append(count)
-        start = max(self.tat, self.clock.t)
+        start = max(self.tat, self.clock.t + lead)
         self.tat = start + count / self.rate
         return start  # the manual clock's epoch and monotonic times are the same
 
@@ -103,7 +103,7 @@ async def test_waiting_sends_share_one_reservation_and_nothing_is_reserved_beyon
     clock = ManualClock()
     budget = RecordingBudget(clock, rate=10.0)
 
-    async def reserve_at(count: int) -> float:
+    async def reserve_at(count: int, lead: float = 0.0) -> float:
         await asyncio.sleep(0)  # a database round trip: the other sends queue up meanwhile
         return await RecordingBudget.reserve_at(budget, count)
 
@@ -133,7 +133,7 @@ async def test_a_slow_answer_does_not_shift_the_slots_it_gives():
     clock = ManualClock()
     budget = RecordingBudget(clock, rate=10.0)
 
-    async def reserve_at(count: int) -> float:
+    async def reserve_at(count: int, lead: float = 0.0) -> float:
         first = await RecordingBudget.reserve_at(budget, count)
         clock.t += 0.05  # the answer took 50 ms to come back
         return first
