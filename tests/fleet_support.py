@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 from bot.config import Settings, StorageConfig
 from bot.models import DeliveryKind, NewDelivery
 from storage.plugin import open_storage
-from storage.tables import ArticleRow, ChatRow, DeliveryRow, StoryRow
+from storage.tables import ArticleRow, ChatRow, DeliveryRow, StoryRow, WorkerLeaseRow
 from tests.conftest import FreshDatabase, postgres_url
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_state import RateLimits
@@ -105,9 +105,11 @@ async def wait_until(
     raise AssertionError(f"not within {within} s: {what}")
 
 
-async def seed_fanout(url: str, chats: int, stories: int = 1, first_chat: int = 500_000) -> None:
-    """``chats`` Telegram chats and ``stories`` stories, one alert row per (story, chat),
-    enqueued story after story (so consecutive claims hold rows of the same chats)."""
+async def seed_fanout(
+    url: str, chats: int, stories: int = 1, *, first_chat: int = 500_000, enqueue: bool = True
+) -> None:
+    """``chats`` Telegram chats and ``stories`` stories; with ``enqueue``, one alert row
+    per (story, chat) (else later, with ``enqueue_fanout``)."""
     storage = open_storage(Settings(storage=StorageConfig(url=url)))
     await storage.upgrade()
     now = datetime.now(UTC)
@@ -120,32 +122,55 @@ async def seed_fanout(url: str, chats: int, stories: int = 1, first_chat: int = 
                     for i in range(chats)
                 ],
             )
-            pairs = []
             for n in range(stories):
                 story = StoryRow(title=f"Fleet {n}", first_published_at=now, last_updated_at=now)
                 session.add(story)
                 await session.flush()
-                article = ArticleRow(
-                    identity=f"fleet-{n}",
-                    title=f"Bitcoin ETF inflows hit a record, day {n}",
-                    summary="Funds took in more than expected.",
-                    source_key="fleet",
-                    source_name="Fleet News",
-                    published_at=now - timedelta(minutes=1),
-                    tags=["BTC"],
-                    content_hash=f"{n:064d}",
-                    story_id=story.id,
+                session.add(
+                    ArticleRow(
+                        identity=f"fleet-{n}",
+                        title=f"Bitcoin ETF inflows hit a record, day {n}",
+                        summary="Funds took in more than expected.",
+                        source_key="fleet",
+                        source_name="Fleet News",
+                        published_at=now - timedelta(minutes=1),
+                        tags=["BTC"],
+                        content_hash=f"{n:064d}",
+                        story_id=story.id,
+                    )
                 )
-                session.add(article)
-                await session.flush()
-                pairs.append((story.id, article.id))
+    finally:
+        await storage.close()
+    if enqueue:
+        await enqueue_fanout(url)
+
+
+async def enqueue_fanout(url: str) -> int:
+    """One alert per (story, chat), enqueued story after story (so consecutive claims
+    hold rows of the same chats); how many."""
+    storage = open_storage(Settings(storage=StorageConfig(url=url)))
+    now = datetime.now(UTC)
+    try:
+        async with storage.db.session() as session:
             chat_ids = sorted(await session.scalars(select(ChatRow.id)))
+            pairs = (await session.execute(select(ArticleRow.story_id, ArticleRow.id))).all()
         rows = [
             NewDelivery(c, DeliveryKind.ALERT, now, story_id, article_id)
-            for story_id, article_id in pairs
+            for story_id, article_id in sorted(pairs)
             for c in chat_ids
         ]
-        assert await storage.outbox.enqueue_many(rows) == chats * stories
+        return await storage.outbox.enqueue_many(rows)
+    finally:
+        await storage.close()
+
+
+async def workers_running(url: str) -> int:
+    """Delivery workers holding a lease (a started fleet worker heartbeats at once)."""
+    storage = open_storage(Settings(storage=StorageConfig(url=url)))
+    try:
+        async with storage.db.session() as session:
+            query = select(func.count()).select_from(WorkerLeaseRow)
+            return int((await session.execute(query)).scalar_one())
     finally:
         await storage.close()
 

@@ -8,6 +8,7 @@ rows is in flight or was sent less than ``chat_gap`` ago (``storage/outbox_claim
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -26,16 +27,23 @@ from tests.fleet_support import (
     LimitsProbe,
     bot_sends,
     count_rows,
+    enqueue_fanout,
     needs_postgres,
     pg_url,  # noqa: F401 - fixture
     seed_fanout,
     start_role,
     stop,
     telegram_section,
+    wait_until,
+    workers_running,
     write_config,
 )
 
 GAP = timedelta(seconds=1)
+
+
+async def workers_are(url: str, count: int) -> bool:
+    return await workers_running(url) == count
 
 
 async def test_a_chat_with_a_row_in_flight_or_just_sent_is_left_to_wait(storage: SqlStorage):
@@ -63,31 +71,33 @@ async def test_a_chat_with_a_row_in_flight_or_just_sent_is_left_to_wait(storage:
 async def test_concurrent_claimers_never_hold_rows_of_the_same_chat(
     storage: SqlStorage, database_url: str
 ):
-    chats = await add_chats(storage, 30)
-    for n in range(5):  # five alerts per chat, enqueued story after story
+    chats = await add_chats(storage, 6)  # few chats, many alerts each: claims collide
+    for n in range(20):  # enqueued story after story
         story, (article,) = await add_story(storage, f"Story {n}", sources=(f"s{n}",))
         await storage.outbox.enqueue_many(deliveries(chats, story, article))
     engines = [Database(database_url) for _ in range(4)]  # as four processes would
     holders: dict[int, str] = {}
     clashes: list[int] = []
     sent: list[int] = []
+    rng = random.Random(7)
 
     async def worker(name: str, outbox: SqlOutbox) -> None:
         idle = 0
-        while idle < 20:
-            batch = await outbox.claim_due(name, now=T0, limit=7, chat_gap=timedelta(0))
+        while idle < 50:
+            batch = await outbox.claim_due(name, now=T0, limit=3, chat_gap=timedelta(0))
             if not batch:
                 idle += 1
                 await asyncio.sleep(0.01)
                 continue
             idle = 0
-            for row in batch:
+            for row in batch:  # from the claim's commit until its "sent" is committed
                 if holders.setdefault(row.chat.id, name) != name:
                     clashes.append(row.chat.id)
-            await asyncio.sleep(0.005)  # "sending"
-            for row in batch:
-                holders.pop(row.chat.id, None)
+            await asyncio.sleep(rng.uniform(0, 0.01))  # "sending"
             await outbox.mark_sent_many([SentRecord([r.id for r in batch], "m")], now=T0)
+            for row in batch:
+                if holders.get(row.chat.id) == name:
+                    del holders[row.chat.id]
             sent.extend(r.id for r in batch)
 
     try:
@@ -96,7 +106,7 @@ async def test_concurrent_claimers_never_hold_rows_of_the_same_chat(
         for db in engines:
             await db.dispose()
     assert clashes == []
-    assert len(sent) == len(set(sent)) == 150
+    assert len(sent) == len(set(sent)) == 120
 
 
 @pytest.mark.slow
@@ -107,14 +117,16 @@ async def test_two_delivery_processes_never_break_a_chats_one_a_second(
     tmp_path: Path,
 ):
     chats, stories, scale = 40, 6, 10.0
-    await seed_fanout(pg_url, chats, stories)
+    await seed_fanout(pg_url, chats, stories, enqueue=False)
     async with FakeBotApi() as fake:
         probe = LimitsProbe(fake.enforce_limits(RateLimits(time_scale=scale, slack=0.05)))
         delivery = f"[delivery]\npoll_interval_s = 0.05\nbatch_size = 20\nlimit_scale = {scale}\n"
         config = write_config(tmp_path / "config.toml", pg_url, telegram_section(fake), delivery)
         logs = [tmp_path / f"worker{i}.log" for i in range(2)]
         workers = [await start_role(config, "deliver", log) for log in logs]
-        try:
+        try:  # both workers running before the rows appear: they compete for them
+            await wait_until(lambda: workers_are(pg_url, 2), 180, "two workers running")
+            assert await enqueue_fanout(pg_url) == chats * stories
             await fake.wait_for(lambda: len(probe.accepted) >= chats * stories, within=240)
             for _ in range(100):
                 if await count_rows(pg_url, "sent") == chats * stories:
