@@ -18,7 +18,7 @@ from bot.cli import app
 from bot.config import Settings, StorageConfig
 from bot.errors import UserError
 from bot.redis_budget import RedisSendBudget
-from bot.roles import LeaderGate, runs
+from bot.roles import LeaderGate, late_tolerance, runs
 from bot.shared_pacing import SharedSlots, budget_key
 from storage.coordination import SqlSendBudget
 from storage.database import Database
@@ -173,6 +173,14 @@ async def test_another_workers_reservation_delays_ours():
     slots = SharedSlots(budget, clock)
     await slots.wait_turn()
     assert clock.t == pytest.approx(101.0)
+
+
+def test_a_late_slot_is_tolerated_for_half_the_headroom_of_the_platforms_window():
+    # Telegram: 30 a second at 90%: 30 slots span 29/27 s, 74 ms more than the second
+    assert late_tolerance(30, 27, 1.0) == pytest.approx(0.037, abs=0.001)
+    assert late_tolerance(180, 162, 1 / 6) == pytest.approx(0.0062, abs=0.0001)  # x6
+    assert late_tolerance(500, 450, 1.0) == pytest.approx(0.0544, abs=0.001)  # console
+    assert late_tolerance(1, 0.9, 1.0) == 0.0  # nothing to spare: one interval (SharedSlots)
 
 
 def test_budget_key_names_platform_and_hides_the_token():
