@@ -21,7 +21,7 @@ from bot.delivery import ClaimedDelivery, SentRecord
 from bot.models import PRIORITY, ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
-from storage.outbox_claims import chat_busy
+from storage.outbox_claims import chat_busy, one_per_chat
 from storage.outbox_edits import OutboxEdits
 from storage.outbox_reads import OutboxReads, utc
 from storage.tables import (
@@ -187,7 +187,10 @@ class SqlOutbox(OutboxReads, OutboxEdits):
                 )
             if platforms is not None:
                 due = due.where(ChatRow.platform.in_(list(platforms)))
-            ids = list(await session.scalars(due))
+            if spaced is None:
+                ids = list(await session.scalars(due))
+            else:  # one row per chat: the next waits for this one's recorded send
+                ids = one_per_chat((await session.execute(due.add_columns(D.chat_id))).all())
             if not ids:
                 return []
             digest_chats = await session.scalars(

@@ -66,6 +66,19 @@ async def test_a_chat_with_a_row_in_flight_or_just_sent_is_left_to_wait(storage:
     assert [(c.chat.id, c.article and c.article.id) for c in later] == [(alice, update)]
 
 
+async def test_a_fleet_claim_takes_one_row_per_chat(storage: SqlStorage):
+    alice, bob = await add_chats(storage, 2)
+    first, (article,) = await add_story(storage, "Bitcoin tests $100K")
+    second, (update,) = await add_story(storage, "Ether follows", sources=("coindesk",))
+    await storage.outbox.enqueue_many(deliveries([alice, bob], first, article))
+    await storage.outbox.enqueue_many(deliveries([alice, bob], second, update))
+    claimed = await storage.outbox.claim_due("w1", now=T0, limit=10, chat_gap=GAP)
+    assert sorted((c.chat.id, c.article and c.article.id) for c in claimed) == [
+        (alice, article),
+        (bob, article),
+    ]  # each chat's second alert waits for the first to be recorded sent
+
+
 @pytest.mark.skipif(postgres_url() is None, reason="needs CRYPTOWIRE_TEST_POSTGRES_URL")
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_concurrent_claimers_never_hold_rows_of_the_same_chat(
