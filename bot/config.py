@@ -128,6 +128,10 @@ class DeliveryConfig(_Section):
     backoff_base_s: float = Field(default=2.0, gt=0)
     backoff_max_s: float = Field(default=600.0, gt=0)
     batch_size: int = Field(default=200, ge=1)
+    # Sends a worker keeps in flight. A worker killed mid-send can repeat at most these
+    # (their sends reached the platform, their "sent" rows were not yet committed): 1 makes
+    # each send wait for its own commit, the strictest bound at some throughput cost.
+    max_in_flight: int = Field(default=8, ge=1)
     poll_interval_s: float = Field(default=0.2, gt=0)
     breaking_sticky_weight: int = 10
     # Several workers on PostgreSQL share each bot token's send budget: in the database by

@@ -66,7 +66,7 @@ class Dispatcher:
         clock: Clock | None = None,
         worker: str | None = None,
         rng: random.Random | None = None,
-        max_in_flight: int = 8,
+        max_in_flight: int | None = None,
         hold_limit_s: float = 5.0,
         stale_after: timedelta | None = None,
         sweep_every_s: float = 10.0,
@@ -80,7 +80,7 @@ class Dispatcher:
         self.clock: Clock = clock or SystemClock()
         self.worker = worker or default_worker_name()
         self.rng = rng or random.Random()
-        self.max_in_flight = max_in_flight
+        self.max_in_flight = max_in_flight or config.max_in_flight  # None: as configured
         self.hold_limit_s = hold_limit_s
         self.stale_after = stale_after
         self.sweep_every_s = sweep_every_s

@@ -110,23 +110,21 @@ def test_retention_shorter_than_the_story_window_is_a_config_error(tmp_path: Pat
     assert "\n" not in message and "story window" in message and "c.toml" in message
 
 
+def prune(db: str, days: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--database-url", db, "db", "prune", "--days", days],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_db_prune_from_the_command_line(tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'cw.db'}"
-    ok = subprocess.run(
-        [sys.executable, "-m", "bot", "--database-url", db, "db", "prune", "--days", "45"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    ok = prune(db, "45", tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == "pruned 0 sent messages, 0 deliveries"
-    short = subprocess.run(
-        [sys.executable, "-m", "bot", "--database-url", db, "db", "prune", "--days", "1"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    short = prune(db, "1", tmp_path)
     assert short.returncode == 2
     assert short.stderr.count("\n") == 1 and "story window" in short.stderr
