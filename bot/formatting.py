@@ -8,9 +8,9 @@ the console and any plain-text fallback use ``render_alert`` as is.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime
 
+from bot import schedule_rules
 from bot.models import Alert, Article, DeliveryKind, Reply, Sentiment
 
 ELLIPSIS = "…"
@@ -76,21 +76,11 @@ def sentiment_marker(sentiment: Sentiment) -> str:
     return _MARKERS.get(sentiment, "")
 
 
-def zone_of(name: str | None) -> tzinfo:
-    """The chat's zone; UTC when unset or unknown (a stored name never breaks a send)."""
-    if not name or name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
 def local_time(moment: datetime, zone: str | None = None) -> datetime:
     """``moment`` (naive means UTC) in the chat's zone."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone_of(zone))
+    return moment.astimezone(schedule_rules.zone(zone))
 
 
 def format_time(moment: datetime, zone: str | None = None) -> str:
