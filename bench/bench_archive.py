@@ -36,6 +36,7 @@ from bench.support import (
     _admin,
     dataset_path,
     percentile,
+    pg_connect,
     postgres_server,
     record,
     scratch_postgres,
@@ -165,17 +166,7 @@ def load_sqlite(path: Path, corpus: Corpus, n: int, start: datetime) -> float:
 
 
 async def _copy_postgres(url: str, corpus: Corpus, n: int, start: datetime) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
+    connection = await pg_connect(url)
     try:
         # The GIN index is built once after the load (what a restore does), not per row.
         await connection.execute("DROP INDEX IF EXISTS ix_articles_search_vector")

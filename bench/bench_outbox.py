@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import make_url
 
 from bench.fanout_seed import seed_fanout
+from bench.support import _admin
 from storage.database import Database
 from storage.plugin import SqlStorage
 from storage.tables import DeliveryRow
@@ -88,19 +89,6 @@ async def _claims(storage: SqlStorage) -> tuple[float, float]:
         ours.append(time.perf_counter() - started)
         assert len(claimed) == 60
     return sorted(ours)[4] * 1000, sorted(raw)[4] * 1000
-
-
-async def _admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
-    )
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 def _record(results: dict, name: str, ours: float, baseline: float) -> None:

@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -79,17 +80,22 @@ def _reachable(url: str) -> bool:
     return True
 
 
-async def _admin(url: str, sql: str) -> None:
+async def pg_connect(url: str) -> Any:
+    """A raw asyncpg connection for a URL as users write it (bulk loads, admin SQL)."""
     import asyncpg
 
     parsed = make_url(url)
-    connection = await asyncpg.connect(
+    return await asyncpg.connect(
         host=parsed.host,
         port=parsed.port,
         user=parsed.username,
         password=parsed.password,
         database=parsed.database,
     )
+
+
+async def _admin(url: str, sql: str) -> None:
+    connection = await pg_connect(url)
     try:
         await connection.execute(sql)
     finally:
