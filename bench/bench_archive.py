@@ -41,9 +41,9 @@ from bench.support import (
     record,
     scratch_postgres,
 )
+from bot.commands.search_query import STOPWORDS
 from bot.config import Settings, StorageConfig
-from bot.ingest.enrich import infer_tags
-from bot.search_query import STOPWORDS
+from bot.enrich.enrich import infer_tags
 from storage.plugin import open_storage
 
 N = int(os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_N", "1000000"))

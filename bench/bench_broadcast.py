@@ -17,8 +17,8 @@ from types import SimpleNamespace
 from sqlalchemy import insert, select, update
 
 from bench.fanout_seed import seed_fanout
+from bot.alerts.story_updates import StoryUpdates
 from bot.models import Article, DeliveryStatus
-from bot.story_updates import StoryUpdates
 from storage.database import Database
 from storage.plugin import SqlStorage
 from storage.tables import DeliveryRow, SentMessageRow

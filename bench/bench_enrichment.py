@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.ingest.enrich import article_sentiment, classify_sentiment, enrich_article, infer_tags
+from bot.enrich.enrich import article_sentiment, classify_sentiment, enrich_article, infer_tags
 from bot.ingest.parse import parse_document
 from bot.models import Article, Sentiment
 

@@ -25,7 +25,7 @@ from sqlalchemy import insert, text
 
 from bench.support import record
 from bot.config import DeliveryConfig, Settings, StorageConfig, TelegramConfig
-from bot.dispatch import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from bot.models import DeliveryKind, NewDelivery
 from storage.plugin import open_storage
 from storage.tables import ArticleRow, ChatRow, StoryRow

@@ -81,7 +81,7 @@ async def pipeline_ingest(
 ) -> tuple[float, Counter[str]]:
     """The `cryptowire ingest` loop itself (``cli_archive.ingest_files``: read, parse
     workers, batch writer) into a fresh archive; ``workers=None`` is the CLI's choice."""
-    from bot.cli_archive import ingest_files
+    from bot.cli.archive import ingest_files
     from bot.ingest.pipeline import IngestPipeline
     from storage.database import Database
     from storage.plugin import SqlStorage

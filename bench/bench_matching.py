@@ -48,10 +48,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bench.storage_load import fill
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.subscription_filter import ArticleText, matches
 from bot.config import Settings, StorageConfig
-from bot.matching import SubscriptionIndex
 from bot.models import Article, Sentiment, SubscriptionFilter
-from bot.subscription_filter import ArticleText, matches
 from storage.plugin import open_storage
 
 SUBSCRIPTIONS = int(os.environ.get("CRYPTOWIRE_BENCH_SUBSCRIPTIONS", "1000000"))
@@ -322,7 +322,7 @@ def _fan_out(results: dict) -> None:
 
 
 async def _plan_and_enqueue(url: str) -> tuple[float, float, int, float]:
-    from bot.alerting import AlertPlanner, IndexSync
+    from bot.alerts.planner import AlertPlanner, IndexSync
 
     storage = open_storage(Settings(storage=StorageConfig(url=url)))
     try:

@@ -25,8 +25,8 @@ from pathlib import Path
 import frontmatter
 
 from bench.bench_ingest import DATASET, write_files
-from bot.ingest import stories
 from bot.ingest.parse import RejectedDocument, parse_document
+from bot.stories import grouping as stories
 
 REPEAT = 3
 TARGET_US = 350.0

@@ -32,9 +32,9 @@ import feedparser
 
 from bot.config import HttpConfig, Settings, SourceConfig, StorageConfig
 from bot.ingest.pipeline import IngestPipeline
-from bot.scheduler import SourceScheduler
 from bot.sources.enrichment import finish_item
 from bot.sources.rss import parse_feed
+from bot.sources.scheduler import SourceScheduler
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("CRYPTOWIRE_SHARED") or HERE.parents[1] / "shared")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.ingest import stories as rules
 from bot.models import Article
+from bot.stories import grouping as rules
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"

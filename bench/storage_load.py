@@ -51,9 +51,9 @@ def fill(path: str, rows: Iterator[tuple[int, int, SubscriptionFilter]], chats: 
 
 
 async def _load(url: str) -> dict[str, float]:
-    from bot.alerting import IndexSync
+    from bot.alerts.matching import SubscriptionIndex
+    from bot.alerts.planner import IndexSync
     from bot.config import Settings, StorageConfig
-    from bot.matching import SubscriptionIndex
     from storage.plugin import open_storage
 
     storage = open_storage(Settings(storage=StorageConfig(url=url)))

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.config import Settings
-from bot.dispatch import Dispatcher
-from bot.http_server import HealthReport, HealthServer
-from bot.pacing import Clock
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.pacing import Clock
+from bot.delivery.shared_pacing import scale_limits
+from bot.ops.http_server import HealthReport, HealthServer
+from bot.ops.roles import LeaderGate, Role, runs, shared_budgets
 from bot.plugins import ADAPTER_GROUP, STORAGE_GROUP, load_plugin
 from bot.ports import ChatAdapter
-from bot.roles import LeaderGate, Role, runs, shared_budgets
-from bot.shared_pacing import scale_limits
 from bot.wiring import Core, build_core, seed_examples
 
 log = logging.getLogger("cryptowire.app")
@@ -78,7 +78,7 @@ class App:
     ) -> None:
         self.settings = settings
         self.mode = mode
-        self.role = role  # which parts this process runs (bot/roles.py)
+        self.role = role  # which parts this process runs (bot/ops/roles.py)
         self.inbox = inbox
         self._adapters = adapters
         self.clock = clock

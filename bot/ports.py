@@ -26,7 +26,7 @@ from bot.models import (
 
 if TYPE_CHECKING:
     from bot.ingest.outcome import IngestOutcome
-    from bot.ingest.stories import StoryFeatures
+    from bot.stories.grouping import StoryFeatures
 
 
 @runtime_checkable

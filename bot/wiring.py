@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.alert_pipeline import plain_pipeline, utcnow
-from bot.alerting import AlertPlanner
-from bot.broadcast_setup import admin_handler, attach_broadcast
-from bot.commands import CommandHandler
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.pipeline import plain_pipeline, utcnow
+from bot.alerts.planner import AlertPlanner
+from bot.cli.demo import example_files
+from bot.commands.handler import CommandHandler
 from bot.config import Settings
-from bot.demo import example_files
-from bot.housekeeping import Housekeeper
 from bot.ingest.parse import SourceHint
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
-from bot.metrics import Metrics
+from bot.ops.housekeeping import Housekeeper
+from bot.ops.metrics import Metrics
 from bot.ports import CoreServices
-from bot.scheduler import SourceScheduler
+from bot.sources.scheduler import SourceScheduler
+from bot.wiring_broadcast import admin_handler, attach_broadcast
 
 log = logging.getLogger("cryptowire.app")
 EXAMPLES = SourceHint(key="cryptowire-examples", name="Cryptowire Examples")

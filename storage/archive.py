@@ -22,10 +22,10 @@ from typing import Protocol
 from sqlalchemy import bindparam, false, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.commands.search_query import SearchQuery, parse_search
 from bot.ingest.outcome import IngestOutcome
-from bot.ingest.stories import StoryFeatures
 from bot.models import Article, Story
-from bot.search_query import SearchQuery, parse_search
+from bot.stories.grouping import StoryFeatures
 from storage import search_sql
 from storage.archive_rows import (
     ARTICLE_COLUMNS,

@@ -17,9 +17,9 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from bot.ingest import stories as rules
 from bot.ingest.outcome import IngestOutcome
 from bot.models import Article, Story
+from bot.stories import grouping as rules
 from storage.archive_rows import (
     ARTICLE_COLUMNS,
     ARTICLES,

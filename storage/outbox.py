@@ -14,16 +14,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, delete, insert, literal, select, text, update
+from sqlalchemy import Column, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.delivery import ClaimedDelivery, SentRecord
+from bot.delivery.outbox import ClaimedDelivery, SentRecord
 from bot.models import PRIORITY, ChatRef, DeliveryKind, DeliveryStatus, NewDelivery
 from storage import rows
 from storage.database import Database
 from storage.outbox_claims import chat_busy, one_per_chat
 from storage.outbox_edits import OutboxEdits
 from storage.outbox_reads import OutboxReads, utc
+from storage.outbox_workers import OutboxWorkers
 from storage.tables import (
     ArticleRow,
     ChatRow,
@@ -31,7 +32,6 @@ from storage.tables import (
     SentMessageRow,
     StoryRow,
     SubscriptionRow,
-    WorkerLeaseRow,
 )
 
 D = DeliveryRow
@@ -134,8 +134,8 @@ def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return cached
 
 
-class SqlOutbox(OutboxReads, OutboxEdits):
-    """Implements ``bot.delivery.Outbox``; each method is one short transaction."""
+class SqlOutbox(OutboxReads, OutboxEdits, OutboxWorkers):
+    """Implements ``bot.delivery.outbox.Outbox``; each method is one short transaction."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -390,50 +390,4 @@ class SqlOutbox(OutboxReads, OutboxEdits):
                     claimed_by=None,
                 )
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    async def heartbeat(self, worker: str, *, now: datetime, role: str = "deliver") -> None:
-        """Say ``worker`` is alive: its claimed rows are not stale while it keeps saying so."""
-        async with self.db.session() as session:
-            lease = await session.get(WorkerLeaseRow, worker)
-            if lease is None:
-                session.add(WorkerLeaseRow(name=worker, role=role, heartbeat_at=now))
-            else:
-                lease.heartbeat_at = now
-
-    async def release_stale(self, older_than: timedelta, *, now: datetime) -> int:
-        """Claimed rows of workers silent for ``older_than`` go back to pending (they died).
-
-        With ``older_than=0`` every claimed row is released: right for a single worker at
-        start-up (SQLite), since nothing else can hold a claim.
-        """
-        alive = select(WorkerLeaseRow.name).where(WorkerLeaseRow.heartbeat_at > now - older_than)
-        async with self.db.session() as session:
-            result = await session.execute(
-                update(D)
-                .where(
-                    D.status == SENDING,
-                    D.claimed_by.is_(None) | D.claimed_by.notin_(alive),
-                )
-                .values(status=PENDING, claimed_by=None, claimed_at=None)
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    async def claimants(self) -> list[str]:
-        """Workers currently holding claimed rows."""
-        async with self.db.session() as session:
-            names = await session.scalars(
-                select(D.claimed_by).where(D.status == SENDING).distinct()
-            )
-            return sorted(n for n in names if n)
-
-    async def release_worker(self, worker: str) -> int:
-        """A worker known to be dead (its process is gone): its rows go back at once."""
-        async with self.db.session() as session:
-            result = await session.execute(
-                update(D)
-                .where(D.status == SENDING, D.claimed_by == worker)
-                .values(status=PENDING, claimed_by=None, claimed_at=None)
-            )
-            await session.execute(delete(WorkerLeaseRow).where(WorkerLeaseRow.name == worker))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 
-from bot.delivery import OutboxDepth, SentMessage
+from bot.delivery.outbox import OutboxDepth, SentMessage
 from bot.models import PRIORITY, ChatRef, DeliveryKind, DeliveryStatus
 from storage import rows
 from storage.database import Database

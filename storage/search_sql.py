@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import TextClause, text
 
-from bot.search_query import SearchQuery
+from bot.commands.search_query import SearchQuery
 from storage.tables import UTCDateTime
 
 # bm25 column weights: title, summary, body

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from bot.ingest import stories as rules
 from bot.ingest.outcome import IngestOutcome
 from bot.models import Story
+from bot.stories import grouping as rules
 from storage.archive_rows import article_from_row, story_from_row
 from storage.archive_write import InsertRace, SaveRequest, not_applied, posted_tags, save_article
 from storage.story_store import (

@@ -1,6 +1,6 @@
 """Story assignment inside the article's transaction: LSH candidates -> score -> join/create.
 
-The pure rules live in ``bot.ingest.stories``; this module only fetches candidates
+The pure rules live in ``bot.stories.grouping``; this module only fetches candidates
 (stories sharing MinHash bands, first published within the window) and writes the result.
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from bot.ingest import stories as rules
 from bot.models import Article, Sentiment, Story
+from bot.stories import grouping as rules
 from storage.archive_rows import ARTICLES, BANDS, STORIES, STORY_COLUMNS, story_from_row
 from storage.archive_rows import NOT_DRAFT_IN_STORY as _NOT_DRAFT
 

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.alerting import AlertPlanner
-from bot.broadcast_setup import BroadcastParts, admin_handler, attach_broadcast
-from bot.commands import CommandHandler
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.planner import AlertPlanner
+from bot.commands.handler import CommandHandler
 from bot.config import BroadcastTarget, DeliveryConfig, DiscordConfig, Settings, TelegramConfig
-from bot.dispatch import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
 from bot.models import Article, Sentiment
 from bot.ports import CoreServices
+from bot.wiring_broadcast import BroadcastParts, admin_handler, attach_broadcast
 from storage.plugin import SqlStorage
 from tests.archive_helpers import digest
 from tests.fakes.clock import FakeClock

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.commands import CommandHandler
-from bot.matching import SubscriptionIndex
+from bot.alerts.matching import SubscriptionIndex
+from bot.commands.handler import CommandHandler
 from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
 from storage.plugin import SqlStorage
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.alerting import AlertPlanner
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.planner import AlertPlanner
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
 from bot.models import Article, ChatKind, ChatRef, Sentiment, SubscriptionFilter
 from storage.plugin import SqlStorage, open_storage
 from storage.tables import ChatRow, DeliveryRow

@@ -17,7 +17,7 @@ import pytest
 from conftest import postgres_url
 from delivery_data import T0, add_chats, add_story, deliveries
 
-from bot.delivery import SentRecord
+from bot.delivery.outbox import SentRecord
 from storage.database import Database
 from storage.outbox import SqlOutbox
 from storage.plugin import SqlStorage

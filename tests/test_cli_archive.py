@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli_archive  # noqa: F401 - registers the archive commands on the app
-from bot.cli import app
+import bot.cli.archive  # noqa: F401 - registers the archive commands on the app
+from bot.cli.main import app
 from tests.test_cli_foundation import cryptowire
 
 GOOD_A = """---

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-import bot.cli_broadcast  # noqa: F401 - registers post and audit on the app
-from bot.cli import app
+import bot.cli.broadcast  # noqa: F401 - registers post and audit on the app
+from bot.cli.main import app
 from bot.config import BroadcastTarget
-from bot.logs import MASKER
+from bot.ops.logs import MASKER
 from storage.plugin import SqlStorage
 from tests.broadcast_support import ETF_SECOND_SOURCE, BroadcastCore
 from tests.fakes.discord_world import DiscordWorld, RecordingCore

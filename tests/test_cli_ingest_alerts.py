@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.cli import _register_command_modules, app
+from bot.cli.main import _register_command_modules, app
 from bot.config import Settings, StorageConfig
 from bot.models import ChatRef, SubscriptionFilter
 from storage.plugin import open_storage

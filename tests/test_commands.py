@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from bot.commands import APOLOGY, COMMANDS
+from bot.commands.handler import APOLOGY, COMMANDS
 from bot.models import Article, ChatKind, ChatRef, Sentiment
 from storage.plugin import SqlStorage
 from tests.command_helpers import Bot

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.command_parser import (
+from bot.commands.handler import COMMANDS
+from bot.commands.parser import (
     CommandError,
     parse_clock,
     parse_duration,
@@ -16,7 +17,6 @@ from bot.command_parser import (
     parse_timezone,
     split_command,
 )
-from bot.commands import COMMANDS
 from bot.models import Sentiment
 
 KNOWN = {"BTC", "ETH", "SOL", "BCH", "DEFI"}

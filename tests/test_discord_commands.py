@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.commands import SPECS
+from bot.commands.handler import SPECS
 from bot.models import Article, ChatKind, IncomingCommand, Reply, Sentiment
 from tests.fakes.discord_api import EPHEMERAL
 from tests.fakes.discord_world import MANAGE_CHANNELS, MANAGE_GUILD, DiscordWorld, RecordingCore

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.alerting import AlertPlanner
-from bot.commands import CommandHandler
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.planner import AlertPlanner
+from bot.commands.handler import CommandHandler
 from bot.config import DeliveryConfig
-from bot.dispatch import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
 from bot.models import Sentiment
 from bot.ports import CoreServices
 from storage.plugin import SqlStorage

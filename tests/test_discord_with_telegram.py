@@ -18,7 +18,7 @@ from bot.config import (
     StorageConfig,
     TelegramConfig,
 )
-from bot.logs import MASKER
+from bot.ops.logs import MASKER
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_world import TOKEN
 from tests.fakes.telegram_api import FakeBotApi

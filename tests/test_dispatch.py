@@ -15,8 +15,8 @@ from sqlalchemy import select
 from test_pacing import max_in_window
 
 from bot.config import DeliveryConfig
-from bot.dispatch import Dispatcher
-from bot.formatting import render_alert
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.formatting import render_alert
 from bot.models import ChatRef, DeliveryKind, DeliveryResult, NewDelivery, ResultKind
 from storage.plugin import SqlStorage
 from storage.tables import ChatRow, DeliveryRow, SubscriptionRow

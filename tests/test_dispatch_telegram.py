@@ -8,7 +8,7 @@ import pytest
 from delivery_data import add_chats, add_story, deliveries
 
 from bot.config import DeliveryConfig
-from bot.dispatch import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from storage.plugin import SqlStorage
 from storage.tables import ChatRow
 from tests.fakes.telegram_harness import RecordingCore, running_adapter

@@ -13,8 +13,8 @@ from sources_support import article_md
 
 from bot.config import Settings, SourceConfig
 from bot.ingest.pipeline import IngestPipeline
-from bot.scheduler import SourceScheduler
 from bot.sources.folder import FolderSource
+from bot.sources.scheduler import SourceScheduler
 from storage.plugin import SqlStorage
 
 

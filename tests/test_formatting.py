@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import (
+from bot.delivery.formatting import (
     hashtags,
     render_alert,
     render_digest,

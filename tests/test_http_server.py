@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from bot.errors import UserError
-from bot.http_server import HealthReport, HealthServer, parse_listen
-from bot.metrics import Metrics
+from bot.ops.http_server import HealthReport, HealthServer, parse_listen
+from bot.ops.metrics import Metrics
 
 
 async def test_healthz_and_metrics_over_http():

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.alerting import IndexSync
-from bot.matching import SubscriptionIndex
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.planner import IndexSync
 from bot.models import Article, ChatRef, Sentiment, SubscriptionFilter
 from storage.plugin import SqlStorage, open_storage
 from storage.tables import SubscriptionChangeRow

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ingest.enrich import classify_sentiment, default_tagger, enrich_article, infer_tags
-from bot.ingest.lang import guess_lang
-from bot.ingest.sentiment import SentimentModel
-from bot.ingest.tagging import Tagger
+from bot.enrich.enrich import classify_sentiment, default_tagger, enrich_article, infer_tags
+from bot.enrich.lang import guess_lang
+from bot.enrich.sentiment import SentimentModel
+from bot.enrich.tagging import Tagger
 from bot.models import Article, Sentiment
 
 HITS = [

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.matching import SubscriptionIndex
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.subscription_filter import FilterError, matches, normalize_keyword, normalize_tag
 from bot.models import Article, ChatRef, Sentiment, Subscription, SubscriptionFilter
-from bot.subscription_filter import FilterError, matches, normalize_keyword, normalize_tag
 
 POS, NEG, NEU = Sentiment.POSITIVE, Sentiment.NEGATIVE, Sentiment.NEUTRAL
 STRATEGIES = (0, 1_000_000, 16)  # always sparse, always dense (bitmaps), the default switch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 
 
 @dataclass

@@ -12,7 +12,7 @@ from fakes.recording_adapter import RecordingAdapter
 from sqlalchemy import select, text
 
 from bot.config import DeliveryConfig
-from bot.dispatch import Dispatcher
+from bot.delivery.dispatcher import Dispatcher
 from storage.database import Database
 from storage.outbox import SqlOutbox
 from storage.plugin import SqlStorage

@@ -8,8 +8,8 @@ import pytest
 from fakes.clock import FakeClock
 from fakes.recording_adapter import TELEGRAM_LIKE
 
+from bot.delivery.pacing import OVERALL_HEADROOM, Pacer, RateLimits, TokenBucket
 from bot.models import Capabilities, ChatKind, ChatRef
-from bot.pacing import OVERALL_HEADROOM, Pacer, RateLimits, TokenBucket
 
 TELEGRAM = RateLimits.from_capabilities(TELEGRAM_LIKE)
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.config import ConfigError, RetentionConfig, load_settings
-from bot.delivery import SentRecord
-from bot.housekeeping import Housekeeper
+from bot.delivery.outbox import SentRecord
 from bot.models import DeliveryKind, DeliveryStatus
+from bot.ops.housekeeping import Housekeeper
 from storage.plugin import SqlStorage
 from storage.retention import SqlRetention
 from storage.tables import DeliveryRow, SentMessageRow

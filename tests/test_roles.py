@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import bot.cli_run  # noqa: F401 - registers `run` on the app
-from bot.cli import app
+import bot.cli.run  # noqa: F401 - registers `run` on the app
+from bot.cli.main import app
 from bot.config import Settings, StorageConfig
+from bot.delivery.redis_budget import RedisSendBudget
+from bot.delivery.shared_pacing import SharedSlots, budget_key
 from bot.errors import UserError
-from bot.redis_budget import RedisSendBudget
-from bot.roles import LeaderGate, late_tolerance, runs
-from bot.shared_pacing import SharedSlots, budget_key
+from bot.ops.roles import LeaderGate, late_tolerance, runs
 from storage.coordination import SqlSendBudget
 from storage.database import Database
 from storage.plugin import open_storage

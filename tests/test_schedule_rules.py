@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.alerts.schedule_rules import in_quiet_hours, next_digest_at, plan_delivery
 from bot.models import ChatRef, ChatSettings, DeliveryKind
-from bot.schedule_rules import in_quiet_hours, next_digest_at, plan_delivery
 
 ALERT, DIGEST, BREAKING = DeliveryKind.ALERT, DeliveryKind.DIGEST, DeliveryKind.BREAKING
 CHAT = ChatSettings(id=1, ref=ChatRef("telegram", "1"))

@@ -11,7 +11,7 @@ from sources_support import FeedServer, rss_document, rss_item
 
 from bot.config import ConfigError, HttpConfig, Settings, SourceConfig
 from bot.ingest.pipeline import IngestPipeline
-from bot.scheduler import SourceScheduler
+from bot.sources.scheduler import SourceScheduler
 from storage.plugin import SqlStorage
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.commands.search_query import MAX_TERMS, parse_search
 from bot.models import Sentiment
-from bot.search_query import MAX_TERMS, parse_search
 
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from sources_support import FeedServer, atom_document, atom_entry, rss_document,
 
 from bot.config import HttpConfig, Settings, SourceConfig
 from bot.ingest.pipeline import IngestPipeline
-from bot.metrics import Metrics
-from bot.scheduler import SourceScheduler
+from bot.ops.metrics import Metrics
+from bot.sources.scheduler import SourceScheduler
 from storage.plugin import SqlStorage
 
 T0 = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from bot.ingest import stories as rules
+from bot.stories import grouping as rules
 from tests.conftest import SHARED
 
 DATASET = SHARED / "datasets" / "cryptonews.csv"

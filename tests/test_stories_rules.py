@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.ingest import stories as rules
 from bot.models import Sentiment
+from bot.stories import grouping as rules
 from tests.archive_helpers import T0, make
 
 

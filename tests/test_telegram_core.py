@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands import COMMANDS, CommandHandler
+from bot.alerts.matching import SubscriptionIndex
+from bot.commands.handler import COMMANDS, CommandHandler
 from bot.ingest.pipeline import IngestPipeline
-from bot.matching import SubscriptionIndex
 from bot.models import Article, ChatRef, Sentiment
 from bot.ports import CoreServices
 from storage.plugin import SqlStorage

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.telegram.adapter import TelegramAdapter
-from bot.logs import SecretMasker
 from bot.models import Alert, Article, ChatRef, DeliveryKind, ResultKind, Sentiment
+from bot.ops.logs import SecretMasker
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import RecordingCore, config_for, running_adapter
 from tests.fakes.telegram_state import (

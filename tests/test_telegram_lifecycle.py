@@ -18,8 +18,8 @@ from adapters.telegram.errors import retry_seconds
 from adapters.telegram.menu import bot_commands
 from bot.config import Settings, TelegramConfig
 from bot.errors import RuntimeFailure, UserError
-from bot.logs import MASKER, SecretMasker
 from bot.models import IncomingCommand, Reply
+from bot.ops.logs import MASKER, SecretMasker
 from bot.plugins import ADAPTER_GROUP, load_plugin
 from bot.ports import CoreServices
 from tests.fakes.telegram_api import FakeBotApi

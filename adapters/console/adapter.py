@@ -16,7 +16,7 @@ import threading
 from typing import TextIO
 
 from bot.config import Settings
-from bot.formatting import render_alert, render_reply
+from bot.delivery.formatting import render_alert, render_reply
 from bot.models import (
     Alert,
     Capabilities,

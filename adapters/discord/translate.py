@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import COMMANDS, SPECS
+from bot.commands.handler import COMMANDS, SPECS
 
 _SPACES = re.compile(r"\s+")
 _TOKENS = re.compile(r'(-?)"([^"]*)"|(\S+)')

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.logs import MASKER
+from bot.ops.logs import MASKER
 
 if TYPE_CHECKING:
     from adapters.telegram.adapter import TelegramAdapter

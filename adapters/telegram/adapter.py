@@ -28,8 +28,8 @@ from adapters.telegram.permissions import AdminCache
 from adapters.telegram.render import MAX_CAPTION, MAX_TEXT, render_alert, safe_url
 from bot.config import TelegramConfig
 from bot.errors import RuntimeFailure, UserError
-from bot.logs import SecretMasker
 from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResult
+from bot.ops.logs import SecretMasker
 from bot.ports import CoreServices
 
 log = logging.getLogger(__name__)

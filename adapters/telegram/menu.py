@@ -1,6 +1,6 @@
 """The command menu Telegram shows when a user types "/": built from the core's COMMANDS.
 
-The core (``bot.commands.COMMANDS``) is the single source of truth for command names and
+The core (``bot.commands.handler.COMMANDS``) is the single source of truth for command names and
 descriptions; this module only reshapes each spec into a ``BotCommand`` that Telegram
 accepts (lower-case name of 1-32 letters, digits or underscores, description of 1-256).
 """
@@ -22,11 +22,11 @@ MAX_DESCRIPTION = 256
 
 
 def load_core_commands() -> Sequence[Any]:
-    """``bot.commands.COMMANDS`` when the core provides it, else an empty list (logged)."""
+    """``bot.commands.handler.COMMANDS`` when the core provides it, else an empty list (logged)."""
     try:
-        module = importlib.import_module("bot.commands")
+        module = importlib.import_module("bot.commands.handler")
     except ModuleNotFoundError:
-        log.warning("telegram: bot.commands is not available; no command menu registered")
+        log.warning("telegram: bot.commands.handler is not available; no command menu registered")
         return []
     return list(getattr(module, "COMMANDS", []))
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.formatting import local_time
+from bot.delivery.formatting import local_time
 from bot.models import Alert, Article, DeliveryKind, Sentiment
 
 MAX_TEXT = 4096

@@ -18,8 +18,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.enrich.enrich import ENRICHED, default_tagger, inferred_fields, with_inferred
 from bot.ingest import frontmatter_format, plaintext_format, scraped_format
-from bot.ingest.enrich import ENRICHED, default_tagger, inferred_fields, with_inferred
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.fields import (
     MAX_SOURCE_NAME,

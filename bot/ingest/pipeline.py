@@ -18,9 +18,9 @@ from bot.ingest.identity import content_hash, identity_key
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
 from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead
-from bot.ingest.stories import StoryFeatures
 from bot.models import Article
 from bot.ports import Archive
+from bot.stories.grouping import StoryFeatures
 
 log = logging.getLogger("cryptowire.ingest")
 

@@ -20,10 +20,10 @@ from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
 
-from bot.ingest import stories as rules
 from bot.ingest.identity import identity_key
 from bot.ingest.parse import RejectedDocument, parse_document
 from bot.models import Article
+from bot.stories import grouping as rules
 
 CHUNK = 32  # documents per worker task: amortises the inter-process hop
 AHEAD = 4  # tasks in flight per worker

@@ -1,1 +1,4 @@
-"""Live sources: watched folders and RSS/Atom feeds that feed the ingest pipeline."""
+"""Sources: watched folders and RSS/Atom feeds, polled by the scheduler, feeding ingest.
+
+May import ``bot.ingest`` and ``bot.enrich``; the HTTP and file system work stays here.
+"""

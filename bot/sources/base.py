@@ -104,7 +104,7 @@ class SourceStore(Protocol):
 
 
 class SourceMetrics(Protocol):
-    """The operator metrics sources feed (``bot.metrics.Metrics``)."""
+    """The operator metrics sources feed (``bot.ops.metrics.Metrics``)."""
 
     def record_source_failure(self, source: str) -> None: ...
 

@@ -7,7 +7,7 @@ give (sentiment, tags when it had no categories) is inferred and recorded as suc
 
 from __future__ import annotations
 
-from bot.ingest.enrich import enrich_article, infer_tags
+from bot.enrich.enrich import enrich_article, infer_tags
 from bot.ingest.identity import content_hash
 from bot.models import Article
 from bot.sources.rss import MappedItem

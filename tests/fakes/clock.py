@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 
 class FakeClock:
-    """Implements ``bot.pacing.Clock``; ``sleep`` advances time instead of waiting.
+    """Implements ``bot.delivery.pacing.Clock``; ``sleep`` advances time instead of waiting.
 
     Meant for one sleeping loop (a dispatcher lane), as in the tests that use it.
     """

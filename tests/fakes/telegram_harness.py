@@ -13,15 +13,15 @@ from typing import Any
 
 from adapters.telegram.adapter import TelegramAdapter
 from bot.config import TelegramConfig
-from bot.logs import SecretMasker
 from bot.models import IncomingCommand, Reply
+from bot.ops.logs import SecretMasker
 from bot.ports import CoreServices
 from tests.fakes.telegram_api import FakeBotApi
 
 
 @dataclass(frozen=True)
 class Spec:
-    """The shape of ``bot.commands.CommandSpec`` the adapter reads."""
+    """The shape of ``bot.commands.handler.CommandSpec`` the adapter reads."""
 
     name: str
     usage: str

@@ -1,0 +1,202 @@
+"""The command language every adapter shares: ``CommandHandler.handle(cmd) -> Reply``.
+
+Adapters translate platform updates into ``IncomingCommand`` and register ``COMMANDS``
+(Telegram setMyCommands, Discord slash commands). Nothing a user types can make an
+exception text reach a chat: user mistakes get one line with an example, anything else
+is logged with its context and answered with a short apology.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.alerts.matching import SubscriptionIndex
+from bot.commands.archive import ArchiveCommands
+from bot.commands.context import ArchiveReader, ChatStore, Context
+from bot.commands.parser import CommandError, ParsedCommand, split_command
+from bot.commands.replies import HELP_FOOTER, WELCOME
+from bot.commands.settings import SettingsCommands
+from bot.commands.subscriptions import SubscriptionCommands
+from bot.errors import UserError
+from bot.models import ChatRef, IncomingCommand, Reply
+
+log = logging.getLogger("cryptowire.commands")
+APOLOGY = "Something went wrong on our side; please try again in a minute."
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """What adapters register: name (no slash), argument synopsis, one-line description."""
+
+    name: str
+    args: str
+    description: str
+    manages: bool = False  # changes the chat's subscriptions or settings
+
+    @property
+    def usage(self) -> str:
+        return f"/{self.name} {self.args}".rstrip()
+
+
+COMMANDS: list[CommandSpec] = [
+    CommandSpec("start", "", "Welcome and a first step"),
+    CommandSpec("help", "[COMMAND]", "What every command does"),
+    CommandSpec(
+        "subscribe",
+        'TAG... [positive|negative|neutral] [source:KEY] [keyword:"words"] '
+        "[-keyword:WORD] [lang:xx]",
+        "Get alerts for matching news",
+        manages=True,
+    ),
+    CommandSpec("unsubscribe", "ID|TAG|all", "Stop a subscription", manages=True),
+    CommandSpec("subscriptions", "", "List this chat's subscriptions and settings"),
+    CommandSpec("latest", "[TAG] [N]", "The newest articles, optionally for a tag"),
+    CommandSpec("search", "WORDS...", "Search the archive"),
+    CommandSpec("story", "ID", "Every source of one story"),
+    CommandSpec("why", "ARTICLE_ID", "Why an article was or was not sent here"),
+    CommandSpec("digest", "off|hourly|daily HH:MM", "Alerts as a digest", manages=True),
+    CommandSpec("quiet", "HH:MM-HH:MM|off", "Hold alerts during quiet hours", manages=True),
+    CommandSpec("timezone", "Area/City", "The chat's time zone", manages=True),
+    CommandSpec("mute", "DURATION|off", "Drop alerts for a while (e.g. 2h)", manages=True),
+    CommandSpec("route", "TAG|off", "Send a tag's alerts to this forum topic", manages=True),
+]
+SPECS = {spec.name: spec for spec in COMMANDS}
+Handler = Callable[[Context], Awaitable[Reply]]
+
+
+class CommandHandler:
+    """Parses, checks permissions, runs one command and always returns a Reply."""
+
+    def __init__(
+        self,
+        archive: ArchiveReader,
+        chats: ChatStore,
+        index: SubscriptionIndex | None,
+        clock: Callable[[], datetime],
+        *,
+        bot_name: str | None = None,
+        popular_tags: Iterable[str] | None = None,
+        max_subscriptions: int = 50,
+    ) -> None:
+        self.archive = archive
+        self.chats = chats
+        self.index = index
+        self.clock = clock
+        self.bot_name = bot_name
+        subscriptions = SubscriptionCommands(
+            archive, chats, index, clock, popular_tags, max_subscriptions
+        )
+        settings = SettingsCommands(chats)
+        reads = ArchiveCommands(archive, chats)
+        self._handlers: dict[str, Handler] = {
+            "start": self._start,
+            "help": self._help,
+            "subscribe": subscriptions.subscribe,
+            "unsubscribe": subscriptions.unsubscribe,
+            "subscriptions": subscriptions.show,
+            "latest": reads.latest,
+            "search": reads.search,
+            "story": reads.story,
+            "why": reads.why,
+            "digest": settings.digest,
+            "quiet": settings.quiet,
+            "timezone": settings.timezone,
+            "mute": settings.mute,
+            "route": settings.route,
+        }
+        self._aliases = {"unsub": "unsubscribe", "sub": "subscribe", "subs": "subscriptions"}
+        self._aliases |= {"list": "subscriptions", "tz": "timezone", "find": "search"}
+
+    async def handle(self, cmd: IncomingCommand) -> Reply:
+        """Run one command. An empty reply text means "not for us; send nothing"."""
+        name = "?"
+        try:
+            parsed = split_command(cmd.text)
+            if parsed is None:
+                return Reply("Commands start with a slash; try /help.", error=True)
+            name = self._aliases.get(parsed.name, parsed.name)
+            if not self._for_us(parsed):
+                return Reply("")
+            handler = self._handlers.get(name)
+            if handler is None:
+                return Reply(self._unknown(parsed.name), error=True)
+            if not parsed.balanced and name != "search":
+                raise CommandError('a quote is not closed; example: keyword:"spot etf"')
+            if SPECS[name].manages and parsed.args and not cmd.can_manage:
+                return Reply(_refusal(cmd), error=True, ephemeral=True)
+            ctx = await self._context(cmd, parsed)
+            return await handler(ctx)
+        except UserError as exc:
+            text = str(exc).splitlines()[0] if str(exc) else "That did not work; see /help."
+            return Reply(text[:1].upper() + text[1:], error=True, ephemeral=True)
+        except Exception:
+            log.exception(
+                "command /%s failed in %s for user %s (%s)",
+                name,
+                cmd.chat,
+                cmd.user_id,
+                cmd.text[:200],
+            )
+            return Reply(APOLOGY, error=True, ephemeral=True)
+
+    async def subscribed_tags(self, ref: ChatRef) -> set[str]:
+        """Every tag this chat's subscriptions name: what a /subscribe picker shows as on
+        (switching a tag off is ``/unsubscribe TAG``, which removes each one naming it)."""
+        chat = await self.chats.find(ref)
+        if chat is None:
+            return set()
+        subscriptions = await self.chats.list_subscriptions(chat.id)
+        return {tag for s in subscriptions for tag in s.filter.tags}
+
+    # ------------------------------------------------------------------ internals
+
+    def _for_us(self, parsed: ParsedCommand) -> bool:
+        addressed = parsed.addressed_to
+        return not (addressed and self.bot_name and addressed.lower() != self.bot_name.lower())
+
+    async def _context(self, cmd: IncomingCommand, parsed: ParsedCommand) -> Context:
+        chat = await self.chats.get_or_create(cmd.chat, kind=cmd.chat_kind, title=cmd.chat_title)
+        ctx = Context(cmd, parsed.name, parsed.args, parsed.rest, chat, self.clock())
+        if not chat.active:  # the chat talks to us again, so it is reachable again
+            back = await self.chats.reactivate(chat.id)
+            if self.index is not None:
+                for subscription in await self.chats.list_subscriptions(chat.id):
+                    if subscription.id in back:
+                        self.index.add_subscription(subscription, chat.id)
+            ctx.chat = await self.chats.get(chat.id) or chat
+            ctx.notes.append(f"Welcome back: {len(back)} subscription(s) are active again.")
+        return ctx
+
+    def _unknown(self, name: str) -> str:
+        near = difflib.get_close_matches(name, list(SPECS), n=1, cutoff=0.6)
+        hint = f"did you mean /{near[0]}? " if near else ""
+        return f"Unknown command /{name}; {hint}/help lists them all."
+
+    async def _start(self, ctx: Context) -> Reply:
+        count = await self.chats.count_subscriptions(ctx.chat.id)
+        text = WELCOME if not count else f"{WELCOME}\nThis chat has {count} subscription(s)."
+        return ctx.reply(text)
+
+    async def _help(self, ctx: Context) -> Reply:
+        if ctx.args:
+            wanted = ctx.args[0].lstrip("/").lower()
+            spec = SPECS.get(self._aliases.get(wanted, wanted))
+            if spec is None:
+                raise CommandError(f"no command /{wanted}; /help lists them all")
+            return ctx.reply(f"{spec.usage}\n{spec.description}.")
+        lines = [f"{spec.usage} - {spec.description}" for spec in COMMANDS]
+        return ctx.reply("\n".join([*lines, HELP_FOOTER]))
+
+
+def _refusal(cmd: IncomingCommand) -> str:
+    where = {"group": "this group", "channel": "this channel"}.get(cmd.chat_kind.value)
+    if where:
+        return (
+            f"Only admins can change {where}'s subscriptions and settings; "
+            "/subscriptions shows them."
+        )
+    return "You may not change this chat's subscriptions and settings."

@@ -1,0 +1,79 @@
+"""The words of the bot: plain-text replies every adapter can show as they are.
+
+Adapters render ``Reply.articles`` natively (links, buttons); the text here is the
+fallback and what the console prints, so it must read well on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.alerts.schedule_rules import zone
+from bot.alerts.subscription_filter import describe
+from bot.models import Article, ChatSettings, Story, Subscription
+
+HELP_FOOTER = "Filters: tags (any), positive|negative|neutral, source:KEY, keyword:WORD, "
+HELP_FOOTER += '-keyword:WORD, keyword:"a phrase", lang:en.'
+WELCOME = (
+    "Cryptowire sends one alert per crypto news story, however many sources report it.\n"
+    "Start with /subscribe BTC (or any tags), see /latest BTC, and /help for everything."
+)
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def article_line(article: Article, tz: ZoneInfo) -> str:
+    tags = " ".join(f"#{t}" for t in article.tags[:5])
+    mood = article.sentiment.value.lower()
+    parts = [f"[{article.id}] {article.title}", f"{article.source_name}, "]
+    parts[1] += f"{when(article.published_at, tz)}, {mood}" + (f" {tags}" if tags else "")
+    if article.url:
+        parts.append(article.url)
+    return "\n  ".join(parts)
+
+
+def article_list(title: str, articles: list[Article], tz: ZoneInfo) -> str:
+    lines = [title, *(article_line(a, tz) for a in articles)]
+    lines.append("Use /story ID for every source of a story, /why ID for why it was (not) sent.")
+    return "\n".join(lines)
+
+
+def subscription_line(subscription: Subscription) -> str:
+    mention = f" (mention {subscription.mention})" if subscription.mention else ""
+    return f"#{subscription.id} {describe(subscription.filter)}{mention}"
+
+
+def subscription_list(subscriptions: list[Subscription]) -> str:
+    if not subscriptions:
+        return "No subscriptions yet. Example: /subscribe BTC ETH positive"
+    lines = ["Subscriptions (remove one with /unsubscribe ID):"]
+    lines += [subscription_line(s) for s in subscriptions]
+    return "\n".join(lines)
+
+
+def delivery_mode(chat: ChatSettings) -> str:
+    if chat.mode != "digest":
+        return "instant alerts"
+    if chat.digest_schedule == "daily" and chat.digest_time:
+        return f"a daily digest at {chat.digest_time} ({chat.timezone})"
+    return "an hourly digest"
+
+
+def settings_summary(chat: ChatSettings, now: datetime) -> str:
+    parts = [f"Delivery: {delivery_mode(chat)}", f"time zone {chat.timezone}"]
+    if chat.quiet_start and chat.quiet_end:
+        parts.append(f"quiet {chat.quiet_start}-{chat.quiet_end}")
+    if chat.muted_until and chat.muted_until > now:
+        parts.append(f"muted until {when(chat.muted_until, zone(chat.timezone))}")
+    return "; ".join(parts) + "."
+
+
+def story_text(story: Story, articles: list[Article], tz: ZoneInfo) -> str:
+    sources = len({a.source_key for a in articles}) or len(story.source_keys)
+    head = f"Story {story.id}: {story.title}\n"
+    head += f"{len(articles)} article(s) from {sources} source(s), first "
+    head += f"{when(story.first_published_at, tz)}, last {when(story.last_updated_at, tz)}."
+    return "\n".join([head, *(article_line(a, tz) for a in articles)])

@@ -1,0 +1,126 @@
+"""/subscribe, /unsubscribe and /subscriptions; keeps the in-memory index in step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.subscription_filter import FilterError, normalize_tag
+from bot.commands.context import ArchiveReader, ChatStore, Context
+from bot.commands.parser import CommandError, parse_positive_int, parse_subscription
+from bot.commands.replies import (
+    delivery_mode,
+    settings_summary,
+    subscription_line,
+    subscription_list,
+)
+from bot.models import Reply
+
+# Tags accepted even before the archive has seen them (a fresh install has no articles).
+POPULAR_TAGS = frozenset(
+    "BTC ETH SOL XRP BNB DOGE ADA TRX AVAX LINK DOT MATIC POL TON SHIB LTC BCH UNI ATOM XLM "
+    "ETC FIL APT ARB OP NEAR ICP HBAR VET MKR AAVE GRT ALGO STX INJ RNDR SUI SEI TIA PEPE "
+    "BONK WIF FET IMX LDO RUNE CRV SNX COMP SAND MANA AXS FTM KAS XMR ZEC DASH USDT USDC "
+    "DAI DEFI NFT ETF DAO WEB3 AI GAMING STABLECOIN STABLECOINS REGULATION SEC MINING "
+    "MARKET MARKETS TRADING EXCHANGE HACK SECURITY LAYER2 CBDC MEMECOIN ALTCOIN BLOCKCHAIN".split()
+)
+KNOWN_TAGS_TTL = timedelta(minutes=5)
+
+
+class SubscriptionCommands:
+    """The subscription commands; every change is written to storage, then to the index."""
+
+    def __init__(
+        self,
+        archive: ArchiveReader,
+        chats: ChatStore,
+        index: SubscriptionIndex | None,
+        clock: Callable[[], datetime],
+        popular_tags: Iterable[str] | None,
+        max_subscriptions: int,
+    ) -> None:
+        self.archive = archive
+        self.chats = chats
+        self.index = index
+        self.clock = clock
+        self.popular = frozenset(POPULAR_TAGS if popular_tags is None else popular_tags)
+        self.max_subscriptions = max_subscriptions
+        self._known: tuple[datetime, set[str]] | None = None
+
+    async def known_tags(self) -> set[str]:
+        """Archive tags plus the popular ones, refreshed every few minutes."""
+        now = self.clock()
+        if self._known is None or now - self._known[0] > KNOWN_TAGS_TTL:
+            tags = {t.upper() for t in await self.archive.known_tags("", 1000)}
+            self._known = (now, tags | self.popular)
+        return self._known[1]
+
+    async def subscribe(self, ctx: Context) -> Reply:
+        if not ctx.args:
+            raise CommandError(
+                "tell me what to follow, e.g. /subscribe BTC ETH positive "
+                "(popular tags: BTC ETH SOL XRP DEFI ETF)"
+            )
+        flt, mention = parse_subscription(ctx.args, await self.known_tags())
+        existing = await self.chats.list_subscriptions(ctx.chat.id)
+        for old in existing:
+            if old.filter == flt and old.mention == mention:
+                return ctx.reply(f"Already subscribed: {subscription_line(old)}")
+        if len(existing) >= self.max_subscriptions:
+            raise CommandError(
+                f"this chat has the maximum of {self.max_subscriptions} subscriptions; "
+                "remove one with /unsubscribe ID"
+            )
+        subscription = await self.chats.add_subscription(
+            ctx.chat.id, flt, created_by=ctx.cmd.user_id, mention=mention
+        )
+        if self.index is not None:
+            self.index.add_subscription(subscription, ctx.chat.id)
+        text = f"Subscribed {subscription_line(subscription)}; you get {delivery_mode(ctx.chat)}."
+        return ctx.reply(text)
+
+    async def unsubscribe(self, ctx: Context) -> Reply:
+        if len(ctx.args) != 1:
+            raise CommandError(
+                "say which one: /unsubscribe 3, /unsubscribe BTC or /unsubscribe all"
+            )
+        target = ctx.args[0]
+        if target.lower() == "all":
+            removed = await self.chats.remove_all_subscriptions(ctx.chat.id)
+            self._forget(removed)
+            if not removed:
+                return ctx.reply("There were no subscriptions to remove.")
+            return ctx.reply(f"Removed all {len(removed)} subscription(s).")
+        if target.lstrip("#").isdigit():
+            number = parse_positive_int(target, "a subscription id", "/unsubscribe 3")
+            if not await self.chats.remove_subscription(ctx.chat.id, number):
+                raise CommandError(
+                    f"this chat has no subscription #{number}; /subscriptions lists their ids"
+                )
+            self._forget([number])
+            return ctx.reply(f"Removed subscription #{number}.")
+        try:
+            tag = normalize_tag(target)
+        except FilterError as exc:
+            raise CommandError(f"{exc}; example: /unsubscribe BTC") from None
+        named = await self.chats.remove_subscriptions_by_tag(ctx.chat.id, tag)
+        if not named:
+            raise CommandError(f"no subscription here names {tag}; /subscriptions lists them")
+        self._forget([s.id for s in named])
+        removed_lines = ", ".join(subscription_line(s) for s in named)
+        return ctx.reply(f"Removed {removed_lines}.")
+
+    async def show(self, ctx: Context) -> Reply:
+        subscriptions = await self.chats.list_subscriptions(ctx.chat.id)
+        routes = (await self.chats.routes([ctx.chat.id])).get(ctx.chat.id, {})
+        lines = [subscription_list(subscriptions), settings_summary(ctx.chat, ctx.now)]
+        if routes:
+            shown = ", ".join(f"{tag} -> topic {thread}" for tag, thread in sorted(routes.items()))
+            lines.append(f"Topic routes: {shown}.")
+        return ctx.reply("\n".join(lines))
+
+    def _forget(self, ids: Iterable[int]) -> None:
+        if self.index is not None:
+            for subscription_id in ids:
+                self.index.remove(subscription_id)
