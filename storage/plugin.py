@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 
 from bot.config import Settings
-from storage import migrate
+from storage import backup, migrate
 from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.chats import SqlChats
@@ -35,6 +37,10 @@ class SqlStorage:
 
     async def current_revision(self) -> str | None:
         return await migrate.current_revision(self.db)
+
+    async def backup(self, destination: Path) -> int:
+        """A consistent copy of the SQLite archive, taken while the bot runs."""
+        return await backup.backup(self.db, destination)
 
     async def ping(self) -> None:
         async with self.db.connect() as connection:

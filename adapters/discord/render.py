@@ -154,6 +154,8 @@ def article_list_embed(article: Article, limits: EmbedLimits = LIMITS) -> discor
     """A compact embed for an article listed in a command reply (/latest, /search)."""
     when = discord.utils.format_dt(_aware(article.published_at), "R")
     meta = [f"#{article.id}" if article.id is not None else "", article.source_name, when]
+    if article.story_id is not None:
+        meta.insert(1, f"story {article.story_id}")
     if article.tags:
         meta.append(" ".join(article.tags[:6]))
     embed = discord.Embed(

@@ -142,6 +142,8 @@ def article_line(number: int, article: Article, zone: str | None = None) -> str:
     details.append(esc(format_time(article.published_at, zone)))
     if article.id is not None:
         details.append(f"id <code>{article.id}</code>")
+    if article.story_id is not None:
+        details.append(f"story <code>{article.story_id}</code>")
     return f"<b>{number}.</b> {dot} {link(article.title, article.url)}\n" + " · ".join(details)
 
 

@@ -276,6 +276,8 @@ COMMAND_MODULES: list[str] = [
     "bot.cli.run",
     "bot.cli.sources",
     "bot.cli.broadcast",
+    "bot.cli.init",
+    "bot.cli.backup",
 ]
 
 

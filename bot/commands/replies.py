@@ -19,6 +19,9 @@ WELCOME = (
     "Cryptowire sends one alert per crypto news story, however many sources report it.\n"
     "Start with /subscribe BTC (or any tags), see /latest BTC, and /help for everything."
 )
+# [N] is the article id (/why N); "story M" is the story id (/story M).
+LIST_FOOTER = "/story STORY_ID lists every source of a story; /why [ID] says why an article "
+LIST_FOOTER += "was (not) sent here."
 
 
 def when(moment: datetime, tz: ZoneInfo) -> str:
@@ -28,7 +31,8 @@ def when(moment: datetime, tz: ZoneInfo) -> str:
 def article_line(article: Article, tz: ZoneInfo) -> str:
     tags = " ".join(f"#{t}" for t in article.tags[:5])
     mood = article.sentiment.value.lower()
-    parts = [f"[{article.id}] {article.title}", f"{article.source_name}, "]
+    story = f"story {article.story_id}, " if article.story_id is not None else ""
+    parts = [f"[{article.id}] {article.title}", f"{story}{article.source_name}, "]
     parts[1] += f"{when(article.published_at, tz)}, {mood}" + (f" {tags}" if tags else "")
     if article.url:
         parts.append(article.url)
@@ -37,7 +41,7 @@ def article_line(article: Article, tz: ZoneInfo) -> str:
 
 def article_list(title: str, articles: list[Article], tz: ZoneInfo) -> str:
     lines = [title, *(article_line(a, tz) for a in articles)]
-    lines.append("Use /story ID for every source of a story, /why ID for why it was (not) sent.")
+    lines.append(LIST_FOOTER)
     return "\n".join(lines)
 
 

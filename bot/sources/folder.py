@@ -27,12 +27,13 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from watchfiles import Change, awatch
 
+from bot.models import Article
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore
 
 log = logging.getLogger("cryptowire.sources.folder")
@@ -245,6 +246,8 @@ class FolderSource:
         report.count(outcome, str(path))
         if str(outcome.status) == "rejected":
             log.warning("%s rejected: %s", path, outcome.error)
+        elif outcome.status == "duplicate" and outcome.error and outcome.article is not None:
+            _log_not_applied(path, outcome.article)
         return None
 
     async def poll(self) -> PollReport:
@@ -296,6 +299,20 @@ class FolderSource:
             report.ok, report.error = False, str(exc)
         if report.items_seen or not report.ok:
             await on_report(report)
+
+
+def _log_not_applied(path: Path, stored: Article) -> None:
+    """An edit that changed nothing a reader sees: say why, and how to publish it."""
+    stamp = (stored.updated_at or stored.published_at).astimezone(UTC)
+    later = max(stamp, datetime.now(UTC)).replace(microsecond=0) + timedelta(seconds=1)
+    log.warning(
+        "%s changed, but its updatedAt is not newer than the stored version (%s), so the "
+        "edit is ignored; to publish it as an update, set a later updatedAt in its front "
+        "matter, e.g. updatedAt: '%s'",
+        path,
+        stamp.isoformat().replace("+00:00", "Z"),
+        later.isoformat().replace("+00:00", "Z"),
+    )
 
 
 def _interesting(change: Change, path: str) -> bool:
