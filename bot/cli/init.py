@@ -59,7 +59,9 @@ def _ask_ids(what: str, hint: str) -> list[int]:
             typer.echo(f"  {exc.message}")
 
 
-def _ask_token(platform: str, env_value: str | None, check: bool, answers: InitAnswers) -> None:
+def _ask_token(
+    platform: str, env_value: str | None, check: float | None, answers: InitAnswers
+) -> None:
     """Prompt for a token until the platform accepts it (or cannot be asked)."""
     if env_value:
         typer.echo(f"Using the {platform} token from $CRYPTOWIRE_{platform.upper()}_TOKEN.")
@@ -67,7 +69,7 @@ def _ask_token(platform: str, env_value: str | None, check: bool, answers: InitA
     for _ in range(3):
         token = env_value or typer.prompt(f"{platform.capitalize()} bot token", hide_input=True)
         token = token.strip()
-        result = _check(platform, token, answers, DEFAULT_TIMEOUT_S) if check else None
+        result = _check(platform, token, answers, check) if check else None
         if result is None or result.status != "rejected":
             setattr(answers, f"{platform}_token", token)
             return
@@ -87,7 +89,7 @@ def _check(platform: str, token: str, answers: InitAnswers, timeout: float) -> T
     return result
 
 
-def _interactive(answers: InitAnswers, check: bool) -> None:
+def _interactive(answers: InitAnswers, check: float | None) -> None:
     """Ask everything, with the options given on the command line as defaults."""
     console = Console(highlight=False)
     console.print("[bold]Cryptowire set-up[/bold]: a few questions, Enter keeps the default.")
@@ -236,7 +238,7 @@ def init_command(
             ):
                 raise fail(f"{platform}: the platform refused the token; nothing written")
     else:
-        _interactive(answers, check_tokens)
+        _interactive(answers, check_timeout if check_tokens else None)
     if answers.platforms:
         answers.console_subscription = None
     _finish(answers)

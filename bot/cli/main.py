@@ -163,7 +163,7 @@ def main_options(
     """Cryptowire: crypto news alerts for Telegram, Discord and the console."""
     configure_logging(verbosity=verbose - quiet, json_lines=log_json)
     ctx.obj = CliState(config_path=config, database_url=database_url)
-    if config is not None and not config.is_file():
+    if config is not None and not config.is_file() and ctx.invoked_subcommand != "init":
         raise fail(f"{config}: config file not found")
 
 
