@@ -199,6 +199,48 @@ class Alert:
     digest_items: tuple[Article, ...] = field(default_factory=tuple)
     timezone: str = "UTC"  # the receiving chat's zone (/timezone): times are shown in it
     new_image: bool = False  # an edit whose cover image changed: replace the photo too
+    rendered: RenderedAlert | None = None  # the chat's template applied (None: the fixed look)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of text with one style; adapters escape ``text`` and style it natively.
+
+    ``url`` is one of the article's own http(s) URLs (a template cannot name another); an
+    ``elastic`` span (the summary) is what shrinks first when the message is too long.
+    """
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    strike: bool = False
+    code: bool = False
+    url: str = ""
+    elastic: bool = False
+
+
+Line = tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedAlert:
+    """A chat template's output in neutral form (``bot/delivery/templating``).
+
+    ``lines`` is the message (the embed description on Discord); the rest are the
+    template's choices for the platforms that have them: embed parts on Discord, cover
+    image and link preview on Telegram.
+    """
+
+    lines: tuple[Line, ...]
+    title: Line = ()
+    fields: tuple[tuple[str, Line, bool], ...] = ()
+    author: str = ""
+    footer: str = ""
+    colour: str = "sentiment"  # "sentiment", "none" or "#rrggbb"
+    image: bool = True
+    preview: bool = True
+    timestamp: bool = True
+    mention: str = ""  # the /mention the template did not place itself: shown at the end
 
 
 PRIORITY = {
@@ -225,6 +267,8 @@ class ChatSettings:
     quiet_end: str | None = None
     muted_until: datetime | None = None
     title: str | None = None
+    template: str | None = None  # the chat's message template (None: the platform default)
+    mentions: tuple[tuple[str, str], ...] = ()  # (tag, who to mention) from /mention
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,8 @@ SETTING_FIELDS = frozenset(
         "quiet_end",
         "muted_until",
         "last_digest_at",
+        "template",
+        "mentions",
     }
 )
 

@@ -40,6 +40,8 @@ def chat_settings(row: ChatRow) -> ChatSettings:
         quiet_end=row.quiet_end,
         muted_until=row.muted_until,
         title=row.title,
+        template=row.template,
+        mentions=tuple((str(t), str(w)) for t, w in (row.mentions or ()) if t and w),
     )
 
 

@@ -215,6 +215,8 @@ class ChatRow(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    template: Mapped[str | None] = mapped_column(Text)  # /template; NULL: the default look
+    mentions: Mapped[list[list[str]] | None] = mapped_column(JSON)  # /mention: [[tag, who]]
 
     __table_args__ = (UniqueConstraint("platform", "chat_id", "thread_id"),)
 

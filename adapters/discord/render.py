@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.models import Alert, Article, DeliveryKind, Reply, Sentiment
+from bot.models import Alert, Article, DeliveryKind, Line, RenderedAlert, Reply, Sentiment
 
 ELLIPSIS = "…"
 
@@ -89,6 +89,8 @@ def _markers(alert: Alert) -> tuple[str, list[str]]:
 
 def alert_embed(alert: Alert, limits: EmbedLimits = LIMITS) -> discord.Embed:
     """One article as an embed: linked title, summary, colour by sentiment, fields, image."""
+    if alert.rendered is not None:  # the chat's own template
+        return template_embed(alert, alert.rendered, limits)
     if alert.kind is DeliveryKind.DIGEST and alert.digest_items:
         return digest_embed(alert.digest_items, limits)
     article = alert.article
@@ -222,3 +224,99 @@ def reply_message(
     if content is None and not embeds:
         content = "Nothing to show."
     return content, embeds
+
+
+# -- a chat template's neutral output as an embed --------------------------------------------
+
+
+def span_markdown(text: str, *, bold: bool, italic: bool, strike: bool, code: bool) -> str:
+    """Escaped text with Discord markdown for its style (code spans are shown verbatim)."""
+    if code:
+        return f"`{text.replace('`', 'ˋ')}`" if text else ""
+    out = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    if strike:
+        out = f"~~{out}~~"
+    if italic:
+        out = f"*{out}*"
+    if bold:
+        out = f"**{out}**"
+    return out
+
+
+def line_markdown(line: Line, elastic: str | None = None) -> str:
+    """One line; a link span becomes [text](article URL); ``elastic`` replaces the summary."""
+    parts = []
+    for span in line:
+        if span.elastic and elastic is not None:
+            parts.append(elastic)
+            continue
+        text = span_markdown(
+            span.text, bold=span.bold, italic=span.italic, strike=span.strike, code=span.code
+        )
+        url = web_url(span.url)
+        if url and text:
+            text = f"[{text.replace('[', '(').replace(']', ')')}]({url})"
+        parts.append(text)
+    return "".join(parts)
+
+
+def _plain(line: Line) -> str:
+    return "".join(span.text for span in line)
+
+
+def _colour(alert: Alert, choice: str) -> int | None:
+    if choice == "none":
+        return None
+    if choice.startswith("#"):
+        return int(choice[1:], 16)
+    if alert.retracted or alert.article.retracted:
+        return RETRACTED_COLOUR
+    return COLOURS.get(alert.article.sentiment, 0)
+
+
+def template_embed(
+    alert: Alert, rendered: RenderedAlert, limits: EmbedLimits = LIMITS
+) -> discord.Embed:
+    """The template's embed: its title (linked to the article), fields, author, footer,
+    colour and image, and its text as the description, all escaped and within limits.
+    The summary (the elastic part) is what shrinks when the description is too long."""
+    article = alert.article
+    title = cut(line_markdown(rendered.title), limits.title) if rendered.title else None
+    embed = discord.Embed(
+        title=title,
+        url=web_url(article.url) if title else None,
+        colour=_colour(alert, rendered.colour),
+        timestamp=_aware(article.updated_at or article.published_at)
+        if rendered.timestamp
+        else None,
+    )
+    for name, value, inline in rendered.fields[: limits.fields]:
+        text = cut(line_markdown(value), limits.field_value)
+        if name.strip() and text:
+            embed.add_field(name=cut(name, limits.field_name), value=text, inline=inline)
+    if rendered.author.strip():
+        embed.set_author(name=cut(rendered.author, limits.author))
+    if rendered.footer.strip():
+        embed.set_footer(text=cut(rendered.footer, limits.footer))
+    image = web_url(article.image_url)
+    if image and rendered.image and alert.kind is not DeliveryKind.DIGEST:
+        embed.set_image(url=image)
+    budget = min(limits.description, limits.total - embed_size(embed))
+    lines = [line_markdown(line) for line in rendered.lines]
+    text = "\n".join(lines)
+    if len(text.strip()) > budget:
+        for index, line in enumerate(rendered.lines):
+            spans = [s for s in line if s.elastic]
+            if not spans:
+                continue
+            body = span_markdown(
+                _plain(tuple(spans)), bold=False, italic=False, strike=False, code=False
+            )
+            room = budget - (len(text.strip()) - len(body))
+            lines[index] = line_markdown(line, cut(body, room) if room > 1 else "")
+            text = "\n".join(lines)
+            break
+    text = cut(text, budget)
+    if text:
+        embed.description = text
+    return embed

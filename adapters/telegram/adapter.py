@@ -218,6 +218,8 @@ class TelegramAdapter:
         article = alert.article
         digest = alert.kind is DeliveryKind.DIGEST or bool(alert.digest_items)
         photo = None if digest else safe_url(article.image_url)
+        if alert.rendered is not None and not alert.rendered.image:
+            photo = None  # the chat's template sends no cover image
         if photo:
             try:
                 return await self.bot.send_photo(
@@ -243,7 +245,8 @@ class TelegramAdapter:
     def _preview(alert: Alert) -> LinkPreviewOptions:
         """A small preview of the article's page; none for digests and retractions."""
         url = safe_url(alert.article.url)
-        if url is None or alert.retracted or alert.kind is DeliveryKind.DIGEST:
+        hidden = alert.rendered is not None and not alert.rendered.preview
+        if url is None or hidden or alert.retracted or alert.kind is DeliveryKind.DIGEST:
             return LinkPreviewOptions(is_disabled=True)
         return LinkPreviewOptions(url=url, prefer_small_media=True)
 
@@ -253,7 +256,8 @@ class TelegramAdapter:
             return problem
         chat, mid = _chat_id(to.chat_id), int(message_id)
         attempts = [self._edit_caption, self._edit_text]
-        if not safe_url(alert.article.image_url):
+        no_cover = alert.rendered is not None and not alert.rendered.image
+        if no_cover or not safe_url(alert.article.image_url):
             attempts.reverse()
         elif alert.new_image:
             attempts.insert(0, self._edit_media)

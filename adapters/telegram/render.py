@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.delivery.formatting import local_time
-from bot.models import Alert, Article, DeliveryKind, Sentiment
+from bot.models import Alert, Article, DeliveryKind, Line, RenderedAlert, Sentiment, Span
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -129,6 +129,8 @@ def alert_tail(alert: Alert) -> str:
 
 def render_alert(alert: Alert, *, limit: int = MAX_TEXT) -> str:
     """The alert as HTML whose visible length is at most ``limit`` (use 1024 for captions)."""
+    if alert.rendered is not None:  # the chat's own template
+        return render_template(alert.rendered, limit=limit)
     if alert.kind is DeliveryKind.DIGEST or alert.digest_items:
         return render_digest(alert, limit=limit)
     summary = " ".join(alert.article.summary.split())
@@ -234,3 +236,81 @@ def split_text(text: str, *, limit: int = MAX_TEXT) -> list[str]:
     if current is not None:
         chunks.append(current)
     return [esc(chunk.strip("\n")) for chunk in chunks if chunk.strip()]
+
+
+# -- a chat template's neutral output as Telegram HTML -------------------------------------
+
+
+def span_html(span: Span) -> str:
+    """One span escaped and styled; a link only to the article's http(s) URL."""
+    text = esc(span.text)
+    target = safe_url(span.url)
+    if target:
+        text = f'<a href="{esc(target)}">{text}</a>'
+    if span.code:
+        text = f"<code>{text}</code>"
+    if span.strike:
+        text = f"<s>{text}</s>"
+    if span.italic:
+        text = f"<i>{text}</i>"
+    if span.bold:
+        text = f"<b>{text}</b>"
+    return text
+
+
+def _lines_html(lines: Sequence[Line]) -> str:
+    return "\n".join("".join(span_html(span) for span in line) for line in lines)
+
+
+def _collapse(lines: list[Line]) -> list[Line]:
+    out: list[Line] = []
+    for line in lines:
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def render_template(rendered: RenderedAlert, *, limit: int = MAX_TEXT) -> str:
+    """A template's output as HTML of at most ``limit`` visible characters.
+
+    As the fixed layout does: the elastic part (the summary) shrinks first, then, if even
+    the rest is too long, the whole message is cut as plain text.
+    """
+    lines = list(rendered.lines)
+    if rendered.mention:
+        lines += [(), (Span(rendered.mention),)]
+    markup = _lines_html(lines)
+    if visible_len(markup) <= limit:
+        return markup
+    elastic = [i for i, line in enumerate(lines) if any(s.elastic for s in line)]
+    if elastic:
+        index = elastic[0]
+        body = "".join(s.text for s in lines[index] if s.elastic)
+        style = next(s for s in lines[index] if s.elastic)
+        # the fixed layout reserved a separator on both sides of the summary
+        last = all(not line for line in lines[index + 1 :])
+        budget = limit - (visible_len(markup) - tg_len(body)) - (2 if last else 0)
+        kept = [
+            tuple(s for s in line if not s.elastic) if i in elastic else line
+            for i, line in enumerate(lines)
+        ]
+        if budget >= 0:
+            if budget > 1:
+                cut = Span(
+                    _truncate(body, budget),
+                    bold=style.bold,
+                    italic=style.italic,
+                    strike=style.strike,
+                    code=style.code,
+                    url=style.url,
+                )
+                kept[index] = (*kept[index], cut)
+            markup = _lines_html(_collapse(kept))
+            if visible_len(markup) <= limit:
+                return markup
+        lines = [line for i, line in enumerate(kept) if i != index or line]
+    text = "\n".join("".join(s.text for s in line) for line in _collapse(lines))
+    return esc(_truncate(text, limit))

@@ -24,6 +24,7 @@ from bot.delivery.lane import GroupCommit, Lane
 from bot.delivery.outbox import Outbox
 from bot.delivery.pacing import Clock, SystemClock
 from bot.delivery.shared_pacing import SharedSlots
+from bot.delivery.templating.book import TemplateBook
 from bot.models import (
     Alert,
     ChatKind,
@@ -74,6 +75,7 @@ class Dispatcher:
         on_result: Callable[[str, str, float], None] | None = None,
         budgets: Mapping[str, SharedSlots] | None = None,
         shared_chats: bool = False,
+        templates: TemplateBook | None = None,
     ) -> None:
         self.outbox = outbox
         self.config = config
@@ -92,6 +94,7 @@ class Dispatcher:
         self.shared_chats = shared_chats
         self.stopping = False
         self.recorder = GroupCommit(outbox, self.clock.now)
+        self.templates = templates or TemplateBook()  # chat templates; admin defaults
         self.lanes = [Lane(self, adapter) for adapter in adapters]
         self._tasks: list[asyncio.Task[None]] = []
         self._sweeper: asyncio.Task[None] | None = None

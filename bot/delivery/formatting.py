@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 
 from bot.alerts import schedule_rules
-from bot.models import Alert, Article, DeliveryKind, Reply, Sentiment
+from bot.models import Alert, Article, DeliveryKind, RenderedAlert, Reply, Sentiment
 
 ELLIPSIS = "…"
 SUMMARY_CHARS = 320
@@ -127,6 +127,8 @@ def article_line(article: Article) -> str:
 
 def render_alert(alert: Alert, max_len: int = 4096) -> str:
     """The plain-text alert: markers, title, byline, summary, hashtags, link, mention."""
+    if alert.rendered is not None:  # the chat's own template
+        return render_plain(alert.rendered, max_len)
     if alert.kind is DeliveryKind.DIGEST or alert.digest_items:
         return render_digest(alert, max_len)
     article = alert.article
@@ -138,6 +140,25 @@ def render_alert(alert: Alert, max_len: int = 4096) -> str:
     room = max_len - len(fixed) - 2
     lines = head + ([truncate(summary, room)] if summary and room > 20 else []) + tail
     return truncate("\n".join(line for line in lines if line), max_len)
+
+
+def render_plain(rendered: RenderedAlert, max_len: int = 4096) -> str:
+    """A template's output as plain text; the summary (elastic) shrinks first to fit."""
+    lines = ["".join(span.text for span in line) for line in rendered.lines]
+    if rendered.mention:
+        lines.append(rendered.mention)
+    text = "\n".join(lines)
+    if len(text) <= max_len:
+        return text
+    for index, line in enumerate(rendered.lines):
+        body = "".join(span.text for span in line if span.elastic)
+        if body:
+            rest = "".join(span.text for span in line if not span.elastic)
+            room = max_len - (len(text) - len(body)) - 2
+            lines[index] = rest + truncate(body, room) if room > 20 else rest
+            text = "\n".join(line for line in lines if line or True)
+            break
+    return truncate(text, max_len)
 
 
 def render_digest(alert: Alert, max_len: int = 4096) -> str:

@@ -20,6 +20,7 @@ from bot.config import DeliveryConfig
 from bot.delivery.outbox import ClaimedDelivery, Outbox, SentRecord
 from bot.delivery.pacing import Clock, Pacer, RateLimits
 from bot.delivery.shared_pacing import SharedSlots
+from bot.delivery.templating.book import TemplateBook
 from bot.models import PRIORITY, Alert, DeliveryKind, DeliveryResult, ResultKind
 from bot.ports import ChatAdapter
 
@@ -146,6 +147,7 @@ class LaneHost(Protocol):
     shared_chats: bool
     stopping: bool
     recorder: GroupCommit
+    templates: TemplateBook
 
 
 class Lane:
@@ -261,6 +263,9 @@ class Lane:
                     job.ids, "the article is no longer in the archive", now=self.d.clock.now()
                 )
                 return
+            story = job.first.story
+            sources = tuple(story.source_keys) if story is not None else ()
+            alert = self.d.templates.apply(alert, job.first.chat, sources)
             shared = self.d.budgets.get(self.adapter.name)
             if shared is not None:  # other workers send for the same bot token too
                 await shared.wait_turn()

@@ -1,0 +1,1 @@
+"""Chat message templates: placeholders, the sandboxed engine, presets, per-chat choice."""
