@@ -125,6 +125,7 @@ class App:
                 if sqlite
                 else shared_budgets(self.settings, storage, adapters, self.clock),
                 shared_chats=not sqlite,
+                templates=core.templates,
             )
             parts = Parts(storage, core, adapters, dispatcher)
             if self.settings.http.listen:

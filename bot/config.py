@@ -119,6 +119,16 @@ class BroadcastTarget(_Section):
     platform: Literal["telegram", "discord", "console"]
     chat: str
     pin: bool = False
+    template: str | None = None  # a preset (compact, standard, full) or a template's text
+
+
+class TemplatesConfig(_Section):
+    """Admin default templates per platform: a preset name or a template's text
+    (docs/templates.md); a chat's own /template wins, unset means the fixed look."""
+
+    telegram: str | None = None
+    discord: str | None = None
+    console: str | None = None
 
 
 class DeliveryConfig(_Section):
@@ -192,6 +202,7 @@ class Settings(_Section):
     http: HttpConfig = HttpConfig()
     ingest: IngestConfig = IngestConfig()
     retention: RetentionConfig = RetentionConfig()
+    templates: TemplatesConfig = TemplatesConfig()
     source_file: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from bot.alerts.planner import AlertPlanner
 from bot.cli.demo import example_files, recent_dates
 from bot.commands.handler import CommandHandler
 from bot.config import Settings
+from bot.delivery.templating.book import TemplateBook
 from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
 from bot.ingest.pipeline import IngestPipeline
 from bot.ops.housekeeping import Housekeeper
@@ -41,6 +42,13 @@ class Core:
     sources: SourceScheduler
     metrics: Metrics
     housekeeper: Housekeeper | None = None  # prunes finished deliveries (the leader runs it)
+    templates: TemplateBook | None = None  # chat templates and the admin's defaults
+
+
+def template_book(settings: Settings) -> TemplateBook:
+    """``[templates]`` and each ``[[broadcast]] template``, checked (one line when bad)."""
+    targets = [(b.platform, b.chat, b.template or "") for b in settings.broadcast]
+    return TemplateBook(settings.templates.model_dump(), targets)
 
 
 async def build_core(
@@ -67,7 +75,10 @@ async def build_core(
     pipeline.add_listener(plan_and_wake)
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
-    handler = CommandHandler(storage.archive, storage.chats, planner.index, utcnow)
+    templates = template_book(settings)
+    handler = CommandHandler(
+        storage.archive, storage.chats, planner.index, utcnow, templates=templates
+    )
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
     services = CoreServices(handle, storage.archive.known_tags, handler.subscribed_tags)
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
@@ -75,7 +86,7 @@ async def build_core(
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
     retention = getattr(storage, "retention", None)  # a storage without it keeps everything
     keeper = Housekeeper(retention, settings.retention, utcnow) if retention else None
-    return Core(services, pipeline, planner, sources, metrics, keeper)
+    return Core(services, pipeline, planner, sources, metrics, keeper, templates)
 
 
 async def seed_examples(pipeline: IngestPipeline) -> int:

@@ -21,6 +21,8 @@ from bot.commands.parser import CommandError, ParsedCommand, split_command
 from bot.commands.replies import HELP_FOOTER, WELCOME
 from bot.commands.settings import SettingsCommands
 from bot.commands.subscriptions import SubscriptionCommands
+from bot.commands.templates import TemplateCommands, template_help
+from bot.delivery.templating.book import TemplateBook
 from bot.errors import UserError
 from bot.models import ChatRef, IncomingCommand, Reply
 
@@ -63,6 +65,9 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("timezone", "Area/City", "The chat's time zone", manages=True),
     CommandSpec("mute", "DURATION|off", "Drop alerts for a while (e.g. 2h)", manages=True),
     CommandSpec("route", "TAG|off", "Send a tag's alerts to this forum topic", manages=True),
+    CommandSpec("template", "[TEXT|preview|reset]", "How this chat's alerts look", manages=True),
+    CommandSpec("format", "compact|standard|full", "Pick a shipped alert layout", manages=True),
+    CommandSpec("mention", "TAG @who...|TAG off|off", "Ping people for a tag", manages=True),
 ]
 SPECS = {spec.name: spec for spec in COMMANDS}
 Handler = Callable[[Context], Awaitable[Reply]]
@@ -81,6 +86,7 @@ class CommandHandler:
         bot_name: str | None = None,
         popular_tags: Iterable[str] | None = None,
         max_subscriptions: int = 50,
+        templates: TemplateBook | None = None,
     ) -> None:
         self.archive = archive
         self.chats = chats
@@ -92,6 +98,7 @@ class CommandHandler:
         )
         settings = SettingsCommands(chats)
         reads = ArchiveCommands(archive, chats)
+        looks = TemplateCommands(chats, archive, templates or TemplateBook())
         self._handlers: dict[str, Handler] = {
             "start": self._start,
             "help": self._help,
@@ -107,6 +114,9 @@ class CommandHandler:
             "timezone": settings.timezone,
             "mute": settings.mute,
             "route": settings.route,
+            "template": looks.template,
+            "format": looks.format,
+            "mention": looks.mention,
         }
         self._aliases = {"unsub": "unsubscribe", "sub": "subscribe", "subs": "subscriptions"}
         self._aliases |= {"list": "subscriptions", "tz": "timezone", "find": "search"}
@@ -124,7 +134,7 @@ class CommandHandler:
             handler = self._handlers.get(name)
             if handler is None:
                 return Reply(self._unknown(parsed.name), error=True)
-            if not parsed.balanced and name != "search":
+            if not parsed.balanced and name not in ("search", "template"):
                 raise CommandError('a quote is not closed; example: keyword:"spot etf"')
             if SPECS[name].manages and parsed.args and not cmd.can_manage:
                 return Reply(_refusal(cmd), error=True, ephemeral=True)
@@ -187,6 +197,8 @@ class CommandHandler:
             spec = SPECS.get(self._aliases.get(wanted, wanted))
             if spec is None:
                 raise CommandError(f"no command /{wanted}; /help lists them all")
+            if spec.name in ("template", "format"):
+                return ctx.reply(template_help())
             return ctx.reply(f"{spec.usage}\n{spec.description}.")
         lines = [f"{spec.usage} - {spec.description}" for spec in COMMANDS]
         return ctx.reply("\n".join([*lines, HELP_FOOTER]))

@@ -1,0 +1,195 @@
+"""/template, /format and /mention: what this chat's alerts look like and who they ping.
+
+A template is checked before it is stored; a bad one is refused with one line naming the
+problem and the chat keeps the template it had. ``/template preview`` renders the newest
+article that matches the chat (or the newest one) with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.alerts.subscription_filter import FilterError, normalize_tag
+from bot.commands.context import ArchiveReader, ChatStore, Context
+from bot.commands.parser import CommandError
+from bot.delivery.formatting import render_plain
+from bot.delivery.templating import presets, values
+from bot.delivery.templating.book import TemplateBook
+from bot.delivery.templating.engine import normalise
+from bot.delivery.templating.values import HELPERS
+from bot.models import Alert, Article, ChatSettings, Reply
+
+MAX_MENTION_RULES = 20
+MAX_PER_TAG = 5
+_DISCORD_TARGET = re.compile(r"^<@(?:&|!)?\d{1,20}>$")
+_USERNAME = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")
+_MASS = ("everyone", "here", "channel", "all")
+OFF = ("off", "none", "clear", "stop")
+
+
+def template_help() -> str:
+    """``/help template``: every placeholder and helper, one per line."""
+    lines = [
+        "/template shows this chat's template; /template TEXT sets one; /template preview "
+        "shows it on the newest matching article; /template reset goes back to the default; "
+        "/format compact|standard|full picks a shipped one.",
+        "Templates are Jinja2: {{ placeholder }}, {% if x %}...{% endif %}, "
+        "{% for tag in tags %}...{% endfor %}; type \\n for a new line. Text is shown as "
+        "typed (no HTML or markdown); links only to the article; no mentions (see /mention).",
+        "Placeholders:",
+    ]
+    lines += [f"  {name}: {meaning}" for name, meaning in values.PLACEHOLDERS.items()]
+    lines.append("Helpers:")
+    lines += [f"  {name}: {meaning}" for name, meaning in HELPERS.items()]
+    return "\n".join(lines)
+
+
+class TemplateCommands:
+    """The commands; ``book`` holds the admin defaults and the compiled-template cache."""
+
+    def __init__(self, chats: ChatStore, archive: ArchiveReader, book: TemplateBook) -> None:
+        self.chats = chats
+        self.archive = archive
+        self.book = book
+
+    async def template(self, ctx: Context) -> Reply:
+        platform = ctx.chat.ref.platform
+        word = ctx.args[0].lower() if len(ctx.args) == 1 else ""
+        if not ctx.rest.strip():
+            return ctx.reply(self._show(ctx.chat))
+        if word == "preview":
+            return ctx.reply(await self._preview(ctx.chat, self.book.text_for(ctx.chat)))
+        if word == "reset":
+            chat = await self.chats.update_settings(ctx.chat.id, template=None)
+            return ctx.reply(
+                f"Template reset: alerts look as they did by default.\n"
+                f"{await self._preview(chat, self.book.text_for(chat))}"
+            )
+        text = normalise(ctx.rest)
+        if word in presets.PRESETS:
+            raise CommandError(f"for a shipped template use /format {word}")
+        problem = self.book.templates.check(text)
+        if problem:
+            raise CommandError(f"template not changed: {problem}")
+        chat = await self.chats.update_settings(ctx.chat.id, template=text)
+        preview = await self._preview(chat, text)
+        return ctx.reply(f"Template set for {platform} alerts here.\n{preview}")
+
+    async def format(self, ctx: Context) -> Reply:
+        names = "|".join(presets.PRESETS)
+        if len(ctx.args) != 1 or ctx.args[0].lower() not in presets.PRESETS:
+            current = presets.preset_name(ctx.chat.template, ctx.chat.ref.platform) or "custom"
+            shown = ", ".join(f"{n} ({h})" for n, h in presets.PRESET_HELP.items())
+            if ctx.args:
+                raise CommandError(
+                    f"'{' '.join(ctx.args)[:40]}' is not a format; use /format {names}"
+                )
+            return ctx.reply(f"Format: {current}. Choose one: {shown}. Example: /format compact")
+        name = ctx.args[0].lower()
+        platform = ctx.chat.ref.platform
+        text: str | None = presets.preset(name, platform)
+        probe = replace(ctx.chat, template=None)
+        if name == "standard" and self.book.text_for(probe) is None:
+            text = None  # the default look itself (no admin default to override)
+        chat = await self.chats.update_settings(ctx.chat.id, template=text)
+        preview = await self._preview(chat, self.book.text_for(chat))
+        return ctx.reply(f"Format set to {name}: {presets.PRESET_HELP[name]}.\n{preview}")
+
+    async def mention(self, ctx: Context) -> Reply:
+        rules = list(ctx.chat.mentions)
+        if not ctx.args:
+            if not rules:
+                return ctx.reply(
+                    "No mentions. Example: /mention BTC @role pings them for BTC alerts."
+                )
+            shown = "; ".join(f"{tag}: {who}" for tag, who in rules)
+            return ctx.reply(f"Mentions: {shown}. /mention off removes them all.")
+        if len(ctx.args) == 1 and ctx.args[0].lower() in OFF:
+            await self.chats.update_settings(ctx.chat.id, mentions=None)
+            return ctx.reply("Mentions off: alerts ping nobody.")
+        tag = self._tag(ctx.args[0])
+        targets = ctx.args[1:]
+        if len(targets) == 1 and targets[0].lower() in OFF:
+            kept = [[t, w] for t, w in rules if t != tag]
+            await self.chats.update_settings(ctx.chat.id, mentions=kept or None)
+            return ctx.reply(f"{tag} alerts ping nobody now.")
+        if not targets or len(targets) > MAX_PER_TAG:
+            raise CommandError(f"name 1 to {MAX_PER_TAG} people or roles, e.g. /mention BTC @alice")
+        checked = [self._target(ctx.chat, who) for who in targets]
+        kept = [[t, w] for t, w in rules if t != tag] + [[tag, " ".join(checked)]]
+        if len(kept) > MAX_MENTION_RULES:
+            raise CommandError(f"at most {MAX_MENTION_RULES} mention rules per chat")
+        await self.chats.update_settings(ctx.chat.id, mentions=kept)
+        return ctx.reply(f"{tag} alerts here now mention {' '.join(checked)}.")
+
+    # -- internals ---------------------------------------------------------------------
+
+    @staticmethod
+    def _tag(word: str) -> str:
+        if word in ("*", "all"):
+            return "*"
+        try:
+            return normalize_tag(word)
+        except FilterError as exc:
+            raise CommandError(f"{exc}; example: /mention BTC @alice") from None
+
+    @staticmethod
+    def _target(chat: ChatSettings, who: str) -> str:
+        bare = who.lstrip("@<&!").rstrip(">").lower()
+        if bare in _MASS:
+            raise CommandError(f"{who[:40]} is never pinged; name people or a role instead")
+        if chat.ref.platform == "discord":
+            if not _DISCORD_TARGET.match(who):
+                raise CommandError(
+                    f"'{who[:40]}' is not a role or member; pick one from Discord's list "
+                    "(it arrives as <@&id>), e.g. /mention BTC @Traders"
+                )
+            return who
+        if not _USERNAME.match(who):
+            raise CommandError(f"'{who[:40]}' is not a username; example: /mention BTC @alice")
+        return who
+
+    def _show(self, chat: ChatSettings) -> str:
+        platform = chat.ref.platform
+        text = self.book.text_for(chat)
+        name = presets.preset_name(chat.template, platform) if chat.template else None
+        if text is None:
+            head = "This chat uses the default template (today's look):"
+            text = presets.standard(platform)
+        elif chat.template:
+            head = f"This chat's template ({name or 'custom'}):"
+        else:
+            head = "This chat uses the admin's default template:"
+        placeholders = ", ".join(values.PLACEHOLDERS)
+        return (
+            f"{head}\n{text}\n\nPlaceholders: {placeholders}.\n"
+            "/template TEXT sets one, /template preview, /template reset, "
+            "/format compact|standard|full; /help template explains each placeholder."
+        )
+
+    async def _preview(self, chat: ChatSettings, text: str | None) -> str:
+        article = await self._newest(chat)
+        alert = Alert(article=article, timezone=chat.timezone)
+        alert = self.book.apply(alert, replace(chat, template=text))
+        if alert.rendered is None:
+            shown = render_plain(
+                self.book.templates.render(presets.standard(chat.ref.platform), alert)
+            )
+        else:
+            shown = render_plain(alert.rendered)
+        return f"Preview ({article.title[:60]}):\n{shown}"
+
+    async def _newest(self, chat: ChatSettings) -> Article:
+        """The newest article matching one of the chat's subscription tags, else the newest."""
+        best: Article | None = None
+        subscriptions = await self.chats.list_subscriptions(chat.id)
+        tags = sorted({tag for s in subscriptions for tag in s.filter.tags})[:10]
+        for tag in tags or [None]:
+            found = await self.archive.latest(tag, 1)
+            if found and (best is None or found[0].published_at > best.published_at):
+                best = found[0]
+        if best is None and tags:
+            found = await self.archive.latest(None, 1)
+            best = found[0] if found else None
+        return best or values.sample_article()
