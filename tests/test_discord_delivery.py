@@ -77,7 +77,8 @@ async def test_role_mention_is_the_only_ping_allowed():
         ("<@456>", [], [456]),
         ("<@!456>", [], [456]),
         ("@everyone", [], []),
-        ("<@&1> <@&2>", [], []),
+        ("<@&1> <@&2>", [1, 2], []),  # /mention names several: exactly those
+        ("<@&1> @everyone <@3>", [1], [3]),
         (None, [], []),
     ],
 )

@@ -82,3 +82,17 @@ def test_console_default_template_is_todays_text(name: str, limit: int) -> None:
     alert = CASES[name]
     expected = formatting.render_alert(alert, limit)
     assert formatting.render_alert(_templated(alert, "console"), limit) == expected
+
+
+def test_every_placeholder_is_documented_in_the_docs_and_in_help() -> None:
+    from pathlib import Path
+
+    from bot.commands.templates import template_help
+    from bot.delivery.templating.values import PLACEHOLDERS, alert_values
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "templates.md").read_text()
+    shown = alert_values(CASES["plain"])
+    for name in PLACEHOLDERS:
+        assert f"| `{name}` |" in docs, name
+        assert f"  {name}: " in template_help(), name
+        assert name in shown or name == "mention", name

@@ -47,14 +47,14 @@ CAPABILITIES = Capabilities(
 
 
 def allowed_mentions(mention: str | None) -> discord.AllowedMentions:
-    """Ping exactly the subscription's role (or user), never @everyone or anyone else."""
-    match = _MENTION.fullmatch(mention.strip()) if mention else None
-    if match is None:
+    """Ping exactly the roles and users named (a subscription's, /mention's), never
+    @everyone or anyone else."""
+    found = _MENTION.findall(mention or "")
+    if not found:
         return discord.AllowedMentions.none()
-    target = [discord.Object(int(match.group(2)))]
-    if match.group(1) == "@&":
-        return discord.AllowedMentions(everyone=False, users=False, roles=target)
-    return discord.AllowedMentions(everyone=False, users=target, roles=False)
+    roles = [discord.Object(int(i)) for kind, i in found if kind == "@&"]
+    users = [discord.Object(int(i)) for kind, i in found if kind != "@&"]
+    return discord.AllowedMentions(everyone=False, users=users or False, roles=roles or False)
 
 
 def _snowflake(value: str | None) -> int | None:
