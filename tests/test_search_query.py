@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands.search_query import MAX_TERMS, parse_search
+from bot.commands.search_query import MAX_TERMS, SearchError, parse_search, require_valid
 from bot.models import Sentiment
 
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
@@ -45,17 +46,46 @@ def test_since_forms(value: str, expected: datetime):
     ("text", "words"),
     [
         ("foo:bar", ("foo", "bar")),
-        ("since:yesterday", ("since", "yesterday")),
-        ("sentiment:happy", ("sentiment", "happy")),
-        ("since:99999999d", ("since", "99999999d")),
-        ("tag:", ("tag",)),
         ("http://example.com", ("http", "example", "com")),
+        ("price:100", ("price", "100")),
     ],
 )
-def test_unreadable_filters_are_searched_as_words(text: str, words: tuple[str, ...]):
+def test_unknown_keys_are_searched_as_words(text: str, words: tuple[str, ...]):
     q = parse_search(text, now=NOW)
     assert q.words == words
-    assert not q.tags and not q.sentiments and q.since is None
+    assert not q.tags and not q.sentiments and q.since is None and not q.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("etf since:banana", "'since:banana' is not a time; use since:24h"),
+        ("since:yesterday", "'since:yesterday' is not a time"),
+        ("sentiment:angry", "'sentiment:angry' is not a sentiment; use sentiment:positive"),
+        ("etf tag:", "tag: needs a value, e.g. tag:BTC"),
+        ('tag:""', "tag: needs a value"),
+        ("tag:!!!", "'tag:!!!' is not a tag"),
+        ("source:", "source: needs a value"),
+        ("since:99999999d", "'since:99999999d' is not a time"),
+        ("since:99999d", "'since:99999d' reaches before 1970"),
+        ("since:0001-01-01", "'since:0001-01-01' reaches before 1970"),
+        ("since:0001-01-01T00:00:00+05:00", "is not a possible date"),
+        ("since:9999-12-31T23:59:59-05:00", "is not a possible date"),
+        ("since:9999-12-31T23:59:59Z", "is in the future"),
+    ],
+)
+def test_filters_that_cannot_be_applied_are_named(text: str, problem: str):
+    """Issue 15 item 12: a bad filter is an error naming it, not "nothing found"."""
+    q = parse_search(text, now=NOW)
+    assert q.problems and problem in q.problems[0]
+    assert q.since is None and not q.tags and not q.sentiments
+    with pytest.raises(SearchError, match=re.escape(problem)):
+        require_valid(q)
+
+
+def test_a_long_bad_value_is_echoed_cut():
+    q = parse_search("since:" + "x" * 5000, now=NOW)
+    assert len(q.problems[0]) < 200
 
 
 def test_quoted_filter_value_and_unbalanced_quote():

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from bot.alerts.pipeline import alerting_pipeline
-from bot.cli.main import app, echo_json, ready_storage, run_async, settings_or_exit
+from bot.cli.main import app, echo_json, fail, ready_storage, run_async, settings_or_exit
+from bot.commands.search_query import parse_search, require_valid
 from bot.errors import RuntimeFailure, UserError
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.pipeline import IngestPipeline
@@ -221,16 +222,37 @@ def latest(
     _print_articles(found, as_json, "no articles yet" if not tag else f"no articles tagged {tag}")
 
 
+def query_text(words: list[str]) -> str:
+    """The search text from every argument: an argument the shell unquoted ("etf outflows",
+    source:"The Block") is quoted again, so it stays a phrase or one filter value."""
+    parts = []
+    for word in words:
+        key, colon, value = word.partition(":")
+        if '"' in word or not any(ch.isspace() for ch in word.strip()):
+            parts.append(word)
+        elif colon and key.isalpha() and not any(ch.isspace() for ch in key):
+            parts.append(f'{key}:"{value}"')
+        else:
+            parts.append(f'"{word}"')
+    return " ".join(parts)
+
+
 @app.command("search")
 def search(
     ctx: typer.Context,
-    query: Annotated[
-        str, typer.Argument(help='Words, "phrases", tag:X sentiment:X source:X since:24h')
+    words: Annotated[
+        list[str], typer.Argument(help='Words, "phrases", tag:X sentiment:X source:X since:24h')
     ],
     limit: LimitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Full-text search, relevance blended with recency."""
+    """Full-text search, relevance blended with recency (every argument is part of the query;
+    a filter that cannot be applied, such as since:banana, is an error, exit 2)."""
+    query = query_text(words)
+    try:
+        require_valid(parse_search(query))
+    except UserError as exc:
+        raise fail(str(exc)) from None
     found = run_async(lambda: _with_archive(ctx, lambda a: a.search(query, limit)))
     _print_articles(found, as_json, "nothing found")
 

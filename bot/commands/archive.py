@@ -10,6 +10,7 @@ from bot.alerts.subscription_filter import FilterError, matches, normalize_tag
 from bot.commands.context import ArchiveReader, ChatStore, Context
 from bot.commands.parser import CommandError, parse_positive_int
 from bot.commands.replies import article_line, article_list, delivery_mode, story_text
+from bot.commands.search_query import parse_search, require_valid
 from bot.models import Reply
 
 DEFAULT_COUNT, MAX_COUNT = 5, 20
@@ -47,6 +48,7 @@ class ArchiveCommands:
         query = ctx.rest.strip()
         if not query:
             raise CommandError('what should I look for? Example: /search "spot etf" approval')
+        require_valid(parse_search(query, now=ctx.now))  # a filter we cannot apply: say so
         articles = await self.archive.search(query, 10)
         if not articles:
             return ctx.reply(f"Nothing found for {query[:100]}; try fewer or other words.")

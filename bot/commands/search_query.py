@@ -4,8 +4,12 @@ The store turns the result into FTS5 / tsquery with bound parameters only, so no
 user types is ever interpreted as query syntax: ``" OR ) NEAR(`` is just two words.
 
 Filters: ``tag:BTC``, ``sentiment:negative`` (bullish/bearish too), ``source:decrypt``,
-``since:24h`` / ``since:7d`` / ``since:2026-01-05``. Anything else shaped ``x:y`` and any
-filter with a value we cannot read is searched as words instead.
+``since:24h`` / ``since:7d`` / ``since:2026-01-05``. Anything else shaped ``x:y`` is searched
+as words. A known filter with a value we cannot use (``since:banana``, ``sentiment:angry``,
+``tag:`` with nothing, a date before 1970 or in the future) is left out of the query and
+named in ``SearchQuery.problems``: callers facing a user (``/search``, ``cryptowire
+search``) refuse the query with that line (``require_valid``) instead of answering
+"nothing found" for a filter that was never applied.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.errors import UserError
 from bot.models import Sentiment
 
 MAX_INPUT = 500  # characters read from the user; the rest is ignored
@@ -36,6 +41,13 @@ _TOKEN = re.compile(r'(?P<key>[A-Za-z]+):"(?P<qval>[^"]*)"?|"(?P<phrase>[^"]*)"?
 _WORD = re.compile(r"\w+", re.UNICODE)
 _RELATIVE = re.compile(r"^(\d{1,5})\s*(m|min|h|d|w)$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+FILTER_KEYS = frozenset({"tag", "sentiment", "source", "since"})
+SINCE_EXAMPLES = "since:24h, since:7d or since:2026-01-05"
+
+
+class SearchError(UserError):
+    """A search filter that cannot be applied; the message names it and shows an example."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,7 @@ class SearchQuery:
     sources: tuple[str, ...] = ()
     since: datetime | None = None
     ignored: tuple[str, ...] = field(default=())
+    problems: tuple[str, ...] = field(default=())  # one line per filter that was left out
 
     @property
     def has_text(self) -> bool:
@@ -65,21 +78,52 @@ def words_of(text: str) -> tuple[str, ...]:
 
 
 def parse_since(value: str, now: datetime) -> datetime | None:
-    """``24h``, ``7d``, ``2w``, ``30m`` before ``now``, or an ISO date/time (UTC if naive)."""
+    """``24h``, ``7d``, ``2w``, ``30m`` before ``now``, or an ISO date/time (UTC if naive);
+    None when the value is not a usable time (see ``since_problem`` for why)."""
+    moment, _ = _since(value, now)
+    return moment
+
+
+def _since(value: str, now: datetime) -> tuple[datetime | None, str | None]:
+    """(the moment, None) or (None, a one-line reason naming the value)."""
     value = value.strip()
+    shown = _shown(f"since:{value}")
     relative = _RELATIVE.match(value)
+    moment: datetime | None
     if relative:
         amount = int(relative.group(1))
         unit = _UNITS[relative.group(2).lower()]
         try:
-            return now - timedelta(**{unit: amount})
+            moment = now - timedelta(**{unit: amount})
         except OverflowError:
-            return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            moment = None
+    else:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None, f"{shown} is not a time; use {SINCE_EXAMPLES}"
+        try:  # year 9999 with a negative offset, year 1 with a positive one: out of range
+            moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            return None, f"{shown} is not a possible date; use {SINCE_EXAMPLES}"
+    if moment is None or moment < EARLIEST:
+        return None, f"{shown} reaches before 1970; use {SINCE_EXAMPLES}"
+    if moment > now:
+        return None, f"{shown} is in the future; use {SINCE_EXAMPLES}"
+    return moment, None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A user's value as echoed in a message: one line, at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+
+
+def require_valid(query: SearchQuery) -> SearchQuery:
+    """The query, or a ``SearchError`` naming its first unusable filter."""
+    if query.problems:
+        raise SearchError(query.problems[0])
+    return query
 
 
 def parse_search(text: str, *, now: datetime | None = None) -> SearchQuery:
@@ -92,6 +136,7 @@ def parse_search(text: str, *, now: datetime | None = None) -> SearchQuery:
     sentiments: list[Sentiment] = []
     sources: list[str] = []
     ignored: list[str] = []
+    problems: list[str] = []
     since: datetime | None = None
 
     for match in _TOKEN.finditer(text):
@@ -106,14 +151,17 @@ def parse_search(text: str, *, now: datetime | None = None) -> SearchQuery:
             key, value = match["key"], match["qval"]
         else:
             bare = match["bare"]
-            key, _, value = bare.partition(":")
-            if not _ or not key or not value:
+            key, colon, value = bare.partition(":")
+            if not colon or not key or (not value and key.lower() not in FILTER_KEYS):
                 words.extend(words_of(bare))
                 continue
         applied = _apply_filter(key.lower(), value, now, tags, sentiments, sources)
         if applied is None:
             ignored.append(f"{key}:{value}")
             words.extend(words_of(f"{key} {value}"))
+        elif isinstance(applied, str):
+            ignored.append(f"{key}:{value}")
+            problems.append(applied)
         elif isinstance(applied, datetime):
             since = applied if since is None else max(since, applied)
 
@@ -125,6 +173,7 @@ def parse_search(text: str, *, now: datetime | None = None) -> SearchQuery:
         sources=_unique(sources),
         since=since,
         ignored=tuple(ignored),
+        problems=tuple(problems),
     )
 
 
@@ -135,30 +184,38 @@ def _apply_filter(
     tags: list[str],
     sentiments: list[Sentiment],
     sources: list[str],
-) -> bool | datetime | None:
-    """Record a known filter; None means "not a filter we can read" (search it as words)."""
+) -> bool | datetime | str | None:
+    """Record a known filter. None: not a filter (search it as words); a string: a known
+    filter whose value cannot be used, and why (one line)."""
+    if key not in FILTER_KEYS:
+        return None
     value = value.strip()
     if not value:
-        return None
+        example = {"tag": "tag:BTC", "sentiment": "sentiment:negative"}.get(key)
+        example = example or {"source": "source:decrypt", "since": "since:24h"}[key]
+        return f"{key}: needs a value, e.g. {example}"
     if key == "tag":
         tag = re.sub(r"[^A-Za-z0-9_.-]", "", value).upper()[:40]
         if not tag:
-            return None
+            shown = _shown(f"tag:{value}")
+            return f"{shown} is not a tag; tags are letters and digits, e.g. tag:BTC"
         tags.append(tag)
         return True
     if key == "sentiment":
         try:
             sentiments.append(Sentiment.parse(value))
         except ValueError:
-            return None
+            return (
+                f"{_shown(f'sentiment:{value}')} is not a sentiment; "
+                "use sentiment:positive, sentiment:negative or sentiment:neutral"
+            )
         return True
     if key == "source":
         source = value.lower()[:100]
         sources.append(source)
         return True
-    if key == "since":
-        return parse_since(value, now)
-    return None
+    moment, problem = _since(value, now)
+    return moment if moment is not None else problem
 
 
 def _unique(items: list[str]) -> tuple[str, ...]:

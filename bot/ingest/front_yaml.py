@@ -61,17 +61,76 @@ class _Unusual(Exception):
 
 def load(text: str) -> Any:
     """``yaml.load(text, Loader=DatesAsText)``, with the common shapes built directly."""
+    return _load(text, bounded=False)
+
+
+class FrontMatterTooBig(ValueError):
+    """Front matter over a limit: too long, nested too deeply or expanding too far."""
+
+
+MAX_TEXT = 64 * 1024  # characters of front matter: real ones have a few hundred
+MAX_DEPTH = 32  # nesting levels: real front matter has three at most
+MAX_VALUES = 10_000  # nodes counted with every alias expanded (the "billion laughs" bomb)
+
+
+def load_bounded(text: str) -> Any:
+    """``load`` for untrusted documents: refuses, before building any value, front matter
+    longer than ``MAX_TEXT``, nested deeper than ``MAX_DEPTH`` or that would count more
+    than ``MAX_VALUES`` values with its aliases expanded (434 bytes of nested aliases
+    stand for billions of strings). Parsing and building are then linear in the text."""
+    if len(text) > MAX_TEXT:
+        raise FrontMatterTooBig(
+            f"front matter is {len(text):,} characters, over the {MAX_TEXT:,}-character limit"
+        )
+    return _load(text, bounded=True)
+
+
+def _load(text: str, *, bounded: bool) -> Any:
     loader = DatesAsText(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
+        if bounded:
+            _check_size(node)
         try:
             return _Walk(loader).build(node, 0)
         except Exception:  # _Unusual, or a bad value: PyYAML decides (and words the error)
             return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def _check_size(root: Node) -> None:
+    """Depth and expanded size of the node graph, each shared node counted once per use
+    but computed once (memo), so a bomb is measured without being expanded."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if depth > MAX_DEPTH:
+            raise FrontMatterTooBig(f"front matter is nested more than {MAX_DEPTH} levels deep")
+        sizes[id(node)] = MAX_VALUES + 1  # an alias to itself is a cycle: never smaller
+        total = 1
+        if type(node) is SequenceNode:
+            for child in node.value:
+                total += size(child, depth + 1)
+                if total > MAX_VALUES:
+                    break
+        elif type(node) is MappingNode:
+            for key, value in node.value:
+                total += size(key, depth + 1) + size(value, depth + 1)
+                if total > MAX_VALUES:
+                    break
+        sizes[id(node)] = total
+        return total
+
+    if size(root, 0) > MAX_VALUES:
+        raise FrontMatterTooBig(
+            f"front matter expands to over {MAX_VALUES:,} values (nested YAML aliases)"
+        )
 
 
 class _Walk:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -57,14 +57,18 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
     body = _without_repeated_title(body, title)
     summary = get.text("description", "summary", "excerpt", "subtitle", "standfirst")
     source_key, source_name = _source(meta)
-    published = get.raw("publishedAt", "published_at", "date", "published", "pubDate", "created")
-    updated = get.raw("updatedAt", "updated_at", "updated", "modified", "lastmod", "lastModified")
+    published = get.scalar(
+        "publishedAt", "published_at", "date", "published", "pubDate", "created", wanted="a date"
+    )
+    updated = get.scalar(
+        "updatedAt", "updated_at", "updated", "modified", "lastmod", "lastModified", wanted="a date"
+    )
     return ParsedFields(
         title=title,
         summary=clean_line(html_to_text(summary)) if summary is not None else None,
         body=body,
         url=_url(get.text("url", "link", "canonical", "canonicalUrl", "permalink")),
-        external_id=_external_id(get.raw("externalId", "external_id", "id", "guid", "uid")),
+        external_id=_external_id(get.scalar("externalId", "external_id", "id", "guid", "uid")),
         source_key=source_key,
         source_name=source_name,
         published_at=_date(published, "publishedAt", now),
@@ -73,9 +77,11 @@ def parse(text: str, *, now: datetime) -> ParsedFields:
         tags=_tags(get.raw("tags", "keywords"), get.raw("category", "categories")),
         sentiment=_sentiment(get.text("sentiment", "mood")),
         image_url=_image(get.raw("coverImage", "cover_image", "image", "thumbnail", "cover")),
-        sticky_weight=_sticky(get.raw("stickyWeight", "sticky_weight", "sticky")),
-        draft=_draft(get.raw("draft")),
-        retracted=_flag(get.raw("retracted"), "retracted"),
+        sticky_weight=_sticky(
+            get.scalar("stickyWeight", "sticky_weight", "sticky", wanted="a whole number")
+        ),
+        draft=_draft(get.scalar("draft", wanted="true or false")),
+        retracted=_flag(get.scalar("retracted", wanted="true or false"), "retracted"),
     )
 
 
@@ -88,7 +94,9 @@ def _split(text: str) -> tuple[Mapping[str, Any], str]:
     front = text[body_start.end() : closing.start()]
     content = text[closing.end() :]
     try:
-        meta = front_yaml.load(front)
+        meta = front_yaml.load_bounded(front)
+    except front_yaml.FrontMatterTooBig as error:
+        raise RejectedDocument(str(error)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
@@ -116,6 +124,18 @@ class _Getter:
                 return value
         return None
 
+    def scalar(self, *keys: str, wanted: str = "a single value") -> Any:
+        """Like ``raw``, but a list or mapping is rejected before anything converts it
+        to text (``draft: *bomb`` must not be turned into a gigabyte string)."""
+        for key in keys:
+            value = self.meta.get(key)
+            if value is None or value == "":
+                continue
+            if not _is_scalar(value):
+                raise RejectedDocument(f"'{key}' must be {wanted}, not a {_kind(value)}")
+            return value
+        return None
+
     def text(self, *keys: str) -> str | None:
         for key in keys:
             value = self.meta.get(key)
@@ -127,8 +147,12 @@ class _Getter:
         return None
 
 
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | date)
+
+
 def _kind(value: Any) -> str:
-    return {dict: "mapping", list: "list", bool: "true/false"}.get(
+    return {dict: "mapping", list: "list", bool: "true/false", set: "set"}.get(
         type(value), type(value).__name__
     )
 
@@ -148,6 +172,9 @@ def _source(meta: Mapping[str, Any]) -> tuple[str | None, str | None]:
         name = name or str(source)
     elif source is not None:
         raise RejectedDocument(f"'source' must be a name or a mapping, not a {_kind(source)}")
+    for value, what in ((key, "source key"), (name, "source name")):
+        if not _is_scalar(value):  # never str() a list: it may be an alias bomb
+            raise RejectedDocument(f"the {what} must be text, not a {_kind(value)}")
     name_text = clean_line(str(name)) if name not in (None, "") else None
     key_text = source_key_for(str(key)) if key not in (None, "") else None
     if key_text is None and name_text:

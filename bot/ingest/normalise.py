@@ -19,6 +19,10 @@ from bot.ingest.errors import RejectedDocument
 from bot.ingest.html_text import html_to_text
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# The latest date an article may carry, after the moment of ingesting. Year 9999 (or any
+# date this far ahead) is a typo or an attack, and dates near datetime.max overflow as soon
+# as the story window is added to them.
+MAX_AHEAD = timedelta(days=366)
 
 _UTF32_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -160,10 +164,13 @@ def _reflow(text: str) -> str:
     return "\n\n".join(blocks)
 
 
-def _aware_utc(value: datetime) -> datetime:
+def _aware_utc(value: datetime, field: str = "a date") -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-05:00 is in year 10000 in UTC
+        raise RejectedDocument(f"impossible date in {field}: {_show(value.isoformat())}") from None
 
 
 def parse_datetime(value: Any, *, field: str, now: datetime) -> datetime:
@@ -172,10 +179,11 @@ def parse_datetime(value: Any, *, field: str, now: datetime) -> datetime:
     ISO 8601 first (fast), then dateutil for free-form dates ("Jan 7, 2026, 08:34 AM"),
     then the relative phrases pages print ("3 hours ago", "yesterday", from ``now``).
     dateparser is not used: importing it alone costs seconds. Impossible
-    dates (2026-02-31, year 0) and dates before 1970 are rejected, never guessed.
+    dates (2026-02-31, year 0), dates before 1970 and dates more than a year after ``now``
+    (year 9999) are rejected, never guessed.
     """
     if isinstance(value, datetime):
-        result = _aware_utc(value)
+        result = _aware_utc(value, field)
     elif isinstance(value, date):
         result = datetime.combine(value, time(0, 0), tzinfo=UTC)
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -184,9 +192,19 @@ def parse_datetime(value: Any, *, field: str, now: datetime) -> datetime:
         result = _from_text(value.strip(), field, now)
     else:
         raise RejectedDocument(f"{field} is not a date: {_show(value)}")
-    if result < EARLIEST:
-        raise RejectedDocument(f"impossible date in {field}: {_show(value)} is before 1970")
-    return result
+    return check_date_range(result, field=field, now=now, shown=_show(value))
+
+
+def check_date_range(value: datetime, *, field: str, now: datetime, shown: str = "") -> datetime:
+    """``value`` when it lies between 1970 and a year after ``now``; else a rejection."""
+    shown = shown or _show(value.isoformat())
+    if value < EARLIEST:
+        raise RejectedDocument(f"impossible date in {field}: {shown} is before 1970")
+    if value > now.astimezone(UTC) + MAX_AHEAD:
+        raise RejectedDocument(
+            f"impossible date in {field}: {shown} is more than a year in the future"
+        )
+    return value
 
 
 def _from_epoch(value: float, field: str) -> datetime:
@@ -204,12 +222,12 @@ def _from_text(text: str, field: str, now: datetime) -> datetime:
     if len(text) > 80:
         raise RejectedDocument(f"{field} is not a date: {_show(text)}")
     try:
-        return _aware_utc(datetime.fromisoformat(text))
+        return _aware_utc(datetime.fromisoformat(text), field)
     except ValueError:
         pass
     numeric = _NUMERIC_DATE.match(text) is not None
     try:
-        return _aware_utc(dateutil_parser.parse(text))
+        return _aware_utc(dateutil_parser.parse(text), field)
     except OverflowError:
         raise RejectedDocument(f"impossible date in {field}: {_show(text)}") from None
     except (ValueError, TypeError) as error:

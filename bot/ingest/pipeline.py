@@ -7,14 +7,17 @@ Listeners (alert planning, metrics) run after the commit and only for stored cha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
+from bot.ingest.fields import bounded_article
 from bot.ingest.identity import content_hash, identity_key
+from bot.ingest.normalise import check_date_range
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
 from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead
@@ -73,9 +76,15 @@ class IngestPipeline:
     async def ingest_bytes(
         self, raw: bytes, *, origin: str, source: SourceHint | None = None
     ) -> IngestOutcome:
-        """Parse one document and store it; a bad document is "rejected", nothing stored."""
+        """Parse one document and store it; a bad document is "rejected", nothing stored.
+
+        Parsing runs in a worker thread, never on the event loop: a hostile file that takes
+        a second to refuse must not delay commands and sends (the parsers' own limits keep
+        every document's cost bounded: see decision 002 and tests/hostile/)."""
         try:
-            article = parse_document(raw, origin=origin, source=source, max_bytes=self.max_bytes)
+            article = await asyncio.to_thread(
+                parse_document, raw, origin=origin, source=source, max_bytes=self.max_bytes
+            )
         except RejectedDocument as exc:
             return IngestOutcome.rejected(origin, one_line(str(exc)))
         return await self._store(article, origin)
@@ -88,8 +97,16 @@ class IngestPipeline:
             article = replace(article, published_at=article.published_at.replace(tzinfo=UTC))
         if article.updated_at is not None and article.updated_at.tzinfo is None:
             article = replace(article, updated_at=article.updated_at.replace(tzinfo=UTC))
-        if not article.content_hash:
-            article = replace(article, content_hash=content_hash(article))
+        now = datetime.now(UTC)
+        try:  # year 9999 overflows as soon as the story window is added to it
+            check_date_range(article.published_at, field="published", now=now)
+            if article.updated_at is not None:
+                check_date_range(article.updated_at, field="updated", now=now)
+        except RejectedDocument as exc:
+            return IngestOutcome.rejected(origin, f"{origin}: {one_line(str(exc))}")
+        bounded = bounded_article(article, max_body=self.max_bytes)
+        if bounded is not article or not article.content_hash:
+            article = replace(bounded, content_hash=content_hash(bounded))
         return await self._store(article, origin)
 
     async def ingest_documents(

@@ -28,7 +28,7 @@ from xml.sax import SAXException
 
 import feedparser
 
-from bot.ingest.fields import normalise_tag
+from bot.ingest.fields import MAX_TAGS, bounded_article, normalise_tag
 from bot.models import Article
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line
 from bot.sources.html_text import html_to_text, shorten
@@ -153,7 +153,8 @@ def map_entry(
         image_url=image,
         inferred=tuple(inferred),
     )
-    return MappedItem(article=article, given=frozenset(given))
+    # every field inside the limits files get (a 4 MiB title would break /latest for all)
+    return MappedItem(article=bounded_article(article), given=frozenset(given))
 
 
 def _bozo_reason(exc: SAXException) -> str:
@@ -190,7 +191,9 @@ def _tags(categories: Any) -> tuple[str, ...]:
             tag = normalise_tag(part)[:TAG_CHARS]
             if tag:
                 seen.setdefault(tag, None)
-    return tuple(seen)
+        if len(seen) >= MAX_TAGS:
+            break
+    return tuple(seen)[:MAX_TAGS]
 
 
 def _image(entry: Any) -> str | None:
