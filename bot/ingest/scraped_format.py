@@ -54,12 +54,12 @@ _END_CHROME = re.compile(
     re.IGNORECASE,
 )
 # Single promo lines inside the body, dropped wherever they appear.
-_LINE_CHROME = re.compile(
-    r"^(related reading|read also|also read|see also|advertisement|sponsored|"
+LINE_CHROME_PATTERN = (
+    r"related reading|read also|also read|see also|advertisement|sponsored|"
     r"click here\b|read more\s*:|(cover|featured|header) image (from|by|via|source)\b"
-    r"|image (source|credit)\s*:|(edited|reporting|additional reporting) by\b)",
-    re.IGNORECASE,
+    r"|image (source|credit)\s*:|(edited|reporting|additional reporting) by\b"
 )
+_LINE_CHROME = re.compile(f"^({LINE_CHROME_PATTERN})", re.IGNORECASE)
 
 
 def is_date_line(line: str) -> bool:
