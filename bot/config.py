@@ -289,4 +289,17 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(config_path, exc)) from None
-    return settings.model_copy(update={"source_file": config_path})
+    base = config_path.parent if config_path else Path.cwd()
+    sources = [_with_absolute_path(source, base) for source in settings.sources]
+    return settings.model_copy(update={"source_file": config_path, "sources": sources})
+
+
+def _with_absolute_path(source: SourceConfig, base: Path) -> SourceConfig:
+    """A folder ``path`` made absolute at load: relative to the config file's folder (the
+    working directory without a file), so ``path = "./inbox"`` means the same folder
+    whichever directory the bot is started from, and file events (absolute paths) match."""
+    if source.path is None:
+        return source
+    path = source.path.expanduser()
+    absolute = Path(os.path.abspath(path if path.is_absolute() else base / path))
+    return source.model_copy(update={"path": absolute})

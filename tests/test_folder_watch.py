@@ -192,12 +192,14 @@ async def test_a_restart_reads_only_files_that_changed_meanwhile(
     assert set(await storage.sources.known_files("inbox")) == {"0.md", "2.md", "3.md"}
 
 
-async def test_missing_folder_is_a_source_error(
+async def test_a_folder_that_cannot_be_created_is_a_source_error(
     storage: SqlStorage, settings: Settings, tmp_path: Path
 ) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    blocked = tmp_path / "a-file" / "inbox"
     scheduler = SourceScheduler(
         settings.model_copy(
-            update={"sources": [SourceConfig(name="Gone", kind="folder", path=tmp_path / "nope")]}
+            update={"sources": [SourceConfig(name="Gone", kind="folder", path=blocked)]}
         ),
         pipeline_for(storage, settings),
         storage.sources,
@@ -205,7 +207,9 @@ async def test_missing_folder_is_a_source_error(
     try:
         [report] = await scheduler.poll_once()
         assert not report.ok
-        assert report.error == f"folder {tmp_path / 'nope'} does not exist or is not a directory"
+        assert report.error is not None
+        assert report.error.startswith(f"folder {blocked} does not exist and cannot be created (")
+        assert "\n" not in report.error
         health = await storage.sources.get("gone")
         assert health is not None and health.consecutive_failures == 1
     finally:

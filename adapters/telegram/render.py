@@ -27,6 +27,9 @@ SENTIMENT_MARKERS = {
 }
 
 
+LIST_TITLE = 200  # characters of a title in lists and digests
+
+
 def esc(text: str | None) -> str:
     """Escape text for HTML parse mode (quotes too: the same helper serves attributes)."""
     return html.escape(text or "", quote=True)
@@ -146,7 +149,8 @@ def article_line(number: int, article: Article, zone: str | None = None) -> str:
         details.append(f"id <code>{article.id}</code>")
     if article.story_id is not None:
         details.append(f"story <code>{article.story_id}</code>")
-    return f"<b>{number}.</b> {dot} {link(article.title, article.url)}\n" + " · ".join(details)
+    title = article.title if len(article.title) <= LIST_TITLE else article.title[:199] + "…"
+    return f"<b>{number}.</b> {dot} {link(title, article.url)}\n" + " · ".join(details)
 
 
 def render_digest(alert: Alert, *, limit: int = MAX_TEXT) -> str:

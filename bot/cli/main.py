@@ -243,6 +243,13 @@ def config_check(ctx: typer.Context) -> None:
     """Validate the configuration and say where it came from."""
     settings = _settings_or_exit(ctx)
     origin = settings.source_file or "built-in defaults"
+    for source in settings.sources:  # paths are absolute here (resolved at load)
+        if source.kind != "folder" or source.path is None or not source.enabled:
+            continue
+        if source.path.exists() and not source.path.is_dir():
+            raise fail(f"{origin}: source {source.name!r}: {source.path} is not a folder")
+        if not source.path.exists():
+            typer.echo(f"note: folder {source.path} (source {source.name!r}) is created at start")
     typer.echo(f"configuration OK ({origin}); {len(settings.sources)} source(s)")
 
 

@@ -24,17 +24,29 @@ LIST_FOOTER = "/story STORY_ID lists every source of a story; /why [ID] says why
 LIST_FOOTER += "was (not) sent here."
 
 
+LIST_TITLE = 200  # characters of a title in lists
+LIST_URL = 300  # longer links are left out of lists (the article keeps them)
+
+
+def cut(text: str, limit: int) -> str:
+    """At most ``limit`` characters, the cut marked with "…"."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def when(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def article_line(article: Article, tz: ZoneInfo) -> str:
+    """One entry of a list; the title and link are cut, so a list of 20 fits one message
+    whatever an archived article carries (a 4 MiB title once broke /latest for all)."""
     tags = " ".join(f"#{t}" for t in article.tags[:5])
     mood = article.sentiment.value.lower()
     story = f"story {article.story_id}, " if article.story_id is not None else ""
-    parts = [f"[{article.id}] {article.title}", f"{story}{article.source_name}, "]
+    title = cut(article.title, LIST_TITLE)
+    parts = [f"[{article.id}] {title}", f"{story}{article.source_name[:60]}, "]
     parts[1] += f"{when(article.published_at, tz)}, {mood}" + (f" {tags}" if tags else "")
-    if article.url:
+    if article.url and len(article.url) <= LIST_URL:
         parts.append(article.url)
     return "\n  ".join(parts)
 
@@ -77,7 +89,7 @@ def settings_summary(chat: ChatSettings, now: datetime) -> str:
 
 def story_text(story: Story, articles: list[Article], tz: ZoneInfo) -> str:
     sources = len({a.source_key for a in articles}) or len(story.source_keys)
-    head = f"Story {story.id}: {story.title}\n"
+    head = f"Story {story.id}: {cut(story.title, LIST_TITLE)}\n"
     head += f"{len(articles)} article(s) from {sources} source(s), first "
     head += f"{when(story.first_published_at, tz)}, last {when(story.last_updated_at, tz)}."
     return "\n".join([head, *(article_line(a, tz) for a in articles)])

@@ -126,7 +126,8 @@ class FolderSource:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.name = name
-        self.path = Path(path).expanduser()
+        # absolute, so the absolute paths of file events are inside it ("./inbox" never is)
+        self.path = _absolute(Path(path))
         self.pipeline = pipeline
         self.source_hint = source_hint
         self.max_bytes = max_bytes
@@ -151,10 +152,25 @@ class FolderSource:
                 if not is_ignored(name):
                     yield Path(root) / name
 
+    def ensure_folder(self) -> None:
+        """Create the folder when it is missing (a configured inbox need not exist before
+        the first start); a path that is a file, or cannot be created, is a SourceError."""
+        if self.path.is_dir():
+            return
+        if self.path.exists():
+            raise SourceError(f"{self.path} is not a folder")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SourceError(
+                f"folder {self.path} does not exist and cannot be created ({exc.strerror or exc})"
+            ) from None
+        log.info("%s: created the watched folder %s", self.name, self.path)
+
     def _wanted(self, path: Path) -> bool:
         """Inside the folder, not under a hidden folder, not a temporary name."""
         try:
-            parts = path.relative_to(self.path).parts
+            parts = _absolute(path).relative_to(self.path).parts
         except ValueError:
             return False
         return (
@@ -169,10 +185,9 @@ class FolderSource:
         """Look at every file (or just ``only``, the paths events named) once; ingest
         those that are finished and not yet ingested."""
         report = report or PollReport(self.name, self.kind)
-        if not self.path.is_dir():
-            raise SourceError(f"folder {self.path} does not exist or is not a directory")
+        self.ensure_folder()
         if only is not None:
-            named = set(only)
+            named = {_absolute(path) for path in only}
             if any(path.is_dir() for path in named):
                 only = None  # a folder moved in: look at everything
             else:
@@ -268,6 +283,7 @@ class FolderSource:
         force_polling: bool | None = None,
     ) -> None:
         """Follow filesystem events until ``stop`` is set; each settled batch is reported."""
+        self.ensure_folder()
         async for changes in awatch(
             self.path,
             watch_filter=_interesting,
@@ -313,6 +329,12 @@ def _log_not_applied(path: Path, stored: Article) -> None:
         stamp.isoformat().replace("+00:00", "Z"),
         later.isoformat().replace("+00:00", "Z"),
     )
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute and normalised ("/x/./inbox" -> "/x/inbox"), symlinks kept as named:
+    watchfiles reports paths under the folder as it was given."""
+    return Path(os.path.abspath(path.expanduser()))
 
 
 def _interesting(change: Change, path: str) -> bool:

@@ -23,6 +23,7 @@ GENERATED: dict[str, Callable[[], bytes]] = {
     "huge_front_matter_list.md": lambda: _fill("---\ntitle: T\nitems:\n", "- a\n", "---\nb\n"),
     "huge_front_matter_flow.md": lambda: _fill("---\ntitle: T\nitems: [", "a,", "a]\n---\nb\n"),
     "huge_title.md": lambda: _fill("---\ntitle: ", "Bitcoin ", "\n---\nbody\n"),
+    "long_title_in_front_matter.md": lambda: _front("title: " + "Solana " * 8000),
     "huge_title_plain.txt": lambda: _fill("", "Ether ", "\n\nbody\n"),
     "brackets_body.md": lambda: _fill("Bracket flood\n\n", "[", ""),
     "emphasis_body.md": lambda: _fill("Emphasis flood\n\n", "__a ", ""),
@@ -31,10 +32,10 @@ GENERATED: dict[str, Callable[[], bytes]] = {
     "html_deep_nesting.html": lambda: _fill(
         "<!doctype html><html><body><h1>Deep</h1>", "<div>", "</body></html>"
     ),
-    "one_long_line.txt": lambda: _fill("Headline\n\n", "x", ""),
-    "many_short_lines.txt": lambda: _fill("Headline\n\n", "a\n", ""),
+    "one_long_line.txt": lambda: _fill("One long line\n\n", "x", ""),
+    "many_short_lines.txt": lambda: _fill("A million short lines\n\n", "a\n", ""),
     "over_the_limit.md": lambda: _front("title: Too big", "x" * (LIMIT + 1)),
-    "nul_after_8k.txt": lambda: b"Headline\n\n" + b"a" * 9000 + b"\x00" * 1000,
+    "nul_after_8k.txt": lambda: b"NUL bytes late\n\n" + b"a" * 9000 + b"\x00" * 1000,
 }
 
 
