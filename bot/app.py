@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.pacing import Clock
 from bot.delivery.shared_pacing import scale_limits
+from bot.errors import RuntimeFailure
 from bot.ops.http_server import HealthReport, HealthServer
 from bot.ops.roles import LeaderGate, Role, runs, shared_budgets
 from bot.plugins import ADAPTER_GROUP, STORAGE_GROUP, load_plugin
@@ -84,6 +85,7 @@ class App:
         self.clock = clock
         self.parts: Parts | None = None
         self.stopping = asyncio.Event()
+        self.failure: BaseException | None = None  # why a part failed for good (``fail``)
 
     # -- assembly ------------------------------------------------------------------------
 
@@ -184,7 +186,8 @@ class App:
                     leader,
                     lambda: self._lead(parts, True),
                     lambda: self._lead(parts, False),
-                    on_lost=self.request_stop,
+                    pause=lambda: self._lead(parts, False, final=False),
+                    on_fatal=self.fail,
                     retry_s=self.settings.fleet.leader_retry_s,
                 )
                 await parts.gate.begin()
@@ -196,8 +199,9 @@ class App:
         return parts
 
     @staticmethod
-    async def _lead(parts: Parts, start: bool) -> None:
-        """What only the leader runs: the sources, and pruning of finished work."""
+    async def _lead(parts: Parts, start: bool, *, final: bool = True) -> None:
+        """What only the leader runs: the sources, and pruning of finished work
+        (``final=False``: leadership was lost, the sources may be resumed later)."""
         keeper = parts.core.housekeeper
         if start:
             await parts.core.sources.start()
@@ -206,7 +210,7 @@ class App:
             return
         if keeper is not None:
             await keeper.stop()
-        await parts.core.sources.stop()
+        await parts.core.sources.stop(final=final)
 
     async def stop(self) -> None:
         """Reverse order: endpoints, sources, dispatcher (in-flight sends finish), adapters."""
@@ -227,6 +231,13 @@ class App:
     def request_stop(self) -> None:
         self.stopping.set()
 
+    def fail(self, error: BaseException) -> None:
+        """A part failed for good (not the database being away, which is ridden out):
+        stop, and make ``run`` raise so the process exits non-zero, never 0."""
+        if self.failure is None:
+            self.failure = error
+        self.request_stop()
+
     async def run(self) -> None:
         """Start, wait for a signal (or, in the piped demo, for the end of input), stop."""
         loop = asyncio.get_running_loop()
@@ -242,6 +253,9 @@ class App:
             await self.stop()
             for sig in installed:
                 loop.remove_signal_handler(sig)
+        if self.failure is not None:
+            error = self.failure
+            raise RuntimeFailure(f"stopped: {type(error).__name__}: {error}") from error
 
     async def _wait(self, parts: Parts) -> None:
         console = next((a for a in parts.adapters if a.name == CONSOLE), None)

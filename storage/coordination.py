@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,15 +54,29 @@ class AdvisoryLeader:
         """True when this process is (now) the leader."""
         if self.leading:
             return True
-        conn = await self.db.engine.connect()
+        began = time.monotonic()
+        try:
+            conn = await self.db.engine.connect()
+        except Exception as exc:  # the server is away: Unavailable, logged once
+            error = self.db.availability.translate(exc, began)
+            if error is exc:
+                raise
+            raise error from exc
         try:
             got = (
                 await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})
             ).scalar()
             await conn.commit()
+        except Exception as exc:
+            await self._close(conn)
+            error = self.db.availability.translate(exc, began)
+            if error is exc:
+                raise
+            raise error from exc
         except BaseException:
-            await conn.close()
+            await self._close(conn)
             raise
+        self.db.availability.succeeded(began)
         if not got:
             await conn.close()
             return False
@@ -74,13 +89,16 @@ class AdvisoryLeader:
             return True
         if self._conn is None:
             return False
+        began = time.monotonic()
         try:
             await self._conn.execute(text("SELECT 1"))
             await self._conn.commit()
-        except Exception:
-            log.warning("leader %s: lock connection lost", self.name, exc_info=True)
+        except Exception as exc:  # the caller logs the lost leadership, once
+            error = self.db.availability.translate(exc, began)
+            log.debug("leader %s: lock connection lost: %s", self.name, error, exc_info=True)
             await self._drop()
             return False
+        self.db.availability.succeeded(began)
         return True
 
     async def release(self) -> None:
@@ -96,10 +114,13 @@ class AdvisoryLeader:
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
-                await conn.close()
-            except Exception:
-                log.debug("leader %s: close failed", self.name, exc_info=True)
+            await self._close(conn)
+
+    async def _close(self, conn: AsyncConnection) -> None:
+        try:
+            await conn.close()
+        except Exception:  # a dead connection cannot be closed politely
+            log.debug("leader %s: close failed", self.name, exc_info=True)
 
 
 class SqlSendBudget:

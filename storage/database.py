@@ -16,6 +16,7 @@ transaction (the SQLite write lock) nor a read snapshot.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from bot.errors import UserError
+from storage.availability import Availability
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -153,6 +155,8 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # connection-level failures -> bot.errors.Unavailable, one log line per state change
+        self.availability = Availability(postgres=self.dialect == "postgresql")
         self._reads: dict[Select[Any], _SqliteRead] = {}
 
     @property
@@ -161,14 +165,34 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on error.
+
+        The server unreachable: ``bot.errors.Unavailable`` (``storage/availability.py``).
+        """
+        began = time.monotonic()
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except Exception as exc:
+            translated = self.availability.translate(exc, began)
+            if translated is exc:
+                raise
+            raise translated from exc
+        self.availability.succeeded(began)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as connection:
-            yield connection
+        """A connection in one transaction; an unreachable server raises ``Unavailable``."""
+        began = time.monotonic()
+        try:
+            async with self.engine.begin() as connection:
+                yield connection
+        except Exception as exc:
+            translated = self.availability.translate(exc, began)
+            if translated is exc:
+                raise
+            raise translated from exc
+        self.availability.succeeded(began)
 
     async def read(
         self, statement: Select[Any], params: Mapping[str, Any]

@@ -6,6 +6,7 @@ only place a claim is released without being sent. Mixed into ``SqlOutbox``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -68,4 +69,17 @@ class OutboxWorkers:
                 .values(status=PENDING, claimed_by=None, claimed_at=None)
             )
             await session.execute(delete(WorkerLeaseRow).where(WorkerLeaseRow.name == worker))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def release_claims(self, worker: str, *, keep: Collection[int]) -> int:
+        """Rows ``worker`` claimed that it does not hold in memory (``keep`` are the ones it
+        does) go back to pending; its lease stays. After an outage: a claim committed as
+        the connection broke never reached the worker."""
+        query = update(D).where(D.status == SENDING, D.claimed_by == worker)
+        if keep:
+            query = query.where(D.id.notin_(sorted(keep)))
+        async with self.db.session() as session:
+            result = await session.execute(
+                query.values(status=PENDING, claimed_by=None, claimed_at=None)
+            )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -248,7 +248,7 @@ async def test_a_standby_gate_starts_the_sources_once_the_leader_stops(pg_url):
             store.coordination.leader("ingest"),  # type: ignore[attr-defined]
             lambda: _note(events, f"{name} start"),
             lambda: _note(events, f"{name} stop"),
-            on_lost=lambda: None,
+            on_fatal=lambda exc: None,
             retry_s=0.05,
         )
 

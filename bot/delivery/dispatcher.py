@@ -20,11 +20,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
 from bot.config import DeliveryConfig
-from bot.delivery.lane import GroupCommit, Lane
-from bot.delivery.outbox import Outbox
+from bot.delivery.lane import Lane
+from bot.delivery.outbox import GroupCommit, Outbox
 from bot.delivery.pacing import Clock, SystemClock
 from bot.delivery.shared_pacing import SharedSlots
 from bot.delivery.templating.book import TemplateBook
+from bot.errors import Unavailable
 from bot.models import (
     Alert,
     ChatKind,
@@ -95,6 +96,7 @@ class Dispatcher:
         self.stopping = False
         self.recorder = GroupCommit(outbox, self.clock.now)
         self.templates = templates or TemplateBook()  # chat templates; admin defaults
+        self.claiming = asyncio.Lock()
         self.lanes = [Lane(self, adapter) for adapter in adapters]
         self._tasks: list[asyncio.Task[None]] = []
         self._sweeper: asyncio.Task[None] | None = None
@@ -131,8 +133,24 @@ class Dispatcher:
             try:
                 await self.outbox.heartbeat(self.worker, now=self.clock.now())
                 await self.recover()
+            except Unavailable:
+                pass  # the database is away (storage logs that once); the lanes wait too
             except Exception:
                 log.warning("lease heartbeat or stale sweep failed", exc_info=True)
+
+    async def release_orphans(self) -> int:
+        """After an outage: give back rows claimed by this worker that no lane holds.
+
+        A claim whose commit reached the server just as the connection broke is ours in
+        the database but in no lane's queue; nobody else would take it while our lease
+        is fresh. Claims wait meanwhile, so every claimed row is either held or released.
+        """
+        async with self.claiming:
+            held = set().union(*(lane.holds() for lane in self.lanes))
+            released = await self.outbox.release_claims(self.worker, keep=held)
+        if released:
+            log.info("gave back %d deliveries claimed as the database went away", released)
+        return released
 
     def wake(self) -> None:
         """New rows were enqueued: look now instead of at the next poll."""
@@ -192,6 +210,8 @@ class Dispatcher:
                 self._tasks = []
             try:  # leave the fleet: drop our lease (nothing of ours is claimed any more)
                 await self.outbox.release_worker(self.worker)
+            except Unavailable:
+                log.info("worker lease left to expire (database unreachable)")
             except Exception:
                 log.warning("could not drop the worker lease", exc_info=True)
         if self._tasks:

@@ -11,20 +11,32 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from bot.alerts.breaking import pin_sent
 from bot.alerts.story_updates import edit_alert, edit_message_id
 from bot.config import DeliveryConfig
-from bot.delivery.outbox import ClaimedDelivery, Outbox, SentRecord
+from bot.delivery.outbox import ClaimedDelivery, GroupCommit, Outbox, SentRecord
 from bot.delivery.pacing import Clock, Pacer, RateLimits
 from bot.delivery.shared_pacing import SharedSlots
 from bot.delivery.templating.book import TemplateBook
+from bot.errors import Unavailable
 from bot.models import PRIORITY, Alert, DeliveryKind, DeliveryResult, ResultKind
 from bot.ports import ChatAdapter
 
 log = logging.getLogger("cryptowire.dispatch")
+
+# The database away (``Unavailable``): try again after 0.25 s, 0.5 s, then every second --
+# a few cheap attempts while it is down, and sends resume within about a second of its
+# return. Storage logs the outage itself, once; the lanes stay quiet.
+OUTAGE_FIRST_S = 0.25
+OUTAGE_MAX_S = 1.0
+
+
+def outage_backoff(previous: float) -> float:
+    """The next wait while the database is away (0 = it was not)."""
+    return OUTAGE_FIRST_S if previous <= 0 else min(OUTAGE_MAX_S, previous * 2)
 
 
 def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
@@ -58,43 +70,6 @@ def backoff_seconds(attempt: int, config: DeliveryConfig, rng: random.Random) ->
     """Exponential backoff with "equal jitter": half fixed, half random, capped."""
     ceiling = min(config.backoff_max_s, config.backoff_base_s * 2 ** max(0, attempt - 1))
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
-class GroupCommit:
-    """Records successful sends, batching those that finish while a write is in progress.
-
-    Each caller waits until its own send is stored, so a send slot is only freed once its
-    row says "sent": a crash still repeats at most the sends in flight.
-    """
-
-    def __init__(self, outbox: Outbox, now: Callable[[], datetime]) -> None:
-        self.outbox = outbox
-        self.now = now
-        self._waiting: list[tuple[SentRecord, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self.writes = 0
-
-    async def record(self, record: SentRecord) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((record, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
-        await done
-
-    async def _write(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                await self.outbox.mark_sent_many([r for r, _ in batch], now=self.now())
-                self.writes += 1
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
 
 
 class _Job:
@@ -148,6 +123,9 @@ class LaneHost(Protocol):
     stopping: bool
     recorder: GroupCommit
     templates: TemplateBook
+    claiming: asyncio.Lock  # held while claiming, and while giving back orphaned claims
+
+    async def release_orphans(self) -> int: ...
 
 
 class Lane:
@@ -163,6 +141,7 @@ class Lane:
         self.chat_gap = timedelta(seconds=gap) if dispatcher.shared_chats and gap else None
         self.queue: list[_Job] = []
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.sending: set[int] = set()  # ids of the rows of the sends in flight
         self.slots = asyncio.Semaphore(dispatcher.max_in_flight)
         self.wake = asyncio.Event()
         self.sent = 0
@@ -172,16 +151,28 @@ class Lane:
 
     async def run(self, *, until_idle: bool = False, horizon_s: float = 0.0) -> None:
         clock = self.d.clock
+        backoff = 0.0  # > 0 while the outbox cannot be reached
         while not self.d.stopping:
             self.busy = True
             try:
                 progressed = await self.cycle()
-            except Exception:  # the database is away: keep the lane alive, retry shortly
-                log.warning("%s deliveries: outbox unavailable", self.adapter.name, exc_info=True)
+            except Unavailable:  # the database is away: keep the lane alive, retry
+                progressed, backoff = False, outage_backoff(backoff)
                 self.errors += 1
-                progressed = False
+            except Exception:
+                log.warning("%s deliveries: outbox failed", self.adapter.name, exc_info=True)
+                progressed, backoff = False, outage_backoff(backoff)
+                self.errors += 1
+            else:
+                if backoff:  # back: rows claimed as the connection broke are ours alone
+                    backoff = 0.0
+                    await self._release_orphans()
             finally:
                 self.busy = False
+            if backoff:
+                await clock.wait(self.wake, backoff)
+                self.quiet = -math.inf
+                continue
             if progressed:
                 continue
             if until_idle and await self.idle(horizon_s):
@@ -206,18 +197,19 @@ class Lane:
         if len(self.queue) <= self.claim_size // 2 and (woken or clock.monotonic() >= self.quiet):
             self.wake.clear()
             limit = self.claim_size - len(self.queue)
-            claimed = await self.d.outbox.claim_due(
-                self.d.worker,
-                now=clock.now(),
-                limit=limit,
-                platforms=[self.adapter.name],
-                chat_gap=self.chat_gap,
-            )
+            async with self.d.claiming:
+                claimed = await self.d.outbox.claim_due(
+                    self.d.worker,
+                    now=clock.now(),
+                    limit=limit,
+                    platforms=[self.adapter.name],
+                    chat_gap=self.chat_gap,
+                )
+                if claimed:
+                    self.queue.extend(_jobs(claimed))
+                    self.queue.sort(key=lambda job: job.order)
             if len(claimed) < limit:  # the queue is dry: look again at the next poll or wake
                 self.quiet = clock.monotonic() + self.d.config.poll_interval_s
-            if claimed:
-                self.queue.extend(_jobs(claimed))
-                self.queue.sort(key=lambda job: job.order)
         if not self.queue:
             return False
         overall = self.pacer.overall_wait()
@@ -234,6 +226,7 @@ class Lane:
                     return True
                 self.queue.remove(job)
                 self.pacer.take(job.first.to, job.first.chat.kind)
+                self.sending.update(job.ids)
                 task = asyncio.create_task(self.send(job))
                 self.in_flight.add(task)
                 task.add_done_callback(self.in_flight.discard)
@@ -268,7 +261,12 @@ class Lane:
             alert = self.d.templates.apply(alert, job.first.chat, sources)
             shared = self.d.budgets.get(self.adapter.name)
             if shared is not None:  # other workers send for the same bot token too
-                await shared.wait_turn()
+                try:
+                    await shared.wait_turn()
+                except Unavailable:  # the budget lives in the database: nothing was sent
+                    self.queue.append(job)
+                    self.queue.sort(key=lambda queued: queued.order)
+                    return
             started = time.perf_counter()
             try:
                 if editing:
@@ -284,23 +282,42 @@ class Lane:
                 self.d.on_result(
                     self.adapter.name, result.kind.value, time.perf_counter() - started
                 )
-            await self.record(job, result)
+            await self.record_until_stored(job, result)
+        except Unavailable:  # stopping during an outage: the rows go back at the next start
+            log.info("delivery %s: sent, not recorded; the next start may repeat it", job.ids)
         except Exception:
-            # The database is unreachable: the row stays claimed and release_stale returns it.
+            # The row stays claimed; release_stale (or the next start) returns it.
             log.exception("could not record delivery %s", job.ids)
         finally:
+            self.sending.difference_update(job.ids)
             self.slots.release()
+
+    async def record_until_stored(self, job: _Job, result: DeliveryResult) -> None:
+        """Record a result, waiting out a database outage: the send happened, so sending
+        it again would repeat it. The send keeps its in-flight slot meanwhile, so at most
+        ``max_in_flight`` sends wait like this (and no new one starts). Gives up with
+        ``Unavailable`` only when the dispatcher stops."""
+        backoff = 0.0
+        while True:
+            try:
+                await self.record(job, result)
+                return
+            except Unavailable:
+                if self.d.stopping:
+                    raise
+                backoff = outage_backoff(backoff)
+                await self.d.clock.sleep(backoff)
 
     async def record(self, job: _Job, result: DeliveryResult) -> None:
         outbox, now, first = self.d.outbox, self.d.clock.now(), job.first
         if result.kind is ResultKind.SENT and first.kind is DeliveryKind.EDIT:
             await outbox.mark_edit_sent(job.ids, now=now)
         elif result.kind is ResultKind.SENT:
-            self.sent += 1
             image = self.adapter.capabilities.supports_images and first.article is not None
             has_image = bool(image and first.article and first.article.image_url)
             record = SentRecord(job.ids, result.message_id or "", has_image)
             await self.d.recorder.record(record)
+            self.sent += 1
             if first.payload.get("pin") and result.message_id:  # breaking, broadcast target
                 self.pacer.take(first.to, first.chat.kind)  # a pin is a request too
                 await pin_sent(self.adapter, first.to, result.message_id)
@@ -331,11 +348,24 @@ class Lane:
     async def release_queue(self) -> None:
         """On stop: claimed but unstarted rows go back to the queue untouched."""
         jobs, self.queue = self.queue, []
-        for job in jobs:
+        for n, job in enumerate(jobs):
             try:
                 await self.d.outbox.retry_at(job.ids, job.first.due_at, failed_attempt=False)
+            except Unavailable:  # they stay claimed; the next start releases them
+                log.info("%d claimed deliveries stay claimed until the next start", len(jobs) - n)
+                return
             except Exception:  # they stay claimed; the next start releases them
                 log.warning("could not give back deliveries %s", job.ids, exc_info=True)
+
+    async def _release_orphans(self) -> None:
+        try:
+            await self.d.release_orphans()
+        except Exception:  # tried again after the next outage; the next start frees them too
+            log.warning("could not give back orphaned claims", exc_info=True)
+
+    def holds(self) -> set[int]:
+        """Ids of the rows this lane holds claimed: queued or being sent."""
+        return {i for job in self.queue for i in job.ids} | self.sending
 
     async def settle(self) -> None:
         if self.in_flight:

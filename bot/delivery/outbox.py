@@ -7,7 +7,8 @@ PostgreSQL or an in-memory test double.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -144,8 +145,48 @@ class Outbox(Protocol):
     async def release_worker(self, worker: str) -> int:
         """Rows claimed by a worker known to be dead go back at once."""
 
+    async def release_claims(self, worker: str, *, keep: Collection[int]) -> int:
+        """Rows ``worker`` claimed, except ``keep``, go back to the queue (its lease stays)."""
+
     async def next_due_at(self, platforms: Sequence[str] | None = None) -> datetime | None: ...
 
     async def depth(self, *, now: datetime) -> OutboxDepth: ...
 
     async def sent_messages_for_story(self, story_id: int) -> list[SentMessage]: ...
+
+
+class GroupCommit:
+    """Records successful sends, batching those that finish while a write is in progress.
+
+    Each caller waits until its own send is stored, so a send slot is only freed once its
+    row says "sent": a crash still repeats at most the sends in flight.
+    """
+
+    def __init__(self, outbox: Outbox, now: Callable[[], datetime]) -> None:
+        self.outbox = outbox
+        self.now = now
+        self._waiting: list[tuple[SentRecord, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    async def record(self, record: SentRecord) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self.outbox.mark_sent_many([r for r, _ in batch], now=self.now())
+                self.writes += 1
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from bot.config import Settings
 from bot.delivery.pacing import Clock, SystemClock
 from bot.delivery.shared_pacing import SharedSlots, budget_key
+from bot.errors import Unavailable
 from bot.ports import ChatAdapter
 
 log = logging.getLogger("cryptowire.roles")
@@ -91,8 +92,12 @@ def shared_budgets(
 class LeaderGate:
     """Runs a part (the sources) only while this process holds ``leader``.
 
-    Standbys try again every ``retry_s``; a leader that loses its lock connection stops the
-    part and calls ``on_lost`` (the app stops: a supervisor restarts it as a standby).
+    Standbys try again every ``retry_s``. A leader that loses its lock connection (the
+    database went away, or dropped the session) pauses the part and becomes a standby
+    itself: it keeps trying every ``retry_s`` and resumes the part once it holds the lock
+    again (or stays standby if another process took it meanwhile). One log line per
+    change. Only an error that is not the database being away -- the part failing to
+    start or stop -- is fatal: ``on_fatal`` gets it (the app then exits non-zero).
     """
 
     def __init__(
@@ -101,52 +106,71 @@ class LeaderGate:
         start: Callable[[], Awaitable[object]],
         stop: Callable[[], Awaitable[object]],
         *,
-        on_lost: Callable[[], None],
+        on_fatal: Callable[[BaseException], None],
+        pause: Callable[[], Awaitable[object]] | None = None,
         retry_s: float = 2.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.leader = leader
         self._start = start
         self._stop = stop
-        self.on_lost = on_lost
+        self._pause = pause or stop  # losing the lock: the part may be resumed later
+        self.on_fatal = on_fatal
         self.retry_s = retry_s
         self._sleep = sleep
         self.started = False
+        self.lost = 0  # how often leadership was lost (and the part paused)
         self._task: asyncio.Task[None] | None = None
+        self._standing_by = False
         self.became_leader = asyncio.Event()
 
     async def begin(self) -> None:
         """Become leader now if free (so a lone process starts at once), else keep trying."""
-        if await self._try():
-            self._task = asyncio.create_task(self._watch())
-        else:
-            log.info("another process leads ingestion: standing by")
-            self._task = asyncio.create_task(self._wait_then_watch())
+        leading = await self._try()
+        self._task = asyncio.create_task(self._run(leading))
 
     async def _try(self) -> bool:
         try:
             acquired = bool(await self.leader.try_acquire())
-        except Exception:
-            log.warning("leader election failed; retrying", exc_info=True)
+        except Unavailable:
+            return False  # the database says it is away, once (storage/availability.py)
+        except Exception as exc:
+            log.warning("leader election failed, retrying: %s: %s", type(exc).__name__, exc)
             return False
-        if acquired:
-            await self._start()
-            self.started = True
-            self.became_leader.set()
-            log.info("leading ingestion")
-        return acquired
+        if not acquired:
+            if not self._standing_by:
+                log.info("another process leads ingestion: standing by")
+                self._standing_by = True
+            return False
+        self._standing_by = False
+        await self._start()
+        self.started = True
+        self.became_leader.set()
+        log.info("leading ingestion again" if self.lost else "leading ingestion")
+        return True
 
-    async def _wait_then_watch(self) -> None:
-        while not await self._try():
-            await self._sleep(self.retry_s)
-        await self._watch()
-
-    async def _watch(self) -> None:
-        while await self.leader.still_leading():
-            await self._sleep(self.retry_s)
-        log.error("lost ingestion leadership: stopping")
-        await self._stop_part()
-        self.on_lost()
+    async def _run(self, leading: bool) -> None:
+        try:
+            while True:
+                while not leading:
+                    await self._sleep(self.retry_s)
+                    leading = await self._try()
+                while await self.leader.still_leading():
+                    await self._sleep(self.retry_s)
+                leading = False
+                self.lost += 1
+                log.error(
+                    "lost ingestion leadership (its database connection failed): sources "
+                    "paused, taking it back when the database answers"
+                )
+                if self.started:
+                    self.started = False
+                    await self._pause()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the part could not start or stop: nothing to retry
+            log.error("ingestion failed: %s: %s", type(exc).__name__, exc)
+            self.on_fatal(exc)
 
     async def _stop_part(self) -> None:
         if self.started:

@@ -33,6 +33,7 @@ from typing import Any
 
 from watchfiles import Change, awatch
 
+from bot.errors import Unavailable
 from bot.models import Article
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore
 
@@ -253,6 +254,9 @@ class FolderSource:
             outcome = await self.pipeline.ingest_bytes(
                 raw, origin=str(path), source=self.source_hint
             )
+        except Unavailable:  # the database is away (logged once): the next scan retries
+            log.debug("ingesting %s waits for the database", path)
+            return f"{path}: database unreachable"
         except Exception as exc:
             log.warning("ingesting %s failed", path, exc_info=True)
             return f"{path}: {type(exc).__name__}: {exc}"

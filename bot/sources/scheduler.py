@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ConfigError, Settings
+from bot.errors import Unavailable
 from bot.ingest.parse import SourceHint
 from bot.models import Article
 from bot.sources.backoff import Backoff
@@ -67,7 +68,8 @@ class SourceScheduler:
 
     Pass ``apscheduler`` to put the jobs on the core's own AsyncIOScheduler (ids
     ``source:<key>``); its owner starts and shuts it down, ``stop()`` only removes ours.
-    ``stop()`` is final: build a new SourceScheduler to start again.
+    ``stop()`` is final (build a new SourceScheduler to start again) unless
+    ``final=False``, after which ``start()`` resumes.
     """
 
     def __init__(
@@ -225,8 +227,9 @@ class SourceScheduler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), entry.interval_s)
 
-    async def stop(self) -> None:
-        """Stop jobs and watchers, wait for them, close the fetcher."""
+    async def stop(self, *, final: bool = True) -> None:
+        """Stop jobs and watchers, wait for them, close the fetcher (``final=False``:
+        keep it, ``start`` resumes: the ingest leader lost its lock and may regain it)."""
         self._stop.set()
         if self._scheduler is self._shared and self._scheduler is not None:
             for key in self._entries:
@@ -246,7 +249,7 @@ class SourceScheduler:
             for task in pending:
                 task.cancel()
         await asyncio.gather(*running, *watchers, return_exceptions=True)
-        if self._own_fetcher:
+        if self._own_fetcher and final:
             await self.fetcher.aclose()
 
     async def settle(self, *, within_s: float = 10.0) -> None:
@@ -300,6 +303,9 @@ class SourceScheduler:
         except SourceError as exc:
             report = PollReport(entry.name, entry.runner.kind, ok=False, error=str(exc))
             entry.server_wait_s = exc.retry_after
+        except Unavailable:  # the database is away (logged once by storage): poll later
+            log.debug("%s: poll skipped: database unreachable", entry.name)
+            return PollReport(entry.name, entry.runner.kind, ok=False, error="database away")
         except Exception as exc:
             log.warning("%s: poll failed", entry.name, exc_info=True)
             error = one_line(f"{type(exc).__name__}: {exc}")
@@ -334,6 +340,9 @@ class SourceScheduler:
             entry.server_wait_s = None
             report.retry_at = entry.retry_at = now + timedelta(seconds=delay)
             await self.store.set_retry_at(entry.key, entry.retry_at)
+        except Unavailable:  # the database is away (logged once by storage)
+            log.debug("%s: source health not recorded: database unreachable", entry.name)
+            return
         except Exception:
             log.warning("%s: cannot record source health", entry.name, exc_info=True)
             return
