@@ -57,6 +57,10 @@ def build_application(config: TelegramConfig, token: str) -> Application:  # typ
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .job_queue(None)
+        # At stop PTB cancels the long poll and confirms the handled updates with one more
+        # getUpdates; with the default single connection, a poll torn down by a reset still
+        # holds it, that call hits "Pool timeout" and the next start handles them again.
+        .get_updates_connection_pool_size(2)
         # a reply to a command deleted meanwhile is still sent, just without the quote
         .defaults(Defaults(allow_sending_without_reply=True))
         .concurrent_updates(PerChatUpdateProcessor())
