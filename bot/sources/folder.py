@@ -9,6 +9,9 @@ How a file is judged finished (writers can rely on either rule):
    ``.part``, ``.partial``, ``.crdownload``, ``.swp`` or ``~`` are never read: write
    ``story.md.tmp`` (or ``.story.md``) and rename it to ``story.md`` when complete,
    which is atomic on the same filesystem. Hidden folders are skipped too.
+3. **Complete arrivals are read at once.** Where the platform says a file arrived
+   complete (Linux: renamed or moved into the folder, or closed after writing; see
+   ``bot.sources.completion``), it is read without the stability wait.
 
 Events come from watchfiles (inotify and friends); a periodic scan (the source's
 ``interval``, and once at start) is the fallback for filesystems without events and
@@ -22,6 +25,7 @@ again, whose identity rules turn it into an update or a duplicate, never a secon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -35,6 +39,7 @@ from watchfiles import Change, awatch
 
 from bot.errors import Unavailable
 from bot.models import Article
+from bot.sources import completion
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore
 
 log = logging.getLogger("cryptowire.sources.folder")
@@ -71,11 +76,14 @@ class StabilityTracker:
         self._watching: dict[Path, tuple[FileState, float]] = {}
         self._done: dict[Path, FileState] = {}
 
-    def observe(self, path: Path, state: FileState, now: float) -> bool:
-        """Record a look at ``path``; True when it is ready to read."""
+    def observe(self, path: Path, state: FileState, now: float, *, complete: bool = False) -> bool:
+        """Record a look at ``path``; True when it is ready to read (``complete``: the
+        platform said it arrived whole, so a non-empty new version is ready now)."""
         if self._done.get(path) == state:
             self._watching.pop(path, None)
             return False
+        if complete and state.size:
+            return True
         previous = self._watching.get(path)
         if previous is None or previous[0] != state or state.size == 0:
             self._watching[path] = (state, now)
@@ -181,16 +189,20 @@ class FolderSource:
         )
 
     async def scan(
-        self, report: PollReport | None = None, *, only: Iterable[Path] | None = None
+        self,
+        report: PollReport | None = None,
+        *,
+        only: Iterable[Path] | None = None,
+        complete: bool = False,
     ) -> PollReport:
         """Look at every file (or just ``only``, the paths events named) once; ingest
-        those that are finished and not yet ingested."""
+        those that are finished (``complete``: ``only`` arrived whole) and not yet ingested."""
         report = report or PollReport(self.name, self.kind)
         self.ensure_folder()
         if only is not None:
             named = {_absolute(path) for path in only}
             if any(path.is_dir() for path in named):
-                only = None  # a folder moved in: look at everything
+                only, complete = None, False  # a folder moved in: look at everything
             else:
                 paths: Iterable[Path] = sorted(p for p in named if self._wanted(p))
         async with self._lock:
@@ -206,7 +218,9 @@ class FolderSource:
                     continue
                 except OSError:
                     continue
-                if not path.is_file() or not self.tracker.observe(path, state, self.clock()):
+                if not path.is_file() or not self.tracker.observe(
+                    path, state, self.clock(), complete=complete
+                ):
                     continue
                 error = await self._ingest(path, state, report)
                 if error:
@@ -286,8 +300,61 @@ class FolderSource:
         *,
         force_polling: bool | None = None,
     ) -> None:
-        """Follow filesystem events until ``stop`` is set; each settled batch is reported."""
+        """Follow filesystem events until ``stop`` is set; each settled batch is reported.
+        Complete arrivals (where the platform reports them) are read at once beside."""
         self.ensure_folder()
+        fast = None if force_polling else self._listen_for_complete(on_report, stop)
+        try:
+            await self._watch_changes(on_report, stop, force_polling)
+        finally:
+            if fast is not None:
+                fast.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fast
+
+    def _listen_for_complete(
+        self, on_report: Callable[[PollReport], Awaitable[None]], stop: asyncio.Event
+    ) -> asyncio.Task[None] | None:
+        """Start the complete-arrival listener (None where the platform has none)."""
+        if not completion.available():
+            return None
+        arrived: asyncio.Queue[list[Path]] = asyncio.Queue()
+        try:
+            listener = completion.CompletionListener(self.path, arrived.put_nowait)
+            listener.start()
+        except OSError as exc:
+            log.info("%s: complete files wait like the others (%s)", self.name, exc)
+            return None
+
+        async def read_arrivals() -> None:
+            try:
+                while not stop.is_set():
+                    paths = set(await arrived.get())
+                    while not arrived.empty():
+                        paths.update(arrived.get_nowait())
+                    await self._read_complete(paths, on_report)
+            finally:
+                listener.close()
+
+        return asyncio.create_task(read_arrivals(), name=f"complete files {self.name}")
+
+    async def _read_complete(
+        self, paths: set[Path], on_report: Callable[[PollReport], Awaitable[None]]
+    ) -> None:
+        report = PollReport(self.name, self.kind)
+        try:
+            await self.scan(report, only=paths, complete=True)
+        except SourceError as exc:
+            report.ok, report.error = False, str(exc)
+        if report.items_seen or not report.ok:
+            await on_report(report)
+
+    async def _watch_changes(
+        self,
+        on_report: Callable[[PollReport], Awaitable[None]],
+        stop: asyncio.Event,
+        force_polling: bool | None,
+    ) -> None:
         async for changes in awatch(
             self.path,
             watch_filter=_interesting,
