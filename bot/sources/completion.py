@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -101,3 +101,35 @@ class CompletionListener:
                 complete.append(path)
         if complete:
             self.on_complete(complete)
+
+
+def listen(
+    root: Path,
+    read: Callable[[set[Path]], Awaitable[None]],
+    stop: asyncio.Event,
+    *,
+    name: str,
+) -> asyncio.Task[None] | None:
+    """A task handing complete arrivals under ``root`` to ``read`` (batched while it
+    is busy) until ``stop``; None where the platform reports no such events."""
+    if _inotify is None:
+        return None
+    arrived: asyncio.Queue[list[Path]] = asyncio.Queue()
+    try:
+        listener = CompletionListener(root, arrived.put_nowait)
+        listener.start()
+    except OSError as exc:
+        log.info("%s: complete files wait like the others (%s)", name, exc)
+        return None
+
+    async def read_arrivals() -> None:
+        try:
+            while not stop.is_set():
+                paths = set(await arrived.get())
+                while not arrived.empty():
+                    paths.update(arrived.get_nowait())
+                await read(paths)
+        finally:
+            listener.close()
+
+    return asyncio.create_task(read_arrivals(), name=f"complete files {name}")

@@ -303,7 +303,13 @@ class FolderSource:
         """Follow filesystem events until ``stop`` is set; each settled batch is reported.
         Complete arrivals (where the platform reports them) are read at once beside."""
         self.ensure_folder()
-        fast = None if force_polling else self._listen_for_complete(on_report, stop)
+        fast = None
+        if not force_polling:
+
+            async def read(paths: set[Path]) -> None:
+                await self._read_complete(paths, on_report)
+
+            fast = completion.listen(self.path, read, stop, name=self.name)
         try:
             await self._watch_changes(on_report, stop, force_polling)
         finally:
@@ -311,32 +317,6 @@ class FolderSource:
                 fast.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await fast
-
-    def _listen_for_complete(
-        self, on_report: Callable[[PollReport], Awaitable[None]], stop: asyncio.Event
-    ) -> asyncio.Task[None] | None:
-        """Start the complete-arrival listener (None where the platform has none)."""
-        if not completion.available():
-            return None
-        arrived: asyncio.Queue[list[Path]] = asyncio.Queue()
-        try:
-            listener = completion.CompletionListener(self.path, arrived.put_nowait)
-            listener.start()
-        except OSError as exc:
-            log.info("%s: complete files wait like the others (%s)", self.name, exc)
-            return None
-
-        async def read_arrivals() -> None:
-            try:
-                while not stop.is_set():
-                    paths = set(await arrived.get())
-                    while not arrived.empty():
-                        paths.update(arrived.get_nowait())
-                    await self._read_complete(paths, on_report)
-            finally:
-                listener.close()
-
-        return asyncio.create_task(read_arrivals(), name=f"complete files {self.name}")
 
     async def _read_complete(
         self, paths: set[Path], on_report: Callable[[PollReport], Awaitable[None]]
