@@ -92,6 +92,8 @@ class App:
     async def assemble(self) -> Parts:
         """Open and migrate the storage, then build every part (nothing runs yet)."""
         storage = load_plugin(STORAGE_GROUP, "sqlalchemy")(self.settings)
+        if hasattr(storage, "announce_outages"):  # one log line per database state change
+            storage.announce_outages()
         try:
             await storage.upgrade()
             core = await build_core(

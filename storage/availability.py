@@ -7,7 +7,9 @@ neutral error the core answers with one "try again" line and retries with backof
 anything else (a constraint, a bad query) passes through unchanged.
 
 It also logs the state, ONE line per change: "database unreachable" at the first failure,
-"database reachable again" at the first success after it. Only operations that *began*
+"database reachable again" at the first success after it (at debug level unless
+``announce`` is set: a long-running bot sets it, a one-shot CLI command prints its one
+error line instead). Only operations that *began*
 after the last change count, so a query already in flight when the server went away
 cannot flip the state back and forth (no flood of alternating lines during a restart).
 """
@@ -78,8 +80,9 @@ def _reason(error: BaseException) -> str:
 class Availability:
     """The database's state as this process sees it; see the module docstring."""
 
-    def __init__(self, *, postgres: bool) -> None:
+    def __init__(self, *, postgres: bool, announce: bool = False) -> None:
         self.postgres = postgres
+        self.announce = announce
         self.down_since: float | None = None
         self._up_since = -1.0
 
@@ -95,7 +98,8 @@ class Availability:
             return error
         if self.down_since is None and began >= self._up_since:
             self.down_since = time.monotonic()
-            log.error(
+            log.log(
+                logging.ERROR if self.announce else logging.DEBUG,
                 "database unreachable (%s): retrying with backoff; "
                 "commands are answered 'try again' meanwhile",
                 _reason(error),
@@ -108,6 +112,7 @@ class Availability:
         """An operation that began at ``began`` (``time.monotonic()``) worked."""
         if self.down_since is not None and began >= self.down_since:
             now = time.monotonic()
-            log.warning("database reachable again after %.1f s", now - self.down_since)
+            level = logging.WARNING if self.announce else logging.DEBUG
+            log.log(level, "database reachable again after %.1f s", now - self.down_since)
             self.down_since = None
             self._up_since = now

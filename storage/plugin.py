@@ -42,6 +42,10 @@ class SqlStorage:
         """A consistent copy of the SQLite archive, taken while the bot runs."""
         return await backup.backup(self.db, destination)
 
+    def announce_outages(self) -> None:
+        """Log each database state change (down / back) as one line: a long-running bot."""
+        self.db.availability.announce = True
+
     async def ping(self) -> None:
         async with self.db.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -36,6 +39,7 @@ def closed_port() -> int:
 async def test_an_unreachable_server_is_unavailable_and_logged_once(caplog):
     url = f"postgresql://postgres@127.0.0.1:{closed_port()}/nothing"
     storage = open_storage(Settings(storage=StorageConfig(url=url)))
+    storage.announce_outages()  # as the running bot does (bot/app.py)
     caplog.set_level(logging.INFO, logger="cryptowire.database")
     try:
         for _ in range(3):
@@ -64,7 +68,7 @@ async def test_a_wrong_query_is_not_an_outage(tmp_path):
 
 def test_the_state_flips_once_each_way_and_old_operations_cannot_flip_it(caplog):
     caplog.set_level(logging.INFO, logger="cryptowire.database")
-    state = Availability(postgres=True)
+    state = Availability(postgres=True, announce=True)
     refused = ConnectionRefusedError(111, "Connect call failed")
     before = 1.0  # an operation that began before anything went wrong
     began = time.monotonic()
@@ -157,3 +161,20 @@ async def test_a_part_that_cannot_restart_is_fatal():
         await asyncio.sleep(0.01)
     await gate.close()
     assert [str(e) for e in fatal] == ["folder vanished"]
+
+
+def test_a_cli_command_with_the_database_down_says_one_line_and_exits_1(tmp_path):
+    url = f"postgresql://postgres@127.0.0.1:{closed_port()}/nothing"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--database-url", url, "latest"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: The database is not answering right now; please try again in a minute."
+    ]
