@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.errors import UserError
+from bot.errors import Unavailable, UserError
 from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ class HealthServer:
     async def _healthz(self, _request: web.Request) -> web.Response:
         try:
             report = await self.probe()
+        except Unavailable:  # storage logs the outage once; a probe every few s stays quiet
+            report = HealthReport(ok=False, details={"database": "unreachable"})
         except Exception as exc:  # the probe itself failing means unhealthy, not a 500
             log.warning("health probe failed: %s", exc)
             report = HealthReport(ok=False, details={"error": type(exc).__name__})
@@ -74,6 +76,8 @@ class HealthServer:
         if self.refresh is not None:
             try:
                 await self.refresh()
+            except Unavailable:  # stale gauges beat a failed scrape; the outage is logged
+                pass
             except Exception as exc:  # stale gauges beat a failed scrape
                 log.warning("metrics refresh failed: %s", exc)
         return web.Response(

@@ -7,7 +7,8 @@ few hundred alerts are out the server is stopped (``pg_ctl stop -m fast``: every
 aborted) for ``OUTAGE_S`` seconds, then started again. Checked, as an operator would:
 
 * the process keeps running through the outage and stops with 0 when asked;
-* a command sent during the outage is answered with one short "try again" line;
+* a command sent during the outage is answered with one short "try again" line, and
+  ``/healthz`` answers 503 ``"database": "unreachable"`` (200 and leading again after);
 * every chat gets its alert; at most ``[delivery] max_in_flight`` alerts are repeated;
 * delivery resumes within 5 s of the server accepting connections again;
 * the process takes ingestion leadership back: a later article is alerted;
@@ -26,13 +27,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import insert, select
 
 from bot.config import Settings, StorageConfig
 from storage.plugin import open_storage
 from storage.tables import ChatRow, SubscriptionRow
-from tests.chaos.pg_cluster import SKIP_REASON, ThrowawayPostgres, find_binaries
+from tests.chaos.pg_cluster import SKIP_REASON, ThrowawayPostgres, find_binaries, free_port
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fleet_support import start_role, stop, telegram_section, wait_until, write_config
 
@@ -142,6 +144,7 @@ async def test_the_bot_rides_out_a_postgres_outage_in_the_middle_of_a_fanout(
     inbox.mkdir()
     log = tmp_path / "bot.log"
     first_title = "Bitcoin Miners Shut Rigs"
+    health = f"127.0.0.1:{free_port()}"
     async with FakeBotApi() as fake:
         user = fake.private_chat(USER, "Olga")
         config = write_config(
@@ -152,6 +155,7 @@ async def test_the_bot_rides_out_a_postgres_outage_in_the_middle_of_a_fanout(
             f"[delivery]\npoll_interval_s = 0.05\nlimit_scale = {LIMIT_SCALE}\n"
             f"max_in_flight = {MAX_IN_FLIGHT}\n",
             "[fleet]\nleader_retry_s = 0.5\n",
+            f'[http]\nlisten = "{health}"\n',
         )
         bot = await start_role(config, "all", log)
         try:
@@ -169,6 +173,8 @@ async def test_the_bot_rides_out_a_postgres_outage_in_the_middle_of_a_fanout(
             fake.command(user, USER, "/subscribe ETH")
             await fake.wait_for(lambda: bool(fake.messages_in(USER)), within=OUTAGE_S)
             answer = fake.messages_in(USER)[0]["text"]
+            async with httpx.AsyncClient(timeout=10) as client:
+                probe_down = await client.get(f"http://{health}/healthz")
             await asyncio.sleep(max(0.0, down_at + OUTAGE_S - time.monotonic()))
             assert bot.returncode is None, "the bot exited during the outage"
             sent_during_outage = len(send_times(fake)) - sent_when_down
@@ -181,6 +187,8 @@ async def test_the_bot_rides_out_a_postgres_outage_in_the_middle_of_a_fanout(
 
             (inbox / "later.md").write_bytes(LATER)
             await fake.wait_for(lambda: len(alerts(fake, "Gas Limit")) == ETH_CHATS, 60)
+            async with httpx.AsyncClient(timeout=10) as client:
+                probe_up = await client.get(f"http://{health}/healthz")
             alive_at_end = bot.returncode is None
             codes = await stop(bot)
         finally:
@@ -195,6 +203,10 @@ async def test_the_bot_rides_out_a_postgres_outage_in_the_middle_of_a_fanout(
     )
     assert alive_at_end and codes == [0], tail
     assert "try again" in answer.lower() and "\n" not in answer.strip(), answer
+    # what an operator's probe sees: unhealthy while the database is away, then leading again
+    assert probe_down.status_code == 503, probe_down.text
+    assert probe_down.json()["database"] == "unreachable", probe_down.text
+    assert probe_up.status_code == 200 and probe_up.json()["leading_ingest"], probe_up.text
     assert len(first) == CHATS, tail  # 0 alerts lost
     assert repeated <= MAX_IN_FLIGHT, tail
     assert sent_during_outage <= MAX_IN_FLIGHT, tail  # only sends already in flight
