@@ -228,6 +228,7 @@ class App:
                 await step()
             except Exception:
                 log.exception("%s did not stop cleanly", getattr(step, "__qualname__", step))
+        parts.core.pipeline.parser.close()  # the big-document parse worker, if one started
         await parts.storage.close()
 
     def request_stop(self) -> None:

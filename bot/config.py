@@ -12,6 +12,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -33,6 +34,60 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 
 class ConfigError(UserError):
     """A user-fixable problem with the configuration; its text is one line."""
+
+
+MASK = "***"
+# scheme://user:password@  -> the password;  scheme://longtoken@ -> the token
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@?#]*:)[^\s@/?#]+(?=@)")
+_URL_TOKEN_USER = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s:/@?#]{16,}(?=@)")
+# ?token=...&api_key=... and /bot123456:ABC... (the Telegram Bot API's token in the path)
+_SECRET_NAME = (
+    r"(?:api_?key|apikey|key|token|secret|passw(?:or)?d|pass|pwd|auth|authorization|sig"
+    r"|signature|session(?:id)?|credentials?|code)"
+)  # alone or joined to other words by _ . - ("access_token", "X-Amz-Signature"), not "keyword"
+_SECRET_QUERY = re.compile(
+    rf"(?i)([?&;](?:[a-z0-9]+[_.-])*{_SECRET_NAME}(?:[_.-][a-z0-9]+)*=)[^&;#\s\"']+"
+)
+_BOT_TOKEN = re.compile(r"(/bot)\d{3,}:[A-Za-z0-9_-]{10,}")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with every credential a URL can carry replaced by ``***``: the password
+    of ``user:password@``, a token used as the user name, secret-looking query values
+    (``token=``, ``api_key=``, ``password=``, ``sig=``...) and a Telegram bot token in a
+    path. Works on a bare URL and on any text with URLs in it (log lines, errors)."""
+    if "://" not in text and "=" not in text and "/bot" not in text:
+        return text
+    text = _URL_PASSWORD.sub(rf"\1{MASK}", text)
+    text = _URL_TOKEN_USER.sub(rf"\1{MASK}", text)
+    text = _SECRET_QUERY.sub(rf"\1{MASK}", text)
+    return _BOT_TOKEN.sub(rf"\1{MASK}", text)
+
+
+def url_secrets(settings: Settings) -> list[str]:
+    """Passwords and token user names in every configured URL: the log filter masks them
+    wherever they appear, in a URL or not (a driver may print one on its own)."""
+    urls = [settings.storage.url, settings.delivery.rate_limit_url, settings.telegram.base_url]
+    urls += [settings.telegram.webhook_url, settings.discord.api_base]
+    urls += [source.url for source in settings.sources]
+    found = []
+    for url in filter(None, urls):
+        try:
+            parts = urlsplit(url)
+            password, user = parts.password, parts.username
+        except ValueError:
+            continue
+        found += [password] if password else [user] if user and len(user) >= 16 else []
+    return found
+
+
+def masked(value: Any) -> Any:
+    """A ``model_dump`` with every string passed through ``mask_url`` (``config show``)."""
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return mask_url(value) if isinstance(value, str) else value
 
 
 def parse_duration(value: str | int | float) -> timedelta:

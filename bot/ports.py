@@ -104,6 +104,9 @@ class CoreServices:
     # tags the chat's subscriptions name (a picker shows them switched on); None when the
     # core cannot tell, and a picker then starts with everything off
     subscribed_tags: Callable[[ChatRef], Awaitable[set[str]]] | None = None
+    # a reply could not reach the chat (the user blocked the bot, it was kicked): the chat
+    # is marked unreachable as a failed alert would mark it; None when the core cannot
+    chat_gone: Callable[[ChatRef, str], Awaitable[None]] | None = None
 
 
 class ChatAdapter(Protocol):

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.delivery.templating.book import TemplateBook
 from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
 from bot.ingest.pipeline import IngestPipeline
+from bot.models import ChatRef
 from bot.ops.housekeeping import Housekeeper
 from bot.ops.metrics import Metrics
 from bot.ports import CoreServices
@@ -80,7 +81,17 @@ async def build_core(
         storage.archive, storage.chats, planner.index, utcnow, templates=templates
     )
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
-    services = CoreServices(handle, storage.archive.known_tags, handler.subscribed_tags)
+
+    async def chat_gone(ref: ChatRef, reason: str) -> None:
+        """A command's reply found the chat gone: stop its alerts, as a failed send does."""
+        chat = await storage.chats.find(ref)
+        if chat is not None and chat.active:
+            await storage.chats.deactivate(chat.id, reason)
+            await storage.outbox.chat_gone(chat.id, reason, now=utcnow())
+
+    services = CoreServices(
+        handle, storage.archive.known_tags, handler.subscribed_tags, chat_gone=chat_gone
+    )
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)

@@ -155,7 +155,10 @@ async def test_why_explains_matches_and_misses(bot: Bot, seeded):
         f"An alert for its story ({etf.story_id}) was sent or is queued here; "
         "a chat gets one alert per story."
     )
-    assert "It is a draft: drafts are never sent." in await bot.ok(f"/why {draft.id}")
+    # a draft looks exactly like an unknown id (issue 15 item 10)
+    assert await bot.fails(f"/why {draft.id}") == (
+        f"There is no article {draft.id}; /latest shows recent ones"
+    )
     assert "here is no article 9999" in await bot.fails("/why 9999")
     assert "Example: /why 42" in await bot.fails("/why")
 

@@ -6,9 +6,11 @@ one place that knows which Telegram answer means which, so ``send`` and ``edit``
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import timedelta
 
+from telegram import Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -21,7 +23,11 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.models import DeliveryResult
+from adapters.telegram.context import PLATFORM
+from bot.models import ChatRef, DeliveryResult
+from bot.ports import CoreServices
+
+log = logging.getLogger("adapters.telegram.handlers")
 
 # BadRequest descriptions (lower case, PTB strips "Bad Request: ") that mean the chat is gone
 # for good: the dispatcher deactivates its subscriptions instead of retrying.
@@ -105,3 +111,21 @@ def to_result(error: Exception) -> DeliveryResult:
         kind = "network" if isinstance(error, NetworkError) else type(error).__name__
         return DeliveryResult.failed(f"{kind}: {error.message}")
     return DeliveryResult.failed(f"unexpected {type(error).__name__}")
+
+
+async def chat_gone(core: CoreServices, update: object, where: str, error: object) -> bool:
+    """True when ``error`` says a command's reply found the chat gone (the user blocked
+    the bot, it was kicked): then one log line, and the chat is marked unreachable as a
+    failed alert would mark it (its alerts stop until it writes again). Nothing is
+    answered: nobody would read it."""
+    if not isinstance(error, TelegramError) or not is_chat_gone(error):
+        return False
+    chat = update.effective_chat if isinstance(update, Update) else None
+    log.info("telegram: %s: chat gone (%s); marked unreachable", where, error.message)
+    if chat is None or core.chat_gone is None:
+        return True
+    try:
+        await core.chat_gone(ChatRef(PLATFORM, str(chat.id)), error.message)
+    except Exception as exc:  # the database may be down: the next failed send marks it
+        log.warning("telegram: could not mark chat %s unreachable: %s", chat.id, exc)
+    return True

@@ -43,7 +43,7 @@ from adapters.telegram.context import (
     sender_name,
     target_argument,
 )
-from adapters.telegram.errors import is_not_modified
+from adapters.telegram.errors import chat_gone, is_not_modified
 from adapters.telegram.keyboards import (
     PAGE_SIZE,
     PageCache,
@@ -358,11 +358,11 @@ class TelegramHandlers:
                 chat.id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
             )
 
-    # ------------------------------------------------------------------ errors
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log every handler failure with its context; tell the user in one short line."""
-        error = context.error
-        where = describe(update)
+        error, where = context.error, describe(update)
+        if await chat_gone(self.core, update, where, error):
+            return  # the user blocked the bot (or it was kicked): one log line, no answer
         if isinstance(error, UserError):
             log.info("telegram: %s: %s", where, error)
             answer = str(error).splitlines()[0] if str(error) else SORRY

@@ -23,6 +23,7 @@ LANG_RE = re.compile(r"^[a-z]{2,3}$")
 # Keywords are matched on the title, the summary and this much of the body.
 BODY_CHARS = 20_000
 MAX_KEYWORD_WORDS = 6
+MAX_KEYWORD_CHARS = 80  # the longest phrase a subscription stores (six long words fit)
 
 
 class FilterError(ValueError):
@@ -33,7 +34,7 @@ def normalize_tag(raw: str) -> str:
     """``#btc``, ``$BTC`` and ``btc`` are the tag ``BTC``."""
     tag = raw.strip().lstrip("#$").upper()
     if not TAG_RE.match(tag):
-        raise FilterError(f"'{raw}' is not a tag (letters and digits, like BTC or DEFI)")
+        raise FilterError(f"'{_shown(raw)}' is not a tag (letters and digits, like BTC or DEFI)")
     return tag
 
 
@@ -41,7 +42,7 @@ def normalize_source(raw: str) -> str:
     """Source keys are lower-case slugs such as ``decrypt``."""
     key = raw.strip().lower()
     if not SOURCE_RE.match(key):
-        raise FilterError(f"'{raw}' is not a source key (like decrypt or coindesk)")
+        raise FilterError(f"'{_shown(raw)}' is not a source key (like decrypt or coindesk)")
     return key
 
 
@@ -49,7 +50,7 @@ def normalize_lang(raw: str) -> str:
     """``en``, ``EN`` and ``en-US`` all mean ``en``."""
     lang = raw.strip().lower().replace("_", "-").split("-", 1)[0]
     if not LANG_RE.match(lang):
-        raise FilterError(f"'{raw}' is not a language code (like en or de)")
+        raise FilterError(f"'{_shown(raw)}' is not a language code (like en or de)")
     return lang
 
 
@@ -60,12 +61,25 @@ def keyword_words(text: str) -> list[str]:
 
 def normalize_keyword(raw: str) -> str:
     """A keyword is one word or a phrase of whole words, stored as its words joined by spaces."""
-    words = keyword_words(raw)
+    words = keyword_words(raw[: MAX_KEYWORD_CHARS * 4])  # beyond this it is refused anyway
     if not words:
-        raise FilterError(f"'{raw}' has no letters or digits to look for")
+        raise FilterError(f"'{_shown(raw)}' has no letters or digits to look for")
     if len(words) > MAX_KEYWORD_WORDS:
-        raise FilterError(f"'{raw}' is too long: a phrase has at most {MAX_KEYWORD_WORDS} words")
-    return " ".join(words)
+        raise FilterError(
+            f"'{_shown(raw)}' is too long: a phrase has at most {MAX_KEYWORD_WORDS} words"
+        )
+    keyword = " ".join(words)
+    if len(keyword) > MAX_KEYWORD_CHARS or len(raw) > MAX_KEYWORD_CHARS * 4:
+        raise FilterError(
+            f"'{_shown(raw)}' is too long: a keyword has at most {MAX_KEYWORD_CHARS} characters"
+        )
+    return keyword
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A user's value as echoed in a message: one line, at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def article_lang(article: Article) -> str:

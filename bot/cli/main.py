@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from bot import __version__
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, masked, url_secrets
 from bot.errors import RuntimeFailure, UserError
 from bot.ops.housekeeping import Housekeeper, utc_now
 from bot.ops.logs import configure_logging
@@ -58,6 +58,8 @@ class CliState:
             for secret in (self._settings.telegram.token, self._settings.discord.token):
                 if secret is not None:
                     MASKER.add(secret.get_secret_value())
+            for password in url_secrets(self._settings):
+                MASKER.add(password)
         return self._settings
 
 
@@ -257,7 +259,8 @@ def config_check(ctx: typer.Context) -> None:
 def config_show(ctx: typer.Context) -> None:
     """Print the effective configuration as JSON, secrets masked."""
     settings = _settings_or_exit(ctx)
-    typer.echo(settings.model_dump_json(indent=2))
+    # tokens are SecretStr; URLs carry credentials too (user:password@, ?token=)
+    typer.echo(json.dumps(masked(settings.model_dump(mode="json")), indent=2))
 
 
 def _settings_or_exit(ctx: typer.Context) -> Settings:

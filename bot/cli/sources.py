@@ -12,7 +12,7 @@ from rich.table import Table
 
 from bot.alerts.pipeline import alerting_pipeline
 from bot.cli.main import app, echo_json, fail, ready_storage, run_async, settings_or_exit
-from bot.config import Settings
+from bot.config import Settings, mask_url
 from bot.errors import RuntimeFailure
 from bot.ports import Storage
 from bot.sources.base import PollReport, SourceHealth, source_key
@@ -59,13 +59,13 @@ def _view(
         "name": name,
         "key": key,
         "kind": kind,
-        "target": target,
+        "target": mask_url(target) if target else target,
         "enabled": enabled,
         "configured": enabled is not None,
         "status": status,
         "last_success_at": _iso(health.last_success_at),
         "last_polled_at": _iso(health.last_polled_at),
-        "last_error": health.last_error,
+        "last_error": mask_url(health.last_error) if health.last_error else None,
         "last_error_at": _iso(health.last_error_at),
         "consecutive_failures": health.consecutive_failures,
         "items_seen": health.items_seen,

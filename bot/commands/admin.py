@@ -178,11 +178,10 @@ class AdminCommands:
     async def _post(self, cmd: IncomingCommand, parsed: ParsedCommand) -> Reply:
         article_id = parse_article_id(parsed.args)
         article = await self.archive.get_article(article_id)
-        if article is None:
+        if article is None or article.draft:  # a draft looks exactly like an unknown id
             raise CommandError(f"no article {article_id} in the archive; /latest shows ids")
-        if article.draft or article.retracted:
-            state = "a draft" if article.draft else "retracted"
-            raise CommandError(f"article {article_id} is {state}, so it cannot be posted")
+        if article.retracted:
+            raise CommandError(f"article {article_id} is retracted, so it cannot be posted")
         result = await self.broadcaster.post(article)
         await self._record(cmd, "post", result)
         return Reply(f"Posted article {article.id} as breaking: {result.summary()}.")

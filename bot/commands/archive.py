@@ -60,9 +60,9 @@ class ArchiveCommands:
             raise CommandError("which story? Example: /story 12 (ids are in alerts and /latest)")
         story_id = parse_positive_int(ctx.args[0], "a story id", "/story 12")
         story = await self.archive.get_story(story_id)
-        if story is None:
+        articles = await self.archive.story_articles(story_id) if story else []
+        if story is None or not articles:  # a story of drafts only is not published
             raise CommandError(f"there is no story {story_id}; /latest shows recent ones")
-        articles = await self.archive.story_articles(story_id)
         return ctx.reply(story_text(story, articles, ctx.tz), articles=tuple(articles))
 
     async def why(self, ctx: Context) -> Reply:
@@ -70,11 +70,9 @@ class ArchiveCommands:
             raise CommandError("which article? Example: /why 42 (ids are shown by /latest)")
         article_id = parse_positive_int(ctx.args[0], "an article id", "/why 42")
         article = await self.archive.get_article(article_id)
-        if article is None:
+        if article is None or article.draft:  # a draft looks exactly like an unknown id
             raise CommandError(f"there is no article {article_id}; /latest shows recent ones")
         lines = [article_line(article, ctx.tz)]
-        if article.draft:
-            return ctx.reply("\n".join([*lines, "It is a draft: drafts are never sent."]))
         if article.retracted:
             return ctx.reply("\n".join([*lines, "It was retracted, so it is not sent."]))
         subscriptions = await self.chats.list_subscriptions(ctx.chat.id)

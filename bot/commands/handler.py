@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.alerts.matching import SubscriptionIndex
 from bot.commands.archive import ArchiveCommands
 from bot.commands.context import ArchiveReader, ChatStore, Context
-from bot.commands.parser import CommandError, ParsedCommand, split_command
+from bot.commands.parser import CommandError, ParsedCommand, shown, split_command
 from bot.commands.replies import HELP_FOOTER, WELCOME
 from bot.commands.settings import SettingsCommands
 from bot.commands.subscriptions import SubscriptionCommands
@@ -142,6 +142,7 @@ class CommandHandler:
             return await handler(ctx)
         except UserError as exc:
             text = str(exc).splitlines()[0] if str(exc) else "That did not work; see /help."
+            text = text if len(text) <= 500 else text[:499] + "…"  # one line, bounded
             return Reply(text[:1].upper() + text[1:], error=True, ephemeral=True)
         except Exception:
             log.exception(
@@ -196,7 +197,7 @@ class CommandHandler:
             wanted = ctx.args[0].lstrip("/").lower()
             spec = SPECS.get(self._aliases.get(wanted, wanted))
             if spec is None:
-                raise CommandError(f"no command /{wanted}; /help lists them all")
+                raise CommandError(f"no command /{shown(wanted)}; /help lists them all")
             if spec.name in ("template", "format"):
                 return ctx.reply(template_help())
             return ctx.reply(f"{spec.usage}\n{spec.description}.")

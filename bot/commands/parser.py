@@ -28,6 +28,11 @@ SENTIMENT_WORDS = ("positive", "negative", "neutral")
 SENTIMENT_ALIASES = {"bullish": "positive", "bearish": "negative", "pos": "positive"}
 SENTIMENT_ALIASES |= {"neg": "negative"}
 MAX_TAGS, MAX_SOURCES, MAX_KEYWORDS = 20, 10, 10
+# Everything a user sends is bounded: a whole command (a /breaking post is the longest:
+# 300 + 4,000 characters and a link), and the words in it.
+MAX_COMMAND_CHARS = 5000
+MAX_ARGS = 60
+MAX_SUGGEST_CHARS = 40  # longer words get no "did you mean" (difflib is quadratic)
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?$")
 CLOCK_RE = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
 DURATION_RE = re.compile(r"(\d+)\s*(weeks?|days?|hours?|hrs?|minutes?|mins?|w|d|h|m)")
@@ -57,6 +62,11 @@ def split_command(text: str) -> ParsedCommand | None:
     text = text.strip().translate(QUOTES)
     if not text.startswith("/"):
         return None
+    if len(text) > MAX_COMMAND_CHARS:
+        raise CommandError(
+            f"that command is {len(text):,} characters long; commands take at most "
+            f"{MAX_COMMAND_CHARS:,}"
+        )
     head, *tail = text.split(None, 1)
     rest = tail[0] if tail else ""
     match = COMMAND_RE.match(head)
@@ -65,12 +75,22 @@ def split_command(text: str) -> ParsedCommand | None:
     balanced = rest.count('"') % 2 == 0
     tokens = TOKEN_RE.findall(rest if balanced else rest.replace('"', ""))
     args = [token.replace('"', "") for token in tokens]
+    if len(args) > MAX_ARGS:
+        raise CommandError(f"that command has {len(args)} words; commands take at most {MAX_ARGS}")
     return ParsedCommand(
         match.group(1).lower(), [a for a in args if a], match.group(2), rest, balanced
     )
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """A user's value as echoed in a reply: one line, at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _suggest(word: str, choices: list[str], limit: int = 3) -> list[str]:
+    if len(word) > MAX_SUGGEST_CHARS:
+        return []
     return difflib.get_close_matches(word, choices, n=limit, cutoff=0.6)
 
 
@@ -105,7 +125,7 @@ def parse_subscription(
                 sentiments.update(_sentiment(v) for v in _nonempty(value, raw).split(","))
             elif sep and not raw.startswith(("#", "$")):
                 raise CommandError(
-                    f"'{prefix}:' is not a filter; use source:, keyword:, -keyword:, lang: "
+                    f"'{shown(prefix)}:' is not a filter; use source:, keyword:, -keyword:, lang: "
                     'or tag:, e.g. /subscribe BTC keyword:"spot etf"'
                 )
             elif " " in raw.strip():
@@ -122,7 +142,9 @@ def parse_subscription(
             raise CommandError(f"{exc}; example: /subscribe BTC ETH positive") from None
     both = set(keywords) & set(excluded)
     if both:
-        raise CommandError(f"'{sorted(both)[0]}' is both wanted and excluded; keep one of them")
+        raise CommandError(
+            f"'{shown(sorted(both)[0])}' is both wanted and excluded; keep one of them"
+        )
     if len(tags) > MAX_TAGS or len(sources) > MAX_SOURCES:
         raise CommandError(f"at most {MAX_TAGS} tags and {MAX_SOURCES} sources per subscription")
     if len(keywords) + len(excluded) > MAX_KEYWORDS:
@@ -140,7 +162,7 @@ def parse_subscription(
 
 def _nonempty(value: str, raw: str) -> str:
     if not value.strip():
-        raise CommandError(f"'{raw}' needs a value after the colon, e.g. keyword:etf")
+        raise CommandError(f"'{shown(raw)}' needs a value after the colon, e.g. keyword:etf")
     return value.strip()
 
 
@@ -148,7 +170,7 @@ def _sentiment(word: str) -> Sentiment:
     word = SENTIMENT_ALIASES.get(word.lower(), word.lower())
     if word not in SENTIMENT_WORDS:
         raise CommandError(
-            f"'{word}' is not a sentiment; use positive, negative or neutral "
+            f"'{shown(word)}' is not a sentiment; use positive, negative or neutral "
             "(e.g. /subscribe BTC positive)"
         )
     return Sentiment(word.upper())
@@ -168,16 +190,16 @@ def _known_tag(raw: str, known: set[str]) -> str:
     if near_sentiment and not near_tags:
         hint = SENTIMENT_ALIASES.get(near_sentiment[0], near_sentiment[0])
         raise CommandError(
-            f"'{raw}' is not a sentiment (did you mean {hint}?); "
+            f"'{shown(raw)}' is not a sentiment (did you mean {hint}?); "
             "sentiments are positive, negative and neutral"
         )
     if near_tags:
         raise CommandError(
-            f"unknown tag '{raw}'; did you mean {', '.join(near_tags)}? "
-            f"Example: /subscribe {near_tags[0]} (or tag:{tag or raw} to insist)"
+            f"unknown tag '{shown(raw)}'; did you mean {', '.join(near_tags)}? "
+            f"Example: /subscribe {near_tags[0]} (or tag:{shown(tag or raw)} to insist)"
         )
     raise CommandError(
-        f"'{raw}' is neither a sentiment (positive, negative, neutral) nor a known tag; "
+        f"'{shown(raw)}' is neither a sentiment (positive, negative, neutral) nor a known tag; "
         "example: /subscribe BTC ETH positive"
     )
 
@@ -186,7 +208,9 @@ def parse_clock(text: str, example: str) -> str:
     """``7:00``, ``07:00``, ``0700`` or ``7h00`` -> ``07:00``."""
     match = CLOCK_RE.match(text.strip())
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise CommandError(f"'{text}' is not a time of day (HH:MM, 24-hour); example: {example}")
+        raise CommandError(
+            f"'{shown(text)}' is not a time of day (HH:MM, 24-hour); example: {example}"
+        )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -194,7 +218,7 @@ def parse_quiet(text: str) -> tuple[str, str]:
     example = "/quiet 23:00-07:00"
     start, sep, end = text.replace("–", "-").partition("-")
     if not sep:
-        raise CommandError(f"'{text}' is not a time range; example: {example}")
+        raise CommandError(f"'{shown(text)}' is not a time range; example: {example}")
     first, last = parse_clock(start, example), parse_clock(end, example)
     if first == last:
         raise CommandError(f"quiet hours must not start and end at {first}; example: {example}")
@@ -206,7 +230,9 @@ def parse_duration(text: str) -> timedelta:
     cleaned = text.strip().lower()
     pieces = DURATION_RE.findall(cleaned)
     if not pieces or DURATION_RE.sub("", cleaned).strip():
-        raise CommandError(f"'{text}' is not a duration; examples: /mute 2h, /mute 30m, /mute 1d")
+        raise CommandError(
+            f"'{shown(text)}' is not a duration; examples: /mute 2h, /mute 30m, /mute 1d"
+        )
     seconds = sum(int(n) * UNITS[unit[0]] for n, unit in pieces)
     if seconds <= 0 or timedelta(seconds=seconds) > MAX_MUTE:
         raise CommandError("a mute lasts from 1 minute to 365 days; example: /mute 2h")
@@ -227,11 +253,11 @@ def parse_timezone(text: str) -> str:
         return found
     near = [zones[z] for z in _suggest(name.lower(), list(zones))]
     hint = f"did you mean {', '.join(near)}? " if near else ""
-    raise CommandError(f"unknown time zone '{text}'; {hint}Example: /timezone Europe/Berlin")
+    raise CommandError(f"unknown time zone '{shown(text)}'; {hint}Example: /timezone Europe/Berlin")
 
 
 def parse_positive_int(text: str, what: str, example: str) -> int:
     digits = text.lstrip("#")
     if not digits.isdigit() or int(digits) <= 0 or len(digits) > 18:
-        raise CommandError(f"'{text}' is not {what}; example: {example}")
+        raise CommandError(f"'{shown(text)}' is not {what}; example: {example}")
     return int(digits)

@@ -13,6 +13,7 @@ import asyncio
 import time
 from typing import Any
 
+from bot.config import mask_url
 from bot.errors import UserError
 
 
@@ -29,7 +30,8 @@ class RedisSendBudget:
                 "[delivery] rate_limit_url needs the Redis extra: pip install 'cryptowire[redis]'"
             ) from None
         if not url.startswith(("redis://", "rediss://")):
-            raise UserError(f"[delivery] rate_limit_url must start with redis://, not {url!r}")
+            shown = mask_url(url)[:80]
+            raise UserError(f"[delivery] rate_limit_url must start with redis://, not {shown!r}")
         self.rate = rate
         self.key = key
         if rate >= 1:

@@ -119,6 +119,8 @@ def parse_document(
         raise
     except RecursionError:
         raise RejectedDocument("document is nested too deeply to read") from None
+    except MemoryError:
+        raise RejectedDocument("document needs too much memory to read") from None
     except Exception as error:  # one odd file must never stop a folder or a feed
         log.exception("parser bug on a %s document", kind.value)
         raise RejectedDocument(f"could not read this document ({type(error).__name__})") from None

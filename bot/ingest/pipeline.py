@@ -7,7 +7,6 @@ Listeners (alert planning, metrics) run after the commit and only for stored cha
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing, asynccontextmanager
@@ -19,7 +18,8 @@ from bot.ingest.fields import bounded_article
 from bot.ingest.identity import content_hash, identity_key
 from bot.ingest.normalise import check_date_range
 from bot.ingest.outcome import IngestOutcome
-from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
+from bot.ingest.parse import RejectedDocument, SourceHint
+from bot.ingest.parse_worker import ParseWorker
 from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead
 from bot.models import Article
 from bot.ports import Archive
@@ -38,6 +38,7 @@ class IngestPipeline:
         self.max_bytes = max_bytes
         self.story_window = story_window
         self._listeners: list[Listener] = []
+        self.parser = ParseWorker()
         self._pending: ContextVar[list[IngestOutcome] | None] = ContextVar(
             f"ingest_pending_{id(self)}", default=None
         )
@@ -78,12 +79,13 @@ class IngestPipeline:
     ) -> IngestOutcome:
         """Parse one document and store it; a bad document is "rejected", nothing stored.
 
-        Parsing runs in a worker thread, never on the event loop: a hostile file that takes
-        a second to refuse must not delay commands and sends (the parsers' own limits keep
-        every document's cost bounded: see decision 002 and tests/hostile/)."""
+        Parsing never runs on the event loop (``ParseWorker``: a thread, or a process with
+        time and memory limits for big documents), so a hostile file does not delay commands
+        and sends; the parsers' own limits keep every document's cost bounded (decision
+        002, tests/hostile/)."""
         try:
-            article = await asyncio.to_thread(
-                parse_document, raw, origin=origin, source=source, max_bytes=self.max_bytes
+            article = await self.parser.parse(
+                raw, origin=origin, source=source, max_bytes=self.max_bytes
             )
         except RejectedDocument as exc:
             return IngestOutcome.rejected(origin, one_line(str(exc)))

@@ -1,7 +1,8 @@
 """Logging set-up: readable lines for people, JSON lines for machines, secrets always masked.
 
 Libraries log request URLs (the Telegram Bot API puts the token in the path), so every
-record passes a filter that replaces registered secrets before any handler sees it.
+record passes a filter that replaces registered secrets, and any credential in a URL
+(``user:password@``, ``?token=``), before any handler sees it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from bot.config import mask_url
 
 MASK = "***"
 
@@ -26,20 +29,25 @@ class SecretMasker(logging.Filter):
             self._secrets.add(secret)
 
     def mask(self, text: str) -> str:
+        """Registered secrets, then every credential a URL carries (``mask_url``)."""
         for secret in self._secrets:
             text = text.replace(secret, MASK)
-        return text
+        return mask_url(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
+        try:
             message = record.getMessage()
-            record.msg = self.mask(message)
-            record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
-            elif record.exc_text:
-                record.exc_text = self.mask(record.exc_text)
+        except Exception:  # bad format arguments: the handler reports them as logging does
+            return True
+        masked = self.mask(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self.mask(text) != text:
+                record.exc_text, record.exc_info = self.mask(text), None
+        elif record.exc_text:
+            record.exc_text = self.mask(record.exc_text)
         return True
 
 
