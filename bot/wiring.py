@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.alerts.matching import SubscriptionIndex
-from bot.alerts.pipeline import plain_pipeline, utcnow
+from bot.alerts.pipeline import plain_pipeline, until_stored, utcnow
 from bot.alerts.planner import AlertPlanner
 from bot.cli.demo import example_files, recent_dates
 from bot.commands.handler import CommandHandler
@@ -69,8 +69,10 @@ async def build_core(
 
     broadcast = attach_broadcast(settings, storage, pipeline, planner, utcnow, on_enqueued)
 
+    planning: set[Any] = set()  # plans waiting for the database (until_stored)
+
     async def plan_and_wake(outcome: Any) -> None:
-        if await planner(outcome):
+        if await until_stored(lambda: planner(outcome), planning):
             on_enqueued()
 
     pipeline.add_listener(plan_and_wake)

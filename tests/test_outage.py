@@ -178,3 +178,26 @@ def test_a_cli_command_with_the_database_down_says_one_line_and_exits_1(tmp_path
     assert done.stderr.strip().splitlines() == [
         "error: The database is not answering right now; please try again in a minute."
     ]
+
+
+async def test_alert_planning_waits_out_the_database_even_when_its_caller_is_cancelled():
+    from bot.alerts.pipeline import until_stored
+
+    calls: list[int] = []
+
+    async def plan() -> bool:
+        calls.append(1)
+        if len(calls) < 3:
+            raise Unavailable("down")
+        return True
+
+    keep: set[asyncio.Task[object]] = set()
+    assert await until_stored(plan, keep, first_s=0.01) is True
+    assert len(calls) == 3 and not keep
+
+    calls.clear()
+    caller = asyncio.create_task(until_stored(plan, keep, first_s=0.05))
+    await asyncio.sleep(0.02)
+    caller.cancel()  # the sources pause while the database is away
+    await asyncio.sleep(0.3)
+    assert len(calls) == 3 and not keep  # the plan was made all the same
