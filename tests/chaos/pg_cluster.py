@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -18,11 +19,20 @@ import tempfile
 import time
 from pathlib import Path
 
-SKIP_REASON = "initdb/pg_ctl not found (install postgresql; Debian: /usr/lib/postgresql/*/bin)"
+SKIP_REASON = (
+    "initdb/pg_ctl not found (install postgresql; Debian: /usr/lib/postgresql/*/bin), "
+    "or running as root without a 'postgres' user to run them as"
+)
 
 
 def find_binaries() -> Path | None:
-    """The folder holding initdb and pg_ctl: on PATH, else Debian's versioned folders."""
+    """The folder holding initdb and pg_ctl: on PATH, else Debian's versioned folders
+    (None also as root without a ``postgres`` user to run them as)."""
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return None
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(found).parent
