@@ -138,6 +138,7 @@ class App:
                     core.metrics,
                     lambda: self._health(parts),
                     refresh=lambda: self._outbox_gauges(parts),
+                    routes=core.sources.websub.routes() if core.sources.websub else (),
                 )
         except BaseException:
             await storage.close()

@@ -224,6 +224,18 @@ class HttpConfig(_Section):
     max_response_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     user_agent: str = "Cryptowire/0.1 (+https://github.com/cryptowire/cryptowire)"
     per_host_concurrency: int = Field(default=2, ge=1)
+    # where WebSub hubs reach this process's listener (e.g. https://bot.example.org);
+    # feeds naming a hub get their items pushed to <public_url>/websub/<source key>
+    public_url: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _public_url_served(self) -> HttpConfig:
+        if self.public_url is not None:
+            if not self.public_url.startswith(("http://", "https://")):
+                raise ValueError("http.public_url must start with http:// or https://")
+            if not self.listen:
+                raise ValueError("http.public_url needs http.listen (the server hubs call)")
+        return self
 
 
 class IngestConfig(_Section):

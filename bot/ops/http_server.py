@@ -7,7 +7,7 @@ inside our own asyncio loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,17 +48,20 @@ class HealthServer:
         probe: HealthProbe,
         *,
         refresh: Callable[[], Awaitable[object]] | None = None,
+        routes: Sequence[web.RouteDef] = (),
     ) -> None:
         self.host, self.port = parse_listen(listen)
         self.metrics = metrics
         self.probe = probe
         self.refresh = refresh  # updates gauges read from storage (outbox depth) per scrape
+        self.routes = list(routes)  # more endpoints on the same server (WebSub callbacks)
         self._runner: web.AppRunner | None = None
 
     def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
+        app.add_routes(self.routes)
         return app
 
     async def _healthz(self, _request: web.Request) -> web.Response:

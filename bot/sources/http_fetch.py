@@ -34,6 +34,7 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     content_type: str | None
+    cache_control: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -148,4 +149,5 @@ def _result(response: httpx.Response, body: bytes) -> FetchResult:
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
         content_type=response.headers.get("Content-Type"),
+        cache_control=response.headers.get("Cache-Control"),
     )

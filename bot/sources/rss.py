@@ -30,11 +30,13 @@ import feedparser
 
 from bot.ingest.fields import MAX_TAGS, bounded_article, normalise_tag
 from bot.models import Article
+from bot.sources import cadence
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line
 from bot.sources.html_text import html_to_text, shorten
 from bot.sources.http_fetch import Fetcher
 
 SUMMARY_CHARS = 600
+MAX_REMEMBERED = 5000  # item fingerprints kept per feed (pushes add to them)
 TAG_CHARS = 40
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
@@ -54,6 +56,9 @@ class ParsedFeed:
     title: str
     items: list[MappedItem]
     skipped: int
+    hub: str | None = None  # <link rel="hub">: the feed's WebSub hub
+    topic: str | None = None  # <link rel="self">: the URL to subscribe to
+    ttl_s: float | None = None  # RSS <ttl>
 
 
 def parse_feed(
@@ -90,7 +95,19 @@ def parse_feed(
             items.append(mapped)
     if isinstance(error, SAXException) and not items:
         raise SourceError(f"malformed feed XML: {_bozo_reason(error)}")
-    return ParsedFeed(title=html_to_text(document.feed.get("title")), items=items, skipped=skipped)
+    links = {
+        str(link.get("rel")): str(link.get("href"))
+        for link in document.feed.get("links") or ()
+        if link.get("href") and str(link.get("href")).startswith(("http://", "https://"))
+    }
+    return ParsedFeed(
+        title=html_to_text(document.feed.get("title")),
+        items=items,
+        skipped=skipped,
+        hub=links.get("hub"),
+        topic=links.get("self"),
+        ttl_s=cadence.ttl_s(document.feed.get("ttl")),
+    )
 
 
 def map_entry(
@@ -268,6 +285,10 @@ class FeedSource:
         self._loaded = False
         self._seen: dict[str, str] = {}
         self._lock = asyncio.Lock()
+        self.hub: str | None = None  # WebSub hub and topic the feed advertises
+        self.topic: str | None = None
+        self.server_wait_s: float | None = None  # <ttl> or Cache-Control max-age
+        self.gap_s: float | None = None  # median gap between its newest items
 
     @property
     def target(self) -> str:
@@ -291,19 +312,48 @@ class FeedSource:
         result = await self.fetcher.fetch(
             self.url, etag=self.etag, last_modified=self.last_modified
         )
+        max_age = cadence.max_age_s(result.cache_control)
         if result.not_modified:
             report.not_modified = True
+            self.server_wait_s = max_age or self.server_wait_s
             return report
+        feed = await self._ingest(result.body, result.url, result.content_type, report)
+        self.etag, self.last_modified = result.etag, result.last_modified
+        self.hub, self.topic = feed.hub, feed.topic or result.url
+        waits = [wait for wait in (feed.ttl_s, max_age) if wait]
+        self.server_wait_s = max(waits) if waits else None
+        self.gap_s = cadence.publishing_gap_s(
+            i.article.published_at for i in feed.items if "published_at" not in i.article.inferred
+        )
+        return report
+
+    async def push(self, body: bytes, content_type: str | None) -> PollReport:
+        """A document the hub pushed (often just the new items): ingest it like a poll,
+        without touching the validators or forgetting items it does not repeat."""
+        async with self._lock:
+            report = PollReport(self.name, self.kind)
+            await self._ingest(body, self.topic or self.url, content_type, report, partial=True)
+            return report
+
+    async def _ingest(
+        self,
+        body: bytes,
+        url: str,
+        content_type: str | None,
+        report: PollReport,
+        *,
+        partial: bool = False,
+    ) -> ParsedFeed:
         feed = parse_feed(
-            result.body,
+            body,
             source_key=self.key,
             source_name=self.name,
-            url=result.url,
-            content_type=result.content_type,
+            url=url,
+            content_type=content_type,
             now=self.now(),
         )
         report.rejected += feed.skipped
-        seen: dict[str, str] = {}
+        seen: dict[str, str] = dict(self._seen) if partial else {}
         for item in sorted(feed.items, key=lambda i: i.article.published_at):
             article = item.article
             memo = article.external_id or article.url or article.title
@@ -321,9 +371,10 @@ class FeedSource:
             origin = f"{self.url}#{memo}"
             outcome = await self.pipeline.ingest_article(self.finish(item), origin=origin)
             report.count(outcome, origin)
+        if len(seen) > MAX_REMEMBERED:  # pushes add up: keep the newest
+            seen = dict(list(seen.items())[-MAX_REMEMBERED:])
         self._seen = seen
-        self.etag, self.last_modified = result.etag, result.last_modified
-        return report
+        return feed
 
 
 def _fingerprint(article: Article) -> str:

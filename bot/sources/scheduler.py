@@ -38,7 +38,9 @@ from bot.sources.base import (
 from bot.sources.enrichment import finish_item
 from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
 from bot.sources.http_fetch import Fetcher
+from bot.sources.push_polling import FeedFollower
 from bot.sources.rss import FeedSource, MappedItem
+from bot.sources.websub import WebSubSubscriber
 
 __all__ = ["PollReport", "SourceScheduler"]
 
@@ -104,6 +106,8 @@ class SourceScheduler:
         self._stop = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[object]] = set()
+        self.websub = _websub(settings, self.fetcher)
+        self.follower = FeedFollower(self.websub)
         for config in settings.sources:
             if not config.enabled:
                 continue
@@ -249,6 +253,8 @@ class SourceScheduler:
             for task in pending:
                 task.cancel()
         await asyncio.gather(*running, *watchers, return_exceptions=True)
+        if self.websub is not None:  # pushes stop with the sources; polls re-subscribe
+            await self.websub.close()
         if self._own_fetcher and final:
             await self.fetcher.aclose()
 
@@ -311,7 +317,22 @@ class SourceScheduler:
             error = one_line(f"{type(exc).__name__}: {exc}")
             report = PollReport(entry.name, entry.runner.kind, ok=False, error=error)
         await self._record(entry, report)
+        if report.ok and isinstance(entry.runner, FeedSource):
+            self._next_feed_poll(entry, report)
         return report
+
+    def _next_feed_poll(self, entry: _Entry, report: PollReport) -> None:
+        """Adaptive cadence and WebSub (``push_polling``): move the feed's next poll."""
+        runner = entry.runner
+        assert isinstance(runner, FeedSource)
+
+        async def on_push(body: bytes, content_type: str | None) -> None:
+            await self._record(entry, await runner.push(body, content_type))
+
+        delay = self.follower.after_poll(entry.key, runner, report, entry.interval_s, on_push)
+        if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
+            next_run = datetime.now(UTC) + timedelta(seconds=delay)
+            self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
 
     async def _record(self, entry: _Entry, report: PollReport) -> None:
         """Store health, log, and move the job when the source must back off."""
@@ -350,6 +371,15 @@ class SourceScheduler:
         if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
             next_run = datetime.now(UTC) + timedelta(seconds=delay)
             self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
+
+
+def _websub(settings: Settings, fetcher: Fetcher) -> WebSubSubscriber | None:
+    """Push subscriptions need a callback URL the hubs can reach ([http] public_url)."""
+    if not (settings.http.public_url and settings.http.listen):
+        return None
+    return WebSubSubscriber(
+        settings.http.public_url, fetcher.client, max_body_bytes=settings.http.max_response_bytes
+    )
 
 
 def _job_id(key: str) -> str:
