@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from websub_hub import LocalHub
 
 from tests.fakes.telegram_api import FakeBotApi
-from tests.websub_hub import LocalHub
 
 pytestmark = pytest.mark.slow
 

@@ -49,6 +49,7 @@ class LocalHub:
     subscriptions: dict[str, HubSubscription] = field(default_factory=dict)
     pushes: list[Push] = field(default_factory=list)
     feed_gets: int = 0
+    ttl_minutes: int | None = None  # <ttl> in the feed
 
     async def __aenter__(self) -> LocalHub:
         app = web.Application()
@@ -95,7 +96,8 @@ class LocalHub:
             "<channel><title>Hub News</title><link>https://hubnews.example/</link>"
             f'<atom:link rel="hub" href="{self.hub_url}"/>'
             f'<atom:link rel="self" href="{self.feed_url}"/>'
-            f"{entries}</channel></rss>"
+            + (f"<ttl>{self.ttl_minutes}</ttl>" if self.ttl_minutes else "")
+            + f"{entries}</channel></rss>"
         ).encode()
 
     async def _feed(self, _request: web.Request) -> web.Response:

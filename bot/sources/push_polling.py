@@ -8,6 +8,7 @@ that finds items the hub never pushed sends the feed back to its normal cadence.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot.sources import cadence
 from bot.sources.base import PollReport
@@ -33,15 +34,20 @@ class FeedFollower:
         report: PollReport,
         interval_s: float,
         on_push: PushHandler,
+        on_active: Callable[[float], None],
     ) -> float:
-        """Seconds until the next poll of this feed."""
+        """Seconds until the next poll of this feed; ``on_active`` gets the (longer) delay
+        once its hub verifies a subscription or pushes again after missing items."""
         push_poll_s = None
         if feed.hub and self.websub is not None:
             if self.websub.pushing(key) and (report.new or report.updated):
                 self.websub.missed(key)
-            self.websub.ensure(key, feed.hub, feed.topic or feed.url, on_push)
+            hub_poll_s = self.push_poll_s(feed, interval_s)
+            self.websub.ensure(
+                key, feed.hub, feed.topic or feed.url, on_push, lambda: on_active(hub_poll_s)
+            )
             if self.websub.pushing(key):
-                push_poll_s = max(interval_s, min(4 * interval_s, MAX_PUSH_POLL_S))
+                push_poll_s = hub_poll_s
         elif feed.hub and key not in self._told:
             self._told.add(key)
             log.info(
@@ -51,4 +57,12 @@ class FeedFollower:
             )
         return cadence.next_poll_s(
             interval_s, server_wait_s=feed.server_wait_s, gap_s=feed.gap_s, push_poll_s=push_poll_s
+        )
+
+    @staticmethod
+    def push_poll_s(feed: FeedSource, interval_s: float) -> float:
+        """The safety-net cadence while a hub delivers."""
+        push_poll_s = max(interval_s, min(4 * interval_s, MAX_PUSH_POLL_S))
+        return cadence.next_poll_s(
+            interval_s, server_wait_s=feed.server_wait_s, push_poll_s=push_poll_s
         )

@@ -329,10 +329,12 @@ class SourceScheduler:
         async def on_push(body: bytes, content_type: str | None) -> None:
             await self._record(entry, await runner.push(body, content_type))
 
-        delay = self.follower.after_poll(entry.key, runner, report, entry.interval_s, on_push)
-        if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
-            next_run = datetime.now(UTC) + timedelta(seconds=delay)
-            self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
+        def move(delay: float) -> None:
+            if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
+                next_run = datetime.now(UTC) + timedelta(seconds=delay)
+                self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
+
+        move(self.follower.after_poll(entry.key, runner, report, entry.interval_s, on_push, move))
 
     async def _record(self, entry: _Entry, report: PollReport) -> None:
         """Store health, log, and move the job when the source must back off."""

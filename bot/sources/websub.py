@@ -53,6 +53,7 @@ class Subscription:
     hub: str
     topic: str
     on_push: PushHandler
+    on_active: Callable[[], None] = lambda: None  # verified: the feed may poll less
     secret: str = field(default_factory=lambda: secrets.token_hex(32))
     state: str = "requested"  # requested -> active; failed / denied / expired
     since: float = 0.0  # when the state was entered (monotonic)
@@ -110,7 +111,14 @@ class WebSubSubscriber:
             sub.trusted = False
             log.warning("%s: the hub %s did not push new items; polling as usual", key, sub.hub)
 
-    def ensure(self, key: str, hub: str, topic: str, on_push: PushHandler) -> None:
+    def ensure(
+        self,
+        key: str,
+        hub: str,
+        topic: str,
+        on_push: PushHandler,
+        on_active: Callable[[], None] = lambda: None,
+    ) -> None:
         """Subscribe (again) unless a subscription to this hub and topic is under way or
         live; failed ones are retried after ``RETRY_S``."""
         sub = self._subs.get(key)
@@ -126,7 +134,7 @@ class WebSubSubscriber:
                 log.warning("%s: the hub %s never verified the subscription", key, hub)
         if sub is not None and sub.renewal is not None:
             sub.renewal.cancel()
-        sub = Subscription(key, hub, topic, on_push, since=now)
+        sub = Subscription(key, hub, topic, on_push, on_active, since=now)
         self._subs[key] = sub
         self._spawn(self._request(sub))
 
@@ -203,6 +211,7 @@ class WebSubSubscriber:
             sub.renewal.cancel()
         sub.renewal = asyncio.create_task(self._renew_later(sub, lease))
         log.info("%s: subscribed at %s for %.0f s", sub.key, sub.hub, lease)
+        sub.on_active()
         return web.Response(status=200, text=challenge, content_type="text/plain")
 
     async def _content(self, request: web.Request) -> web.Response:
@@ -222,7 +231,9 @@ class WebSubSubscriber:
         if not signature_ok(signature, sub.secret, body):
             log.warning("%s: refused a push with a wrong signature", sub.key)
             return web.Response(status=403, text="bad signature")
-        sub.trusted = True
+        if not sub.trusted:
+            sub.trusted = True
+            sub.on_active()
         self._spawn(self._deliver(sub, body, request.headers.get("Content-Type")))
         return web.Response(status=202)
 
