@@ -19,6 +19,7 @@ from discord import app_commands
 from adapters.discord import translate
 from adapters.discord.permissions import ADMIN_REFUSAL, MANAGE_REFUSAL, describe
 from adapters.discord.render import reply_message
+from bot.errors import Unavailable
 from bot.models import IncomingCommand, Reply
 from bot.ports import CoreServices
 
@@ -146,6 +147,8 @@ class SlashCommands:
         try:
             # Discord drops autocomplete answers after 3 s; an empty list beats none.
             return list(await asyncio.wait_for(self.core.known_tags(prefix), timeout=2.0))
+        except Unavailable:  # the database is away (logged once); no line per keystroke
+            return []
         except Exception:
             log.warning("known_tags failed", exc_info=True)
             return []
