@@ -2,8 +2,10 @@
 
 Given metadata always wins; every field filled here is added to ``article.inferred``.
 The models are built once from ``bot/data`` (immutable, cached) and only the title,
-summary and the first ``BODY_CHARS`` of the body are read, which keeps enrichment far
-below a millisecond per article.
+summary and the first ``BODY_CHARS`` of the body are read, with outlet boilerplate
+("The post ... appeared first on Bitcoin Magazine") removed, which keeps enrichment far
+below a millisecond per article. Sentiment is the trained linear model
+(``sentiment_linear``) on the headline and its lead.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 
+from bot.enrich.boilerplate import strip_boilerplate
 from bot.enrich.lang import guess_lang
-from bot.enrich.sentiment import SentimentModel, label
+from bot.enrich.sentiment import SentimentModel
+from bot.enrich.sentiment_linear import LinearSentiment
 from bot.enrich.tagging import Tagger
 from bot.enrich.tokens import TOKEN, tokenize
 from bot.models import Article, Sentiment
 
 BODY_CHARS = 2000
-TITLE_WEIGHT = 2.0
+LEAD_CHARS = 600
 LANG_TOKENS = 160
 
 
@@ -34,20 +38,27 @@ def default_sentiment_model() -> SentimentModel:
     return SentimentModel.from_package_data()
 
 
+@cache
+def default_sentiment() -> LinearSentiment:
+    """The shared trained sentiment model (weights read once per process)."""
+    return LinearSentiment.from_package_data(default_sentiment_model())
+
+
 def infer_tags(text: str) -> tuple[str, ...]:
     """Upper-case coin and topic tags found in ``text`` (its first line counts as title)."""
-    return default_tagger().tags(text)
+    return default_tagger().tags(strip_boilerplate(text))
 
 
 def classify_sentiment(text: str) -> Sentiment:
-    """POSITIVE / NEGATIVE / NEUTRAL for ``text`` with the crypto lexicon."""
-    return default_sentiment_model().classify(text)
+    """POSITIVE / NEGATIVE / NEUTRAL for ``text``: its first line is read as the headline,
+    the rest as the lead."""
+    title, _, rest = text.partition("\n")
+    return article_sentiment(title, rest)
 
 
-def article_sentiment(title: str, rest: str) -> Sentiment:
-    """The title says the most about the mood; the lead adds to it."""
-    model = default_sentiment_model()
-    return label(TITLE_WEIGHT * model.score(title) + model.score(rest))
+def article_sentiment(title: str, lead: str) -> Sentiment:
+    """The trained model on a headline and the start of its lead (boilerplate removed)."""
+    return default_sentiment().classify(title, strip_boilerplate(lead[:LEAD_CHARS]))
 
 
 ENRICHED = frozenset({"tags", "sentiment", "lang"})
@@ -70,7 +81,7 @@ def inferred_fields(
 ) -> dict[str, object]:
     """The ``missing`` ones of tags/sentiment/lang, inferred from the title, summary and
     body start: ``parse`` calls this before building the ``Article``, so it is built once."""
-    lead = "\n".join(part for part in (summary, body[:BODY_CHARS]) if part)
+    lead = strip_boilerplate("\n".join(part for part in (summary, body[:BODY_CHARS]) if part))
     text = f"{title}\n{lead}"
     raw, low = tokenize(text)  # once, for all three
     in_title = len(TOKEN.findall(title))
@@ -78,11 +89,7 @@ def inferred_fields(
     if "tags" in missing:
         changes["tags"] = default_tagger().tags_from_tokens(text, raw, low, in_title)
     if "sentiment" in missing:
-        model = default_sentiment_model()
-        title_score = model.score_tokens(low[:in_title])
-        changes["sentiment"] = label(
-            TITLE_WEIGHT * title_score + model.score_tokens(low[in_title:])
-        )
+        changes["sentiment"] = default_sentiment().classify(title, lead[:LEAD_CHARS])
     if "lang" in missing:
         changes["lang"] = guess_lang(text, words=low[:LANG_TOKENS])
     return changes

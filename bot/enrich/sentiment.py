@@ -22,7 +22,7 @@ _NEGATORS = frozenset(
     "not no never without neither nor none nothing hardly barely cannot cant lack lacks "
     "lacking unable fails fail failed failing end ends ended ending lift lifted lifts "
     "overturns overturned scraps scrapped stems stem stemmed pares pare pared trims trim "
-    "trimmed recoups recouped erases erase erased".split()
+    "trimmed recoups recouped erases erase erased reverse reverses reversed reversing".split()
 )
 # "down 70%", "up 12%": direction words count only in front of a number.
 _DIRECTION = {"up": 1.2, "down": -1.5}

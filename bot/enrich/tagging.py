@@ -8,6 +8,7 @@ with the text, not with the number of coins. Common-word tickers are guarded:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -15,14 +16,28 @@ from importlib import resources
 from bot.enrich.tokens import TOKEN as _TOKEN
 from bot.enrich.tokens import tokenize
 
-MAX_COIN_TAGS = 8
+MAX_COIN_TAGS = 12
 TITLE_WEIGHT = 3
 _QUOTES = ("USDT", "USDC", "USD", "BUSD", "PERP", "EUR")
 _COIN_WORDS = frozenset(
     "token tokens coin coins price prices holders network protocol staking futures etf etfs "
     "rose fell jumped surged rallied dropped slid gained climbed plunged soared tumbled "
     "spiked sank dipped whales subnet subnets blockchain mainnet testnet ecosystem foundation "
-    "validators dapps wallet defi nft chain".split()
+    "validators dapps wallet defi nft chain rises rise gains gain falls fall drops drop "
+    "climbs climb surges surge rallies rally slides slips sinks tumbles plunges soars jumps "
+    "spikes dips rebounds recovers slumps crashes dumps pumps extends trades trading "
+    "holders whales bulls bears outperforms breaks reclaims hits tests eyes founder".split()
+)
+# "NEAR at $1.73", "NEAR +5.7%", "NEAR rises 5.7% to $1.73": a price or a percentage within
+# a few words after a word-like ticker makes it a ticker.
+_PRICE_AFTER = re.compile(
+    r"^\W{0,3}(?:[A-Za-z]+\W+){0,3}?(?:[+-]?\d[\d.,]*\s?%|US?\$\s?\d|\$\s?\d)"
+)
+_LIST_JOINERS = frozenset({",", "&", "and", "or", "vs"})
+# "BTC and ONE of the best weeks": after "and"/"or", a word-like ticker followed by one of
+# these is the word.
+_WORD_FOLLOWERS = frozenset(
+    "of the a an in to for with on at by from is are was were more less than as".split()
 )
 _GUARDS = ("plain", "word", "ctx", "none")
 
@@ -65,6 +80,10 @@ class Tagger:
         self._names_cs: dict[str, _Entry] = {}
         for row in coin_rows:
             tickers, guard, names, extra = (row + ["-"] * 4)[:4]
+            if tickers == "-":  # not coins: outlets, companies, events ("Bitcoin Magazine")
+                for name in names.split("|"):
+                    self._add(name, "", None, canonical=False)
+                continue
             if guard not in _GUARDS:
                 raise ValueError(f"unknown guard {guard!r} in coins data")
             symbols = tickers.split("|")
@@ -94,8 +113,9 @@ class Tagger:
         self._coin_triggers = frozenset(coin_triggers)
         self._topic_triggers = frozenset({w.lower() for w in (*self._topics_ci, *self._topics_cs)})
 
-    def _add(self, name: str, tag: str, topic: str | None) -> None:
-        self._name_tags[" ".join(_TOKEN.findall(name.lstrip("~"))).lower()] = tag
+    def _add(self, name: str, tag: str, topic: str | None, canonical: bool = True) -> None:
+        if canonical:
+            self._name_tags[" ".join(_TOKEN.findall(name.lstrip("~"))).lower()] = tag
         exact = name.startswith("~")
         # "~~Stellar": an English word too, so not at the start of a sentence without context.
         anywhere = not name.startswith("~~")
@@ -151,7 +171,8 @@ class Tagger:
             hit = self._coin_at(text, spans, raw, low, i)
             if hit is not None:
                 tag, topic, length = hit
-                score(coin_scores, tag, i)
+                if tag:  # "" = a name that is not a coin ("Bitcoin Magazine"): skip its words
+                    score(coin_scores, tag, i)
                 if topic:
                     score(topic_scores, topic, i)
                 next_free = i + length
@@ -208,14 +229,17 @@ class Tagger:
         return None
 
     def _in_ticker_list(self, raw: list[str], i: int) -> bool:
-        """ "BTC, ETH, ADA, DOT": a word-like ticker among plain tickers is a ticker."""
+        """ "BTC, ETH, ADA, DOT", "XMR and NEAR gain": a word-like ticker beside another."""
+        after = raw[i + 1].lower() if i + 1 < len(raw) else ""
         for step in (-1, 1):
             j = i + step
-            if 0 <= j < len(raw) and raw[j] == ",":
+            if 0 <= j < len(raw) and raw[j] in _LIST_JOINERS:
+                if raw[j] in ("and", "or", "vs") and after in _WORD_FOLLOWERS:
+                    continue
                 j += step
-            if 0 <= j < len(raw):
+            if 0 <= j < len(raw) and raw[j].isupper():
                 found = self._tickers.get(raw[j])
-                if found is not None and found[1] == "plain":
+                if found is not None and found[1] != "none":
                     return True
         return False
 
@@ -236,7 +260,9 @@ class Tagger:
         if guard == "none":
             return False
         if guard == "ctx":
-            return i + 1 < len(low) and low[i + 1] in _COIN_WORDS
+            return (i + 1 < len(low) and low[i + 1] in _COIN_WORDS) or bool(
+                _PRICE_AFTER.match(text[end : end + 40])
+            )
         window = text[max(0, start - 40) : end + 40]
         letters = [ch for ch in window if ch.isalpha()]
         upper = sum(1 for ch in letters if ch.isupper())

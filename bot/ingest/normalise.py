@@ -199,14 +199,21 @@ def parse_datetime(value: Any, *, field: str, now: datetime) -> datetime:
 
 def check_date_range(value: datetime, *, field: str, now: datetime, shown: str = "") -> datetime:
     """``value`` when it lies between 1970 and a year after ``now``; else a rejection."""
-    shown = shown or _show(value.isoformat())
-    if value < EARLIEST:
-        raise RejectedDocument(f"impossible date in {field}: {shown} is before 1970")
-    if value > now.astimezone(UTC) + MAX_AHEAD:
-        raise RejectedDocument(
-            f"impossible date in {field}: {shown} is more than a year in the future"
-        )
+    problem = date_problem(value, now)
+    if problem:
+        shown = shown or _show(value.isoformat())
+        raise RejectedDocument(f"impossible date in {field}: {shown} {problem}")
     return value
+
+
+def date_problem(value: datetime, now: datetime) -> str | None:
+    """Why an aware date cannot be a publication date ("is before 1970", "is more than a
+    year in the future"), or None. The one rule for files and feed items."""
+    if value < EARLIEST:
+        return "is before 1970"
+    if value > now.astimezone(UTC) + MAX_AHEAD:
+        return "is more than a year in the future"
+    return None
 
 
 def _from_epoch(value: float, field: str) -> datetime:

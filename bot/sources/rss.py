@@ -4,13 +4,15 @@ feedparser only ever sees bytes we fetched ourselves (wrapped in a file object s
 can never treat a body as a URL or a file name). Mapping:
 
     guid / id                  -> external_id
-    link                       -> url
+    link                       -> url (whitespace and a literal CDATA wrapper removed; http(s) only)
     title                      -> title (markup removed)
     categories                 -> tags, upper-cased (enrichment adds inferred ones)
     media:content / media:thumbnail / image enclosure -> image_url
     description / summary      -> summary (HTML turned into text)
     content:encoded / content  -> body (falls back to the summary)
-    published / updated        -> published_at / updated_at (UTC)
+    published / updated        -> published_at / updated_at (UTC); an impossible date (before
+                                  1970, over a year ahead) rejects the item, as it does a file
+Text is repaired like a file's (ftfy for mojibake such as "Solanaâ€™s", control characters).
     the configured source      -> source_key / source_name
 """
 
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,9 +30,11 @@ from xml.sax import SAXException
 import feedparser
 
 from bot.ingest.fields import MAX_TAGS, bounded_article, normalise_tag
+from bot.ingest.normalise import date_problem, fix_text
 from bot.models import Article
 from bot.sources import cadence
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line
+from bot.sources.feed_fields import date_rejection, feed_date, item_link
 from bot.sources.html_text import html_to_text, shorten
 from bot.sources.http_fetch import Fetcher
 
@@ -59,6 +62,7 @@ class ParsedFeed:
     hub: str | None = None  # <link rel="hub">: the feed's WebSub hub
     topic: str | None = None  # <link rel="self">: the URL to subscribe to
     ttl_s: float | None = None  # RSS <ttl>
+    rejections: tuple[str, ...] = ()
 
 
 def parse_feed(
@@ -85,7 +89,13 @@ def parse_feed(
     feed_lang = _lang(document.feed.get("language"))
     items: list[MappedItem] = []
     skipped = 0
+    rejections: list[str] = []
     for entry in document.entries:
+        reason = date_rejection(entry, stamp)
+        if reason:
+            skipped += 1
+            rejections.append(reason)
+            continue
         mapped = map_entry(
             entry, source_key=source_key, source_name=source_name, now=stamp, lang=feed_lang
         )
@@ -107,6 +117,7 @@ def parse_feed(
         hub=links.get("hub"),
         topic=links.get("self"),
         ttl_s=cadence.ttl_s(document.feed.get("ttl")),
+        rejections=tuple(rejections),
     )
 
 
@@ -120,13 +131,13 @@ def map_entry(
     """
     given: set[str] = {"source_key", "source_name"}
     inferred: list[str] = []
-    summary = html_to_text(entry.get("summary") or "")
+    summary = fix_text(html_to_text(entry.get("summary") or ""))
     content_html = _content(entry)
-    body = html_to_text(content_html) if content_html else summary
+    body = fix_text(html_to_text(content_html)) if content_html else summary
     if not summary and body:
         summary = body
     summary = shorten(summary, SUMMARY_CHARS)
-    title = html_to_text(entry.get("title"))
+    title = " ".join(fix_text(html_to_text(entry.get("title"))).split())
     if title:
         given.add("title")
     elif summary:
@@ -137,10 +148,12 @@ def map_entry(
     if summary:
         given.update({"summary", "body"})
     # dict.get: FeedParserDict would alias a missing "updated" to "published" (deprecated).
-    published = _date(dict.get(entry, "published_parsed"))
-    updated = _date(dict.get(entry, "updated_parsed"))
+    published = feed_date(dict.get(entry, "published_parsed"))
+    updated = feed_date(dict.get(entry, "updated_parsed"))
     if published is None and updated is not None:
         published = updated
+    if any(date_problem(d, now) for d in (published, updated) if d is not None):
+        return None  # counted as rejected, like a file with an impossible date
     if published is None:
         published = now.replace(microsecond=0)
         inferred.append("published_at")
@@ -163,7 +176,7 @@ def map_entry(
         updated_at=updated if updated and updated != published else None,
         summary=summary,
         body=body,
-        url=entry.get("link") or None,
+        url=item_link(entry),
         external_id=entry.get("id") or None,
         lang=item_lang or "en",
         tags=tags,
@@ -187,16 +200,6 @@ def _content(entry: Any) -> str:
     """The longest full-content block (content:encoded, Atom content), if any."""
     blocks = [c.get("value") or "" for c in entry.get("content") or ()]
     return max(blocks, key=len, default="")
-
-
-def _date(parsed: time.struct_time | None) -> datetime | None:
-    """feedparser normalises dates to UTC struct_time; impossible ones become None."""
-    if not parsed:
-        return None
-    try:
-        return datetime(*parsed[:6], tzinfo=UTC)
-    except (TypeError, ValueError):
-        return None
 
 
 def _tags(categories: Any) -> tuple[str, ...]:
@@ -353,6 +356,7 @@ class FeedSource:
             now=self.now(),
         )
         report.rejected += feed.skipped
+        report.rejections.extend(feed.rejections)
         seen: dict[str, str] = dict(self._seen) if partial else {}
         for item in sorted(feed.items, key=lambda i: i.article.published_at):
             article = item.article

@@ -1,0 +1,66 @@
+"""The hand-labelled headline set (bench/data/sentiment_headlines.tsv) joined to its leads.
+
+The labels file holds url, title key, title, label, clear flag and tune/holdout split
+(README: bench/data/sentiment_headlines.md); the one-sentence lead each label was read
+with comes from ``../shared/datasets/cryptonews.csv`` at run time (not copied here).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HEADLINES = HERE / "data" / "sentiment_headlines.tsv"
+# Train-only rows labelled by reading (bench/select_extra_sentiment.py); never in holdout.
+EXTRA = HERE / "data" / "sentiment_extra.tsv"
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    title: str
+    lead: str
+    label: str
+    clear: bool
+    split: str
+    url: str = ""
+
+
+def dataset_path() -> Path | None:
+    """../shared/datasets/cryptonews.csv beside the clone (or a worktree's parent)."""
+    named = os.environ.get("CRYPTOWIRE_SHARED") or os.environ.get("CRYPTOWIRE_SHARED_DIR")
+    candidates = [Path(named)] if named else []
+    candidates += [HERE.parents[1] / "shared", HERE.parents[2] / "shared"]
+    for shared in candidates:
+        path = shared / "datasets" / "cryptonews.csv"
+        if path.is_file():
+            return path
+    return None
+
+
+def title_key(title: str) -> str:
+    return hashlib.sha1(" ".join(title.split()).encode("utf-8")).hexdigest()[:12]
+
+
+def load_dataset(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def load_headlines(rows: list[dict[str, str]], path: Path = HEADLINES) -> list[Headline]:
+    """Every labelled headline of ``path`` with its lead ('' when the dataset row is missing)."""
+    leads = {(row["url"], title_key(row["title"])): row["text"] for row in rows}
+    by_url = {row["url"]: row["text"] for row in rows}
+    out = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            lead = leads.get((row["url"], row["title_sha1"]), by_url.get(row["url"], ""))
+            out.append(
+                Headline(
+                    row["title"], lead, row["label"], row["clear"] == "1", row["split"], row["url"]
+                )
+            )
+    return out

@@ -1,0 +1,231 @@
+"""Train the shipped sentiment model on the `tune` half; report the `holdout` half.
+
+    pip install scikit-learn   # a development tool only, never needed at run time
+    python -m bench.train_sentiment            # writes bot/data/sentiment_weights.tsv
+    python -m bench.train_sentiment --dry-run  # cross-validation and holdout figures only
+
+Features come from ``bot.enrich.sentiment_features`` (the same code the bot runs).
+Word and bigram indicators seen in fewer than ``MIN_DF`` tune headlines are dropped, so
+the model cannot memorise one-off names. The regularisation strength is chosen by
+5-fold cross-validation on `tune` alone; `holdout` is only scored, after the choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from bench.sentiment_data import EXTRA, Headline, dataset_path, load_dataset, load_headlines
+from bot.enrich.sentiment import SentimentModel
+from bot.enrich.sentiment_features import Cues, features
+from bot.enrich.sentiment_linear import lexicon_score
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "bot" / "data" / "sentiment_weights.tsv"
+CLASSES = ("positive", "neutral", "negative")
+MIN_DF = 2
+C_GRID = (0.1, 0.3, 1.0)
+# Value features are multiplied by SCALE before fitting (so the L2 penalty holds them back
+# less than the thousands of word indicators) and the exported weight by SCALE after.
+SCALE_GRID = (1.0, 4.0)
+# Where the model says neutral and the lexicon's article score is at least this strong,
+# the lexicon's polarity is taken (0 = never); chosen by cross-validation on tune.
+OVERRIDE_GRID = (0.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+# Cross-validation picks the highest accuracy minus this much per reversed clear headline.
+REVERSAL_COST = 2.0
+# Value features (not indicators) are always kept whatever their count.
+VALUES = ("bias", "lex_main", "lex_sub", "lex_lead", "dir_main", "dir_sub", "dir_lead", "question")
+
+
+def featurise(items: list[Headline]) -> list[dict[str, float]]:
+    lexicon = SentimentModel.from_package_data()
+    cues = Cues.from_package_data()
+    return [features(h.title, h.lead, lexicon, cues) for h in items]
+
+
+def prune(rows: list[dict[str, float]], min_df: int) -> set[str]:
+    counts: Counter[str] = Counter(name for row in rows for name in row)
+    return {name for name, n in counts.items() if n >= min_df or name in VALUES}
+
+
+def fit(rows: list[dict[str, float]], labels: list[str], c: float):
+    vectorizer = DictVectorizer()
+    x = vectorizer.fit_transform(rows)
+    model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+    model.fit(x, labels)
+    return vectorizer, model
+
+
+def report(name: str, items: list[Headline], predicted: list[str], show: bool = False) -> float:
+    pairs = list(zip([h.label for h in items], predicted, strict=True))
+    accuracy = sum(t == p for t, p in pairs) / len(pairs)
+    print(f"{name}: accuracy {accuracy:.1%} on {len(pairs)}")
+    for cls in CLASSES:
+        tp = sum(t == p == cls for t, p in pairs)
+        prec = tp / max(1, sum(p == cls for _, p in pairs))
+        rec = tp / max(1, sum(t == cls for t, _ in pairs))
+        print(f"  {cls:>8}: precision {prec:.3f} recall {rec:.3f}")
+    clear = [(h.label, p) for h, p in zip(items, predicted, strict=True) if h.clear]
+    flips = [
+        (h.title, h.label, p)
+        for h, p in zip(items, predicted, strict=True)
+        if h.clear and {h.label, p} == {"positive", "negative"}
+    ]
+    print(
+        f"  clear headlines: {len(clear)},"
+        f" reversed {len(flips)} ({len(flips) / max(1, len(clear)):.1%})"
+    )
+    for title, truth, guess in flips if show else ():
+        print(f"    {truth} -> {guess}: {title}")
+    return accuracy
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dry-run", action="store_true", help="do not write the weights")
+    parser.add_argument(
+        "--errors", action="store_true", help="print tune out-of-fold errors (C=1, scale=1)"
+    )
+    parser.add_argument("--c", type=float, help="skip the search: this C")
+    parser.add_argument("--scale", type=float, help="skip the search: this value scale")
+    parser.add_argument("--no-extra", action="store_true", help="tune rows only")
+    parser.add_argument("--min-df", type=int, default=MIN_DF)
+    args = parser.parse_args(argv)
+    path = dataset_path()
+    if path is None:
+        print("../shared/datasets/cryptonews.csv not found (set CRYPTOWIRE_SHARED)")
+        return 2
+    rows_csv = load_dataset(path)
+    items = load_headlines(rows_csv)
+    tune = [h for h in items if h.split == "tune"]
+    if not args.no_extra:
+        tune += load_headlines(rows_csv, EXTRA)
+    holdout = [h for h in items if h.split == "holdout"]
+    rows = featurise(tune)
+    keep = prune(rows, args.min_df)
+    rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
+    labels = [h.label for h in tune]
+    folds = StratifiedKFold(5, shuffle=True, random_state=7)
+    best: tuple[float, float, float] = (-1e9, C_GRID[0], SCALE_GRID[0])
+    if args.c and args.scale:
+        best = (0.0, args.c, args.scale)
+    for scale in () if args.c and args.scale else SCALE_GRID:
+        scaled = [scaled_row(row, scale) for row in rows]
+        vectorizer = DictVectorizer()
+        x = vectorizer.fit_transform(scaled)
+        for c in C_GRID:
+            model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+            guess = cross_val_predict(model, x, labels, cv=folds)
+            accuracy = float(np.mean([g == t for g, t in zip(guess, labels, strict=True)]))
+            flips = reversals(tune, list(guess))
+            objective = accuracy * 100 - REVERSAL_COST * flips * 100 / max(1, n_clear(tune))
+            print(
+                f"scale={scale} C={c}: tune 5-fold accuracy {accuracy:.1%},"
+                f" clear reversed {flips}/{n_clear(tune)}"
+            )
+            if objective > best[0]:
+                best = (objective, c, scale)
+            if args.errors and (c, scale) == (1.0, 1.0):
+                for h, g in zip(tune, guess, strict=True):
+                    if g != h.label:
+                        print(f"    {h.label[:3]}->{g[:3]}: {h.title}")
+    _, best_c, best_scale = best
+    scaled = [scaled_row(row, best_scale) for row in rows]
+    vectorizer, model = fit(scaled, labels, best_c)
+    x = vectorizer.transform(scaled)
+    oof = list(
+        cross_val_predict(
+            LogisticRegression(C=best_c, max_iter=5000, fit_intercept=False), x, labels, cv=folds
+        )
+    )
+    lexicon = SentimentModel.from_package_data()
+    lex_tune = [lexicon_score(lexicon, h.title, h.lead) for h in tune]
+    best_t, best_obj = 0.0, -1e9
+    for t in OVERRIDE_GRID:
+        guess = [override(g, s, t) for g, s in zip(oof, lex_tune, strict=True)]
+        accuracy = float(np.mean([g == y for g, y in zip(guess, labels, strict=True)]))
+        flips = reversals(tune, guess)
+        objective = accuracy * 100 - REVERSAL_COST * flips * 100 / max(1, n_clear(tune))
+        print(f"lexicon override {t}: tune 5-fold accuracy {accuracy:.1%}, reversed {flips}")
+        if objective > best_obj:
+            best_t, best_obj = t, objective
+    print(f"chosen C={best_c}, scale={best_scale}, override={best_t}; {len(keep)} features")
+    fitted = [override(g, s, best_t) for g, s in zip(model.predict(x), lex_tune, strict=True)]
+    report("tune (trained on, optimistic)", tune, fitted)
+    held = [
+        scaled_row({k: v for k, v in row.items() if k in keep}, best_scale)
+        for row in featurise(holdout)
+    ]
+    lex_held = [lexicon_score(lexicon, h.title, h.lead) for h in holdout]
+    guess = model.predict(vectorizer.transform(held))
+    report(
+        "HOLDOUT", holdout, [override(g, s, best_t) for g, s in zip(guess, lex_held, strict=True)]
+    )
+    if not args.dry_run:
+        write_weights(vectorizer, model, best_c, best_scale, best_t, len(tune))
+        print(f"wrote {WEIGHTS.relative_to(ROOT)}")
+    return 0
+
+
+def override(guess: str, lex: float, threshold: float) -> str:
+    """The model's class, unless it says neutral where the lexicon is sure (as at run time,
+    ``LinearSentiment.classify``)."""
+    if threshold and guess == "neutral" and abs(lex) >= threshold:
+        return "positive" if lex > 0 else "negative"
+    return guess
+
+
+def scaled_row(row: dict[str, float], scale: float) -> dict[str, float]:
+    return {k: v * scale if k in VALUES and k != "bias" else v for k, v in row.items()}
+
+
+def n_clear(items: list[Headline]) -> int:
+    return sum(h.clear for h in items)
+
+
+def reversals(items: list[Headline], guess: list[str]) -> int:
+    return sum(
+        1
+        for h, g in zip(items, guess, strict=True)
+        if h.clear and {h.label, g} == {"positive", "negative"}
+    )
+
+
+def write_weights(
+    vectorizer: DictVectorizer,
+    model: LogisticRegression,
+    c: float,
+    scale: float,
+    threshold: float,
+    n: int,
+) -> None:
+    order = [list(model.classes_).index(cls) for cls in CLASSES]
+    coef = model.coef_[order].copy()
+    for j, name in enumerate(vectorizer.feature_names_):
+        if name in VALUES and name != "bias":
+            coef[:, j] *= scale  # the model was fitted on value * scale
+    lines = [
+        "# Sentiment model weights, written by `python -m bench.train_sentiment` (do not edit).",
+        f"# Multinomial logistic regression, C={c}, value scale {scale}, trained on {n}",
+        "# `tune` + `extra` headlines (bench/data/sentiment_headlines.tsv, sentiment_extra.tsv);",
+        "# features: bot/enrich/sentiment_features.py.",
+        "classes\t" + "\t".join(CLASSES),
+        f"lexicon_override\t{threshold}",
+    ]
+    for j, name in sorted(enumerate(vectorizer.feature_names_), key=lambda p: p[1]):
+        column = coef[:, j]
+        if np.abs(column).max() < 1e-4:
+            continue
+        lines.append(name + "\t" + "\t".join(f"{w:.4f}" for w in column))
+    WEIGHTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

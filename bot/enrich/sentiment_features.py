@@ -1,0 +1,220 @@
+"""What the sentiment model sees of a headline and its lead: words that carry meaning.
+
+Shared by run-time scoring (``sentiment_linear``) and the offline trainer
+(``bench/train_sentiment.py``), so both see exactly the same features.
+
+Why these features (they have to generalise to news the model never saw):
+- Names are not memorised: coin names and tickers become ``COIN``, figures ``NUM``,
+  "$70,000" ``MONEY`` and "9%" ``PCT``; what remains are verbs and subjects
+  ("reclaims", "sheds", "crime", "lawsuit").
+- The main clause decides: in a headline, words after "as", "despite", "amid", "after",
+  "while" ... are features of their own (``s_``), so "XRP rallies as court rejects
+  appeal" is read through "rallies", not "rejects".
+- Negation is scoped: up to three words after "not", "no", "fails to", "n't" get a
+  ``not_`` prefix.
+- Direction with its subject: "crime soared", "losses surge", "outflows jump" go down
+  for a trader, "fears ease" and "losses shrink" go up: such a verb is rewritten to
+  "worsens" / "improves" before any feature is taken (cue lists in
+  ``bot/data/sentiment_cues.tsv``), and the signed ``dir_*`` values count moves; the
+  crypto lexicon score (``SentimentModel``) of each part is a value too, so a verb the
+  training set never saw still counts when the lexicon knows it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from itertools import pairwise
+
+from bot.enrich.sentiment import SentimentModel
+from bot.enrich.tokens import tokenize
+
+_MONEY = re.compile(
+    r"(?<!\w)(?:US)?\$\s?\d[\d,.]*\s?(?:[kmbt]n?|million|billion|trillion)?\b", re.I
+)
+_PCT = re.compile(r"(?<!\w)[+-]?\d[\d,.]*\s?(?:%|percent\b|per cent\b)", re.I)
+_CLAUSE_BREAK = frozenset(".!?;:,")
+_SUBORDINATORS = frozenset(
+    "as despite amid after while though although even whereas since before until "
+    "because notwithstanding".split()
+)
+_NEGATORS = frozenset(
+    "not no never without cannot cant 't neither nor unable fails fail failed failing "
+    "reverse reverses reversed reversing erases erased trims trimmed pares pared".split()
+)
+NEGATION_SPAN = 3
+LEXICON_CLIP = 4.0
+LEAD_WORDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """Word lists from ``sentiment_cues.tsv``: direction verbs and subjects whose rise is bad."""
+
+    up: frozenset[str]
+    down: frozenset[str]
+    bad: frozenset[str]
+    coins: frozenset[str]
+
+    @classmethod
+    def from_package_data(cls) -> Cues:
+        sets: dict[str, set[str]] = {"up": set(), "down": set(), "bad": set()}
+        text = resources.files("bot").joinpath("data", "sentiment_cues.tsv").read_text("utf-8")
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            kind, words = line.split("\t", 1)
+            sets[kind].update(words.split())
+        return cls(
+            frozenset(sets["up"]),
+            frozenset(sets["down"]),
+            frozenset(sets["bad"]),
+            _coin_words(),
+        )
+
+
+def _coin_words() -> frozenset[str]:
+    """Lower-case tickers and one-word coin names from ``coins.tsv`` (English words such
+    as "near" or "link" only count as coins when written in capitals, see ``_normal``)."""
+    text = resources.files("bot").joinpath("data", "coins.tsv").read_text("utf-8")
+    words: set[str] = set()
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        words.update(f"${t.lower()}" for t in cells[0].split("|"))
+        if len(cells) > 1 and cells[1] == "plain":
+            words.update(t.lower() for t in cells[0].split("|"))
+        for name in cells[2].split("|") if len(cells) > 2 and cells[2] != "-" else ():
+            if not name.startswith("~") and " " not in name:
+                words.add(name.lower())
+    return frozenset(words)
+
+
+def _prepare(text: str) -> str:
+    if "$" in text:
+        text = _MONEY.sub(" MONEYNUM ", text)
+    if "%" in text or "per" in text:
+        text = _PCT.sub(" PCTNUM ", text)
+    return text
+
+
+def _normal(raw: str, low: str, coins: frozenset[str]) -> str:
+    if low == "moneynum":
+        return "MONEY"
+    if low == "pctnum":
+        return "PCT"
+    if low[0].isdigit():
+        return "NUM"
+    if low in coins or (raw.isupper() and len(raw) > 2 and f"${low}" in coins):
+        return "COIN"
+    if low.startswith("'"):
+        return low if low == "'t" else ""
+    return low
+
+
+def _words(text: str, coins: frozenset[str]) -> list[str]:
+    raw, low = tokenize(_prepare(text))
+    out = []
+    for r, w in zip(raw, low, strict=True):
+        word = _normal(r, w, coins)
+        if word:
+            out.append(word)
+    return out
+
+
+def _split_main(words: list[str]) -> tuple[list[str], list[str]]:
+    """A headline's main clause and the rest: the rest starts at the first subordinator
+    ("as", "despite") or at a comma after three or more words ("Bitcoin and Ethereum Move
+    Lower, QNT Rallies": the first clause is the market, the second one coin)."""
+    for i, word in enumerate(words):
+        if i > 0 and word in _SUBORDINATORS:
+            return words[:i], words[i:]
+        if i >= 3 and word in (",", ";", ":", "—", "-"):
+            return words[:i], words[i:]
+    return words, []
+
+
+def _reframe(words: list[str], cues: Cues) -> list[str]:
+    """A move after a subject whose rise is bad news is read for what it means to a
+    trader: "crime soared" -> "crime worsens", "losses shrink" -> "losses improves"."""
+    out = list(words)
+    bad_at = -10
+    for i, word in enumerate(words):
+        if word in _CLAUSE_BREAK or word in _SUBORDINATORS or word == "COIN":
+            bad_at = -10  # a new clause or a new subject
+            continue
+        if word in cues.bad:  # "outflows" is a subject here, not a move
+            bad_at = i
+        elif i - bad_at <= 4 and (word in cues.up or word in cues.down):
+            out[i] = "worsens" if word in cues.up else "improves"
+    return out
+
+
+def _direction(words: list[str], cues: Cues) -> float:
+    """+1 per up verb (or "improves"), -1 per down verb (or "worsens"), flipped and damped
+    after a negator ("fails to rally")."""
+    total = 0.0
+    neg_at = -10
+    for i, word in enumerate(words):
+        if word in _CLAUSE_BREAK:
+            neg_at = -10
+            continue
+        up = word in cues.up or word == "improves"
+        sign = 1.0 if up else -1.0 if word in cues.down or word == "worsens" else 0.0
+        if sign:
+            if i - neg_at <= NEGATION_SPAN:
+                sign = -sign * 0.7
+            total += sign
+        if word in _NEGATORS:
+            neg_at = i
+    return total
+
+
+def _grams(prefix: str, words: list[str], bigrams: bool, out: dict[str, float]) -> None:
+    marked = []
+    negated = 0
+    for word in words:
+        if word in _CLAUSE_BREAK:
+            negated = 0
+            marked.append("|")
+            continue
+        if negated:
+            marked.append("not_" + word)
+            negated -= 1
+        else:
+            marked.append(word)
+        if word in _NEGATORS:
+            negated = NEGATION_SPAN
+    for word in marked:
+        if word != "|":
+            out[prefix + word] = 1.0
+    if bigrams:
+        for a, b in pairwise(marked):
+            if a != "|" and b != "|":
+                out[f"{prefix}{a}_{b}"] = 1.0
+
+
+def _clip(value: float) -> float:
+    return max(-LEXICON_CLIP, min(LEXICON_CLIP, value)) / 2.0
+
+
+def features(title: str, lead: str, lexicon: SentimentModel, cues: Cues) -> dict[str, float]:
+    """Sparse named features of one article: indicator words/bigrams plus a few values."""
+    title_words = _reframe(_words(title, cues.coins), cues)
+    lead_words = _reframe(_words(lead, cues.coins)[:LEAD_WORDS], cues)
+    main, sub = _split_main(title_words)
+    out: dict[str, float] = {"bias": 1.0}
+    _grams("t_", main, True, out)
+    _grams("s_", sub, False, out)
+    _grams("l_", lead_words, False, out)
+    out["lex_main"] = _clip(lexicon.score_tokens(main))
+    out["lex_sub"] = _clip(lexicon.score_tokens(sub))
+    out["lex_lead"] = _clip(lexicon.score_tokens(lead_words))
+    out["dir_main"] = _clip(_direction(main, cues))
+    out["dir_sub"] = _clip(_direction(sub, cues))
+    out["dir_lead"] = _clip(_direction(lead_words, cues))
+    if title.rstrip().endswith("?"):
+        out["question"] = 1.0
+    return {name: value for name, value in out.items() if value}
