@@ -27,7 +27,7 @@ def feed_date(parsed: time.struct_time | None) -> datetime | None:
 
 
 def date_rejection(entry: Any, now: datetime) -> str | None:
-    """ "impossible date in published: 2099-01-01 is more than a year ahead" for an item
+    """ "impossible date in published: 2099-01-01 is more than a year in the future" for an item
     whose date no file could have either (``normalise.date_problem``), else None."""
     for field in ("published", "updated"):
         found = feed_date(dict.get(entry, f"{field}_parsed"))
