@@ -5,7 +5,7 @@ Trained offline on hand-labelled real headlines by ``bench/train_sentiment.py``
 ``bot/data/sentiment_weights.tsv``, one feature a line with its weight per class. At
 run time scoring is a dictionary look-up per feature and three sums, a few
 microseconds per article; no numpy, no model file larger than a few hundred KB.
-See docs/decisions/012-trained-sentiment.md.
+See docs/decisions/014-trained-sentiment-and-tag-precision.md.
 """
 
 from __future__ import annotations
