@@ -45,10 +45,9 @@ NEEDS_ARGUMENTS = {
     "breaking",
     "post",
 }
-# Examples only one platform's adapter understands, and the test that runs them there.
-PLATFORM_ONLY = {
-    "/subscribe @channel BTC": "tests/test_telegram_commands.py (the adapter resolves @channel)",
-}
+# `/subscribe @channel BTC` from a private chat: the Telegram adapter resolves the channel
+# and checks both admin rights first (tests/test_telegram_commands.py runs it there).
+TELEGRAM_CHANNEL_TARGET = re.compile(r"^/subscribe (@[A-Za-z]\w{3,31}|-100\d{5,}) ")
 SPAN = re.compile(r"(?<!`)`(/[a-z]+(?:@\w+)?(?: [^`]*)?)`(?!`)")
 
 
@@ -66,7 +65,9 @@ def chat_examples() -> list[tuple[str, str]]:
             before = text[max(0, match.start() - 10) : match.start()]
             if name not in NAMES or PLACEHOLDER.search(example) or "Discord:" in before:
                 continue
-            if (example == f"/{name}" and name in NEEDS_ARGUMENTS) or example in PLATFORM_ONLY:
+            if example == f"/{name}" and name in NEEDS_ARGUMENTS:
+                continue
+            if TELEGRAM_CHANNEL_TARGET.match(example):
                 continue
             found.append((path.name, example))
     return found
