@@ -266,3 +266,17 @@ def test_init_then_run_then_an_article_in_its_folder_alerts(tmp_path: Path) -> N
         log.close()
         out.close()
     assert bot.returncode == 0, (tmp_path / "run.log").read_text()
+
+
+def test_interactive_init_without_input_keeps_the_defaults(tmp_path: Path) -> None:
+    """`cryptowire init < /dev/null` (a script, a README example) equals --non-interactive."""
+    asked, told = tmp_path / "asked", tmp_path / "told"
+    asked.mkdir()
+    told.mkdir()
+    first = cryptowire("init", cwd=asked, stdin="")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "end of input" in first.stdout and "\n  cryptowire run\n" in first.stdout
+    second = cryptowire("init", "--non-interactive", cwd=told)
+    assert second.returncode == 0, second.stderr
+    written = (asked / "config.toml").read_text().replace(str(asked), "HERE")
+    assert written == (told / "config.toml").read_text().replace(str(told), "HERE")

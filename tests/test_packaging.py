@@ -72,7 +72,14 @@ def test_sdist_and_wheel_build_and_install_into_a_fresh_venv(tmp_path: Path) -> 
     (wheel,) = dist.glob("cryptowire-*-py3-none-any.whl")
     with tarfile.open(sdist) as archive:
         names = {Path(*Path(n).parts[1:]).as_posix() for n in archive.getnames()}
-    assert {"LICENSE", "README.md", "pyproject.toml", "CHANGELOG.md"} <= names
+    assert {
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "CHANGELOG.md",
+        "config.example.toml",
+    } <= names
+    assert {"deploy/cryptowire.service", "docs/deploy.md"} <= names
     with zipfile.ZipFile(wheel) as archive:
         files = set(archive.namelist())
     assert f"cryptowire-{__version__}.dist-info/licenses/LICENSE" in files

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import sys
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +41,30 @@ DATABASE_NAME = "cryptowire.db"
 INBOX_NAME = "inbox"
 
 
+def ask(text: str, default: str | None = None, *, hide: bool = False) -> str:
+    """A typer prompt on a terminal. From a pipe: one line per question, and the end of the
+    input keeps every remaining default (so `cryptowire init < /dev/null` equals
+    --non-interactive instead of aborting)."""
+    if sys.stdin.isatty():
+        return str(typer.prompt(text, default=default, hide_input=hide))
+    shown = f" [{default}]" if default and not hide else ""
+    typer.echo(f"{text}{shown}: ", nl=False)
+    line = sys.stdin.readline()
+    typer.echo("" if line else "(end of input: the default)")
+    if line.strip():
+        return line.strip()
+    if default is None:
+        raise fail(f"no answer to {text!r}; nothing written")
+    return default
+
+
+def ask_yes(text: str, default: bool) -> bool:
+    if sys.stdin.isatty():
+        return typer.confirm(text, default=default)
+    answer = ask(f"{text} [{'Y/n' if default else 'y/N'}]", "").lower()
+    return default if not answer else answer in ("y", "yes")
+
+
 def _split_ids(text: str, what: str) -> list[int]:
     """ "123, 456" -> [123, 456]; a word that is not a number is an error naming it."""
     ids = []
@@ -52,7 +77,7 @@ def _split_ids(text: str, what: str) -> list[int]:
 
 def _ask_ids(what: str, hint: str) -> list[int]:
     while True:
-        text = typer.prompt(f"{what} admin user ids, comma-separated ({hint})", default="")
+        text = ask(f"{what} admin user ids, comma-separated ({hint})", default="")
         try:
             return _split_ids(text, what)
         except typer.BadParameter as exc:
@@ -67,7 +92,7 @@ def _ask_token(
         typer.echo(f"Using the {platform} token from $CRYPTOWIRE_{platform.upper()}_TOKEN.")
         answers.tokens_from_env.add(platform)
     for _ in range(3):
-        token = env_value or typer.prompt(f"{platform.capitalize()} bot token", hide_input=True)
+        token = env_value or ask(f"{platform.capitalize()} bot token", hide=True)
         token = token.strip()
         result = _check(platform, token, answers, check) if check else None
         if result is None or result.status != "rejected":
@@ -95,14 +120,14 @@ def _interactive(answers: InitAnswers, check: float | None) -> None:
     console.print("[bold]Cryptowire set-up[/bold]: a few questions, Enter keeps the default.")
     console.print(f"The configuration goes to [cyan]{answers.config_path}[/cyan].\n")
     env = os.environ
-    if typer.confirm("Connect a Telegram bot?", default=bool(answers.telegram_token)):
+    if ask_yes("Connect a Telegram bot?", bool(answers.telegram_token)):
         if not answers.telegram_token:
             console.print("  Create one with @BotFather (/newbot); it gives you the token.")
             _ask_token("telegram", env.get("CRYPTOWIRE_TELEGRAM_TOKEN"), check, answers)
         answers.telegram_admins = answers.telegram_admins or _ask_ids(
             "Telegram", "message @userinfobot to learn yours; empty for none"
         )
-    if typer.confirm("Connect a Discord bot?", default=bool(answers.discord_token)):
+    if ask_yes("Connect a Discord bot?", bool(answers.discord_token)):
         if not answers.discord_token:
             console.print("  Developer portal > Applications > your app > Bot > Reset Token.")
             _ask_token("discord", env.get("CRYPTOWIRE_DISCORD_TOKEN"), check, answers)
@@ -110,17 +135,15 @@ def _interactive(answers: InitAnswers, check: float | None) -> None:
             "Discord", "Developer Mode on, right-click yourself > Copy User ID; empty for none"
         )
     default_inbox = str(answers.inbox) if answers.inbox else "-"
-    folder = typer.prompt("Folder to watch for article files ('-' for none)", default_inbox)
+    folder = ask("Folder to watch for article files ('-' for none)", default_inbox)
     answers.inbox = None if folder.strip() in ("-", "") else Path(folder).expanduser().resolve()
-    feeds = typer.prompt("RSS/Atom feed URLs to poll, comma-separated", default="")
+    feeds = ask("RSS/Atom feed URLs to poll, comma-separated", default="")
     answers.feeds += [u for u in feeds.replace(",", " ").split() if u]
-    database = typer.prompt(
-        "Database: 'sqlite' (one server) or a postgresql:// URL (a fleet)", default="sqlite"
-    )
+    database = ask("Database: 'sqlite' (one server) or a postgresql:// URL (a fleet)", "sqlite")
     if database.strip().lower() != "sqlite":
         answers.database_url = database.strip()
     if not answers.platforms:
-        answers.console_subscription = typer.prompt(
+        answers.console_subscription = ask(
             "No chat platform: the console is your chat. Console alerts for which tags "
             f"('{ALL_NEWS}' for every story, '-' for none)",
             default=answers.console_subscription or ALL_NEWS,
