@@ -280,3 +280,16 @@ def test_interactive_init_without_input_keeps_the_defaults(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr
     written = (asked / "config.toml").read_text().replace(str(asked), "HERE")
     assert written == (told / "config.toml").read_text().replace(str(told), "HERE")
+
+
+async def test_init_migrates_the_database_it_is_given(database_url: str, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    await asyncio.to_thread(home.mkdir)
+    code, _, err = await acryptowire(
+        "init", "--non-interactive", "--database-url", database_url, cwd=home
+    )
+    assert code == 0, err
+    data = tomllib.loads(await asyncio.to_thread((home / "config.toml").read_text))
+    assert data["storage"]["url"] == database_url
+    code, current, err = await acryptowire("db", "current", cwd=home)
+    assert code == 0 and current.strip()[:4].isdigit(), current + err

@@ -63,6 +63,7 @@ def test_license_is_mit_and_version_is_the_package_version() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a fresh venv downloads (or unpacks from pip's cache) every dependency
 def test_sdist_and_wheel_build_and_install_into_a_fresh_venv(tmp_path: Path) -> None:
     tree = source_tree(tmp_path)
     dist = tmp_path / "dist"
