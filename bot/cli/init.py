@@ -46,7 +46,7 @@ def ask(text: str, default: str | None = None, *, hide: bool = False) -> str:
     input keeps every remaining default (so `cryptowire init < /dev/null` equals
     --non-interactive instead of aborting)."""
     if sys.stdin.isatty():
-        return str(typer.prompt(text, default=default, hide_input=hide))
+        return str(typer.prompt(text, default=default, hide_input=hide, show_default=bool(default)))
     shown = f" [{default}]" if default and not hide else ""
     typer.echo(f"{text}{shown}: ", nl=False)
     line = sys.stdin.readline()
