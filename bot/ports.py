@@ -40,6 +40,10 @@ class Storage(Protocol):
 
     async def current_revision(self) -> str | None: ...
 
+    def missing(self) -> str | None:
+        """One line when the database does not exist yet (an embedded file never
+        created), else None; lets reading commands refuse instead of creating it."""
+
     async def ping(self) -> None:
         """Raise when the database cannot be reached."""
 

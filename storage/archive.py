@@ -130,7 +130,11 @@ class SqlArchive:
                 writer = AsyncWriter(conn)
             else:
                 writer = SqliteWriter(
-                    self.db.url, group=group, inline=inline, features=self._features
+                    self.db.url,
+                    group=group,
+                    inline=inline,
+                    features=self._features,
+                    gate=self.db.gate,
                 )
                 await writer.open()
             token = self._batch.set(_Batch(writer, on_commit))
@@ -215,19 +219,19 @@ class SqlArchive:
             search_sql.postgres_candidates if self.db.is_postgres else search_sql.sqlite_candidates
         )
         statement, params = build(query, SEARCH_CANDIDATES)
-        async with self.db.connect() as conn:
+        async with self.db.read_connect() as conn:
             rows = list(await conn.execute(statement, params))
             ranked = rank(rows)[: _clamp(limit)]
             return await self._articles_in_order(conn, ranked)
 
     async def get_article(self, article_id: int) -> Article | None:
         """Any stored article by id, drafts included (the CLI shows them as drafts)."""
-        async with self.db.connect() as conn:
+        async with self.db.read_connect() as conn:
             row = (await conn.execute(_BY_ID, {"id": article_id})).first()
         return article_from_row(row._mapping) if row else None
 
     async def get_story(self, story_id: int) -> Story | None:
-        async with self.db.connect() as conn:
+        async with self.db.read_connect() as conn:
             row = (await conn.execute(_STORY, {"id": story_id})).first()
             if row is None:
                 return None
@@ -235,7 +239,7 @@ class SqlArchive:
 
     async def story_articles(self, story_id: int) -> list[Article]:
         """The story's visible articles, oldest first (the first report leads)."""
-        async with self.db.connect() as conn:
+        async with self.db.read_connect() as conn:
             rows = await conn.execute(_STORY_ARTICLES, {"id": story_id})
             return [article_from_row(r._mapping) for r in rows]
 
@@ -243,7 +247,7 @@ class SqlArchive:
         """Tags of visible articles, most used first; cached for a minute."""
         now = time.monotonic()
         if self._tag_cache is None or now - self._tag_cache[0] > TAG_CACHE_SECONDS:
-            async with self.db.connect() as conn:
+            async with self.db.read_connect() as conn:
                 ordered = [r.tag for r in await conn.execute(_TAG_COUNTS)]
             self._tag_cache = (now, ordered, frozenset(ordered))
         wanted = prefix.strip().upper()

@@ -57,7 +57,7 @@ class SqlAudit:
 
     async def recent(self, limit: int = 20) -> list[AuditEntry]:
         """Newest first."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             rows = await session.scalars(
                 select(AdminAuditRow)
                 .order_by(AdminAuditRow.at.desc(), AdminAuditRow.id.desc())

@@ -63,7 +63,7 @@ class RoutingQueries:
         """chat id -> {tag: thread id}, only for chats that have routes."""
         ids = sorted(set(chat_ids))
         found: dict[int, dict[str, str]] = {}
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             for chunk in chunks(ids):
                 rows = await session.scalars(
                     select(TopicRouteRow).where(TopicRouteRow.chat_id.in_(chunk))
@@ -76,7 +76,7 @@ class RoutingQueries:
         """Which of these chats already have a delivery (of any kind) for the story."""
         ids = sorted(set(chat_ids))
         found: set[int] = set()
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             for chunk in chunks(ids, BIG_CHUNK):  # each id is one probe of (chat_id, story_id)
                 rows = await session.scalars(
                     select(DeliveryRow.chat_id).where(
@@ -105,7 +105,7 @@ class RoutingQueries:
             ChatRow.muted_until.is_not(None),
         )
         with_mention = SubscriptionRow.mention.is_not(None)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             if len(chat_ids) <= SMALL_FAN_OUT:
                 for chunk in chunks(sorted(set(chat_ids))):
                     rows = await session.scalars(

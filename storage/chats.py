@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, or_, select, update
+from sqlalchemy import Text, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +55,25 @@ SETTING_FIELDS = frozenset(
 )
 
 
+_CHAT_BY_REF = select(*ChatRow.__table__.columns).where(
+    ChatRow.platform == bindparam("platform"),
+    ChatRow.chat_id == bindparam("chat_id"),
+    ChatRow.thread_id == "",
+)
+_ACTIVE_OF_CHAT = (
+    select(
+        SubscriptionRow.id,
+        SubscriptionRow.mention,
+        *FILTER_COLUMNS,
+        ChatRow.platform.label("chat_platform"),
+        ChatRow.chat_id.label("chat_ref"),
+    )
+    .join(ChatRow, ChatRow.id == SubscriptionRow.chat_id)
+    .where(SubscriptionRow.chat_id == bindparam("chat_id"), SubscriptionRow.active.is_(True))
+    .order_by(SubscriptionRow.id)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SubscriptionChange:
     """One entry of the change log; ``filter`` is set for adds of still-active subscriptions."""
@@ -77,6 +97,12 @@ class SqlChats(RoutingQueries):
         self, ref: ChatRef, *, kind: ChatKind = ChatKind.PRIVATE, title: str | None = None
     ) -> ChatSettings:
         """The chat for ``ref`` (thread ignored), created on first contact; kind/title refreshed."""
+        params = {"platform": ref.platform, "chat_id": ref.chat_id}
+        found = await self.db.read(_CHAT_BY_REF, params)  # the usual case: one fast read
+        if found:
+            row = SimpleNamespace(**found[0])
+            if row.kind == kind.value and title in (None, row.title):
+                return chat_settings(row)  # type: ignore[arg-type]
         insert = pg_insert if self.db.is_postgres else sqlite_insert
         values = {
             "platform": ref.platform,
@@ -87,30 +113,29 @@ class SqlChats(RoutingQueries):
             "created_at": utcnow(),
         }
         async with self.db.session() as session:
-            row = await self._by_ref(session, ref)  # the usual case: a read, no write lock
-            if row is None:
+            if not found:
                 await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
-                row = await self._by_ref(session, ref)
-            assert row is not None
-            if row.kind != kind.value or (title is not None and row.title != title):
-                row.kind = kind.value
-                row.title = title if title is not None else row.title
-            return chat_settings(row)
+            chat = await self._by_ref(session, ref)
+            assert chat is not None
+            if chat.kind != kind.value or (title is not None and chat.title != title):
+                chat.kind = kind.value
+                chat.title = title if title is not None else chat.title
+            return chat_settings(chat)
 
     async def find(self, ref: ChatRef) -> ChatSettings | None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             row = await self._by_ref(session, ref)
             return None if row is None else chat_settings(row)
 
     async def get(self, chat_id: int) -> ChatSettings | None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             row = await session.get(ChatRow, chat_id)
             return None if row is None else chat_settings(row)
 
     async def get_many(self, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
         ids = sorted(set(chat_ids))
         found: dict[int, ChatSettings] = {}
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             for chunk in chunks(ids):
                 rows = await session.scalars(select(ChatRow).where(ChatRow.id.in_(chunk)))
                 found.update((row.id, chat_settings(row)) for row in rows)
@@ -199,19 +224,20 @@ class SqlChats(RoutingQueries):
 
     async def list_subscriptions(self, chat_id: int) -> list[Subscription]:
         """The chat's active subscriptions, oldest first (their ids are what users type)."""
-        async with self.db.session() as session:
-            chat = await session.get(ChatRow, chat_id)
-            if chat is None:
-                return []
-            rows = await session.scalars(
-                select(SubscriptionRow)
-                .where(SubscriptionRow.chat_id == chat_id, SubscriptionRow.active.is_(True))
-                .order_by(SubscriptionRow.id)
+        rows = await self.db.read(_ACTIVE_OF_CHAT, {"chat_id": chat_id})
+        return [
+            Subscription(
+                id=row["id"],
+                chat=ChatRef(row["chat_platform"], row["chat_ref"]),
+                filter=filter_of(*(row[column.key] for column in FILTER_COLUMNS)),
+                active=True,
+                mention=row["mention"],
             )
-            return [self._subscription(row, chat) for row in rows]
+            for row in rows
+        ]
 
     async def get_subscription(self, subscription_id: int) -> Subscription | None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             row = await session.get(SubscriptionRow, subscription_id)
             if row is None:
                 return None
@@ -234,7 +260,7 @@ class SqlChats(RoutingQueries):
         return await self._remove(chat_id, SubscriptionRow.active.is_(True))
 
     async def count_subscriptions(self, chat_id: int) -> int:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             query = select(func.count()).where(
                 SubscriptionRow.chat_id == chat_id, SubscriptionRow.active.is_(True)
             )
@@ -251,7 +277,7 @@ class SqlChats(RoutingQueries):
         ).where(SubscriptionRow.active.is_(True))
         decode = RawFilters()
         while True:
-            async with self.db.session() as session:
+            async with self.db.reading() as session:
                 page = query.where(SubscriptionRow.id > after).order_by(SubscriptionRow.id)
                 rows = (await session.execute(page.limit(batch_size))).all()
             if not rows:
@@ -260,7 +286,7 @@ class SqlChats(RoutingQueries):
             after = rows[-1][0]
 
     async def last_change_id(self) -> int:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             value = (await session.execute(select(func.max(SubscriptionChangeRow.id)))).scalar()
             return int(value or 0)
 
@@ -272,7 +298,7 @@ class SqlChats(RoutingQueries):
         wanted = SubscriptionChangeRow.id > after
         if also:
             wanted = or_(wanted, SubscriptionChangeRow.id.in_(list(also)[:CHUNK]))
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             rows = (
                 await session.execute(
                     select(SubscriptionChangeRow, SubscriptionRow.active, *FILTER_COLUMNS)

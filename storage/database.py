@@ -1,7 +1,10 @@
 """Engine and session handling for SQLite (embedded default) and PostgreSQL (scale-out).
 
 Users write plain URLs (``sqlite:///cw.db``, ``postgresql://u@h/db``); we pick the async
-driver. SQLite gets WAL, foreign keys and a busy timeout on every connection.
+driver. SQLite gets WAL, foreign keys and a busy timeout on every connection, and its
+writes go one at a time through the write gate (``storage/sqlite_gate.py``): ``session()``
+and ``connect()`` are write transactions (gate, then ``BEGIN IMMEDIATE``); ``reading()``
+and ``read_connect()`` are for reads only and never wait for a writer.
 
 SQLite file databases keep a few connections open and reuse them: opening one (an aiosqlite
 thread, the file, four pragmas) costs about 3 ms, more than a `/latest` query. Reuse is safe
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from bot.errors import UserError
 from storage.availability import Availability
+from storage.sqlite_gate import ReadLimit, WriteGate
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -50,6 +54,15 @@ _SYNC_TO_ASYNC = {
 # WAL: many readers beside one writer. Kept open: enough for the bot's concurrent readers;
 # a burst above it opens extra connections that close when returned (never a wait).
 SQLITE_POOL_SIZE = 4
+SQLITE_READERS = 4  # reads at once (sqlite_gate.ReadLimit); writers go one by one
+
+
+async def _begin_immediate(connection: AsyncConnection) -> None:
+    """Take SQLite's write lock now (see ``sqlite_gate``). pysqlite begins lazily
+    (DEFERRED) and passes an explicit BEGIN through; the driver's own ``execute`` is one
+    hop to its thread instead of three through SQLAlchemy's cursor."""
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 class DatabaseUrlError(UserError):
@@ -90,6 +103,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _make_parent(_dialect, _record, cargs, _cparams) -> None:  # type: ignore[no-untyped-def]
+    """The folder of a new SQLite file is made when it is first opened, not before: a
+    read-only command refuses a missing database without leaving a folder behind."""
+    if cargs and isinstance(cargs[0], str) and cargs[0] not in ("", ":memory:"):
+        if not cargs[0].startswith("file:"):
+            Path(cargs[0]).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 class _SqliteRead:
@@ -140,7 +161,6 @@ class Database:
         if self.dialect == "sqlite":
             database = self.url.database
             if database and database != ":memory:":
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
                 kwargs["poolclass"] = AsyncAdaptedQueuePool
                 kwargs["pool_size"] = SQLITE_POOL_SIZE
                 kwargs["max_overflow"] = -1  # never wait: see the module docstring
@@ -152,8 +172,13 @@ class Database:
             kwargs["max_overflow"] = 10
             kwargs["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.gate: WriteGate | None = None
+        self.readers: ReadLimit | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "do_connect", _make_parent)
+            self.gate = WriteGate()
+            self.readers = ReadLimit(SQLITE_READERS)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # connection-level failures -> bot.errors.Unavailable, one log line per state change
         self.availability = Availability(postgres=self.dialect == "postgresql")
@@ -163,36 +188,68 @@ class Database:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error.
+    def missing_file(self) -> Path | None:
+        """The SQLite file when it does not exist yet (None for servers and memory)."""
+        database = self.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        path = Path(database).expanduser()
+        return None if path.exists() else path
 
-        The server unreachable: ``bot.errors.Unavailable`` (``storage/availability.py``).
-        """
+    @asynccontextmanager
+    async def _available(self) -> AsyncIterator[None]:
+        """An unreachable server raises ``bot.errors.Unavailable``
+        (``storage/availability.py``); one log line per change of state."""
         began = time.monotonic()
         try:
-            async with self.sessions() as session, session.begin():
-                yield session
+            yield
         except Exception as exc:
             translated = self.availability.translate(exc, began)
             if translated is exc:
                 raise
             raise translated from exc
         self.availability.succeeded(began)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in one (write) transaction: committed on success, rolled back on
+        error. On SQLite it waits for the write gate and begins IMMEDIATE."""
+        async with self._available():
+            if self.gate is None:
+                async with self.sessions() as session, session.begin():
+                    yield session
+                return
+            async with self.gate.hold(), self.sessions() as session, session.begin():
+                await _begin_immediate(await session.connection())
+                yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: never waits for the write gate (WAL snapshot)."""
+        async with self._available(), self._read_slot():
+            async with self.sessions() as session, session.begin():
+                yield session
+
+    def _read_slot(self) -> AbstractAsyncContextManager[Any]:
+        return self.readers.slot() if self.readers is not None else nullcontext()
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection in one transaction; an unreachable server raises ``Unavailable``."""
-        began = time.monotonic()
-        try:
-            async with self.engine.begin() as connection:
+        """A connection in one (write) transaction; on SQLite behind the write gate."""
+        async with self._available():
+            if self.gate is None:
+                async with self.engine.begin() as connection:
+                    yield connection
+                return
+            async with self.gate.hold(), self.engine.begin() as connection:
+                await _begin_immediate(connection)
                 yield connection
-        except Exception as exc:
-            translated = self.availability.translate(exc, began)
-            if translated is exc:
-                raise
-            raise translated from exc
-        self.availability.succeeded(began)
+
+    @asynccontextmanager
+    async def read_connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads only: never waits for the write gate."""
+        async with self._available(), self._read_slot(), self.engine.connect() as connection:
+            yield connection
 
     async def read(
         self, statement: Select[Any], params: Mapping[str, Any]
@@ -209,7 +266,7 @@ class Database:
         if read is None:
             read = self._reads[statement] = _SqliteRead(statement, self.engine.dialect)
         values = read.parameters(params)
-        async with self.engine.connect() as conn:
+        async with self._read_slot(), self.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             rows = await raw.driver_connection.execute_fetchall(read.sql, values)  # type: ignore[union-attr]
         return [read.mapping(row) for row in rows]

@@ -34,7 +34,7 @@ class OutboxReads:
         so the answer costs the same with a million rows waiting.
         """
         found: list[datetime] = []
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             for priority in sorted(set(PRIORITY.values())):
                 query = (
                     select(D.due_at)
@@ -52,7 +52,7 @@ class OutboxReads:
         return min(found) if found else None
 
     async def depth(self, *, now: datetime) -> OutboxDepth:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             counts = dict(
                 (
                     await session.execute(
@@ -78,7 +78,7 @@ class OutboxReads:
 
     async def sent_messages_for_story(self, story_id: int) -> list[SentMessage]:
         """Every message sent for the story, oldest first, with where it went."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             result = await session.execute(
                 select(SentMessageRow, ChatRow, D.kind, D.payload)
                 .join(ChatRow, ChatRow.id == SentMessageRow.chat_id)

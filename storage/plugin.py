@@ -46,8 +46,17 @@ class SqlStorage:
         """Log each database state change (down / back) as one line: a long-running bot."""
         self.db.availability.announce = True
 
+    def missing(self) -> str | None:
+        path = self.db.missing_file()
+        if path is None:
+            return None
+        return (
+            f"no database at {path} (check --database-url or [storage] url; "
+            "`cryptowire db upgrade` creates it)"
+        )
+
     async def ping(self) -> None:
-        async with self.db.connect() as connection:
+        async with self.db.read_connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:

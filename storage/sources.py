@@ -49,13 +49,13 @@ class SqlSources:
             )
 
     async def get(self, key: str) -> SourceHealth | None:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             row = await session.scalar(select(SourceRow).where(SourceRow.key == key))
             return _health(row) if row is not None else None
 
     async def all(self) -> list[SourceHealth]:
         """Every source row, by key (the archive's plain article sources included)."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             rows = await session.scalars(select(SourceRow).order_by(SourceRow.key))
             return [_health(row) for row in rows]
 
@@ -106,7 +106,7 @@ class SqlSources:
 
     async def known_files(self, key: str) -> dict[str, tuple[int, int]]:
         """(size, mtime_ns) of every file of folder ``key`` ingested so far, by path."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             rows = await session.execute(
                 select(SourceFileRow.path, SourceFileRow.size, SourceFileRow.mtime_ns).where(
                     SourceFileRow.source_key == key

@@ -7,6 +7,9 @@ statements (``sqlite_save.save_raw``: SQLAlchemy's per-statement overhead was mo
 the cost), each article inside its own SAVEPOINT (atomic: a failing article rolls back
 alone), and the surrounding transaction commits every ``group`` articles and at the end.
 PostgreSQL: one pooled connection, one transaction per article (``save_article``).
+The SQLite writer holds the process's write gate (``storage/sqlite_gate.py``) while a
+group is open and begins it IMMEDIATE: other writers wait for the group's commit instead
+of failing on the lock, and get their turn between groups.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from bot.ingest.outcome import IngestOutcome
 from storage.archive_write import SaveRequest, save_article
 from storage.database import _sqlite_pragmas
+from storage.sqlite_gate import WriteGate
 from storage.sqlite_save import BatchFeatures, save_raw
 from storage.story_store import FeatureCache
 
@@ -41,7 +45,7 @@ def _own_transactions(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _emit_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now: see sqlite_gate
 
 
 class SqliteWriter:
@@ -57,8 +61,11 @@ class SqliteWriter:
         group: int,
         inline: bool = False,
         features: FeatureCache | None = None,
+        gate: WriteGate | None = None,
     ) -> None:
         self.group = max(1, group)
+        self.gate = gate
+        self._holding = False
         # inline: run on the caller's thread (a CLI with nothing else on its loop); a
         # thread hop per article costs more than the save on a busy machine
         self.inline = inline
@@ -87,7 +94,20 @@ class SqliteWriter:
 
     async def save(self, request: SaveRequest) -> IngestOutcome:
         """Save one article atomically (a savepoint) inside the open group transaction."""
-        return await self._in_thread(lambda: self._save(request))
+        if self.gate is not None and not self._holding:
+            await self.gate.acquire()  # released when the group commits
+            self._holding = True
+        try:
+            return await self._in_thread(lambda: self._save(request))
+        except BaseException:
+            if self._outer is None:  # nothing open: let the others write
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._holding and self.gate is not None:
+            self._holding = False
+            self.gate.release()
 
     def _save(self, request: SaveRequest) -> IngestOutcome:
         if self._conn is None:
@@ -110,7 +130,10 @@ class SqliteWriter:
 
     async def flush(self) -> bool:
         """Commit the open group; True when something was committed."""
-        return await self._in_thread(self._commit)
+        try:
+            return await self._in_thread(self._commit)
+        finally:
+            self._release()
 
     def _commit(self) -> bool:
         outer, self._outer = self._outer, None

@@ -192,7 +192,7 @@ def ingest(
 
 async def _with_archive(ctx: typer.Context, work: Any) -> Any:
     settings = settings_or_exit(ctx)
-    storage = await ready_storage(settings)
+    storage = await ready_storage(settings, create=False)
     try:
         return await work(archive_of(storage))
     finally:

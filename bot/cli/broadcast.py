@@ -209,7 +209,7 @@ def audit_command(
     settings = settings_or_exit(ctx)
 
     async def go() -> list[Any]:
-        storage: Any = await ready_storage(settings)
+        storage: Any = await ready_storage(settings, create=False)
         try:
             return list(await storage.audit.recent(limit))
         finally:

@@ -118,15 +118,25 @@ def open_storage(settings: Settings) -> Storage:
     return factory(settings)
 
 
-async def ready_storage(settings: Settings) -> Storage:
-    """Open the storage and apply pending migrations, as every command needing data does."""
+async def ready_storage(settings: Settings, *, create: bool = True) -> Storage:
+    """Open the storage and apply pending migrations, as every command needing data does.
+    ``create=False`` (commands that only read): a database that does not exist yet is a
+    one-line error (exit 2), never created."""
     storage = open_storage(settings)
     try:
+        if not create:
+            _refuse_missing(storage)
         await storage.upgrade()
     except BaseException:
         await storage.close()
         raise
     return storage
+
+
+def _refuse_missing(storage: Storage) -> None:
+    missing = storage.missing()
+    if missing:
+        raise UserError(missing)
 
 
 def echo_json(obj: Any) -> None:
@@ -233,6 +243,7 @@ def db_current(ctx: typer.Context) -> None:
     async def go() -> str | None:
         storage = open_storage(settings)
         try:
+            _refuse_missing(storage)
             return await storage.current_revision()
         finally:
             await storage.close()

@@ -132,7 +132,7 @@ def sources_command(
     settings = settings_or_exit(ctx)
 
     async def go() -> list[SourceHealth]:
-        storage = await ready_storage(settings)
+        storage = await ready_storage(settings, create=False)
         try:
             rows: list[SourceHealth] = await _repository(storage, "sources").all()
             return rows
