@@ -245,6 +245,14 @@ class IngestConfig(_Section):
     story_window_hours: float = Field(default=72.0, gt=0)
 
 
+class CommandsConfig(_Section):
+    """[commands]: each user may send ``burst`` commands at once, then ``per_minute``;
+    beyond that they get one polite line. ``per_minute = 0`` turns the limit off."""
+
+    per_minute: float = Field(default=30.0, ge=0)
+    burst: int = Field(default=20, ge=1)
+
+
 class RetentionConfig(_Section):
     """How long finished work is kept: the outbox would otherwise grow by one row per
     chat and story forever (10,000 chats x 100 stories a day is a million rows a day)."""
@@ -254,6 +262,9 @@ class RetentionConfig(_Section):
     # Must exceed the story window: a delivery row is what stops a second alert per story.
     finished_deliveries_days: float = Field(default=30.0, ge=0)
     every_minutes: float = Field(default=60.0, gt=0)
+    # The subscription change log (each process replays it into its index) keeps this
+    # many hours; a process further behind reloads its whole index. 0 keeps it forever.
+    subscription_changes_hours: float = Field(default=24.0, ge=0)
 
 
 class Settings(_Section):
@@ -270,6 +281,7 @@ class Settings(_Section):
     ingest: IngestConfig = IngestConfig()
     retention: RetentionConfig = RetentionConfig()
     templates: TemplatesConfig = TemplatesConfig()
+    commands: CommandsConfig = CommandsConfig()
     source_file: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")

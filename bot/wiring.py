@@ -17,6 +17,7 @@ from bot.alerts.pipeline import plain_pipeline, until_stored, utcnow
 from bot.alerts.planner import AlertPlanner
 from bot.cli.demo import example_files, recent_dates
 from bot.commands.handler import CommandHandler
+from bot.commands.rate_limit import CommandRateLimit
 from bot.config import Settings
 from bot.delivery.templating.book import TemplateBook
 from bot.ingest.parse import RejectedDocument, SourceHint, parse_document
@@ -79,8 +80,14 @@ async def build_core(
     metrics = Metrics()
     pipeline.add_listener(metrics.on_ingest)
     templates = template_book(settings)
+    limits = settings.commands
     handler = CommandHandler(
-        storage.archive, storage.chats, planner.index, utcnow, templates=templates
+        storage.archive,
+        storage.chats,
+        planner.index,
+        utcnow,
+        templates=templates,
+        rate_limit=CommandRateLimit(limits.per_minute, limits.burst) if limits.per_minute else None,
     )
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
 
@@ -98,7 +105,11 @@ async def build_core(
     if inbox is not None:
         sources.add_folder(INBOX_NAME, inbox, interval_s=1.0)
     retention = getattr(storage, "retention", None)  # a storage without it keeps everything
-    keeper = Housekeeper(retention, settings.retention, utcnow) if retention else None
+    keeper = (
+        Housekeeper(retention, settings.retention, utcnow, sync=planner.sync.sync)
+        if retention
+        else None
+    )
     return Core(services, pipeline, planner, sources, metrics, keeper, templates)
 
 

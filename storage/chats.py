@@ -79,7 +79,7 @@ class SubscriptionChange:
     """One entry of the change log; ``filter`` is set for adds of still-active subscriptions."""
 
     id: int
-    op: str  # "add" | "remove"
+    op: str  # "add" | "remove" | "pruned" (retention's marker)
     subscription_id: int
     chat_id: int
     filter: SubscriptionFilter | None = None
@@ -288,6 +288,16 @@ class SqlChats(RoutingQueries):
     async def last_change_id(self) -> int:
         async with self.db.reading() as session:
             value = (await session.execute(select(func.max(SubscriptionChangeRow.id)))).scalar()
+            return int(value or 0)
+
+    async def pruned_through(self) -> int:
+        """The last change-log id deleted by pruning (0 when nothing was pruned)."""
+        async with self.db.reading() as session:
+            value = await session.scalar(
+                select(func.max(SubscriptionChangeRow.subscription_id)).where(
+                    SubscriptionChangeRow.op == "pruned"
+                )
+            )
             return int(value or 0)
 
     async def changes_since(

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, select
 
 from bot.models import DeliveryStatus
 from storage.database import Database
-from storage.tables import DeliveryRow, SentMessageRow
+from storage.tables import DeliveryRow, SentMessageRow, SubscriptionChangeRow
 
 FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.CANCELLED.value)
 CHUNK = 5_000
+PRUNED = "pruned"  # the change-log marker: subscription_id is the last id deleted
 
 
 class SqlRetention:
@@ -40,8 +41,28 @@ class SqlRetention:
             "deliveries": await self._in_chunks(DeliveryRow, deliveries),
         }
 
+    async def prune_changes(self, before: datetime) -> int:
+        """Delete subscription change-log entries logged before ``before`` (a prefix of
+        ids). A "pruned" marker entry naming the last deleted id is committed first, so
+        a process replaying the log learns it missed entries (``IndexSync`` reloads)."""
+        log = SubscriptionChangeRow
+        async with self.db.reading() as session:
+            first_kept = await session.scalar(select(func.min(log.id)).where(log.at >= before))
+            last_old = select(func.max(log.id)).where(log.op != PRUNED)
+            if first_kept is not None:
+                last_old = last_old.where(log.id < first_kept)
+            through = await session.scalar(last_old)
+        if through is None:
+            return 0
+        async with self.db.session() as session:
+            session.add(log(subscription_id=through, chat_id=0, op=PRUNED))
+        ids = select(log.id).where(log.id <= through).order_by(log.id)
+        return await self._in_chunks(log, ids)
+
     async def _in_chunks(
-        self, table: type[DeliveryRow] | type[SentMessageRow], ids: Select[tuple[int]]
+        self,
+        table: type[DeliveryRow] | type[SentMessageRow] | type[SubscriptionChangeRow],
+        ids: Select[tuple[int]],
     ) -> int:
         removed = 0
         while True:

@@ -257,7 +257,7 @@ class SubscriptionChangeRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(BigInteger)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    op: Mapped[str] = mapped_column(String(10))  # "add" | "remove"
+    op: Mapped[str] = mapped_column(String(10))  # "add" | "remove" | "pruned" (retention's marker)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

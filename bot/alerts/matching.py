@@ -79,6 +79,10 @@ class SubscriptionIndex:
     def __contains__(self, subscription_id: int) -> bool:
         return self._slot_of(subscription_id) is not None
 
+    def subscription_ids(self) -> list[int]:
+        """Every indexed (active) subscription id."""
+        return [sid for sid, alive in zip(self._ids, self._alive, strict=True) if alive]
+
     @property
     def max_id(self) -> int:
         return max(self._ids) if self._late else (self._ids[-1] if self._ids else 0)

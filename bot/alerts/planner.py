@@ -42,6 +42,8 @@ class PlanningStore(Protocol):
 
     async def last_change_id(self) -> int: ...
 
+    async def pruned_through(self) -> int: ...
+
     async def changes_since(
         self, after: int, limit: int = 10_000, *, also: Sequence[int] = ()
     ) -> list[Any]: ...
@@ -77,14 +79,25 @@ class IndexSync:
 
     async def load(self) -> int:
         """Index every active subscription; changes made meanwhile are replayed after."""
+        await self._scan()
+        await self.sync()
+        return len(self.index)
+
+    async def _scan(self) -> None:
+        """Take the cursor, then bring the index to the table's active subscriptions
+        (adding what is missing, dropping what is no longer there). Changes committed
+        during the scan are above the cursor and replayed by the next sync."""
         self.cursor = await self.chats.last_change_id()
         # Entries just below the cursor may belong to transactions still in flight.
         until = self.monotonic() + self.gap_seconds
         self.gaps = {n: until for n in range(max(1, self.cursor - 199), self.cursor + 1)}
+        stale = set(self.index.subscription_ids()) if len(self.index) else set()
         async for batch in self.chats.iter_active_subscriptions():
             self.index.add_many(batch)
-        await self.sync()
-        return len(self.index)
+            if stale:
+                stale.difference_update(sid for sid, _chat, _flt in batch)
+        for subscription_id in stale:
+            self.index.remove(subscription_id)
 
     async def sync(self) -> int:
         """Apply log entries newer than the cursor, and late ones filling known gaps."""
@@ -93,6 +106,14 @@ class IndexSync:
         self.gaps = {gap: until for gap, until in self.gaps.items() if until > now}
         while True:
             changes = await self.chats.changes_since(self.cursor, also=sorted(self.gaps))
+            if await self._fell_behind(changes):
+                log.warning(
+                    "subscription log pruned past this process's position (%d): "
+                    "reloading the index",
+                    self.cursor,
+                )
+                await self._scan()
+                continue
             for change in changes:
                 if change.id > self.cursor:
                     for missing in range(self.cursor + 1, min(change.id, self.cursor + 1001)):
@@ -108,6 +129,15 @@ class IndexSync:
             applied += len(changes)
             if len(changes) < 10_000:
                 return applied
+
+    async def _fell_behind(self, changes: Sequence[Any]) -> bool:
+        """Were entries after the cursor pruned before we read them? Pruning deletes a
+        prefix of ids, so a first new entry right after the cursor (or none) means
+        nothing was missed; otherwise the prune marker says how far it deleted."""
+        newer = [change.id for change in changes if change.id > self.cursor]
+        if not newer or min(newer) == self.cursor + 1:
+            return False
+        return await self.chats.pruned_through() > self.cursor
 
 
 class AlertPlanner:

@@ -18,6 +18,7 @@ from bot.alerts.matching import SubscriptionIndex
 from bot.commands.archive import ArchiveCommands
 from bot.commands.context import ArchiveReader, ChatStore, Context
 from bot.commands.parser import CommandError, ParsedCommand, shown, split_command
+from bot.commands.rate_limit import CommandRateLimit, slow_down
 from bot.commands.replies import HELP_FOOTER, WELCOME
 from bot.commands.settings import SettingsCommands
 from bot.commands.subscriptions import SubscriptionCommands
@@ -87,8 +88,10 @@ class CommandHandler:
         popular_tags: Iterable[str] | None = None,
         max_subscriptions: int = 50,
         templates: TemplateBook | None = None,
+        rate_limit: CommandRateLimit | None = None,
     ) -> None:
         self.archive = archive
+        self.rate_limit = rate_limit
         self.chats = chats
         self.index = index
         self.clock = clock
@@ -124,6 +127,10 @@ class CommandHandler:
     async def handle(self, cmd: IncomingCommand) -> Reply:
         """Run one command. An empty reply text means "not for us; send nothing"."""
         name = "?"
+        if self.rate_limit is not None:
+            wait = self.rate_limit.wait((cmd.chat.platform, cmd.user_id))
+            if wait > 0:
+                return Reply(slow_down(wait), error=True, ephemeral=True)
         try:
             parsed = split_command(cmd.text)
             if parsed is None:

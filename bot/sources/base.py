@@ -8,6 +8,7 @@ protocols, so they can be built and tested without either.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,6 +39,15 @@ def one_line(text: str, limit: int = 300) -> str:
     """Collapse whitespace so an error always fits one line of a table or log."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def short_error(exc: BaseException) -> str:
+    """``Type: first line`` of an unexpected error, for health rows and logs: database
+    drivers put the statement and its parameters on later lines (``[SQL: ...]``), which
+    are no use to an operator and may hold data."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0].split(" [SQL:", 1)[0] if lines else ""
+    return one_line(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, 200)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,10 @@ class Ingestor(Protocol):
     async def ingest_bytes(self, raw: bytes, *, origin: str, source: Any = None) -> Any: ...
 
     async def ingest_article(self, article: Article, *, origin: str) -> Any: ...
+
+    def batch(self, *, group: int = 1000) -> AbstractAsyncContextManager[None]:
+        """Bulk mode for a finite loop of saves (grouped commits; see IngestPipeline)."""
+        ...
 
 
 @dataclass

@@ -33,6 +33,7 @@ from bot.sources.base import (
     SourceMetrics,
     SourceStore,
     one_line,
+    short_error,
     source_key,
 )
 from bot.sources.enrichment import finish_item
@@ -313,9 +314,9 @@ class SourceScheduler:
             log.debug("%s: poll skipped: database unreachable", entry.name)
             return PollReport(entry.name, entry.runner.kind, ok=False, error="database away")
         except Exception as exc:
-            log.warning("%s: poll failed", entry.name, exc_info=True)
-            error = one_line(f"{type(exc).__name__}: {exc}")
-            report = PollReport(entry.name, entry.runner.kind, ok=False, error=error)
+            # one line (no SQL, no traceback) where operators look; details at debug level
+            log.debug("%s: poll failed", entry.name, exc_info=True)
+            report = PollReport(entry.name, entry.runner.kind, ok=False, error=short_error(exc))
         await self._record(entry, report)
         if report.ok and isinstance(entry.runner, FeedSource):
             self._next_feed_poll(entry, report)
@@ -366,8 +367,9 @@ class SourceScheduler:
         except Unavailable:  # the database is away (logged once by storage)
             log.debug("%s: source health not recorded: database unreachable", entry.name)
             return
-        except Exception:
-            log.warning("%s: cannot record source health", entry.name, exc_info=True)
+        except Exception as exc:
+            log.warning("%s: cannot record source health: %s", entry.name, short_error(exc))
+            log.debug("%s: health not recorded", entry.name, exc_info=True)
             return
         log.warning("%s (failure %d, next try in %.0fs)", report.summary(), failures, delay)
         if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
