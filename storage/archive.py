@@ -94,6 +94,7 @@ class SqlArchive:
         self.clock = clock or (lambda: datetime.now(UTC))
         self._tag_cache: tuple[float, list[str], frozenset[str]] | None = None
         self._features = FeatureCache()
+        self._live: SqliteWriter | None = None  # single saves on a SQLite file
         # the writer of the batch the current task runs in (see ``batch``)
         self._batch: ContextVar[_Batch | None] = ContextVar(
             f"archive_batch_{id(self)}", default=None
@@ -176,6 +177,8 @@ class SqlArchive:
             try:
                 if batch is not None:
                     outcome = await batch.writer.save(request)
+                elif self._live_writer_usable():
+                    outcome = await self._save_live(request)
                 else:
                     async with self.db.connect() as conn:
                         outcome = await conn.run_sync(save_article, request)
@@ -185,6 +188,32 @@ class SqlArchive:
                     raise
         self._note_tags(outcome)
         return outcome
+
+    def _live_writer_usable(self) -> bool:
+        database = self.db.url.database
+        return self.db.gate is not None and database not in (None, "", ":memory:")
+
+    async def _save_live(self, request: SaveRequest) -> IngestOutcome:
+        """One article, committed alone, through the SQLite writer's own connection and
+        thread: one hop for the save and one for the commit, where the SQLAlchemy path
+        takes about thirty (each waits for a thread on a busy machine). Same statements
+        as the bulk path (``sqlite_save``), behind the same write gate."""
+        assert self.db.gate is not None
+        async with self.db.gate.hold():
+            if self._live is None:
+                writer = SqliteWriter(self.db.url, group=1, features=self._features)
+                await writer.open()
+                self._live = writer
+            try:
+                return await self._live.save(request)
+            finally:
+                await self._live.flush()
+
+    async def close(self) -> None:
+        """Release the live writer's connection and thread (``SqlStorage.close``)."""
+        writer, self._live = self._live, None
+        if writer is not None:
+            await writer.close()
 
     def _note_tags(self, outcome: IngestOutcome) -> None:
         """A new tag makes the autocomplete cache stale."""

@@ -60,7 +60,10 @@ class SqlStorage:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
-        await self.db.dispose()
+        try:
+            await self.archive.close()
+        finally:
+            await self.db.dispose()
 
     def __repr__(self) -> str:
         return f"SqlStorage({self.db!r})"
