@@ -19,7 +19,6 @@ Text is repaired like a file's (ftfy for mojibake such as "Solanaâ€™s", con
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import io
@@ -37,14 +36,12 @@ from bot.models import Article
 from bot.sources import cadence
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line
 from bot.sources.feed_fields import date_rejection, feed_date, item_link
+from bot.sources.feed_ingest import parse_sized, store_items
 from bot.sources.html_text import html_to_text, shorten
 from bot.sources.http_fetch import Fetcher
 
 SUMMARY_CHARS = 600
 MAX_REMEMBERED = 5000  # item fingerprints kept per feed (pushes add to them)
-BULK_ITEMS = 100  # new or changed items in one poll from which the bulk writer is used
-BULK_GROUP = 250  # items per commit then: other writers wait at most one group
-THREAD_PARSE_BYTES = 256 * 1024  # feeds larger than this are parsed in a thread
 TAG_CHARS = 40
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
@@ -361,11 +358,7 @@ class FeedSource:
             content_type=content_type,
             now=self.now(),
         )
-        # feedparser is pure Python: a big feed would hold the loop for seconds, so it
-        # goes to a thread; a small one is parsed here (a CPU-bound thread makes every
-        # database hop of every other task wait for the GIL: 1,000 small feeds parsed in
-        # threads ran several times slower)
-        feed = await asyncio.to_thread(parse) if len(body) > THREAD_PARSE_BYTES else parse()
+        feed = await parse_sized(parse, len(body))
         report.rejected += feed.skipped
         report.rejections.extend(feed.rejections)
         seen: dict[str, str] = dict(self._seen) if partial else {}
@@ -385,14 +378,7 @@ class FeedSource:
                 article.updated_at = self.now().replace(microsecond=0)
                 article.inferred = (*article.inferred, "updated_at")
             fresh.append((item, memo))
-        # A big feed (a first poll, an archive dump) goes through the bulk writer: grouped
-        # commits instead of one per item, so it neither crawls nor starves other sources.
-        bulk = len(fresh) >= BULK_ITEMS
-        async with self.pipeline.batch(group=BULK_GROUP) if bulk else contextlib.nullcontext():
-            for item, memo in fresh:
-                origin = f"{self.url}#{memo}"
-                outcome = await self.pipeline.ingest_article(self.finish(item), origin=origin)
-                report.count(outcome, origin)
+        await store_items(self.pipeline, fresh, url=self.url, finish=self.finish, report=report)
         if len(seen) > MAX_REMEMBERED:  # pushes add up: keep the newest
             seen = dict(list(seen.items())[-MAX_REMEMBERED:])
         self._seen = seen
