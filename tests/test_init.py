@@ -293,3 +293,42 @@ async def test_init_migrates_the_database_it_is_given(database_url: str, tmp_pat
     assert data["storage"]["url"] == database_url
     code, current, err = await acryptowire("db", "current", cwd=home)
     assert code == 0 and current.strip()[:4].isdigit(), current + err
+
+
+@pytest.mark.slow
+async def test_init_with_telegram_then_run_alerts_a_subscriber_on_the_fake_bot_api(
+    tmp_path: Path,
+) -> None:
+    """The Telegram path end to end: init checks the token and writes the config, `run`
+    polls the fake Bot API with it, a user subscribes, a dropped file reaches them."""
+    user = 5551
+    async with FakeBotApi(TOKEN) as fake:
+        code, out, err = await acryptowire(
+            "init", "--non-interactive", "--telegram-token", TOKEN, "--telegram-admin",
+            str(user), "--telegram-base-url", fake.base_url, cwd=tmp_path,
+        )  # fmt: skip
+        assert code == 0, err
+        assert "On Telegram, open a chat with your bot and send /start." in out
+        inbox = Path(tomllib.loads((tmp_path / "config.toml").read_text())["sources"][0]["path"])
+        log_path = tmp_path / "run.log"
+        with log_path.open("wb") as log:
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=clean_env(),
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+            try:
+                await fake.wait_calls("getUpdates", within=60)
+                fake.command(fake.private_chat(user, "Ann"), user, "/subscribe BTC")
+                await fake.wait_for(lambda: len(fake.messages_in(user)) == 1, within=30)
+                assert "Subscribed" in fake.messages_in(user)[0]["text"]
+                await asyncio.to_thread((inbox / "etf.md").write_bytes, ARTICLE)
+                await fake.wait_for(lambda: len(fake.messages_in(user)) == 2, within=60)
+            finally:
+                if bot.returncode is None:
+                    bot.terminate()
+                code = await asyncio.wait_for(bot.wait(), 60)
+        output = log_path.read_text()
+    alert = fake.messages_in(user)[1]
+    assert "Bitcoin ETFs Bleed $410M" in alert.get("text", alert.get("caption", ""))
+    assert code == 0, output[-3000:]
+    assert TOKEN not in output + out + err
