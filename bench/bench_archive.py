@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench import tantivy_peer
 from bench.support import (
     _admin,
     dataset_path,
@@ -48,6 +49,7 @@ from storage.plugin import open_storage
 
 N = int(os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_N", "1000000"))
 KEEP = os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_KEEP")
+PEER_ROUNDS = 5  # /search beside tantivy, interleaved query by query
 LATEST_TARGET_MS = 5.0
 SEARCH_TARGET_MS = 50.0
 ROUNDS = 3
@@ -351,6 +353,7 @@ def run(results: dict) -> None:
             build = load_sqlite(db, corpus, N, start)
             print(f"   sqlite loaded in {build:.1f} s", flush=True)
         _report(results, "sqlite", asyncio.run(_measure(f"sqlite:///{db}", tags, queries)), build)
+        _versus_tantivy(results, db, queries)
     server = postgres_server()
     if server is None:
         print("   PostgreSQL skipped: no server (set CRYPTOWIRE_TEST_POSTGRES_URL)")
@@ -363,6 +366,29 @@ def run(results: dict) -> None:
         build = load_postgres(url, corpus, N, start)
         print(f"   postgresql loaded in {build:.1f} s", flush=True)
         _report(results, "postgresql", asyncio.run(_measure(url, tags, queries)), build)
+
+
+def _versus_tantivy(results: dict, db: Path, queries: list[str]) -> None:
+    """`/search` on SQLite and tantivy (the peer, bench/tantivy_peer.py) side by side."""
+    if not tantivy_peer.available():
+        print("   tantivy peer skipped: pip install tantivy to compare")
+        return
+
+    async def both() -> tuple[list[float], list[float], float]:
+        storage = open_storage(Settings(storage=StorageConfig(url=f"sqlite:///{db}")))
+        try:
+            return await tantivy_peer.side_by_side(
+                db, lambda q: storage.archive.search(q, 10), queries, PEER_ROUNDS
+            )
+        finally:
+            await storage.close()
+
+    ours, theirs, build_s = asyncio.run(both())
+    print(f"   tantivy indexed the archive in {build_s:.1f} s")
+    ours_ms, theirs_ms = [t * 1000 for t in ours], [t * 1000 for t in theirs]
+    for q in (50, 95):
+        record(results, f"archive_search_p{q}_ms_sqlite_vs_tantivy", percentile(ours_ms, q),
+               "ms", baseline=percentile(theirs_ms, q))  # fmt: skip
 
 
 def kept_postgres(server: str, corpus: Corpus, start: datetime) -> tuple[str, float | None]:

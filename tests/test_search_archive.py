@@ -166,3 +166,19 @@ async def test_hostile_queries_return_results_or_nothing(archive):  # type: igno
 async def test_sql_text_is_searched_as_words(archive):  # type: ignore[no-untyped-def]
     await save(archive, make("Drop table talk", summary="drop table articles, said nobody"))
     assert await titles(archive, "'; DROP TABLE articles; --") == ["Drop table talk"]
+
+
+async def test_ranking_in_sql_matches_ranking_in_python(archive):  # type: ignore[no-untyped-def]
+    """SQLite ranks inside one statement when it has pow(); without it (some builds),
+    Python ranks the same candidates: both give the same articles in the same order."""
+    if archive.db.is_postgres:
+        pytest.skip("SQLite's one-statement search only")
+    queries = ["bitcoin", "bitcoin etf", '"spot bitcoin"', "bitcoin tag:ETF", "wallet OR hack",
+               "bitcoin sentiment:negative", "bitcoin since:30d", "tag:BTC"]  # fmt: skip
+    for query in queries:
+        archive._sql_math = True
+        in_sql = [a.id for a in await archive.search(query, 10)]
+        archive._sql_math = False
+        in_python = [a.id for a in await archive.search(query, 10)]
+        assert in_sql == in_python, query
+    assert in_sql  # the last query found articles

@@ -1,0 +1,103 @@
+"""The peer for `/search`: tantivy (Rust, via its Python bindings) on the same articles.
+
+Reads title, summary and body of every visible article from the benchmark's SQLite
+archive, indexes them with tantivy's default English-ish tokenizer (title, summary and
+body fields), and times the same query mix as ``bench_archive``: bm25 top 10 over all
+three fields with per-field boosts like ours (title 10, summary 4, body 1), returning the
+stored ids — what a search engine answers. Kept in bench/ so anyone can rerun the
+comparison; needs ``pip install tantivy`` (not a runtime dependency).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.commands.search_query import STOPWORDS
+
+BATCH = 20_000
+
+
+def available() -> bool:
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def build(db: Path, folder: Path) -> tuple[object, float]:
+    """A tantivy index of the archive's visible articles; (searcher owner, seconds)."""
+    import tantivy
+
+    schema = (
+        tantivy.SchemaBuilder()
+        .add_integer_field("id", stored=True, indexed=True)
+        .add_text_field("title", stored=False)
+        .add_text_field("summary", stored=False)
+        .add_text_field("body", stored=False)
+        .build()
+    )
+    index = tantivy.Index(schema, path=str(folder))
+    writer = index.writer(heap_size=200_000_000, num_threads=1)
+    began = time.perf_counter()
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT id, title, summary, body FROM articles WHERE draft = 0")
+        while batch := rows.fetchmany(BATCH):
+            for id_, title, summary, body in batch:
+                writer.add_document(
+                    tantivy.Document(id=id_, title=title, summary=summary or "", body=body or "")
+                )
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    return index, time.perf_counter() - began
+
+
+def query_text(query: str) -> str:
+    """Our query mix as tantivy syntax: words (AND), quoted phrases; tag: filters dropped
+    (tantivy gets the easier query, so the comparison flatters it, not us)."""
+    phrases = re.findall(r'"([^"]+)"', query)
+    rest = re.sub(r'"[^"]+"', " ", query)
+    words = [w for w in re.findall(r"\w+", rest.lower()) if w not in STOPWORDS and ":" not in w]
+    words = [w for w in words if not rest.lower().count(f"tag:{w}")]
+    parts = [f"+{w}" for w in words] + [f'+"{p.lower()}"' for p in phrases]
+    return " ".join(parts)
+
+
+def search_once(index: object, searcher: object, query: str) -> list[int]:
+    """Parse, top-10 bm25 over the three fields with our boosts, stored ids."""
+    parsed = index.parse_query(  # type: ignore[attr-defined]
+        query_text(query),
+        ["title", "summary", "body"],
+        field_boosts={"title": 10.0, "summary": 4.0, "body": 1.0},
+    )
+    hits = searcher.search(parsed, 10).hits  # type: ignore[attr-defined]
+    return [searcher.doc(address)["id"][0] for _score, address in hits]  # type: ignore[attr-defined]
+
+
+async def side_by_side(
+    db: Path, search: Callable[[str], Awaitable[object]], queries: list[str], rounds: int
+) -> tuple[list[float], list[float], float]:
+    """Ours and tantivy's times per query, interleaved query by query so both see the
+    same machine load (round 0 warms up, not counted); and tantivy's build seconds."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        index, build_s = build(db, Path(tmp))
+        searcher = index.searcher()  # type: ignore[attr-defined]
+        for round_ in range(rounds + 1):
+            for query in queries:
+                began = time.perf_counter()
+                await search(query)
+                middle = time.perf_counter()
+                search_once(index, searcher, query)
+                ended = time.perf_counter()
+                if round_:
+                    ours.append(middle - began)
+                    theirs.append(ended - middle)
+    return ours, theirs, build_s
