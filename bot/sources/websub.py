@@ -59,6 +59,7 @@ class Subscription:
     since: float = 0.0  # when the state was entered (monotonic)
     expires_at: float = 0.0
     trusted: bool = True  # False once a poll found items the hub never pushed
+    refusals: int = 0  # refused pushes since the last valid one
     renewal: asyncio.Task[None] | None = None
 
 
@@ -223,19 +224,26 @@ class WebSubSubscriber:
             return web.Response(status=413, text="too large")
         signature = request.headers.get("X-Hub-Signature")
         if not signature:
-            log.warning("%s: refused an unsigned push", sub.key)
+            self._refused(sub, "an unsigned push")
             return web.Response(status=403, text="signature required")
         body = await request.content.read(self.max_body_bytes + 1)
         if len(body) > self.max_body_bytes:
             return web.Response(status=413, text="too large")
         if not signature_ok(signature, sub.secret, body):
-            log.warning("%s: refused a push with a wrong signature", sub.key)
+            self._refused(sub, "a push with a wrong signature")
             return web.Response(status=403, text="bad signature")
+        sub.refusals = 0
         if not sub.trusted:
             sub.trusted = True
             sub.on_active()
         self._spawn(self._deliver(sub, body, request.headers.get("Content-Type")))
         return web.Response(status=202)
+
+    def _refused(self, sub: Subscription, what: str) -> None:
+        """One log line for the first refusal after a valid push (a flood logs once)."""
+        sub.refusals += 1
+        if sub.refusals == 1:
+            log.warning("%s: refused %s (more are counted, not logged)", sub.key, what)
 
     async def _deliver(self, sub: Subscription, body: bytes, content_type: str | None) -> None:
         with contextlib.suppress(asyncio.CancelledError):
