@@ -40,7 +40,9 @@ def cryptowire(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: 
     )
 
 
-async def acryptowire(*args: str, cwd: Path, env: dict[str, str] | None = None):
+async def acryptowire(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+):
     """The same, without blocking the loop the fake platform runs on."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -49,11 +51,12 @@ async def acryptowire(*args: str, cwd: Path, env: dict[str, str] | None = None):
         *args,
         cwd=cwd,
         env=env or clean_env(),
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
+    data = None if stdin is None else stdin.encode()
+    out, err = await asyncio.wait_for(process.communicate(data), 120)
     return process.returncode, out.decode(), err.decode()
 
 
@@ -332,3 +335,20 @@ async def test_init_with_telegram_then_run_alerts_a_subscriber_on_the_fake_bot_a
     assert "Bitcoin ETFs Bleed $410M" in alert.get("text", alert.get("caption", ""))
     assert code == 0, output[-3000:]
     assert TOKEN not in output + out + err
+
+
+async def test_interactive_init_checks_a_token_option_and_asks_again_when_refused(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotApi(TOKEN) as fake:
+        answers = "\n".join(["y", TOKEN, "42", "", "", "", ""])  # yes, a good token, admin 42
+        code, out, err = await acryptowire(
+            "init", "--telegram-token", "999:refused", "--telegram-base-url", fake.base_url,
+            cwd=tmp_path, stdin=answers,
+        )  # fmt: skip
+        assert code == 0, out + err
+        assert len(fake.calls_to("getMe")) == 1  # the typed token (a wrong one is a bare 401)
+    assert "telegram: token rejected" in err and "token accepted" in err
+    data = tomllib.loads((tmp_path / "config.toml").read_text())
+    assert data["telegram"]["token"] == TOKEN and data["telegram"]["admins"] == [42]
+    assert TOKEN not in out + err and "999:refused" not in out + err

@@ -114,20 +114,33 @@ def _check(platform: str, token: str, answers: InitAnswers, timeout: float) -> T
     return result
 
 
+def _recheck(platform: str, check: float | None, answers: InitAnswers) -> None:
+    """A token given as an option is checked too; a refused one is asked for again."""
+    token = getattr(answers, f"{platform}_token")
+    if token and check and _check(platform, token, answers, check).status == "rejected":
+        setattr(answers, f"{platform}_token", None)
+
+
 def _interactive(answers: InitAnswers, check: float | None) -> None:
     """Ask everything, with the options given on the command line as defaults."""
     console = Console(highlight=False)
     console.print("[bold]Cryptowire set-up[/bold]: a few questions, Enter keeps the default.")
     console.print(f"The configuration goes to [cyan]{answers.config_path}[/cyan].\n")
     env = os.environ
-    if ask_yes("Connect a Telegram bot?", bool(answers.telegram_token)):
+    if not ask_yes("Connect a Telegram bot?", bool(answers.telegram_token)):
+        answers.telegram_token = None
+    else:
+        _recheck("telegram", check, answers)
         if not answers.telegram_token:
             console.print("  Create one with @BotFather (/newbot); it gives you the token.")
             _ask_token("telegram", env.get("CRYPTOWIRE_TELEGRAM_TOKEN"), check, answers)
         answers.telegram_admins = answers.telegram_admins or _ask_ids(
             "Telegram", "message @userinfobot to learn yours; empty for none"
         )
-    if ask_yes("Connect a Discord bot?", bool(answers.discord_token)):
+    if not ask_yes("Connect a Discord bot?", bool(answers.discord_token)):
+        answers.discord_token = None
+    else:
+        _recheck("discord", check, answers)
         if not answers.discord_token:
             console.print("  Developer portal > Applications > your app > Bot > Reset Token.")
             _ask_token("discord", env.get("CRYPTOWIRE_DISCORD_TOKEN"), check, answers)
