@@ -29,6 +29,7 @@ from bot.ops.http_server import HealthReport, HealthServer
 from bot.ops.roles import LeaderGate, Role, runs, shared_budgets
 from bot.plugins import ADAPTER_GROUP, STORAGE_GROUP, load_plugin
 from bot.ports import ChatAdapter
+from bot.web.server import WebServer, console_server
 from bot.wiring import Core, build_core, seed_examples
 
 log = logging.getLogger("cryptowire.app")
@@ -62,6 +63,7 @@ class Parts:
     dispatcher: Dispatcher
     health: HealthServer | None = None
     gate: LeaderGate | None = None
+    web: WebServer | None = None  # the operator console ([web] listen)
 
 
 class App:
@@ -140,6 +142,8 @@ class App:
                     refresh=lambda: self._outbox_gauges(parts),
                     routes=core.sources.websub.routes() if core.sources.websub else (),
                 )
+            if self.settings.web.listen:
+                parts.web = console_server(self.settings, storage, adapters)
         except BaseException:
             await storage.close()
             raise
@@ -196,6 +200,8 @@ class App:
                 await parts.gate.begin()
             if parts.health is not None:
                 await parts.health.start()
+            if parts.web is not None:
+                await parts.web.start()
         except BaseException:
             await self.stop()
             raise
@@ -221,6 +227,7 @@ class App:
         if parts is None:
             return
         steps = [parts.health.stop] if parts.health is not None else []
+        steps += [parts.web.stop] if parts.web is not None else []
         steps += [parts.gate.close] if parts.gate is not None else []
         steps += [parts.dispatcher.stop]
         steps += [adapter.stop for adapter in parts.adapters]

@@ -238,6 +238,25 @@ class HttpConfig(_Section):
         return self
 
 
+class WebConfig(_Section):
+    """The operator console and the Telegram Mini App (bot/web/): off unless ``listen``."""
+
+    listen: str | None = None
+    password: SecretStr | None = Field(default=None, max_length=1024)  # or CRYPTOWIRE_WEB_PASSWORD
+    api_token: SecretStr | None = Field(default=None, max_length=1024)  # /api/v1 Bearer token
+    # the HTTPS address Telegram opens the Mini App at (the console's /miniapp page)
+    public_url: str | None = Field(default=None, max_length=2000)
+    session_hours: float = Field(default=12.0, gt=0)
+
+    @model_validator(mode="after")
+    def _usable(self) -> WebConfig:
+        if self.listen and self.password is None:
+            raise ValueError("web.listen needs web.password (or CRYPTOWIRE_WEB_PASSWORD)")
+        if self.public_url is not None and not self.public_url.startswith("https://"):
+            raise ValueError("web.public_url must start with https:// (Telegram's Mini App rule)")
+        return self
+
+
 class IngestConfig(_Section):
     """Limits applied to every incoming file or item."""
 
@@ -282,6 +301,7 @@ class Settings(_Section):
     retention: RetentionConfig = RetentionConfig()
     templates: TemplatesConfig = TemplatesConfig()
     commands: CommandsConfig = CommandsConfig()
+    web: WebConfig = WebConfig()
     source_file: Annotated[Path | None, Field(exclude=True)] = None
 
     @model_validator(mode="after")
@@ -357,6 +377,7 @@ def load_settings(
         ("telegram", "token"): environ.get("CRYPTOWIRE_TELEGRAM_TOKEN"),
         ("discord", "token"): environ.get("CRYPTOWIRE_DISCORD_TOKEN"),
         ("storage", "url"): database_url or environ.get("CRYPTOWIRE_DATABASE_URL"),
+        ("web", "password"): environ.get("CRYPTOWIRE_WEB_PASSWORD"),
     }
     for (section, key), value in overrides.items():
         if value:

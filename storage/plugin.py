@@ -11,6 +11,7 @@ from storage import backup, migrate
 from storage.archive import SqlArchive
 from storage.audit import SqlAudit
 from storage.chats import SqlChats
+from storage.console import SqlConsole
 from storage.coordination import SqlCoordination
 from storage.database import Database
 from storage.outbox import SqlOutbox
@@ -31,6 +32,7 @@ class SqlStorage:
         self.sources = SqlSources(db)
         self.coordination = SqlCoordination(db)
         self.retention = SqlRetention(db)
+        self.console = SqlConsole(db)  # the operator console's reads (bot/web)
 
     async def upgrade(self) -> tuple[str | None, str | None]:
         return await migrate.upgrade(self.db)

@@ -1,0 +1,80 @@
+"""The console's own aiohttp server (``[web] listen``), started and stopped by the app.
+
+A separate listener from ``[http] listen`` (health, metrics, WebSub): those are for
+machines on the inside, this one is for people and may sit behind a TLS proxy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.config import Settings, WebConfig
+from bot.ops.http_server import parse_listen
+from bot.web import api, pages
+from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
+from bot.web.guard import RENDER, SESSIONS, TOKEN, authenticate, errors, headers
+from bot.web.views import ConsoleViews
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+
+
+def build_app(
+    config: WebConfig, views: ConsoleViews, *, extra: Sequence[web.RouteDef] = ()
+) -> web.Application:
+    """The whole console as an aiohttp application (tests serve it directly)."""
+    app = web.Application(middlewares=[headers, errors, authenticate], client_max_size=MAX_BODY)
+    password = config.password.get_secret_value() if config.password else ""
+    token = config.api_token.get_secret_value() if config.api_token else None
+    app[pages.VIEWS] = views
+    app[pages.PASSWORD] = PasswordCheck(password)
+    app[pages.LIMITER] = LoginLimiter()
+    app[pages.SECURE] = bool(config.public_url and config.public_url.startswith("https://"))
+    app[SESSIONS] = Sessions(config.session_hours * 3600)
+    app[TOKEN] = TokenCheck(token)
+    app[RENDER] = pages.render
+    app.add_routes(pages.routes())
+    app.add_routes(api.routes())
+    app.add_routes(list(extra))
+    return app
+
+
+class WebServer:
+    """Serves the console until stopped."""
+
+    def __init__(
+        self, config: WebConfig, views: ConsoleViews, *, extra: Sequence[web.RouteDef] = ()
+    ) -> None:
+        assert config.listen
+        self.host, self.port = parse_listen(config.listen)
+        self.config = config
+        self.views = views
+        self.extra = extra
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = build_app(self.config, self.views, extra=self.extra)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        log.info("web console on http://%s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def console_server(settings: Settings, storage: object, adapters: Sequence[object]) -> WebServer:
+    """The server ``[web] listen`` asks for, over this process's storage and adapters."""
+    names = [str(getattr(a, "name", "?")) for a in adapters]
+    views = ConsoleViews(storage, lambda: names, lambda: datetime.now(UTC))
+    return WebServer(settings.web, views)

@@ -1,0 +1,128 @@
+"""What the console shows, as plain dicts: one source for the HTML pages and /api/v1.
+
+Reads go through the storage's repositories (``console``, ``archive``, ``audit``,
+``outbox``); the search text is parsed exactly as ``/search`` parses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.commands.search_query import parse_search, require_valid
+from bot.models import Article
+
+STORY_PAGE = 50
+MAX_QUERY = 300
+
+
+class NotFound(LookupError):
+    """No such story, article or chat: a 404 with one line."""
+
+
+def article_dict(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "story": article.story_id,
+        "title": article.title,
+        "url": article.url,
+        "source": article.source_name,
+        "source_key": article.source_key,
+        "published_at": article.published_at.astimezone(UTC).isoformat(timespec="seconds"),
+        "tags": list(article.tags),
+        "sentiment": str(article.sentiment),
+        "lang": article.lang,
+        "summary": article.summary[:2000],
+        "retracted": article.retracted,
+    }
+
+
+@dataclass
+class ConsoleViews:
+    """The storage plus what this process knows about itself (adapters, role)."""
+
+    storage: Any
+    adapters: Callable[[], list[str]]
+    clock: Callable[[], datetime]
+
+    async def dashboard(self) -> dict[str, Any]:
+        now = self.clock()
+        data = await self.storage.console.dashboard(now=now)
+        depth = await self.storage.outbox.depth(now=now)
+        data["outbox"] = {
+            "pending": depth.pending,
+            "due": depth.due,
+            "sending": depth.sending,
+            "oldest_due_age_s": round(depth.oldest_due_age_s or 0.0, 1),
+        }
+        data["adapters"] = self.adapters()
+        data["database"] = self.storage.dialect
+        return data
+
+    async def stories(self, q: str = "", *, after: int = 0, limit: int = STORY_PAGE) -> list[dict]:
+        """Newest first; with ``q``, the stories of the best /search matches."""
+        q = q.strip()[:MAX_QUERY]
+        if not q:
+            return await self.storage.console.stories(limit=limit, after=after)
+        query = require_valid(parse_search(q, now=self.clock()))  # SearchError: one line
+        articles = await self.storage.archive.search_parsed(query, limit=limit)
+        ids: list[int] = []
+        for article in articles:
+            if article.story_id is not None and article.story_id not in ids:
+                ids.append(article.story_id)
+        return await self.storage.console.stories_by_id(ids)
+
+    async def story(self, story_id: int) -> dict[str, Any]:
+        story = await self.storage.archive.get_story(story_id)
+        if story is None:
+            raise NotFound(f"story {story_id} not found")
+        articles = await self.storage.archive.story_articles(story_id)
+        return {
+            "id": story.id,
+            "title": story.title,
+            "first_published_at": story.first_published_at.isoformat(timespec="seconds"),
+            "last_updated_at": story.last_updated_at.isoformat(timespec="seconds"),
+            "tags": list(story.tags),
+            "sentiment": str(story.sentiment),
+            "sources": list(story.source_keys),
+            "articles": [article_dict(a) for a in articles],
+            "revisions": await self.storage.console.revisions([a.id for a in articles if a.id]),
+            "alerted": await self.storage.console.alerted(story_id=story_id),
+        }
+
+    async def article(self, article_id: int) -> dict[str, Any]:
+        article = await self.storage.archive.get_article(article_id)
+        if article is None:
+            raise NotFound(f"article {article_id} not found")
+        return {
+            **article_dict(article),
+            "revisions": await self.storage.console.revisions([article_id]),
+            "alerted": await self.storage.console.alerted(article_id=article_id),
+        }
+
+    async def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+        entries = await self.storage.audit.recent(limit=max(1, min(limit, 200)))
+        return [
+            {
+                "id": e.id,
+                "at": e.at.isoformat(timespec="seconds"),
+                "platform": e.platform,
+                "user": e.user_name or e.user_id,
+                "action": e.action,
+                "target": e.target,
+                "detail": e.detail,
+            }
+            for e in entries
+        ]
+
+    async def chats(self) -> list[dict[str, Any]]:
+        return await self.storage.console.chats()
+
+    async def chat(self, chat_id: int) -> dict[str, Any]:
+        chat = await self.storage.console.chat(chat_id)
+        if chat is None:
+            raise NotFound(f"chat {chat_id} not found")
+        chat["deliveries"] = await self.storage.console.deliveries(chat_id)
+        return chat

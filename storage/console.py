@@ -1,0 +1,294 @@
+"""Read-mostly queries behind the operator console (bot/web): counts, lists and details.
+
+Each query reads an index range (stories by id, articles by published date, sent messages
+by story), so the dashboard and the story list stay fast on a big archive. Rows go out as
+plain dicts: the console renders them as HTML or JSON without knowing a table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage.database import Database
+from storage.tables import (
+    ArticleRevisionRow,
+    ArticleRow,
+    ChatRow,
+    DeliveryRow,
+    SentMessageRow,
+    SourceRow,
+    StoryRow,
+    SubscriptionRow,
+)
+
+MAX_LIMIT = 200
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def _hourly(stamps: list[datetime], now: datetime, hours: int) -> list[int]:
+    """Counts per hour, oldest first, for the ``hours`` hours up to ``now``."""
+    counts = [0] * hours
+    for stamp in stamps:
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        back = int((now - stamp).total_seconds() // 3600)
+        if 0 <= back < hours:
+            counts[hours - 1 - back] += 1
+    return counts
+
+
+def _story(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "first_published_at": _iso(row.first_published_at),
+        "last_updated_at": _iso(row.last_updated_at),
+        "sources": row.article_count,
+        "tags": list(row.tags or []),
+        "sentiment": row.sentiment,
+        "breaking": bool(row.breaking),
+        "retracted": bool(row.retracted),
+    }
+
+
+_STORY_COLUMNS = (
+    StoryRow.id,
+    StoryRow.title,
+    StoryRow.first_published_at,
+    StoryRow.last_updated_at,
+    StoryRow.article_count,
+    StoryRow.tags,
+    StoryRow.sentiment,
+    StoryRow.breaking,
+    StoryRow.retracted,
+)
+
+
+class SqlConsole:
+    """The console's view of the database; every method is one short transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def stories(self, *, limit: int = 50, after: int = 0) -> list[dict[str, Any]]:
+        """Newest first; ``after``: only stories created after that id (live updates)."""
+        query = select(*_STORY_COLUMNS).order_by(StoryRow.id.desc()).limit(_limit(limit))
+        if after:
+            query = query.where(StoryRow.id > after)
+        async with self.db.connect() as conn:
+            return [_story(r) for r in await conn.execute(query)]
+
+    async def stories_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The given stories in the given order (search results)."""
+        if not ids:
+            return []
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(*_STORY_COLUMNS).where(StoryRow.id.in_(ids)))
+            found = {r.id: _story(r) for r in rows}
+        return [found[i] for i in ids if i in found]
+
+    async def dashboard(self, *, now: datetime, hours: int = 24) -> dict[str, Any]:
+        """Articles and stories per hour, deliveries by status, sources' health."""
+        since = now - timedelta(hours=hours)
+        async with self.db.connect() as conn:
+            articles = [
+                r[0]
+                for r in await conn.execute(
+                    select(ArticleRow.published_at).where(
+                        ArticleRow.draft.is_(False),
+                        ArticleRow.published_at >= since,
+                        ArticleRow.published_at <= now,
+                    )
+                )
+            ]
+            stories = [
+                r[0]
+                for r in await conn.execute(
+                    select(StoryRow.first_published_at).where(StoryRow.first_published_at >= since)
+                )
+            ]
+            deliveries = {
+                status: count
+                for status, count in await conn.execute(
+                    select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+                )
+            }
+            sources = [
+                {
+                    "key": r.key,
+                    "name": r.name,
+                    "kind": r.kind,
+                    "last_success_at": _iso(r.last_success_at),
+                    "last_error": r.last_error,
+                    "last_error_at": _iso(r.last_error_at),
+                    "consecutive_failures": r.consecutive_failures,
+                    "items_seen": r.items_seen,
+                    "healthy": r.consecutive_failures == 0,
+                }
+                for r in await conn.execute(select(SourceRow).order_by(SourceRow.key))
+            ]
+        return {
+            "hours": hours,
+            "articles_per_hour": _hourly(articles, now, hours),
+            "stories_per_hour": _hourly(stories, now, hours),
+            "deliveries_by_status": dict(sorted(deliveries.items())),
+            "sources": sources,
+        }
+
+    async def alerted(self, *, story_id: int | None = None, article_id: int | None = None):
+        """The chats a story (or article) reached: platform, title, when, edited."""
+        column = SentMessageRow.story_id if story_id is not None else SentMessageRow.article_id
+        key = story_id if story_id is not None else article_id
+        query = (
+            select(
+                ChatRow.id,
+                ChatRow.platform,
+                ChatRow.title,
+                ChatRow.chat_id,
+                SentMessageRow.sent_at,
+                SentMessageRow.edited_at,
+                SentMessageRow.message_id,
+            )
+            .join(ChatRow, ChatRow.id == SentMessageRow.chat_id)
+            .where(column == key)
+            .order_by(SentMessageRow.sent_at)
+            .limit(MAX_LIMIT)
+        )
+        async with self.db.connect() as conn:
+            return [
+                {
+                    "chat": r.id,
+                    "platform": r.platform,
+                    "title": r.title or r.chat_id,
+                    "sent_at": _iso(r.sent_at),
+                    "edited_at": _iso(r.edited_at),
+                    "message_id": r.message_id,
+                }
+                for r in await conn.execute(query)
+            ]
+
+    async def revisions(self, article_ids: list[int]) -> list[dict[str, Any]]:
+        """What changed when each article was updated in place, oldest first."""
+        if not article_ids:
+            return []
+        query = (
+            select(ArticleRevisionRow)
+            .where(ArticleRevisionRow.article_id.in_(article_ids))
+            .order_by(ArticleRevisionRow.changed_at)
+            .limit(MAX_LIMIT)
+        )
+        async with self.db.connect() as conn:
+            return [
+                {
+                    "article": r.article_id,
+                    "revision": r.revision,
+                    "changed": list(r.changed_fields or []),
+                    "at": _iso(r.changed_at),
+                }
+                for r in (await conn.execute(query)).scalars()
+            ]
+
+    async def chats(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Chats with their settings and subscription counts, newest first."""
+        subs = (
+            select(SubscriptionRow.chat_id, func.count().label("n"))
+            .where(SubscriptionRow.active.is_(True))
+            .group_by(SubscriptionRow.chat_id)
+            .subquery()
+        )
+        query = (
+            select(ChatRow, func.coalesce(subs.c.n, 0))
+            .outerjoin(subs, subs.c.chat_id == ChatRow.id)
+            .order_by(ChatRow.id.desc())
+            .limit(_limit(limit))
+        )
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [{**_chat(chat), "subscriptions": int(n)} for chat, n in rows]
+
+    async def chat(self, chat_id: int) -> dict[str, Any] | None:
+        """One chat, its settings and every subscription (paused ones too)."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(ChatRow).where(ChatRow.id == chat_id))).scalar()
+            if row is None:
+                return None
+            subs = (
+                await conn.execute(
+                    select(SubscriptionRow)
+                    .where(SubscriptionRow.chat_id == chat_id)
+                    .order_by(SubscriptionRow.id)
+                )
+            ).scalars()
+            return {**_chat(row), "subscription_list": [_subscription(s) for s in subs]}
+
+    async def deliveries(self, chat_id: int, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The chat's newest deliveries with their result (index on chat, story)."""
+        query = (
+            select(DeliveryRow, ArticleRow.title)
+            .outerjoin(ArticleRow, ArticleRow.id == DeliveryRow.article_id)
+            .where(DeliveryRow.chat_id == chat_id)
+            .order_by(DeliveryRow.id.desc())
+            .limit(_limit(limit))
+        )
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "status": d.status,
+                "story": d.story_id,
+                "article": d.article_id,
+                "title": title or "",
+                "attempts": d.attempts,
+                "due_at": _iso(d.due_at),
+                "sent_at": _iso(d.sent_at),
+                "error": d.last_error,
+            }
+            for d, title in rows
+        ]
+
+
+def _chat(row: ChatRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "platform": row.platform,
+        "chat_id": row.chat_id,
+        "thread_id": row.thread_id,
+        "kind": row.kind,
+        "title": row.title or row.chat_id,
+        "active": row.active,
+        "timezone": row.timezone,
+        "mode": row.mode,
+        "digest": row.digest_schedule,
+        "digest_time": row.digest_time,
+        "quiet": f"{row.quiet_start}-{row.quiet_end}" if row.quiet_start else None,
+        "template": row.template,
+    }
+
+
+def _subscription(row: SubscriptionRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "tags": list(row.tags or []),
+        "sentiments": list(row.sentiments or []),
+        "sources": list(row.sources or []),
+        "keywords": list(row.keywords or []),
+        "exclude_keywords": list(row.exclude_keywords or []),
+        "lang": row.lang,
+        "active": bool(row.active),
+    }

@@ -1,0 +1,174 @@
+"""The console in headless Chromium against a real `cryptowire run`: log in, watch a story
+appear live after a file lands in the watched folder, no third-party requests, page
+weight. Screenshots are kept under tests/artifacts/web/ (ignored by git)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts" / "web"
+PASSWORD = "browser-test-password"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGE_WEIGHT_LIMIT = 200_000
+ARTICLE = """---
+title: "Bitcoin <b>miners</b> switch off rigs as hashprice slides"
+publishedAt: '{when}'
+source:
+  name: Browser Desk
+  key: browser-desk
+tags: [BTC, MINING]
+---
+Miners across Texas idled rigs on Tuesday as the hashprice fell to a record low.
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def needs_chromium() -> None:
+    pytest.importorskip("playwright", reason="the playwright package is not installed")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no chromium here (apt-get install -y chromium; .ci/run installs it)")
+
+
+def write_config(tmp_path: Path, port: int) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[storage]
+url = "sqlite:///{tmp_path / "cw.db"}"
+
+[[sources]]
+name = "Inbox"
+kind = "folder"
+path = "{inbox}"
+interval = "1s"
+
+[web]
+listen = "127.0.0.1:{port}"
+
+[delivery]
+poll_interval_s = 0.05
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def wait_port(port: int, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the console never listened on {port}")
+
+
+async def test_log_in_and_watch_a_dropped_file_become_a_live_story(tmp_path):
+    needs_chromium()
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    config = write_config(tmp_path, port)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+    env["CRYPTOWIRE_WEB_PASSWORD"] = PASSWORD
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), "run",
+            cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            await wait_port(port)
+            latency = await drive(f"http://127.0.0.1:{port}", tmp_path / "inbox", async_playwright)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 30)
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, output[-3000:]
+    assert "Traceback" not in output and PASSWORD not in output, output[-3000:]
+    print(f"file dropped -> story on the open page: {latency:.2f} s")
+
+
+async def drive(base: str, inbox: Path, async_playwright) -> float:  # type: ignore[no-untyped-def]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = await browser.new_page()
+            requests: list[str] = []
+            weights: dict[str, int] = {}
+            page.on("request", lambda r: requests.append(r.url))
+
+            async def weigh(response) -> None:  # type: ignore[no-untyped-def]
+                try:
+                    weights[response.url] = len(await response.body())
+                except Exception:  # a redirect has no body
+                    weights[response.url] = 0
+
+            page.on("response", lambda r: asyncio.ensure_future(weigh(r)))
+            await page.goto(f"{base}/stories")
+            assert page.url == f"{base}/login"  # anonymous: sent to the login form
+            await page.fill("input[name=password]", "not the password")
+            await page.click("button[type=submit]")
+            await page.wait_for_selector("text=wrong password")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_selector("h1:has-text('Dashboard')")
+            await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+            await page.goto(f"{base}/stories")
+            await page.wait_for_selector("h1:has-text('Stories')")
+            await page.screenshot(path=str(ARTIFACTS / "stories-before.png"), full_page=True)
+            staged = inbox.parent / "miners.md"
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            staged.write_text(ARTICLE.format(when=when), encoding="utf-8")
+            dropped = time.monotonic()
+            staged.rename(inbox / "miners.md")
+            row = page.locator("#stories tbody tr", has_text="hashprice slides")
+            await row.wait_for(timeout=15_000)
+            latency = time.monotonic() - dropped
+            await page.screenshot(path=str(ARTIFACTS / "stories-live.png"), full_page=True)
+            assert await row.locator("b").count() == 0  # ingest keeps the title's text only
+
+            await row.locator("a").click()
+            await page.wait_for_selector("h2:has-text('Sources')")
+            await page.screenshot(path=str(ARTIFACTS / "story.png"), full_page=True)
+            await asyncio.sleep(0.3)
+        finally:
+            await browser.close()
+    third_party = [u for u in requests if not u.startswith(base)]
+    assert third_party == []
+    assert 0 < sum(weights.values()) < PAGE_WEIGHT_LIMIT * 4  # four pages loaded
+    for url, size in weights.items():
+        assert size < PAGE_WEIGHT_LIMIT, url
+    assert latency < 3.0, f"the story took {latency:.2f} s to show"
+    return latency
