@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.errors import UserError
+from bot.web.settings import WebConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///cryptowire.db"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -235,25 +236,6 @@ class HttpConfig(_Section):
                 raise ValueError("http.public_url must start with http:// or https://")
             if not self.listen:
                 raise ValueError("http.public_url needs http.listen (the server hubs call)")
-        return self
-
-
-class WebConfig(_Section):
-    """The operator console and the Telegram Mini App (bot/web/): off unless ``listen``."""
-
-    listen: str | None = None
-    password: SecretStr | None = Field(default=None, max_length=1024)  # or CRYPTOWIRE_WEB_PASSWORD
-    api_token: SecretStr | None = Field(default=None, max_length=1024)  # /api/v1 Bearer token
-    # the HTTPS address Telegram opens the Mini App at (the console's /miniapp page)
-    public_url: str | None = Field(default=None, max_length=2000)
-    session_hours: float = Field(default=12.0, gt=0)
-
-    @model_validator(mode="after")
-    def _usable(self) -> WebConfig:
-        if self.listen and self.password is None:
-            raise ValueError("web.listen needs web.password (or CRYPTOWIRE_WEB_PASSWORD)")
-        if self.public_url is not None and not self.public_url.startswith("https://"):
-            raise ValueError("web.public_url must start with https:// (Telegram's Mini App rule)")
         return self
 
 

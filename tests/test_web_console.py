@@ -185,7 +185,7 @@ def test_the_console_needs_a_password_and_an_https_public_url(tmp_path):
 
     path = tmp_path / "c.toml"
     path.write_text('[web]\nlisten = "127.0.0.1:8080"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="web.listen needs web.password"):
+    with pytest.raises(ConfigError, match=r"web\.listen needs web\.password"):
         load_settings(path, env={})
     settings = load_settings(path, env={"CRYPTOWIRE_WEB_PASSWORD": "from-the-env"})
     assert settings.web.password.get_secret_value() == "from-the-env"

@@ -11,9 +11,10 @@ import aiohttp
 from archive_helpers import make
 
 from bot.alerts.pipeline import plain_pipeline
-from bot.config import Settings, WebConfig
+from bot.config import Settings
 from bot.models import Sentiment
 from bot.web.server import WebServer
+from bot.web.settings import WebConfig
 from bot.web.views import ConsoleViews
 
 PASSWORD = "correct horse battery staple"

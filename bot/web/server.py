@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot.config import Settings, WebConfig
+from bot.config import Settings
 from bot.ops.http_server import parse_listen
 from bot.web import api, pages
 from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
 from bot.web.guard import RENDER, SESSIONS, TOKEN, authenticate, errors, headers
+from bot.web.settings import WebConfig
 from bot.web.views import ConsoleViews
 
 log = logging.getLogger(__name__)
