@@ -1,4 +1,14 @@
-"""Story grouping precision/recall on labelled pairs (bench/data/story_pairs*.{csv,json}).
+"""Story grouping on real labelled news, through the real pipeline, and on labelled pairs.
+
+Main figures: bench/data/stories_real/stories.csv (1,543 real cryptonews.csv articles of
+30 whole days grouped into stories by a reader; see its README). Each split (`tune`,
+`holdout`) is written as front matter files without tags or sentiment and ingested into a
+fresh SQLite archive by the `cryptowire ingest` loop itself (``ingest_files``: parse
+workers, batch writer), once per ``[stories] method``; the story ids the outcomes carry
+give pair precision/recall/F1 against the labels, and the largest story. Thresholds are
+tuned on `tune` only (bench/tune_stories.py); `holdout` is the reported figure.
+
+Secondary, the older pair set (bench/data/story_pairs*.{csv,json}):
 
 Pairs reference rows of ../shared/datasets/cryptonews.csv by URL (text read at bench
 time; skipped with a message when the dataset is absent) plus pairs we wrote. A pair is
@@ -155,7 +165,155 @@ def mistakes(pairs: list[Pair]) -> list[str]:
     return lines
 
 
+REAL = DATA / "stories_real" / "stories.csv"
+SPLITS = ("tune", "holdout")
+METHODS = ("semantic", "lexical")
+
+
+def _row_article(row: dict[str, str]) -> Article:
+    return Article(
+        title=row["title"],
+        summary=row["text"],
+        body=row["text"],
+        source_key=row["source"].lower(),
+        source_name=row["source"],
+        published_at=datetime.fromisoformat(row["date"].replace("Z", "+00:00")),
+        url=row["url"] or None,
+    )
+
+
+def load_real(split: str) -> list[tuple[dict[str, str], Article]]:
+    """The labelled rows of one split, as (row, article) in file order."""
+    with REAL.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["split"] == split]
+    return [(r, _row_article(r)) for r in rows]
+
+
+def _pairs(groups: list[object]) -> int:
+    counts: dict[object, int] = {}
+    for g in groups:
+        counts[g] = counts.get(g, 0) + 1
+    return sum(n * (n - 1) // 2 for n in counts.values())
+
+
+def pair_scores(labels: list[str], predicted: list[int]) -> dict[str, float]:
+    """Pair precision/recall/F1: a pair is "same story" when both articles share an id."""
+    truth, guess = _pairs(list(labels)), _pairs(list(predicted))
+    both = _pairs(list(zip(labels, predicted, strict=True)))
+    precision = both / guess if guess else 1.0
+    recall = both / truth if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    sizes: dict[int, int] = {}
+    for p in predicted:
+        sizes[p] = sizes.get(p, 0) + 1
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_pairs": truth,
+        "predicted_pairs": guess,
+        "largest": max(sizes.values(), default=0),
+    }
+
+
+def write_front_matter(folder: Path, items: list[tuple[dict[str, str], Article]]) -> list[Path]:
+    """One markdown file per row, as a feed would send it: no tags, no sentiment."""
+    import yaml
+
+    files = []
+    for i, (row, article) in enumerate(items):
+        meta = {
+            "title": article.title,
+            "description": row["text"],
+            "publishedAt": row["date"],
+            "url": row["url"] or None,
+            "source": {"name": row["source"], "key": row["source"].lower()},
+            "lang": "en",
+        }
+        head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+        path = folder / f"{i:05d}.md"
+        path.write_text(f"---\n{head}---\n{row['text']}\n", encoding="utf-8")
+        files.append(path)
+    return files
+
+
+async def ingest_split(files: list[Path], db: Path, method: str) -> list[int]:
+    """Story id per file, from the outcomes of the CLI's own ingest loop."""
+    from bot.alerts.pipeline import plain_pipeline
+    from bot.cli.archive import ingest_files
+    from bot.config import Settings
+    from storage.database import Database
+    from storage.plugin import SqlStorage
+
+    settings = Settings.model_validate(
+        {"storage": {"url": f"sqlite:///{db}"}, "stories": {"method": method}}
+    )
+    storage = SqlStorage(Database(settings.storage.url))
+    await storage.upgrade()
+    found: dict[str, int] = {}
+
+    def note(path: Path, outcome) -> None:  # type: ignore[no-untyped-def]
+        found[str(path)] = outcome.story.id if outcome.story else -1
+
+    try:
+        await ingest_files(plain_pipeline(settings, storage), [(f, None) for f in files], note)
+    finally:
+        await storage.close()
+    return [found[str(f)] for f in files]
+
+
+def run_real(results: dict) -> None:  # type: ignore[type-arg]
+    import asyncio
+    import tempfile
+    import time
+
+    for split in SPLITS:
+        items = load_real(split)
+        labels = [row["story"] for row, _ in items]
+        truth = pair_scores(labels, list(range(len(labels))))
+        print(f"   {split}: {len(items)} articles, {truth['true_pairs']} same-event pairs")
+        for method in METHODS:
+            with tempfile.TemporaryDirectory(prefix="cw-bench-stories-") as tmp:
+                files = write_front_matter(Path(tmp), items)
+                started = time.perf_counter()
+                predicted = asyncio.run(ingest_split(files, Path(tmp) / "s.db", method))
+                elapsed = time.perf_counter() - started
+            s = pair_scores(labels, predicted)
+            kind = "tuned on" if split == "tune" else "held out"
+            print(
+                f"   {split:<8} {method:<9} precision {s['precision']:.3f}  recall "
+                f"{s['recall']:.3f}  F1 {s['f1']:.3f}  largest story {s['largest']}  "
+                f"({kind}; {len(items) / elapsed:,.0f} articles/s)"
+            )
+            for metric in ("precision", "recall", "f1"):
+                results[f"stories_real_{split}_{method}_{metric}"] = {
+                    "value": round(s[metric], 4),
+                    "unit": "ratio",
+                    "baseline": None,
+                    "ratio": None,
+                    "target": 0.95 if metric == "f1" and split == "holdout" else None,
+                }
+            results[f"stories_real_{split}_{method}_largest"] = {
+                "value": s["largest"],
+                "unit": "articles",
+                "baseline": max(labels.count(x) for x in set(labels)),
+                "ratio": None,
+                "target": f"< {_max_size()}",
+            }
+    for split in SPLITS:
+        sem = results[f"stories_real_{split}_semantic_f1"]
+        sem["baseline"] = results[f"stories_real_{split}_lexical_f1"]["value"]
+        sem["ratio"] = round(sem["value"] / sem["baseline"], 3) if sem["baseline"] else None
+
+
+def _max_size() -> int:
+    from bot.stories.semantic import MAX_STORY_SIZE
+
+    return MAX_STORY_SIZE
+
+
 def run(results: dict) -> None:  # type: ignore[type-arg]
+    run_real(results)
     articles = dataset_articles() if DATASET.is_file() else None
     if articles is None:
         print(f"   dataset not found at {DATASET}: measuring the written pairs only")

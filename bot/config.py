@@ -254,6 +254,13 @@ class CommandsConfig(_Section):
     burst: int = Field(default=20, ge=1)
 
 
+class StoriesConfig(_Section):
+    """How articles are grouped into stories (decisions 010 and 012)."""
+
+    # "semantic": static sentence vectors + names, figures, time; "lexical": MinHash only
+    method: Literal["semantic", "lexical"] = "semantic"
+
+
 class RetentionConfig(_Section):
     """How long finished work is kept: the outbox would otherwise grow by one row per
     chat and story forever (10,000 chats x 100 stories a day is a million rows a day)."""
@@ -280,6 +287,7 @@ class Settings(_Section):
     fleet: FleetConfig = FleetConfig()
     http: HttpConfig = HttpConfig()
     ingest: IngestConfig = IngestConfig()
+    stories: StoriesConfig = StoriesConfig()
     retention: RetentionConfig = RetentionConfig()
     templates: TemplatesConfig = TemplatesConfig()
     commands: CommandsConfig = CommandsConfig()

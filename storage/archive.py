@@ -31,6 +31,7 @@ from storage import search_sql
 from storage.archive_rows import (
     ARTICLE_COLUMNS,
     ARTICLES,
+    MEMBERS,
     STORIES,
     STORY_COLUMNS,
     TAGS,
@@ -44,6 +45,7 @@ from storage.archive_write import InsertRace, SaveRequest, prepare, save_article
 from storage.database import Database
 from storage.sqlite_writer import AsyncWriter, SqliteWriter
 from storage.story_store import FeatureCache
+from storage.story_vectors import VectorIndex
 
 RANKED_STATEMENTS = 256  # compiled search statements kept (one per query shape)
 SEARCH_CANDIDATES = 400  # newest matches ranked per search (bounded cost at any size)
@@ -99,6 +101,7 @@ class SqlArchive:
         self._ranked_statements: dict[str, Select[Any]] = {}
         self._features = FeatureCache()
         self._live: SqliteWriter | None = None  # single saves on a SQLite file
+        self._vectors = VectorIndex()  # recent articles' story vectors (semantic candidates)
         # the writer of the batch the current task runs in (see ``batch``)
         self._batch: ContextVar[_Batch | None] = ContextVar(
             f"archive_batch_{id(self)}", default=None
@@ -173,6 +176,7 @@ class SqlArchive:
             cache=self._features,
             features=features,
             bands=bands,
+            vectors=self._vectors,
         )
         batch = self._batch.get()
         if batch is not None and batch.writer.due():
@@ -314,6 +318,15 @@ class SqlArchive:
         async with self.db.read_connect() as conn:
             rows = await conn.execute(_STORY_ARTICLES, {"id": story_id})
             return [article_from_row(r._mapping) for r in rows]
+
+    async def story_evidence(self, story_id: int) -> dict[int, dict[str, object]]:
+        """Why each article joined the story (``story_members``), by article id."""
+        query = select(MEMBERS.c.article_id, MEMBERS.c.method, MEMBERS.c.evidence).where(
+            MEMBERS.c.story_id == story_id
+        )
+        async with self.db.connect() as conn:
+            rows = await conn.execute(query)
+            return {r.article_id: {"method": r.method, **(r.evidence or {})} for r in rows}
 
     async def known_tags(self, prefix: str = "", limit: int = 25) -> list[str]:
         """Tags of visible articles, most used first; cached for a minute."""

@@ -9,12 +9,20 @@ from typing import Any
 from sqlalchemy import Table
 
 from bot.models import Article, Sentiment, Story
-from storage.tables import ArticleRevisionRow, ArticleRow, ArticleTagRow, StoryBandRow, StoryRow
+from storage.tables import (
+    ArticleRevisionRow,
+    ArticleRow,
+    ArticleTagRow,
+    StoryBandRow,
+    StoryMemberRow,
+    StoryRow,
+)
 
 ARTICLES: Table = ArticleRow.__table__  # type: ignore[assignment]
 TAGS: Table = ArticleTagRow.__table__  # type: ignore[assignment]
 STORIES: Table = StoryRow.__table__  # type: ignore[assignment]
 BANDS: Table = StoryBandRow.__table__  # type: ignore[assignment]
+MEMBERS: Table = StoryMemberRow.__table__  # type: ignore[assignment]
 REVISIONS: Table = ArticleRevisionRow.__table__  # type: ignore[assignment]
 
 ARTICLE_COLUMNS = tuple(

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from bot.ingest.outcome import IngestOutcome
 from bot.models import Article, Story
 from bot.stories import grouping as rules
+from bot.stories import semantic
 from storage.archive_rows import (
     ARTICLE_COLUMNS,
     ARTICLES,
@@ -30,7 +31,16 @@ from storage.archive_rows import (
     changed_fields,
     stamp,
 )
-from storage.story_store import FeatureCache, assign_story, story_sources, touch_story
+from storage.story_members import ConnectionRows, insert_member, member_row
+from storage.story_store import (
+    MAX_CANDIDATES,
+    Assignment,
+    FeatureCache,
+    assign_story,
+    story_sources,
+    touch_story,
+)
+from storage.story_vectors import VectorIndex
 
 STORY_LOCK = 727_301  # pg_advisory_xact_lock key: one story assignment at a time
 
@@ -59,6 +69,42 @@ class SaveRequest:
     bands: tuple[int, ...]
     now: datetime
     cache: FeatureCache | None = None
+    vectors: VectorIndex | None = None
+
+
+def semantic_candidates(request: SaveRequest, source: Any) -> list[int]:
+    """Stories whose recent articles' vectors come close to this one's (semantic only)."""
+    vector = request.features.vector
+    if vector is None or request.vectors is None:
+        return []
+    return request.vectors.candidates(
+        source,
+        vector,
+        request.article.published_at,
+        request.window,
+        limit=MAX_CANDIDATES,
+        min_cosine=semantic.CANDIDATE_COSINE,
+    )
+
+
+def _assign(conn: Connection, request: SaveRequest, dialect: str) -> Assignment:
+    return assign_story(
+        conn,
+        request.article,
+        request.features,
+        request.bands,
+        request.window,
+        dialect,
+        request.cache,
+        semantic_candidates(request, ConnectionRows(conn)),
+    )
+
+
+def _record_member(
+    conn: Connection, article_id: int, request: SaveRequest, assignment: Assignment
+) -> None:
+    row = member_row(request.features, assignment.evidence, assignment.joined)
+    insert_member(conn, article_id, assignment.story.id, request.article.published_at, row)
 
 
 def _insert_article(dialect: str) -> Any:
@@ -88,16 +134,9 @@ def _insert_new(conn: Connection, request: SaveRequest, dialect: str) -> IngestO
     article = request.article
     story: Story | None = None
     joined = False
+    assignment = None
     if not article.draft:
-        assignment = assign_story(
-            conn,
-            article,
-            request.features,
-            request.bands,
-            request.window,
-            dialect,
-            request.cache,
-        )
+        assignment = _assign(conn, request, dialect)
         story, joined = assignment.story, assignment.joined
     values = article_values(article)
     values.update(
@@ -109,6 +148,8 @@ def _insert_new(conn: Connection, request: SaveRequest, dialect: str) -> IngestO
     new_id = conn.execute(_INSERTS[dialect], values).scalar()
     if new_id is None:
         raise InsertRace(request.identity)
+    if assignment is not None:
+        _record_member(conn, new_id, request, assignment)
     if not article.draft:
         post_tags(conn, new_id, article)
     return IngestOutcome(
@@ -148,16 +189,9 @@ def _update(
     story: Story | None = None
     joined = False
     story_id = stored.story_id
+    assignment = None
     if not article.draft and story_id is None:
-        assignment = assign_story(
-            conn,
-            article,
-            request.features,
-            request.bands,
-            request.window,
-            dialect,
-            request.cache,
-        )
+        assignment = _assign(conn, request, dialect)
         story, joined, story_id = assignment.story, assignment.joined, assignment.story.id
     elif story_id is not None:
         story = touch_story(conn, story_id, article)
@@ -167,6 +201,8 @@ def _update(
     values = article_values(article)
     values.update(story_id=story_id, revision=revision)
     conn.execute(update(ARTICLES).where(ARTICLES.c.id == stored.id).values(values))
+    if assignment is not None:
+        _record_member(conn, stored.id, request, assignment)  # type: ignore[arg-type]
     conn.execute(
         _INSERT_REVISION,
         {
@@ -218,11 +254,12 @@ def prepare(
     cache: FeatureCache | None = None,
     features: rules.StoryFeatures | None = None,
     bands: tuple[int, ...] | None = None,
+    vectors: VectorIndex | None = None,
 ) -> SaveRequest:
     """The pure part of a save (signatures, bands), done before any transaction, unless
-    the caller computed them already (bulk loads do, in parse workers)."""
+    the caller computed them already (the pipeline does, off the event loop)."""
     if features is None or bands is None:
-        features = rules.features(article)
+        features = semantic.features(article)
         bands = rules.article_bands(features)
     return SaveRequest(
         article=article,
@@ -233,4 +270,5 @@ def prepare(
         bands=bands,
         now=clock(),
         cache=cache,
+        vectors=vectors,
     )

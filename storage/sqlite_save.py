@@ -28,18 +28,32 @@ from bot.ingest.outcome import IngestOutcome
 from bot.models import Story
 from bot.stories import grouping as rules
 from storage.archive_rows import article_from_row, story_from_row
-from storage.archive_write import InsertRace, SaveRequest, not_applied, posted_tags, save_article
+from storage.archive_write import (
+    InsertRace,
+    SaveRequest,
+    not_applied,
+    posted_tags,
+    save_article,
+    semantic_candidates,
+)
+from storage.story_members import RawRows, insert_member_raw, member_row
 from storage.story_store import (
     MAX_CANDIDATES,
     MAX_MEMBERS,
+    Assignment,
     FeatureCache,
     Member,
+    candidate_ids,
+    decide,
     joined_sources,
     joined_story_values,
     member_article,
+    member_features,
     new_story_values,
     sqlite_datetime,
+    usable,
 )
+from storage.story_vectors import VectorIndex
 
 FeatureKey = tuple[int, str]  # (article id, content hash)
 
@@ -141,6 +155,7 @@ class BatchFeatures:
         self.shared = shared
         self.group: dict[FeatureKey, rules.StoryFeatures] = {}
         self.staged: dict[FeatureKey, rules.StoryFeatures] = {}
+        self.vectors: VectorIndex | None = None  # the index the group's saves read
 
     def get(self, key: FeatureKey) -> rules.StoryFeatures | None:
         found = self.staged.get(key) or self.group.get(key)
@@ -164,6 +179,8 @@ class BatchFeatures:
     def rolled_back(self) -> None:
         self.group.clear()
         self.staged.clear()
+        if self.vectors is not None:
+            self.vectors.reset()  # it may hold rows of the group that never were
 
 
 def save_raw(
@@ -198,8 +215,10 @@ def _insert_new(
     published = sqlite_datetime(article.published_at)
     story: Story | None = None
     joined = False
+    assignment = None
     if not article.draft:
-        story, joined = _assign_story(raw, request, memory)
+        assignment = _assign_story(raw, request, memory)
+        story, joined = assignment.story, assignment.joined
     story_id = story.id if story else None
     got = raw.execute(
         _INSERT_ARTICLE,
@@ -231,6 +250,9 @@ def _insert_new(
     if got is None:
         raise InsertRace(request.identity)
     new_id = got[0]
+    if assignment is not None:
+        row = member_row(request.features, assignment.evidence, assignment.joined)
+        insert_member_raw(raw, new_id, assignment.story.id, published, row)
     if not article.draft:
         tags = posted_tags(article)
         if tags:
@@ -251,19 +273,23 @@ def _candidate_members(
 ) -> list[Member]:
     """story_store.candidate_members on the raw connection (same statements, same rows)."""
     bands = request.bands
-    if not bands:
-        return []
+    semantic_method = request.features.vector is not None
     published = request.article.published_at
     window = (
         sqlite_datetime(published - request.window),
         sqlite_datetime(published + request.window),
     )
-    ids = [r[0] for r in raw.execute(_candidates_sql(len(bands)), (*bands, *window))]
+    ids: list[int] = []
+    if bands:
+        ids = [r[0] for r in raw.execute(_candidates_sql(len(bands)), (*bands, *window))]
+    if request.vectors is not None:
+        memory.vectors = request.vectors
+    ids = candidate_ids(ids, semantic_candidates(request, RawRows(raw)))
     if not ids:
         return []
     rows = raw.execute(_member_ids_sql(len(ids)), ids).fetchall()
     known = {aid: memory.get((aid, digest)) for aid, _sid, digest in rows}
-    missing = [aid for aid, _sid, _digest in rows if known[aid] is None]
+    missing = [aid for aid, _sid, _digest in rows if not usable(known[aid], semantic_method)]
     if missing:
         hashes = {aid: digest for aid, _sid, digest in rows}
         for aid, title, summary, body, tags, published_at, sentiment, source in raw.execute(
@@ -278,26 +304,23 @@ def _candidate_members(
                 sentiment,
                 source,
             )
-            known[aid] = rules.features(article)
+            known[aid] = member_features(article, semantic_method)
             memory.staged[(aid, hashes[aid])] = known[aid]
     members = []
     for aid, sid, _digest in rows:
         feats = known[aid]
         if feats is not None:
-            members.append(Member(sid, feats, feats.source))
+            members.append(Member(sid, feats, feats.source, aid))
     return members
 
 
 def _assign_story(
     raw: sqlite3.Connection, request: SaveRequest, memory: BatchFeatures
-) -> tuple[Story, bool]:
+) -> Assignment:
     """story_store.assign_story on the raw connection: the same story, values and bands."""
     article = request.article
     members = _candidate_members(raw, request, memory)
-    grouped: dict[int, list[rules.StoryFeatures]] = {}
-    for member in members:
-        grouped.setdefault(member.story_id, []).append(member.features)
-    story_id, _score = rules.best_story(request.features, grouped)
+    story_id, score, evidence = decide(request.features, members, request.window)
     if story_id is None:
         values = new_story_values(article)
         cursor = raw.execute(
@@ -352,4 +375,4 @@ def _assign_story(
     if unique:
         stamp = sqlite_datetime(story.first_published_at)
         raw.executemany(_BANDS, [(b, story.id, stamp) for b in unique])
-    return story, joined
+    return Assignment(story, joined, score, evidence)

@@ -6,6 +6,7 @@ The pure rules live in ``bot.stories.grouping``; this module only fetches candid
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from bot.models import Article, Sentiment, Story
 from bot.stories import grouping as rules
+from bot.stories import semantic
 from storage.archive_rows import ARTICLES, BANDS, STORIES, STORY_COLUMNS, story_from_row
 from storage.archive_rows import NOT_DRAFT_IN_STORY as _NOT_DRAFT
 
@@ -102,6 +104,7 @@ class Member:
     story_id: int
     features: rules.StoryFeatures
     source_key: str
+    article_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,49 @@ class Assignment:
     story: Story
     joined: bool
     score: float
+    evidence: semantic.Evidence | None = None
+
+
+def member_features(article: Article, semantic_method: bool) -> rules.StoryFeatures:
+    """A stored member's features, with vectors when the semantic rule will score it."""
+    return semantic.features(article) if semantic_method else rules.features(article)
+
+
+def usable(found: rules.StoryFeatures | None, semantic_method: bool) -> bool:
+    """A cached member's features serve unless the semantic rule needs missing vectors."""
+    return found is not None and (not semantic_method or found.vector is not None)
+
+
+def candidate_ids(band_ids: Sequence[int], semantic_ids: Sequence[int]) -> list[int]:
+    """Stories proposed by the bands, then those only the vectors found (no repeats)."""
+    return list(dict.fromkeys([*band_ids, *semantic_ids]))[: 2 * MAX_CANDIDATES]
+
+
+def decide(
+    feats: rules.StoryFeatures, members: Sequence[Member], window: timedelta
+) -> tuple[int | None, float, semantic.Evidence | None]:
+    """The story to join (or None), its score and the evidence, by the article's method:
+    semantic when it carries vectors, else the lexical rule of decision 010."""
+    if feats.vector is not None:
+        grouped: dict[int, list[tuple[int, rules.StoryFeatures]]] = {}
+        for m in members:
+            grouped.setdefault(m.story_id, []).append((m.article_id, m.features))
+        hours = window.total_seconds() / 3600.0
+        decision = semantic.best_story(feats, grouped, window_hours=hours)
+        score = decision.evidence.score if decision.evidence else -math.inf
+        return decision.story_id, score, decision.evidence
+    lexical: dict[int, list[rules.StoryFeatures]] = {}
+    for m in members:
+        lexical.setdefault(m.story_id, []).append(m.features)
+    story_id, score = rules.best_story(feats, lexical)
+    evidence = None
+    if members and story_id is not None:
+        best = max(
+            (m for m in members if m.story_id == story_id),
+            key=lambda m: rules.score_pair(feats, m.features).score,
+        )
+        evidence = semantic.lexical_evidence(feats, best.features, best.article_id)
+    return story_id, score, evidence
 
 
 def _bands_insert(dialect: str) -> Any:
@@ -122,18 +168,26 @@ def candidate_members(
     published_at: datetime,
     window: timedelta,
     cache: FeatureCache | None = None,
+    semantic_ids: Sequence[int] = (),
+    semantic_method: bool = False,
 ) -> list[Member]:
-    """Articles of stories that share at least MIN_SHARED_BANDS bands, within the window."""
-    if not bands:
-        return []
-    params = {"bands": list(bands), "low": published_at - window, "high": published_at + window}
-    ids = [row.story_id for row in conn.execute(_CANDIDATES, params)]
+    """Articles of stories that share at least MIN_SHARED_BANDS bands within the window,
+    and of the stories the vector search proposed (``semantic_ids``)."""
+    ids: list[int] = []
+    if bands:
+        params = {
+            "bands": list(bands),
+            "low": published_at - window,
+            "high": published_at + window,
+        }
+        ids = [row.story_id for row in conn.execute(_CANDIDATES, params)]
+    ids = candidate_ids(ids, semantic_ids)
     if not ids:
         return []
     rows = conn.execute(_MEMBER_IDS, {"ids": ids}).all()
     cache = cache if cache is not None else FeatureCache(0)
     known = {r.id: cache.get((r.id, r.content_hash)) for r in rows}
-    missing = [r.id for r in rows if known[r.id] is None]
+    missing = [r.id for r in rows if not usable(known[r.id], semantic_method)]
     if missing:
         hashes = {r.id: r.content_hash for r in rows}
         for row in conn.execute(_MEMBERS, {"ids": missing}):
@@ -146,13 +200,13 @@ def candidate_members(
                 row.sentiment,
                 row.source_key,
             )
-            known[row.id] = rules.features(article)
+            known[row.id] = member_features(article, semantic_method)
             cache.put((row.id, hashes[row.id]), known[row.id])
     members = []
     for r in rows:
         feats = known[r.id]
         if feats is not None:
-            members.append(Member(r.story_id, feats, feats.source))
+            members.append(Member(r.story_id, feats, feats.source, r.id))
     return members
 
 
@@ -220,13 +274,14 @@ def assign_story(
     window: timedelta,
     dialect: str,
     cache: FeatureCache | None = None,
+    semantic_ids: Sequence[int] = (),
 ) -> Assignment:
     """Join the best-scoring candidate story or start a new one; record the bands."""
-    members = candidate_members(conn, bands, article.published_at, window, cache)
-    grouped: dict[int, list[rules.StoryFeatures]] = {}
-    for member in members:
-        grouped.setdefault(member.story_id, []).append(member.features)
-    story_id, score = rules.best_story(feats, grouped)
+    semantic_method = feats.vector is not None
+    members = candidate_members(
+        conn, bands, article.published_at, window, cache, semantic_ids, semantic_method
+    )
+    story_id, score, evidence = decide(feats, members, window)
     if story_id is None:
         row = conn.execute(_NEW_STORY, new_story_values(article)).mappings().one()
         story = story_from_row(row, (article.source_key,))
@@ -238,7 +293,7 @@ def assign_story(
         story = story_from_row(row, joined_sources(article, members, story_id))
         joined = True
     add_bands(conn, story.id, bands, story.first_published_at, dialect)
-    return Assignment(story, joined, score)
+    return Assignment(story, joined, score, evidence)
 
 
 _SQLITE_BANDS = (

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -131,6 +132,25 @@ class StoryBandRow(Base):
         Index("ix_story_bands_band_published_story", "band", "published_at", "story_id"),
         {"sqlite_with_rowid": False},
     )
+
+
+class StoryMemberRow(Base):
+    """How each published article came into its story (migration 0004): its vector for
+    the semantic candidate search (``storage/story_vectors.py``) and the evidence that
+    made it join (``cryptowire story ID`` prints it). ``id`` only grows: processes read
+    the rows they have not seen yet by ``id > last seen``."""
+
+    __tablename__ = "story_members"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), unique=True
+    )
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    score: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ArticleRow(Base):

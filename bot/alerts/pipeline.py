@@ -66,6 +66,7 @@ def plain_pipeline(settings: Settings, storage: Any) -> IngestPipeline:
         storage.archive,
         max_bytes=settings.ingest.max_file_bytes,
         story_window=timedelta(hours=settings.ingest.story_window_hours),
+        story_method=settings.stories.method,
     )
 
 

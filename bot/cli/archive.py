@@ -296,16 +296,17 @@ def show(ctx: typer.Context, article_id: int, as_json: JsonOpt = False) -> None:
 def story(ctx: typer.Context, story_id: int, as_json: JsonOpt = False) -> None:
     """A story and the articles that report it (oldest first)."""
 
-    async def work(archive: Archive) -> tuple[Story, list[Article]]:
+    async def work(archive: Archive) -> tuple[Story, list[Article], dict[int, dict[str, Any]]]:
         found = await archive.get_story(story_id)
         if found is None:
             raise NotFound(f"story {story_id} not found")
-        return found, await archive.story_articles(story_id)
+        articles = await archive.story_articles(story_id)
+        return found, articles, await archive.story_evidence(story_id)
 
-    found, articles = run_async(lambda: _with_archive(ctx, work))
+    found, articles, evidence = run_async(lambda: _with_archive(ctx, work))
     if as_json:
         for article in articles:
-            echo_json(article_json(article))
+            echo_json({**article_json(article), "membership": evidence.get(article.id or 0)})
         return
     typer.echo(f"story {found.id}: {found.title}")
     typer.echo(
@@ -315,3 +316,35 @@ def story(ctx: typer.Context, story_id: int, as_json: JsonOpt = False) -> None:
     )
     for article in articles:
         typer.echo(article_line(article))
+        typer.echo(f"        {why_line(evidence.get(article.id or 0))}")
+
+
+def why_line(evidence: dict[str, Any] | None) -> str:
+    """Why an article is in its story, in one line (``cryptowire story ID``)."""
+    if not evidence:
+        return "why: not recorded (grouped before story evidence was kept)"
+    method = evidence.get("method", "?")
+    if not evidence.get("joined"):
+        best = evidence.get("score")
+        closest = "" if best is None else f"; closest other story scored {best:+.2f}"
+        return f"why: started the story ({method}{closest})"
+    parts = [f"score {evidence.get('score', 0):+.2f}"]
+    if method == "semantic":
+        parts.append(
+            f"similarity {evidence.get('similarity', 0):.2f} "
+            f"(titles {evidence.get('title_similarity', 0):.2f})"
+        )
+    parts.append(f"word overlap {evidence.get('word_overlap', 0):.2f}")
+    if evidence.get("shared_names"):
+        parts.append("shared names " + ", ".join(evidence["shared_names"]))
+    if evidence.get("shared_figures"):
+        parts.append("shared figures " + ", ".join(evidence["shared_figures"]))
+    if evidence.get("conflicting_figures"):
+        parts.append("conflicting figures " + ", ".join(evidence["conflicting_figures"]))
+    parts.append(f"{evidence.get('hours_apart', 0):.1f} h apart")
+    matched = evidence.get("matched_article")
+    if matched is not None:
+        parts.append(f"closest to #{matched}")
+    if evidence.get("first_score") is not None:
+        parts.append(f"vs first article {evidence['first_score']:+.2f}")
+    return f"why: joined ({method}): " + "; ".join(parts)

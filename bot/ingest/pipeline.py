@@ -7,6 +7,7 @@ Listeners (alert planning, metrics) run after the commit and only for stored cha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing, asynccontextmanager
@@ -20,10 +21,10 @@ from bot.ingest.normalise import check_date_range
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.parse import RejectedDocument, SourceHint
 from bot.ingest.parse_worker import ParseWorker
-from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead
+from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead, story_features
 from bot.models import Article
 from bot.ports import Archive
-from bot.stories.grouping import StoryFeatures
+from bot.stories.grouping import StoryFeatures, article_bands
 
 log = logging.getLogger("cryptowire.ingest")
 
@@ -33,10 +34,18 @@ Listener = Callable[[IngestOutcome], Awaitable[None]]
 class IngestPipeline:
     """Turns raw documents and feed items into stored articles and outcomes."""
 
-    def __init__(self, archive: Archive, *, max_bytes: int, story_window: timedelta) -> None:
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        max_bytes: int,
+        story_window: timedelta,
+        story_method: str = "semantic",
+    ) -> None:
         self.archive = archive
         self.max_bytes = max_bytes
         self.story_window = story_window
+        self.story_method = story_method
         self._listeners: list[Listener] = []
         self.parser = ParseWorker()
         self._pending: ContextVar[list[IngestOutcome] | None] = ContextVar(
@@ -122,7 +131,9 @@ class IngestPipeline:
         ``workers`` processes parsing ahead (bulk loads: the CLI). Outcomes, order and
         announcements are those of calling ``ingest_bytes`` in a loop; a document that
         failed before parsing (``Document.error``) is rejected with that message."""
-        parsed_documents = parse_ahead(documents, max_bytes=self.max_bytes, workers=workers)
+        parsed_documents = parse_ahead(
+            documents, max_bytes=self.max_bytes, workers=workers, method=self.story_method
+        )
         async with aclosing(parsed_documents) as parsed_all:
             async for parsed in parsed_all:
                 on_outcome(parsed.document, await self._store_parsed(parsed))
@@ -152,6 +163,13 @@ class IngestPipeline:
         features: StoryFeatures | None = None,
         bands: tuple[int, ...] | None = None,
     ) -> IngestOutcome:
+        if features is None or bands is None:
+            # live path: the vectors are CPU work, computed off the event loop
+            loop = asyncio.get_running_loop()
+            features = await loop.run_in_executor(
+                None, story_features, article, self.story_method
+            )
+            bands = article_bands(features)
         outcome = await self.archive.save(
             article,
             identity=identity or identity_key(article),

@@ -24,6 +24,7 @@ from bot.ingest.identity import identity_key
 from bot.ingest.parse import RejectedDocument, parse_document
 from bot.models import Article
 from bot.stories import grouping as rules
+from bot.stories import semantic
 
 CHUNK = 32  # documents per worker task: amortises the inter-process hop
 AHEAD = 4  # tasks in flight per worker
@@ -56,13 +57,19 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-def parse_one(document: Document, max_bytes: int) -> Parsed:
+def story_features(article: Article, method: str = "semantic") -> rules.StoryFeatures:
+    """The story features of ``[stories] method``: vectors and names for "semantic"
+    (decision 012), words and figures only for "lexical" (decision 010)."""
+    return semantic.features(article) if method == "semantic" else rules.features(article)
+
+
+def parse_one(document: Document, max_bytes: int, method: str = "semantic") -> Parsed:
     """Parse, identify and sign one document; never raises (failures travel back)."""
     if document.error is not None:
         return Parsed(document)
     try:
         article = parse_document(document.raw, origin=document.origin, max_bytes=max_bytes)
-        features = rules.features(article)
+        features = story_features(article, method)
         return Parsed(
             document,
             article=article,
@@ -76,9 +83,9 @@ def parse_one(document: Document, max_bytes: int) -> Parsed:
         return Parsed(document, failure=exc)
 
 
-def parse_chunk(documents: list[Document], max_bytes: int) -> list[Parsed]:
+def parse_chunk(documents: list[Document], max_bytes: int, method: str) -> list[Parsed]:
     # the raw bytes need not travel back: the caller still holds its documents
-    return [_without_raw(parse_one(d, max_bytes)) for d in documents]
+    return [_without_raw(parse_one(d, max_bytes, method)) for d in documents]
 
 
 def _without_raw(parsed: Parsed) -> Parsed:
@@ -87,8 +94,10 @@ def _without_raw(parsed: Parsed) -> Parsed:
     return replace(parsed, document=replace(parsed.document, raw=b""))
 
 
-def _warm_up() -> None:
-    """Imports done: the worker is ready."""
+def _warm_up(method: str) -> None:
+    """Imports done (and the story vectors loaded when used): the worker is ready."""
+    if method == "semantic":
+        semantic.default_embedder()
 
 
 def default_workers() -> int:
@@ -103,23 +112,23 @@ def default_workers() -> int:
 
 
 async def parse_ahead(
-    documents: Iterable[Document], *, max_bytes: int, workers: int
+    documents: Iterable[Document], *, max_bytes: int, workers: int, method: str = "semantic"
 ) -> AsyncIterator[Parsed]:
     """``parse_one`` over ``documents``, in order; ``workers`` processes parse ahead
     (0: everything inline)."""
     source = iter(documents)
     if workers <= 0:
         for document in source:
-            yield parse_one(document, max_bytes)
+            yield parse_one(document, max_bytes, method)
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        ready: Future[None] | None = pool.submit(_warm_up)
+        ready: Future[None] | None = pool.submit(_warm_up, method)
         queued: deque[tuple[list[Document], Future[list[Parsed]] | None]] = deque()
         while True:
             if ready is not None and ready.done():
                 if ready.exception() is None:
-                    _fill(pool, source, queued, max_bytes, workers * AHEAD)
+                    _fill(pool, source, queued, (max_bytes, method), workers * AHEAD)
                 else:  # no workers here (sandbox, unguarded __main__...): parse inline
                     ready = None
             if not queued:  # the workers are still starting: parse this chunk here
@@ -128,7 +137,7 @@ async def parse_ahead(
                     return
                 queued.append((chunk, None))
             chunk, future = queued.popleft()
-            results = await _results(chunk, future, max_bytes)
+            results = await _results(chunk, future, max_bytes, method)
             for document, parsed in zip(chunk, results, strict=True):
                 yield replace(parsed, document=document)
     finally:
@@ -136,21 +145,21 @@ async def parse_ahead(
 
 
 async def _results(
-    chunk: list[Document], future: Future[list[Parsed]] | None, max_bytes: int
+    chunk: list[Document], future: Future[list[Parsed]] | None, max_bytes: int, method: str
 ) -> list[Parsed]:
     if future is not None:
         try:
             return await asyncio.wrap_future(future)
         except BrokenExecutor:  # a worker died: this chunk is parsed here instead
             pass
-    return [parse_one(d, max_bytes) for d in chunk]
+    return [parse_one(d, max_bytes, method) for d in chunk]
 
 
 def _fill(
     pool: ProcessPoolExecutor,
     source: Iterator[Document],
     queued: deque[tuple[list[Document], Future[list[Parsed]] | None]],
-    max_bytes: int,
+    args: tuple[int, str],
     limit: int,
 ) -> None:
     """Keep ``limit`` chunks in flight in the workers."""
@@ -159,7 +168,7 @@ def _fill(
         if not chunk:
             return
         try:
-            future: Future[list[Parsed]] | None = pool.submit(parse_chunk, chunk, max_bytes)
+            future: Future[list[Parsed]] | None = pool.submit(parse_chunk, chunk, *args)
         except BrokenExecutor:
             future = None
         queued.append((chunk, future))

@@ -13,7 +13,7 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
@@ -117,6 +117,10 @@ class StoryFeatures:
     published_at: datetime
     sentiment: str = "NEUTRAL"
     source: str = ""
+    # semantic method only (bot/stories/semantic.py): unit vectors of title and title+lead
+    vector: np.ndarray | None = field(default=None, compare=False)
+    title_vector: np.ndarray | None = field(default=None, compare=False)
+    entities: frozenset[str] = frozenset()
 
 
 def _stem(word: str) -> str:

@@ -1,0 +1,160 @@
+"""Semantic story candidates: recent articles' vectors in memory, one matrix product per
+article. Why: a paraphrase shares few words, so the MinHash bands never propose its story;
+the vectors of every article published within the window do (decision 012).
+
+Each process keeps the vectors of ``story_members`` rows (written in the same transaction
+as their article) and catches up before every lookup with ``id > last seen``: rows other
+processes of a fleet wrote appear at the next lookup, since story assignment is
+serialised (PostgreSQL advisory lock, SQLite's single writer) and ids only grow. Rows
+published before the process started are read by time range when an article needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+
+from bot.stories import embedding
+
+MAX_ROWS = 200_000  # past this, rows outside the current article's range are dropped
+Row = tuple[int, int, Any, bytes | None]  # (id, story_id, published_at, vector bytes)
+
+
+class RowSource(Protocol):
+    """The store's side: ``story_members`` rows, on whichever connection saves."""
+
+    def max_id(self) -> int: ...
+
+    def after(self, last_id: int) -> Iterable[Row]: ...
+
+    def between(self, low: datetime, high: datetime, upto_id: int) -> Iterable[Row]: ...
+
+
+def _hours(value: Any) -> float:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp() / 3600.0
+
+
+class VectorIndex:
+    """Story id, publication hour and unit vector of recent articles (numpy arrays that
+    grow by doubling). Thread-safe: the SQLite writer thread and the loop may share it."""
+
+    def __init__(self, max_rows: int = MAX_ROWS) -> None:
+        self.max_rows = max_rows
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a rolled-back group may have left rows that never were)."""
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._stories = np.zeros(0, dtype=np.int64)
+        self._hours = np.zeros(0, dtype=np.float64)
+        self._vectors: np.ndarray | None = None
+        self._n = 0
+        self._seen: set[int] = set()
+        self._last_id: int | None = None
+        self._covered: tuple[float, float] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def candidates(
+        self,
+        source: RowSource,
+        vector: np.ndarray,
+        published_at: datetime,
+        window: timedelta,
+        *,
+        limit: int,
+        min_cosine: float,
+    ) -> list[int]:
+        """Up to ``limit`` story ids whose articles published within ``window`` of
+        ``published_at`` come closest to ``vector`` (cosine >= ``min_cosine``)."""
+        t = _hours(published_at)
+        w = window.total_seconds() / 3600.0
+        with self._lock:
+            self._sync(source, t, w)
+            if self._n == 0 or self._vectors is None:
+                return []
+            near = np.nonzero(np.abs(self._hours[: self._n] - t) <= w)[0]
+            if near.size == 0:
+                return []
+            sims = self._vectors[near] @ vector.astype(np.float32)
+            order = np.argsort(-sims)
+            found: list[int] = []
+            for i in order:
+                if sims[i] < min_cosine or len(found) >= limit:
+                    break
+                story = int(self._stories[near[i]])
+                if story not in found:
+                    found.append(story)
+            return found
+
+    def _sync(self, source: RowSource, t: float, w: float) -> None:
+        if self._last_id is None:
+            self._last_id = source.max_id()
+        low, high = t - 2 * w, t + 2 * w
+        covered = self._covered
+        if covered is None or t - w < covered[0] or t + w > covered[1]:
+            if covered is None or high < covered[0] or low > covered[1]:
+                ranges = [(low, high)]
+                self._covered = (low, high)
+            else:
+                ranges = [(low, covered[0]), (covered[1], high)]
+                self._covered = (min(low, covered[0]), max(high, covered[1]))
+            for a, b in ranges:
+                if b > a:
+                    start = datetime.fromtimestamp(a * 3600.0, UTC)
+                    end = datetime.fromtimestamp(b * 3600.0, UTC)
+                    self._add(source.between(start, end, self._last_id))
+        newest = self._add(source.after(self._last_id))
+        self._last_id = max(self._last_id, newest)
+        if self._n > self.max_rows:
+            self._prune(low, high)
+
+    def _add(self, rows: Iterable[Row]) -> int:
+        newest = 0
+        for row_id, story_id, published, raw in rows:
+            newest = max(newest, row_id)
+            if row_id in self._seen or raw is None:
+                continue
+            self._seen.add(row_id)
+            vector = embedding.from_bytes(raw)
+            if self._vectors is None:
+                self._vectors = np.zeros((64, vector.shape[0]), dtype=np.float32)
+                self._ids.resize(64, refcheck=False)
+                self._stories.resize(64, refcheck=False)
+                self._hours.resize(64, refcheck=False)
+            if vector.shape[0] != self._vectors.shape[1]:
+                continue  # written by another model version: not comparable
+            if self._n == len(self._ids):
+                size = 2 * self._n
+                self._vectors = np.resize(self._vectors, (size, self._vectors.shape[1]))
+                self._ids.resize(size, refcheck=False)
+                self._stories.resize(size, refcheck=False)
+                self._hours.resize(size, refcheck=False)
+            i = self._n
+            self._ids[i], self._stories[i], self._hours[i] = row_id, story_id, _hours(published)
+            self._vectors[i] = vector
+            self._n += 1
+        return newest
+
+    def _prune(self, low: float, high: float) -> None:
+        keep = np.nonzero((self._hours[: self._n] >= low) & (self._hours[: self._n] <= high))[0]
+        assert self._vectors is not None
+        dropped = set(self._ids[: self._n].tolist()) - set(self._ids[keep].tolist())
+        self._seen -= dropped
+        self._ids = self._ids[keep].copy()
+        self._stories = self._stories[keep].copy()
+        self._hours = self._hours[keep].copy()
+        self._vectors = self._vectors[keep].copy()
+        self._n = len(keep)
+        if self._covered is not None:
+            self._covered = (max(low, self._covered[0]), min(high, self._covered[1]))
