@@ -31,9 +31,7 @@ _AFTER = (
     .where(MEMBERS.c.id > bindparam("last"))
     .order_by(MEMBERS.c.id)
 )
-_BETWEEN = select(
-    MEMBERS.c.id, MEMBERS.c.story_id, MEMBERS.c.published_at, MEMBERS.c.vector
-).where(
+_BETWEEN = select(MEMBERS.c.id, MEMBERS.c.story_id, MEMBERS.c.published_at, MEMBERS.c.vector).where(
     MEMBERS.c.published_at >= bindparam("low"),
     MEMBERS.c.published_at <= bindparam("high"),
     MEMBERS.c.id <= bindparam("upto"),
@@ -125,8 +123,7 @@ class RawRows:
 
     def after(self, last_id: int) -> Iterable[Row]:
         return self.raw.execute(
-            "SELECT id, story_id, published_at, vector FROM story_members WHERE id > ? "
-            "ORDER BY id",
+            "SELECT id, story_id, published_at, vector FROM story_members WHERE id > ? ORDER BY id",
             (last_id,),
         ).fetchall()
 

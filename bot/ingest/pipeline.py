@@ -166,9 +166,7 @@ class IngestPipeline:
         if features is None or bands is None:
             # live path: the vectors are CPU work, computed off the event loop
             loop = asyncio.get_running_loop()
-            features = await loop.run_in_executor(
-                None, story_features, article, self.story_method
-            )
+            features = await loop.run_in_executor(None, story_features, article, self.story_method)
             bands = article_bands(features)
         outcome = await self.archive.save(
             article,
