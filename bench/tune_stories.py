@@ -1,6 +1,6 @@
 """Fit the semantic story rule's weights on the `tune` half of bench/data/stories_real.
 
-Reproduces the constants of bot/stories/semantic.py (decision 012); never reads the
+Reproduces the constants of bot/stories/semantic.py (decision 013); never reads the
 `holdout` rows. Steps: every pair of tune articles within the story window gets the
 rule's terms (cosines, word overlap, shared names, figures, days apart, same outlet); a
 class-weighted logistic regression (numpy, L2) fits their weights; then the join

@@ -98,7 +98,7 @@ class Archive(Protocol):
     async def story_evidence(self, story_id: int) -> dict[int, dict[str, object]]:
         """Why each article of the story is in it, by article id: the method, and the
         score, similarities, shared names/figures and matched article when it joined
-        (``semantic.Evidence.as_dict``); articles grouped before migration 0004 have none."""
+        (``semantic.Evidence.as_dict``); articles grouped before migration 0005 have none."""
 
     async def known_tags(self, prefix: str = "", limit: int = 25) -> list[str]:
         """Tags in use, most frequent first (Discord autocomplete, /tags)."""

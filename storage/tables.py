@@ -135,7 +135,7 @@ class StoryBandRow(Base):
 
 
 class StoryMemberRow(Base):
-    """How each published article came into its story (migration 0004): its vector for
+    """How each published article came into its story (migration 0005): its vector for
     the semantic candidate search (``storage/story_vectors.py``) and the evidence that
     made it join (``cryptowire story ID`` prints it). ``id`` only grows: processes read
     the rows they have not seen yet by ``id > last seen``."""
