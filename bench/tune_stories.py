@@ -40,7 +40,7 @@ def terms(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> list[float]:
     return [
         float(np.dot(a.vector, b.vector)),  # type: ignore[arg-type]
         float(np.dot(a.title_vector, b.title_vector)),  # type: ignore[arg-type]
-        lex.similarity,
+        grouping.jaccard(a.title_tokens, b.title_tokens),
         min(len(a.entities & b.entities), semantic.MAX_NAMES),
         float(lex.shared_large),
         float(lex.conflict_large),
@@ -129,8 +129,11 @@ def main() -> None:
         return
     weights = np.round(weights, 1)
     best = None
-    for threshold in (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0):
-        for floor in (-4.0, -2.5, -1.5, -0.5, 0.5):
+    held = {"W_SHARED_TOTAL": 0.0, "W_CONFLICT_TOTAL": -2.5, "W_CONFLICT_PRICE": 0.0}
+    for name, value in held.items():  # decision 013: held by hand, see semantic.py
+        weights[TERMS.index(name)] = value
+    for threshold in (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0):
+        for floor in (-1.5, -0.5, 0.5, 1.0):
             semantic.JOIN_THRESHOLD, semantic.DRIFT_FLOOR = threshold, floor
             s = pair_scores(labels, replay(times, cube, weights, round(bias, 1)))
             print(

@@ -121,6 +121,7 @@ class StoryFeatures:
     vector: np.ndarray | None = field(default=None, compare=False)
     title_vector: np.ndarray | None = field(default=None, compare=False)
     entities: frozenset[str] = frozenset()
+    title_tokens: frozenset[str] = frozenset()
 
 
 def _stem(word: str) -> str:
