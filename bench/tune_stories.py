@@ -1,6 +1,6 @@
 """Fit the semantic story rule's weights on the `tune` half of bench/data/stories_real.
 
-Reproduces the constants of bot/stories/semantic.py (decision 013); never reads the
+Reproduces the constants of bot/stories/semantic.py (decision 018); never reads the
 `holdout` rows. Steps: every pair of tune articles within the story window gets the
 rule's terms (cosines, word overlap, shared names, figures, days apart, same outlet); a
 class-weighted logistic regression (numpy, L2) fits their weights; then the join
@@ -130,7 +130,7 @@ def main() -> None:
     weights = np.round(weights, 1)
     best = None
     held = {"W_SHARED_TOTAL": 0.0, "W_CONFLICT_TOTAL": -2.5, "W_CONFLICT_PRICE": 0.0}
-    for name, value in held.items():  # decision 013: held by hand, see semantic.py
+    for name, value in held.items():  # decision 018: held by hand, see semantic.py
         weights[TERMS.index(name)] = value
     for threshold in (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0):
         for floor in (-1.5, -0.5, 0.5, 1.0):

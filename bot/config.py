@@ -255,7 +255,7 @@ class CommandsConfig(_Section):
 
 
 class StoriesConfig(_Section):
-    """How articles are grouped into stories (decisions 010 and 013)."""
+    """How articles are grouped into stories (decisions 010 and 018)."""
 
     # "semantic": static sentence vectors + names, figures, time; "lexical": MinHash only
     method: Literal["semantic", "lexical"] = "semantic"

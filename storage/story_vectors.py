@@ -1,6 +1,6 @@
 """Semantic story candidates: recent articles' vectors in memory, one matrix product per
 article. Why: a paraphrase shares few words, so the MinHash bands never propose its story;
-the vectors of every article published within the window do (decision 013).
+the vectors of every article published within the window do (decision 018).
 
 Each process keeps the vectors of ``story_members`` rows (written in the same transaction
 as their article) and catches up before every lookup with ``id > last seen``: rows other

@@ -59,7 +59,7 @@ def one_line(message: str) -> str:
 
 def story_features(article: Article, method: str = "semantic") -> rules.StoryFeatures:
     """The story features of ``[stories] method``: vectors and names for "semantic"
-    (decision 013), words and figures only for "lexical" (decision 010)."""
+    (decision 018), words and figures only for "lexical" (decision 010)."""
     return semantic.features(article) if method == "semantic" else rules.features(article)
 
 

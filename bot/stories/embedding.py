@@ -5,7 +5,7 @@ business" / "Starbucks announces NFT initiative"), and word overlap misses them.
 static model is one row per token, distilled from a sentence transformer
 (all-MiniLM-L6-v2, Apache-2.0) by ``bench/distil_embeddings.py``: a text's vector is the
 mean of its tokens' rows minus the corpus mean, normalised. No network, no torch: about
-20 µs per text. The files live in ``bot/data/story_vectors/`` (decision 013).
+20 µs per text. The files live in ``bot/data/story_vectors/`` (decision 018).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The semantic story rule: embedding cosine combined with names, figures, time and source.
 
-Pure. Why each part (decision 013):
+Pure. Why each part (decision 018):
 - cosine of title+lead vectors and of title vectors (bot/stories/embedding.py): the same
   event in other words;
 - word overlap (the lexical rule's Jaccard) still counts: identical wording is evidence;
