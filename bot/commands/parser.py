@@ -31,7 +31,7 @@ MAX_TAGS, MAX_SOURCES, MAX_KEYWORDS = 20, 10, 10
 # Everything a user sends is bounded: a whole command (a /breaking post is the longest:
 # 300 + 4,000 characters and a link), and the words in it.
 MAX_COMMAND_CHARS = 5000
-MAX_ARGS = 60
+MAX_ARGS = 60  # words of one /subscribe
 MAX_SUGGEST_CHARS = 40  # longer words get no "did you mean" (difflib is quadratic)
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?$")
 CLOCK_RE = re.compile(r"^(\d{1,2})[:.h]?(\d{2})$")
@@ -75,8 +75,6 @@ def split_command(text: str) -> ParsedCommand | None:
     balanced = rest.count('"') % 2 == 0
     tokens = TOKEN_RE.findall(rest if balanced else rest.replace('"', ""))
     args = [token.replace('"', "") for token in tokens]
-    if len(args) > MAX_ARGS:
-        raise CommandError(f"that command has {len(args)} words; commands take at most {MAX_ARGS}")
     return ParsedCommand(
         match.group(1).lower(), [a for a in args if a], match.group(2), rest, balanced
     )
@@ -98,6 +96,8 @@ def parse_subscription(
     args: list[str], known_tags: set[str]
 ) -> tuple[SubscriptionFilter, str | None]:
     """``/subscribe`` arguments -> (filter, mention). Unknown words are errors with hints."""
+    if len(args) > MAX_ARGS:
+        raise CommandError(f"that is {len(args)} words; a subscription takes at most {MAX_ARGS}")
     tags: set[str] = set()
     sentiments: set[Sentiment] = set()
     sources: set[str] = set()
@@ -234,7 +234,7 @@ def parse_duration(text: str) -> timedelta:
             f"'{shown(text)}' is not a duration; examples: /mute 2h, /mute 30m, /mute 1d"
         )
     seconds = sum(int(n) * UNITS[unit[0]] for n, unit in pieces)
-    if seconds <= 0 or timedelta(seconds=seconds) > MAX_MUTE:
+    if seconds <= 0 or seconds > MAX_MUTE.total_seconds():  # timedelta() would overflow
         raise CommandError("a mute lasts from 1 minute to 365 days; example: /mute 2h")
     return timedelta(seconds=seconds)
 

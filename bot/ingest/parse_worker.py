@@ -1,4 +1,4 @@
-"""Where a live document is parsed: never on the event loop, and big ones in a process.
+"""Where a live document (or feed) is parsed: never on the event loop, big ones in a process.
 
 Small documents (almost all: articles are a few KiB) parse in a thread. A thread is not
 enough for big ones: a regex pass over 2 MiB is one C call that holds the GIL for a
@@ -6,8 +6,8 @@ fifth of a second, and a hostile 2 MiB file stalled the loop (every command, eve
 for over a second. Documents from ``PROCESS_FROM`` bytes up therefore parse in one
 worker process, under a time limit (the worker is killed and the document rejected) and
 an address-space limit. The worker is started on the first big document; where processes
-cannot run, big documents parse in a thread too. Bulk loads (the CLI) have their own
-pool in ``prefetch``.
+cannot run, big documents parse in a thread too. Feed bodies go the same way
+(``run``). Bulk loads (the CLI) have their own pool in ``prefetch``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 from bot.ingest.errors import RejectedDocument
 from bot.ingest.parse import SourceHint, parse_document
 from bot.models import Article
 
 log = logging.getLogger("cryptowire.ingest")
+T = TypeVar("T")
 
 PROCESS_FROM = 128 * 1024  # bytes; below this a parse holds the GIL for under ~40 ms
 TIMEOUT_S = 10.0  # a 2 MiB document parses in under 1 s of CPU
@@ -32,6 +35,10 @@ STARTUP_S = 60.0  # a worker that cannot import in this long is not coming
 def _ready() -> bool:
     """Answered once the worker has imported everything: it can parse."""
     return True
+
+
+class LimitExceeded(Exception):
+    """The worker process ran out of time or memory on an input; the text says which."""
 
 
 def _limit_memory(limit: int) -> None:
@@ -65,22 +72,34 @@ class ParseWorker:
         self, raw: bytes, *, origin: str, source: SourceHint | None, max_bytes: int
     ) -> Article:
         """The article, or ``RejectedDocument`` (also when the limits were exceeded)."""
-        pool = await self._worker() if len(raw) >= self.process_from else None
-        if pool is None:
-            return await asyncio.to_thread(
-                parse_document, raw, origin=origin, source=source, max_bytes=max_bytes
+        try:
+            return await self.run(
+                parse_document,
+                raw,
+                size=len(raw),
+                origin=origin,
+                source=source,
+                max_bytes=max_bytes,
             )
-        future = pool.submit(parse_document, raw, origin=origin, source=source, max_bytes=max_bytes)
+        except LimitExceeded as exc:
+            raise RejectedDocument(f"document {exc}; not read") from None
+
+    async def run(self, func: Callable[..., T], *args: Any, size: int, **kwargs: Any) -> T:
+        """``func(*args, **kwargs)`` in a thread, or in the worker process when ``size``
+        (bytes of input) reaches ``process_from``; ``LimitExceeded`` when the worker ran
+        out of time or memory. ``func`` must be importable and its values picklable."""
+        pool = await self._worker() if size >= self.process_from else None
+        if pool is None:
+            return await asyncio.to_thread(func, *args, **kwargs)
+        future = pool.submit(func, *args, **kwargs)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
         except TimeoutError:
-            self._kill(f"{origin}: parsing took over {self.timeout_s:g} s")
-            raise RejectedDocument(
-                f"document took over {self.timeout_s:g} s to read; not read"
-            ) from None
-        except BrokenExecutor:  # the worker died on this document (killed, out of memory)
-            self._kill(f"{origin}: the parse worker died")
-            raise RejectedDocument("document could not be read within the memory limit") from None
+            self._kill(f"{getattr(func, '__name__', func)}: over {self.timeout_s:g} s")
+            raise LimitExceeded(f"took over {self.timeout_s:g} s to read") from None
+        except BrokenExecutor:  # the worker died on this input (killed, out of memory)
+            self._kill(f"{getattr(func, '__name__', func)}: the parse worker died")
+            raise LimitExceeded("could not be read within the memory limit") from None
 
     async def _worker(self) -> ProcessPoolExecutor | None:
         """The worker, started (and seen answering) on first use; None where processes

@@ -1,15 +1,17 @@
 """The feed fetcher: one httpx client, polite and bounded.
 
 Conditional GET (ETag / Last-Modified) so unchanged feeds cost a 304, a descriptive
-User-Agent, redirects followed up to a limit, gzip decoded by httpx, a per-host
-concurrency limit, a total deadline per fetch and a size cap enforced while streaming
-(the decoded size counts, so a gzip bomb is cut off too). Every failure becomes a
+User-Agent, redirects followed up to a limit, gzip and deflate decoded here a bounded
+piece at a time, a per-host concurrency limit, a total deadline per fetch and a size cap
+enforced while streaming (the decoded size counts, and no step inflates past it, so a
+gzip bomb is cut off at the cap). Every failure becomes a
 ``SourceError`` with one line a user can act on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -109,13 +111,11 @@ class Fetcher:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > cap:
                 raise SourceError(f"response is {declared} bytes, over the {cap}-byte cap")
+            decoder = _Decoder(response.headers.get("Content-Encoding", ""), cap)
             chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise SourceError(f"response exceeds the {cap}-byte cap")
-                chunks.append(chunk)
+            async for chunk in response.aiter_raw():
+                chunks += decoder.decode(chunk)
+            chunks += decoder.finish()
             return _result(response, b"".join(chunks))
 
     async def aclose(self) -> None:
@@ -151,3 +151,55 @@ def _result(response: httpx.Response, body: bytes) -> FetchResult:
         content_type=response.headers.get("Content-Type"),
         cache_control=response.headers.get("Cache-Control"),
     )
+
+
+class _Decoder:
+    """The body as received, decompressed here rather than by httpx so that no step
+    holds more than the cap: zlib yields at most the room left (``max_length``), so a
+    gzip bomb (200 MiB of zeros in 200 KiB) stops at the cap instead of inflating each
+    64 KiB network chunk to 64 MiB first."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.cap = cap
+        self.size = 0
+        coding = encoding.strip().lower()
+        self.first, self.raw_deflate_ok = True, coding == "deflate"
+        if coding in ("", "identity"):
+            self.inflate = None
+        elif coding in ("gzip", "x-gzip"):
+            self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":  # zlib-wrapped as the RFC says, or raw as some servers send
+            self.inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        else:
+            raise SourceError(f"unsupported Content-Encoding {encoding[:40]!r}")
+
+    def decode(self, data: bytes) -> list[bytes]:
+        if self.inflate is None:
+            return [self._count(data)]
+        out: list[bytes] = []
+        try:
+            while data:
+                piece = self.inflate.decompress(data, self.cap - self.size + 1)
+                out.append(self._count(piece))
+                data = self.inflate.unconsumed_tail
+        except zlib.error:
+            if not (self.first and self.raw_deflate_ok):
+                raise SourceError("response body could not be decoded (bad compression)") from None
+            self.inflate, self.first = zlib.decompressobj(-zlib.MAX_WBITS), False
+            return self.decode(data)
+        self.first = False
+        return out
+
+    def finish(self) -> list[bytes]:
+        if self.inflate is None:
+            return []
+        try:
+            return [self._count(self.inflate.flush())]
+        except zlib.error:
+            raise SourceError("response body could not be decoded (bad compression)") from None
+
+    def _count(self, piece: bytes) -> bytes:
+        self.size += len(piece)
+        if self.size > self.cap:
+            raise SourceError(f"response exceeds the {self.cap}-byte cap")
+        return piece

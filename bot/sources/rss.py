@@ -21,22 +21,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax import SAXException
 
-import feedparser
-
 from bot.ingest.fields import MAX_TAGS, bounded_article, normalise_tag
 from bot.ingest.normalise import date_problem, fix_text
 from bot.models import Article
 from bot.sources import cadence
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore, one_line
-from bot.sources.feed_fields import date_rejection, feed_date, item_link
-from bot.sources.feed_ingest import parse_sized, store_items
+from bot.sources.feed_fields import clean_link, date_rejection, feed_date, item_link
+from bot.sources.feed_ingest import parse_sized, read_feed, store_items
 from bot.sources.html_text import html_to_text, shorten
 from bot.sources.http_fetch import Fetcher
 
@@ -82,7 +79,7 @@ def parse_feed(
         headers["content-type"] = content_type
     if not body.strip():
         raise SourceError("empty response body (expected an RSS or Atom feed)")
-    document = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    document = read_feed(body, headers)  # bounded: see feed_ingest.read_feed
     error = document.get("bozo_exception")
     if not document.entries and not isinstance(error, SAXException):
         if not document.get("version"):
@@ -224,15 +221,15 @@ def _image(entry: Any) -> str | None:
         medium = (media.get("medium") or "").lower()
         kind = (media.get("type") or "").lower()
         if url and (medium == "image" or kind.startswith("image/") or _looks_like_image(url)):
-            return str(url)
+            return clean_link(url)
     for thumb in entry.get("media_thumbnail") or ():
         if thumb.get("url"):
-            return str(thumb["url"])
+            return clean_link(thumb["url"])
     for enclosure in entry.get("enclosures") or ():
         url = enclosure.get("href") or enclosure.get("url")
         kind = (enclosure.get("type") or "").lower()
         if url and (kind.startswith("image/") or (not kind and _looks_like_image(url))):
-            return str(url)
+            return clean_link(url)
     return None
 
 
@@ -358,7 +355,7 @@ class FeedSource:
             content_type=content_type,
             now=self.now(),
         )
-        feed = await parse_sized(parse, len(body))
+        feed = await parse_sized(parse, len(body), getattr(self.pipeline, "parser", None))
         report.rejected += feed.skipped
         report.rejections.extend(feed.rejections)
         seen: dict[str, str] = dict(self._seen) if partial else {}
