@@ -52,11 +52,11 @@ async def test_every_hostile_command_gets_one_line_or_an_answer_within_budget(
         await core.pipeline.ingest_bytes(article_md(title, f"c-{n}").encode(), origin=f"{n}.md")
     handle = core.services.handle_command
     problems = []
-    for kind, expected, text in CASES:
+    for n, (kind, expected, text) in enumerate(CASES):
         command = IncomingCommand(
             chat=ChatRef("telegram", "-100777"),
             text=text,
-            user_id="666",
+            user_id=f"666{n}",  # one user each: the per-user rate limit is not under test
             chat_kind=ChatKind.GROUP,
             can_manage=True,
             is_admin=True,
