@@ -74,6 +74,9 @@ _ACTIVE_OF_CHAT = (
 )
 
 
+_LAST_CHANGE = select(func.max(SubscriptionChangeRow.id).label("last"))
+
+
 @dataclass(frozen=True, slots=True)
 class SubscriptionChange:
     """One entry of the change log; ``filter`` is set for adds of still-active subscriptions."""
@@ -286,9 +289,9 @@ class SqlChats(RoutingQueries):
             after = rows[-1][0]
 
     async def last_change_id(self) -> int:
-        async with self.db.reading() as session:
-            value = (await session.execute(select(func.max(SubscriptionChangeRow.id)))).scalar()
-            return int(value or 0)
+        """The newest change-log id (one fast read: the planner asks before each match)."""
+        rows = await self.db.read(_LAST_CHANGE, {})
+        return int(rows[0]["last"] or 0) if rows else 0
 
     async def pruned_through(self) -> int:
         """The last change-log id deleted by pruning (0 when nothing was pruned)."""

@@ -104,6 +104,8 @@ class IndexSync:
         applied = 0
         now = self.monotonic()
         self.gaps = {gap: until for gap, until in self.gaps.items() if until > now}
+        if not self.gaps and await self.chats.last_change_id() <= self.cursor:
+            return 0  # the usual case before a match: one cheap read
         while True:
             changes = await self.chats.changes_since(self.cursor, also=sorted(self.gaps))
             if await self._fell_behind(changes):
