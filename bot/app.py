@@ -143,7 +143,9 @@ class App:
                     routes=core.sources.websub.routes() if core.sources.websub else (),
                 )
             if self.settings.web.listen:
-                parts.web = console_server(self.settings, storage, adapters)
+                parts.web = console_server(
+                    self.settings, storage, adapters, core.services.handle_command
+                )
         except BaseException:
             await storage.close()
             raise

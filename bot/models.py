@@ -322,3 +322,13 @@ class Reply:
     articles: tuple[Article, ...] = ()
     error: bool = False
     ephemeral: bool = False
+    button: AppButton | None = None  # opens a web page inside the chat app (a Mini App)
+
+
+@dataclass(frozen=True, slots=True)
+class AppButton:
+    """A button that opens ``url`` in the chat app's own web view (Telegram: a web_app
+    button); an adapter without one shows the reply's text only."""
+
+    label: str
+    url: str

@@ -88,6 +88,9 @@ async def build_core(
         utcnow,
         templates=templates,
         rate_limit=CommandRateLimit(limits.per_minute, limits.burst) if limits.per_minute else None,
+        app_url=f"{settings.web.public_url.rstrip('/')}/miniapp"
+        if settings.web.public_url
+        else None,
     )
     handle = admin_handler(settings, storage, pipeline, broadcast, handler.handle, utcnow)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from storage.chats import SqlChats
 from storage.database import Database
 from storage.tables import (
     ArticleRevisionRow,
@@ -89,14 +90,14 @@ class SqlConsole:
         query = select(*_STORY_COLUMNS).order_by(StoryRow.id.desc()).limit(_limit(limit))
         if after:
             query = query.where(StoryRow.id > after)
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             return [_story(r) for r in await conn.execute(query)]
 
     async def stories_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
         """The given stories in the given order (search results)."""
         if not ids:
             return []
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             rows = await conn.execute(select(*_STORY_COLUMNS).where(StoryRow.id.in_(ids)))
             found = {r.id: _story(r) for r in rows}
         return [found[i] for i in ids if i in found]
@@ -104,7 +105,7 @@ class SqlConsole:
     async def dashboard(self, *, now: datetime, hours: int = 24) -> dict[str, Any]:
         """Articles and stories per hour, deliveries by status, sources' health."""
         since = now - timedelta(hours=hours)
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             articles = [
                 r[0]
                 for r in await conn.execute(
@@ -139,7 +140,7 @@ class SqlConsole:
                     "items_seen": r.items_seen,
                     "healthy": r.consecutive_failures == 0,
                 }
-                for r in await conn.execute(select(SourceRow).order_by(SourceRow.key))
+                for r in (await conn.execute(select(SourceRow).order_by(SourceRow.key))).scalars()
             ]
         return {
             "hours": hours,
@@ -168,7 +169,7 @@ class SqlConsole:
             .order_by(SentMessageRow.sent_at)
             .limit(MAX_LIMIT)
         )
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             return [
                 {
                     "chat": r.id,
@@ -191,7 +192,7 @@ class SqlConsole:
             .order_by(ArticleRevisionRow.changed_at)
             .limit(MAX_LIMIT)
         )
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             return [
                 {
                     "article": r.article_id,
@@ -216,13 +217,16 @@ class SqlConsole:
             .order_by(ChatRow.id.desc())
             .limit(_limit(limit))
         )
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             rows = (await conn.execute(query)).all()
         return [{**_chat(chat), "subscriptions": int(n)} for chat, n in rows]
 
+    async def pause_subscription(self, chat_id: int, subscription_id: int, on: bool):
+        return await set_subscription_active(self.db, chat_id, subscription_id, on)
+
     async def chat(self, chat_id: int) -> dict[str, Any] | None:
         """One chat, its settings and every subscription (paused ones too)."""
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             row = (await conn.execute(select(ChatRow).where(ChatRow.id == chat_id))).scalar()
             if row is None:
                 return None
@@ -244,7 +248,7 @@ class SqlConsole:
             .order_by(DeliveryRow.id.desc())
             .limit(_limit(limit))
         )
-        async with self.db.connect() as conn:
+        async with self.db.reading() as conn:
             rows = (await conn.execute(query)).all()
         return [
             {
@@ -292,3 +296,16 @@ def _subscription(row: SubscriptionRow) -> dict[str, Any]:
         "lang": row.lang,
         "active": bool(row.active),
     }
+
+
+async def set_subscription_active(db: Database, chat_id: int, subscription_id: int, on: bool):
+    """Pause (or resume) one subscription of the chat, logged as a remove (or an add) so
+    every process's subscription index follows; None when the chat has no such one."""
+    async with db.session() as session:
+        row = await session.get(SubscriptionRow, subscription_id)
+        if row is None or row.chat_id != chat_id:
+            return None
+        if row.active != on:
+            row.active = on
+            SqlChats._log(session, "add" if on else "remove", [(subscription_id, chat_id)])
+        return on

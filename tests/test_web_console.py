@@ -24,7 +24,9 @@ def every_path(ids: dict[str, int]) -> list[str]:
         paths.append(
             path.replace("/stories/{id}", f"/stories/{story}")
             .replace("/articles/{id}", f"/articles/{ids['hostile_article']}")
-            .replace("/chats/{id}", "/chats/1")
+            .replace("/chats/{id}", f"/chats/{ids['chat']}")
+            .replace("{article}", str(ids["ether_article"]))
+            .replace("{sid}", str(ids["subscription"]))
         )
     return sorted(set(paths) - {"/login"})
 
@@ -33,7 +35,7 @@ async def test_every_page_and_api_route_refuses_anonymous_access(settings, stora
     ids = await seed(settings, storage)
     async with serve(storage) as base, client() as http:
         paths = every_path(ids)
-        assert "/" in paths and "/api/v1/openapi.json" in paths and len(paths) >= 14
+        assert "/" in paths and "/api/v1/openapi.json" in paths and len(paths) >= 17
         for path in paths:
             async with http.get(base + path, allow_redirects=False) as response:
                 body = await response.text()
@@ -45,7 +47,8 @@ async def test_every_page_and_api_route_refuses_anonymous_access(settings, stora
                 base + path, headers={"Authorization": "Bearer wrong"}, allow_redirects=False
             ) as response:
                 assert response.status in (303, 401), (path, response.status)
-        for path in ("/logout", "/api/v1/stories", "/chats/1/subscriptions/1"):
+        sub = f"/chats/{ids['chat']}/subscriptions/{ids['subscription']}"
+        for path in ("/logout", "/api/v1/stories", sub, "/api/v1" + sub):
             async with http.post(base + path, allow_redirects=False) as response:
                 assert response.status in (401, 405), (path, response.status)
 
@@ -193,3 +196,45 @@ def test_the_console_needs_a_password_and_an_https_public_url(tmp_path):
     path.write_text('[web]\npassword = "x"\npublic_url = "http://a.example"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="https"):
         load_settings(path, env={})
+
+
+async def test_a_chat_shows_why_and_its_subscription_can_be_paused_with_csrf(settings, storage):
+    ids = await seed(settings, storage)
+    chat, sub = ids["chat"], ids["subscription"]
+    async with serve(storage) as base, client() as http:
+        assert await log_in(http, base) == 303
+        async with http.get(f"{base}/chats/{chat}") as response:
+            page = await response.text()
+        assert "&lt;i&gt;Desk&lt;/i&gt; chat" in page and "Pause" in page
+        token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        async with http.get(f"{base}/chats/{chat}/why/{ids['ether_article']}") as response:
+            assert "matches" in (await response.text()).lower()
+        async with http.get(f"{base}/chats/{chat}/why/{ids['sol_article']}") as response:
+            assert "No subscription matches" in await response.text()
+        form = {"active": "no"}
+        async with http.post(f"{base}/chats/{chat}/subscriptions/{sub}", data=form) as response:
+            assert response.status == 403  # no CSRF token
+        assert [s.id for s in await storage.chats.list_subscriptions(chat)] == [sub]
+        async with http.post(
+            f"{base}/chats/{chat}/subscriptions/{sub}", data={**form, "csrf": token}
+        ) as response:
+            assert response.status == 200 and "paused" in await response.text()
+        assert await storage.chats.list_subscriptions(chat) == []  # the index's view too
+        changes = await storage.chats.changes_since(0)
+        assert [(c.op, c.subscription_id) for c in changes][-1] == ("remove", sub)
+        audit = await storage.audit.recent()
+        assert audit[0].action == "subscription pause" and audit[0].platform == "web"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with http.post(
+            f"{base}/api/v1/chats/{chat}/subscriptions/{sub}", json={"active": True}, headers=auth
+        ) as response:
+            assert response.status == 200
+        assert [s.id for s in await storage.chats.list_subscriptions(chat)] == [sub]
+        async with http.post(
+            f"{base}/api/v1/chats/{chat}/subscriptions/{sub}", json={"on": 1}, headers=auth
+        ) as response:
+            assert response.status == 400 and "active" in (await response.json())["error"]
+        async with http.get(
+            f"{base}/api/v1/chats/{chat}/why/{ids['ether_article']}", headers=auth
+        ) as response:
+            assert any("match" in line for line in (await response.json())["why"])

@@ -12,7 +12,7 @@ from archive_helpers import make
 
 from bot.alerts.pipeline import plain_pipeline
 from bot.config import Settings
-from bot.models import Sentiment
+from bot.models import ChatRef, Sentiment, SubscriptionFilter
 from bot.web.server import WebServer
 from bot.web.settings import WebConfig
 from bot.web.views import ConsoleViews
@@ -45,6 +45,9 @@ async def seed(settings: Settings, storage: Any) -> dict[str, int]:
         ids[name] = outcome.article.story_id
         ids[name + "_article"] = outcome.article.id
     pipeline.parser.close()
+    chat = await storage.chats.get_or_create(ChatRef("telegram", "777"), title="<i>Desk</i> chat")
+    sub = await storage.chats.add_subscription(chat.id, SubscriptionFilter(tags=frozenset({"ETH"})))
+    ids["chat"], ids["subscription"] = chat.id, sub.id
     return ids
 
 

@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.telegram.app_button import app_markup
 from adapters.telegram.context import (
     PLATFORM,
     ParsedCommand,
@@ -184,7 +185,10 @@ class TelegramHandlers:
         prefix = "⚠️ " if reply.error else ""
         for chunk in split_text(reply.text):
             await message.reply_text(
-                prefix + chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                prefix + chunk,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=app_markup(reply),  # a Mini App button (/settings), if any
             )
             prefix = ""
 
@@ -196,20 +200,10 @@ class TelegramHandlers:
         start = (page - 1) * PAGE_SIZE + 1
         text = render_article_list(entry.header, entry.page(page), start=start, footer=entry.footer)
         markup = page_keyboard(token, page, entry.pages)
-        if edit:
-            await message.edit_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup,
-            )
-        else:
-            await message.reply_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup,
-            )
+        send = message.edit_text if edit else message.reply_text
+        await send(
+            text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW, reply_markup=markup
+        )
         return True
 
     # ------------------------------------------------------------------ /subscribe picker

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.alerts.matching import SubscriptionIndex
+from bot.commands.app_settings import settings_reply
 from bot.commands.archive import ArchiveCommands
 from bot.commands.context import ArchiveReader, ChatStore, Context
 from bot.commands.parser import CommandError, ParsedCommand, shown, split_command
@@ -69,6 +70,7 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("template", "[TEXT|preview|reset]", "How this chat's alerts look", manages=True),
     CommandSpec("format", "compact|standard|full", "Pick a shipped alert layout", manages=True),
     CommandSpec("mention", "TAG @who...|TAG off|off", "Ping people for a tag", manages=True),
+    CommandSpec("settings", "", "This chat's settings in one place (a Mini App on Telegram)"),
 ]
 SPECS = {spec.name: spec for spec in COMMANDS}
 Handler = Callable[[Context], Awaitable[Reply]]
@@ -89,6 +91,7 @@ class CommandHandler:
         max_subscriptions: int = 50,
         templates: TemplateBook | None = None,
         rate_limit: CommandRateLimit | None = None,
+        app_url: str | None = None,  # the settings Mini App ([web] public_url)
     ) -> None:
         self.archive = archive
         self.rate_limit = rate_limit
@@ -120,6 +123,7 @@ class CommandHandler:
             "template": looks.template,
             "format": looks.format,
             "mention": looks.mention,
+            "settings": lambda ctx: self._settings(ctx, app_url),
         }
         self._aliases = {"unsub": "unsubscribe", "sub": "subscribe", "subs": "subscriptions"}
         self._aliases |= {"list": "subscriptions", "tz": "timezone", "find": "search"}
@@ -198,6 +202,9 @@ class CommandHandler:
         count = await self.chats.count_subscriptions(ctx.chat.id)
         text = WELCOME if not count else f"{WELCOME}\nThis chat has {count} subscription(s)."
         return ctx.reply(text)
+
+    async def _settings(self, ctx: Context, app_url: str | None) -> Reply:
+        return settings_reply(ctx, app_url)
 
     async def _help(self, ctx: Context) -> Reply:
         if ctx.args:

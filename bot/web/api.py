@@ -60,6 +60,28 @@ async def chat(request: web.Request) -> web.Response:
     return web.json_response(await request.app[VIEWS].chat(_id(request)))
 
 
+async def why(request: web.Request) -> web.Response:
+    raw = request.match_info["article"]
+    if not raw.isdigit() or len(raw) > 16:
+        raise web.HTTPNotFound(text=f"no such article: {raw[:20]!r}")
+    lines = await request.app[VIEWS].why(_id(request), int(raw))
+    return web.json_response({"why": lines})
+
+
+async def subscription(request: web.Request) -> web.Response:
+    raw = request.match_info["sid"]
+    if not raw.isdigit() or len(raw) > 16:
+        raise web.HTTPNotFound(text=f"no such subscription: {raw[:20]!r}")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text='send JSON: {"active": true} or {"active": false}') from None
+    if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
+        raise web.HTTPBadRequest(text='send JSON: {"active": true} or {"active": false}')
+    on = await request.app[VIEWS].set_subscription(_id(request), int(raw), body["active"])
+    return web.json_response({"active": on})
+
+
 async def openapi(_request: web.Request) -> web.Response:
     return web.json_response(DOCUMENT)
 
@@ -124,6 +146,29 @@ DOCUMENT: dict[str, Any] = {
         "/audit": _get("The admin audit log, newest first", params=[_query("limit", 1, 200)]),
         "/chats": _get("Chats with settings and subscription counts"),
         "/chats/{id}": _get("A chat: settings, subscriptions, deliveries", params=[ID]),
+        "/chats/{id}/why/{article}": _get(
+            "The /why explanation of an article in a chat",
+            params=[ID, {**ID, "name": "article"}],
+        ),
+        "/chats/{id}/subscriptions/{sid}": {
+            "post": {
+                "summary": "Pause or resume a subscription (audited)",
+                "parameters": [ID, {**ID, "name": "sid"}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"active": {"type": "boolean"}},
+                                "required": ["active"],
+                            }
+                        }
+                    },
+                },
+                "responses": _get("")["get"]["responses"],
+            }
+        },
     },
 }
 
@@ -138,4 +183,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/v1/audit", audit),
         web.get("/api/v1/chats", chats),
         web.get("/api/v1/chats/{id}", chat),
+        web.get("/api/v1/chats/{id}/why/{article}", why),
+        web.post("/api/v1/chats/{id}/subscriptions/{sid}", subscription),
     ]

@@ -131,6 +131,32 @@ async def chat(request: web.Request) -> web.Response:
     return render(request, "chat.html", {"c": data, "page": "chats"})
 
 
+async def subscription(request: web.Request) -> web.Response:
+    """Pause or resume one subscription (the chat page's buttons)."""
+    chat_id, subscription_id = _int(request, "id"), _int(request, "sid")
+    form = await request.post()
+    on = str(form.get("active", "")) == "yes"
+    await request.app[VIEWS].set_subscription(chat_id, subscription_id, on)
+    return web.Response(status=303, headers={"Location": f"/chats/{chat_id}"})
+
+
+async def why(request: web.Request) -> web.Response:
+    chat_id, article_id = _int(request, "id"), _int(request, "article")
+    views = request.app[VIEWS]
+    lines = await views.why(chat_id, article_id)
+    article = await views.article(article_id)
+    context = {"lines": lines, "a": article, "chat": chat_id, "page": "chats"}
+    return render(request, "why.html", context)
+
+
+async def why_form(request: web.Request) -> web.Response:
+    """The chat page's "why" box: any article id, answered on its own page."""
+    chat_id, raw = _int(request, "id"), request.query.get("article", "").strip()
+    if not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPBadRequest(text="an article id is a number (ids are on the stories pages)")
+    return web.Response(status=303, headers={"Location": f"/chats/{chat_id}/why/{int(raw)}"})
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/login", login_form),
@@ -144,5 +170,8 @@ def routes() -> list[web.RouteDef]:
         web.get("/audit", audit),
         web.get("/chats", chats),
         web.get("/chats/{id}", chat),
+        web.post("/chats/{id}/subscriptions/{sid}", subscription),
+        web.get("/chats/{id}/why", why_form),
+        web.get("/chats/{id}/why/{article}", why),
         web.static("/static", HERE / "static", append_version=False),
     ]

@@ -11,17 +11,42 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import Settings
 from bot.ops.http_server import parse_listen
 from bot.web import api, pages
 from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
 from bot.web.guard import RENDER, SESSIONS, TOKEN, authenticate, errors, headers
+from bot.web.miniapp import HandleCommand, MiniApp
 from bot.web.settings import WebConfig
 from bot.web.views import ConsoleViews
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp logs a malformed request (a NUL in a header, a broken request line) with a
+    traceback; anyone can send one, so it becomes one line without the trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            record.msg, record.args, record.exc_info = (
+                "refused a malformed request: %s",
+                (first,),
+                None,
+            )
+            record.exc_text = None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequests) for f in server_log.filters):
+        server_log.addFilter(MalformedRequests())
 
 
 def build_app(
@@ -58,6 +83,7 @@ class WebServer:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        quiet_malformed_requests()
         app = build_app(self.config, self.views, extra=self.extra)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
@@ -74,8 +100,16 @@ class WebServer:
             self._runner = None
 
 
-def console_server(settings: Settings, storage: object, adapters: Sequence[object]) -> WebServer:
-    """The server ``[web] listen`` asks for, over this process's storage and adapters."""
+def console_server(
+    settings: Settings,
+    storage: object,
+    adapters: Sequence[object],
+    handle: HandleCommand | None = None,
+) -> WebServer:
+    """The server ``[web] listen`` asks for, over this process's storage and adapters; the
+    Mini App runs the chat commands through ``handle``."""
     names = [str(getattr(a, "name", "?")) for a in adapters]
     views = ConsoleViews(storage, lambda: names, lambda: datetime.now(UTC))
-    return WebServer(settings.web, views)
+    token = settings.telegram.token.get_secret_value() if settings.telegram.token else None
+    app = MiniApp(views, handle, token)
+    return WebServer(settings.web, views, extra=app.routes())

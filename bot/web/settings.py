@@ -19,6 +19,11 @@ class WebConfig(BaseModel):
     public_url: str | None = Field(default=None, max_length=2000)
     session_hours: float = Field(default=12.0, gt=0)
 
+    @property
+    def miniapp_url(self) -> str | None:
+        """Where Telegram opens the settings Mini App (None: /settings offers commands)."""
+        return f"{self.public_url.rstrip('/')}/miniapp" if self.public_url else None
+
     @model_validator(mode="after")
     def _usable(self) -> WebConfig:
         if self.listen and self.password is None:

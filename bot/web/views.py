@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.alerts.matching import SubscriptionIndex
+from bot.alerts.subscription_filter import matches
 from bot.commands.search_query import parse_search, require_valid
 from bot.models import Article
 
@@ -126,3 +128,40 @@ class ConsoleViews:
             raise NotFound(f"chat {chat_id} not found")
         chat["deliveries"] = await self.storage.console.deliveries(chat_id)
         return chat
+
+    async def set_subscription(self, chat_id: int, subscription_id: int, on: bool) -> bool:
+        """Pause or resume a subscription from the console; audited."""
+        done = await self.storage.console.pause_subscription(chat_id, subscription_id, on)
+        if done is None:
+            raise NotFound(f"chat {chat_id} has no subscription {subscription_id}")
+        await self.storage.audit.record(
+            platform="web",
+            user_id="operator",
+            action="subscription resume" if on else "subscription pause",
+            target=f"chat {chat_id}",
+            detail={"subscription": subscription_id},
+        )
+        return on
+
+    async def why(self, chat_id: int, article_id: int) -> list[str]:
+        """The /why explanation for an article in a chat: each subscription's verdict."""
+        article = await self.storage.archive.get_article(article_id)
+        if article is None or article.draft:
+            raise NotFound(f"there is no article {article_id}")
+        if await self.storage.console.chat(chat_id) is None:
+            raise NotFound(f"chat {chat_id} not found")
+        if article.retracted:
+            return ["It was retracted, so it is not sent."]
+        subscriptions = await self.storage.chats.list_subscriptions(chat_id)
+        if not subscriptions:
+            return ["This chat has no active subscriptions, so nothing is sent here."]
+        lines = [SubscriptionIndex.explain(article, s) for s in subscriptions]
+        if not any(matches(s.filter, article) for s in subscriptions):
+            lines.append("No subscription matches, so it was not sent here.")
+        elif article.story_id is not None and await self.storage.chats.chats_with_story(
+            article.story_id, [chat_id]
+        ):
+            lines.append(f"An alert for its story ({article.story_id}) was sent or is queued.")
+        else:
+            lines.append("A subscription matches but no alert was queued (sent before it?).")
+        return lines

@@ -1,0 +1,84 @@
+"""schemathesis fuzzes /api/v1 of a real `cryptowire run` against the API's own OpenAPI
+document: no 500 anywhere, only documented status codes, JSON everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+from test_web_browser import free_port, wait_port
+
+from bot.cli.demo import example_files
+
+pytestmark = pytest.mark.slow
+TOKEN = "fuzz-token-0123456789abcdef"
+
+
+async def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
+    cli = Path(sys.executable).with_name("schemathesis")
+    if not cli.exists():
+        pytest.skip("schemathesis is not installed (pip install -e '.[dev]')")
+    port = free_port()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for item in example_files()[:6]:
+        shutil.copy(item, inbox / item.name)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[storage]
+url = "sqlite:///{tmp_path / "cw.db"}"
+
+[[sources]]
+name = "Inbox"
+kind = "folder"
+path = "{inbox}"
+interval = "1s"
+
+[web]
+listen = "127.0.0.1:{port}"
+password = "fuzz-password"
+api_token = "{TOKEN}"
+""",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+    base = f"http://127.0.0.1:{port}/api/v1"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), "run",
+            cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+        )  # fmt: skip
+        try:
+            await wait_port(port)
+            async with aiohttp.ClientSession(headers=auth) as http:
+                for _ in range(100):  # the examples ingested: ids the fuzzer can hit
+                    async with http.get(f"{base}/stories") as response:
+                        if (await response.json())["stories"]:
+                            break
+                    await asyncio.sleep(0.1)
+            fuzz = await asyncio.create_subprocess_exec(
+                str(cli), "run", f"{base}/openapi.json",
+                "-H", f"Authorization: Bearer {TOKEN}",
+                "-c", "not_a_server_error,status_code_conformance,content_type_conformance",
+                "-n", "25", "--generation-deterministic", "--request-timeout", "10",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                env={**env, "SCHEMATHESIS_HOOKS": ""},
+            )  # fmt: skip
+            report, _ = await asyncio.wait_for(fuzz.communicate(), 600)
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 30)
+    text = report.decode("utf-8", "replace")
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert fuzz.returncode == 0, text[-4000:]
+    assert "Traceback" not in output and code == 0, output[-3000:]
