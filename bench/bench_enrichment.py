@@ -266,8 +266,9 @@ def sample_articles(when: datetime) -> list[Article]:
     folder = path.parents[1] / "samples" / "articles" if path else None
     if folder is None or not folder.is_dir():
         return []
+    now = max(when, datetime.now(UTC))  # the samples are dated 2026
     return [
-        parse_document(p.read_bytes(), origin=p.name, now=when) for p in sorted(folder.iterdir())
+        parse_document(p.read_bytes(), origin=p.name, now=now) for p in sorted(folder.iterdir())
     ]
 
 

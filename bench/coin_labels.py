@@ -11,8 +11,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MENTIONS = HERE / "data" / "coin_mentions.tsv"
-# Tickers renamed since the labels were made (2022): Polygon's MATIC is POL since 2024.
-RENAMED = {"MATIC": "POL"}
+# Tickers renamed since the labels were made (2022): Polygon's MATIC is POL, Maple's MPL
+# is SYRUP (both 2024).
+RENAMED = {"MATIC": "POL", "MPL": "SYRUP"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,6 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from bench.sentiment_data import EXTRA, Headline, dataset_path, load_dataset, load_headlines
 from bot.enrich.sentiment import SentimentModel
 from bot.enrich.sentiment_features import Cues, features
-from bot.enrich.sentiment_linear import lexicon_score
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "bot" / "data" / "sentiment_weights.tsv"
@@ -35,9 +34,13 @@ C_GRID = (0.1, 0.3, 1.0)
 # Value features are multiplied by SCALE before fitting (so the L2 penalty holds them back
 # less than the thousands of word indicators) and the exported weight by SCALE after.
 SCALE_GRID = (1.0, 4.0)
-# Where the model says neutral and the lexicon's article score is at least this strong,
-# the lexicon's polarity is taken (0 = never); chosen by cross-validation on tune.
-OVERRIDE_GRID = (0.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+# A polarity is given only when P(positive) and P(negative) differ by at least this much
+# (else neutral): fewer good-news-as-bad reversals for some neutral misses; chosen by
+# cross-validation on tune.
+MARGIN_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+# ... but never one that loses more than this much recall of good or of bad news (a
+# `/subscribe BTC negative` that misses half the bad news is no better than a reversal).
+MAX_RECALL_DROP = 0.05
 # Cross-validation picks the highest accuracy minus this much per reversed clear headline.
 REVERSAL_COST = 2.0
 # Value features (not indicators) are always kept whatever their count.
@@ -140,46 +143,62 @@ def main(argv: list[str]) -> int:
     scaled = [scaled_row(row, best_scale) for row in rows]
     vectorizer, model = fit(scaled, labels, best_c)
     x = vectorizer.transform(scaled)
-    oof = list(
-        cross_val_predict(
-            LogisticRegression(C=best_c, max_iter=5000, fit_intercept=False), x, labels, cv=folds
-        )
+    oof = cross_val_predict(
+        LogisticRegression(C=best_c, max_iter=5000, fit_intercept=False),
+        x,
+        labels,
+        cv=folds,
+        method="predict_proba",
     )
-    lexicon = SentimentModel.from_package_data()
-    lex_tune = [lexicon_score(lexicon, h.title, h.lead) for h in tune]
-    best_t, best_obj = 0.0, -1e9
-    for t in OVERRIDE_GRID:
-        guess = [override(g, s, t) for g, s in zip(oof, lex_tune, strict=True)]
+    order = list(model.classes_)
+    best_m, best_obj = 0.0, -1e9
+    floor: dict[str, float] = {}
+    for margin in MARGIN_GRID:
+        guess = with_margin(oof, order, margin)
         accuracy = float(np.mean([g == y for g, y in zip(guess, labels, strict=True)]))
         flips = reversals(tune, guess)
         objective = accuracy * 100 - REVERSAL_COST * flips * 100 / max(1, n_clear(tune))
-        print(f"lexicon override {t}: tune 5-fold accuracy {accuracy:.1%}, reversed {flips}")
-        if objective > best_obj:
-            best_t, best_obj = t, objective
-    print(f"chosen C={best_c}, scale={best_scale}, override={best_t}; {len(keep)} features")
-    fitted = [override(g, s, best_t) for g, s in zip(model.predict(x), lex_tune, strict=True)]
+        recall = {cls: recall_of(labels, guess, cls) for cls in ("positive", "negative")}
+        floor = floor or {cls: r - MAX_RECALL_DROP for cls, r in recall.items()}
+        allowed = all(recall[cls] >= floor[cls] for cls in recall)
+        print(
+            f"polar margin {margin}: tune 5-fold accuracy {accuracy:.1%}, reversed {flips},"
+            f" recall pos {recall['positive']:.3f} neg {recall['negative']:.3f}"
+            + ("" if allowed else " (polar recall drops too far)")
+        )
+        if allowed and objective > best_obj:
+            best_m, best_obj = margin, objective
+    print(f"chosen C={best_c}, scale={best_scale}, margin={best_m}; {len(keep)} features")
+    fitted = with_margin(model.predict_proba(x), order, best_m)
     report("tune (trained on, optimistic)", tune, fitted)
     held = [
         scaled_row({k: v for k, v in row.items() if k in keep}, best_scale)
         for row in featurise(holdout)
     ]
-    lex_held = [lexicon_score(lexicon, h.title, h.lead) for h in holdout]
-    guess = model.predict(vectorizer.transform(held))
-    report(
-        "HOLDOUT", holdout, [override(g, s, best_t) for g, s in zip(guess, lex_held, strict=True)]
-    )
+    proba = model.predict_proba(vectorizer.transform(held))
+    report("HOLDOUT", holdout, with_margin(proba, order, best_m))
     if not args.dry_run:
-        write_weights(vectorizer, model, best_c, best_scale, best_t, len(tune))
+        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune))
         print(f"wrote {WEIGHTS.relative_to(ROOT)}")
     return 0
 
 
-def override(guess: str, lex: float, threshold: float) -> str:
-    """The model's class, unless it says neutral where the lexicon is sure (as at run time,
-    ``LinearSentiment.classify``)."""
-    if threshold and guess == "neutral" and abs(lex) >= threshold:
-        return "positive" if lex > 0 else "negative"
-    return guess
+def recall_of(truth: list[str], guess: list[str], cls: str) -> float:
+    hits = sum(t == g == cls for t, g in zip(truth, guess, strict=True))
+    return hits / max(1, sum(t == cls for t in truth))
+
+
+def with_margin(proba: np.ndarray, order: list[str], margin: float) -> list[str]:
+    """The likeliest class, neutral where P(positive) and P(negative) differ by less than
+    ``margin`` (as ``LinearSentiment.classify`` does at run time)."""
+    pos, neg = order.index("positive"), order.index("negative")
+    out = []
+    for row in proba:
+        best = order[int(np.argmax(row))]
+        if best != "neutral" and abs(row[pos] - row[neg]) < margin:
+            best = "neutral"
+        out.append(best)
+    return out
 
 
 def scaled_row(row: dict[str, float], scale: float) -> dict[str, float]:
@@ -217,7 +236,7 @@ def write_weights(
         "# `tune` + `extra` headlines (bench/data/sentiment_headlines.tsv, sentiment_extra.tsv);",
         "# features: bot/enrich/sentiment_features.py.",
         "classes\t" + "\t".join(CLASSES),
-        f"lexicon_override\t{threshold}",
+        f"polar_margin\t{threshold}",
     ]
     for j, name in sorted(enumerate(vectorizer.feature_names_), key=lambda p: p[1]):
         column = coef[:, j]

@@ -10,6 +10,7 @@ See docs/decisions/014-trained-sentiment-and-tag-precision.md.
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 
 from bot.enrich.sentiment import SentimentModel
@@ -28,13 +29,13 @@ class LinearSentiment:
         weights: dict[str, tuple[float, ...]],
         lexicon: SentimentModel,
         cues: Cues,
-        lexicon_override: float = 0.0,
+        polar_margin: float = 0.0,
     ) -> None:
         self.classes = classes
         self._weights = weights
         self._lexicon = lexicon
         self._cues = cues
-        self._override = lexicon_override
+        self._margin = polar_margin
 
     @classmethod
     def from_package_data(cls, lexicon: SentimentModel | None = None) -> LinearSentiment:
@@ -53,37 +54,37 @@ class LinearSentiment:
             name, *values = line.split("\t")
             if name == "classes":
                 classes = tuple(Sentiment.parse(value) for value in values)
-            elif name == "lexicon_override":
+            elif name == "polar_margin":
                 threshold = float(values[0])
             else:
                 weights[name] = tuple(float(value) for value in values)
-        if not classes or any(len(w) != len(classes) for w in weights.values()):
+        if len(classes) != 3 or any(len(w) != len(classes) for w in weights.values()):
             raise ValueError(f"malformed {WEIGHTS_FILE}")
         return cls(classes, weights, lexicon, Cues.from_package_data(), threshold)
 
     def scores(self, title: str, lead: str) -> dict[Sentiment, float]:
         """The linear score of each class (higher is likelier)."""
-        totals = [0.0] * len(self.classes)
-        weights = self._weights
+        a = b = c = 0.0  # three classes, unrolled: this runs for every article
+        get = self._weights.get
         for name, value in features(title, lead, self._lexicon, self._cues).items():
-            row = weights.get(name)
+            row = get(name)
             if row is not None:
-                for k, weight in enumerate(row):
-                    totals[k] += weight * value
-        return dict(zip(self.classes, totals, strict=True))
+                if value == 1.0:
+                    a, b, c = a + row[0], b + row[1], c + row[2]
+                else:
+                    a, b, c = a + row[0] * value, b + row[1] * value, c + row[2] * value
+        return dict(zip(self.classes, (a, b, c), strict=True))
 
     def classify(self, title: str, lead: str = "") -> Sentiment:
-        """The best-scoring class; where that is neutral but the lexicon is sure of a
-        polarity ("Bitcoin is not bullish anymore"), the lexicon's (trained threshold)."""
+        """The likeliest class; a polarity only when the model is clearly more sure of it
+        than of the opposite one (``polar_margin`` between their probabilities, chosen in
+        training to keep good news from reading as bad and the reverse), else neutral."""
         scores = self.scores(title, lead)
         best = max(scores, key=scores.__getitem__)
-        if best is Sentiment.NEUTRAL and self._override:
-            lex = lexicon_score(self._lexicon, title, lead)
-            if abs(lex) >= self._override:
-                return Sentiment.POSITIVE if lex > 0 else Sentiment.NEGATIVE
+        if best is not Sentiment.NEUTRAL and self._margin:
+            top = max(scores.values())
+            exp = {k: math.exp(v - top) for k, v in scores.items()}
+            gap = abs(exp[Sentiment.POSITIVE] - exp[Sentiment.NEGATIVE]) / sum(exp.values())
+            if gap < self._margin:
+                return Sentiment.NEUTRAL
         return best
-
-
-def lexicon_score(lexicon: SentimentModel, title: str, lead: str) -> float:
-    """The crypto lexicon's article score: the headline counts twice, then the lead."""
-    return 2.0 * lexicon.score(title) + lexicon.score(lead)
