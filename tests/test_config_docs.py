@@ -51,13 +51,14 @@ def example_keys() -> dict[str, set[str]]:
 
 
 def readme_keys() -> dict[str, set[str]]:
-    """Section -> keys named in the README's configuration table (parenthesised notes,
-    which also hold example values, are not keys)."""
+    """Section -> keys named in the README's configuration table (parenthesised notes and
+    what follows a colon, which also hold example values, are not keys)."""
     found: dict[str, set[str]] = {}
     for line in README.read_text(encoding="utf-8").splitlines():
         row = re.match(r"^\| `\[\[?(\w+)\]\]?` \| (.*) \|$", line)
         if row:
             cell = re.sub(r"\([^()]*\)", "", row.group(2))
+            cell = re.split(r"(?<=`):|:\s", cell)[0]  # "`method`: `semantic` or ...": values
             found[row.group(1)] = set(re.findall(r"`(\w+)`", cell))
     return found
 
