@@ -364,4 +364,4 @@ async def test_start_after_early_sends_switches_to_the_full_client_cleanly():
     assert early.kind is ResultKind.SENT and later.kind is ResultKind.SENT
     titles = [m["embeds"][0]["title"] for m in world.fake.messages[world.dm]]
     assert titles == ["Before start", "After start"]
-    assert len(world.fake.commands["global"]) == 15  # synced once, by the full client
+    assert len(world.fake.commands["global"]) == 18  # synced once, by the full client

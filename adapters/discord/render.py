@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.models import Alert, Article, DeliveryKind, Line, RenderedAlert, Reply, Sentiment
+from bot.models import (
+    Alert,
+    Article,
+    DeliveryKind,
+    Line,
+    RenderedAlert,
+    Reply,
+    Sentiment,
+    Span,
+)
 
 ELLIPSIS = "…"
 
@@ -243,12 +252,23 @@ def span_markdown(text: str, *, bold: bool, italic: bool, strike: bool, code: bo
     return out
 
 
+def _styled(escaped: str, span: Span) -> str:
+    """Markdown style marks around already escaped text (the cut summary)."""
+    if span.strike:
+        escaped = f"~~{escaped}~~"
+    if span.italic:
+        escaped = f"*{escaped}*"
+    if span.bold:
+        escaped = f"**{escaped}**"
+    return escaped
+
+
 def line_markdown(line: Line, elastic: str | None = None) -> str:
     """One line; a link span becomes [text](article URL); ``elastic`` replaces the summary."""
     parts = []
     for span in line:
         if span.elastic and elastic is not None:
-            parts.append(elastic)
+            parts.append(_styled(elastic, span) if elastic else "")
             continue
         text = span_markdown(
             span.text, bold=span.bold, italic=span.italic, strike=span.strike, code=span.code
@@ -312,7 +332,8 @@ def template_embed(
             body = span_markdown(
                 _plain(tuple(spans)), bold=False, italic=False, strike=False, code=False
             )
-            room = budget - (len(text.strip()) - len(body))
+            marks = len(_styled("", spans[0]))
+            room = budget - (len(text.strip()) - len(body)) - marks
             lines[index] = line_markdown(line, cut(body, room) if room > 1 else "")
             text = "\n".join(lines)
             break

@@ -32,12 +32,14 @@ SENTIMENTS = [
     app_commands.Choice(name=name, value=name) for name in ("positive", "negative", "neutral")
 ]
 DIGEST_MODES = [app_commands.Choice(name=name, value=name) for name in ("off", "hourly", "daily")]
+FORMATS = [app_commands.Choice(name=n, value=n) for n in ("compact", "standard", "full")]
 
 Count = app_commands.Range[int, 1, 25]
 PositiveId = app_commands.Range[int, 1, None]
 Text = app_commands.Range[str, 1, 300]
 Headline = app_commands.Range[str, 1, 256]
 Body = app_commands.Range[str, 1, 2000]
+TemplateText = app_commands.Range[str, 1, 2000]
 
 
 class SlashCommands:
@@ -293,6 +295,42 @@ class SlashCommands:
         async def mute(interaction: discord.Interaction, duration: Text) -> None:
             await self.run(interaction, "mute", translate.simple_text("mute", duration))
 
+        @app_commands.command(
+            name="template", description=translate.description("template", "Alert layout")
+        )
+        @app_commands.describe(
+            text="A template ({{ title }} ...; \\n for a new line), preview or reset"
+        )
+        async def template(
+            interaction: discord.Interaction, text: TemplateText | None = None
+        ) -> None:
+            await self.run(interaction, "template", translate.template_text(text))
+
+        @app_commands.command(
+            name="format", description=translate.description("format", "Shipped layouts")
+        )
+        @app_commands.choices(style=FORMATS)
+        async def format_(
+            interaction: discord.Interaction, style: app_commands.Choice[str] | None = None
+        ) -> None:
+            await self.run(
+                interaction, "format", translate.simple_text("format", style and style.value)
+            )
+
+        @app_commands.command(
+            name="mention", description=translate.description("mention", "Ping for a tag")
+        )
+        @app_commands.describe(tag="A tag (BTC), * for every alert, or off", role="Who to ping")
+        @app_commands.autocomplete(tag=self.complete_tag)
+        async def mention(
+            interaction: discord.Interaction,
+            tag: Text | None = None,
+            role: discord.Role | None = None,
+            member: discord.User | None = None,
+        ) -> None:
+            who = [x.mention for x in (role, member) if x is not None]
+            await self.run(interaction, "mention", translate.mention_text(tag, who))
+
         @app_commands.command(name="breaking", description="Admins: post a breaking story")
         @app_commands.describe(
             title="Headline", text="What happened", url="Link to the source (optional)"
@@ -333,6 +371,9 @@ class SlashCommands:
             quiet,
             timezone,
             mute,
+            template,
+            format_,
+            mention,
             breaking,
             post,
             audit,

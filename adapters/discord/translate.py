@@ -134,3 +134,19 @@ def tag_suggestions(current: str | None, known: list[str], *, limit: int = 25) -
         if len(out) >= limit:
             break
     return out
+
+
+def template_text(text: str | None) -> str:
+    """``/template TEXT``: kept as typed (spaces matter in a template); the core reads
+    ``\\n`` as a new line."""
+    body = (text or "").replace("\r", "").replace("\n", " ").strip()
+    return f"/template {body}" if body else "/template"
+
+
+def mention_text(tag: str | None, who: list[str]) -> str:
+    """``/mention TAG <@&role>``, ``/mention TAG off``, ``/mention off`` or ``/mention``."""
+    parts = ["/mention"]
+    if tag and one_line(tag):
+        parts.extend(one_line(tag).split()[:2])  # "BTC off" removes one tag's rule
+    parts.extend(who)
+    return " ".join(parts)
