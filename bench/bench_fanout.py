@@ -34,6 +34,8 @@ CHATS = int(os.environ.get("CRYPTOWIRE_BENCH_FANOUT_CHATS", "10000"))
 SCALE = float(os.environ.get("CRYPTOWIRE_BENCH_FANOUT_SCALE", "1"))
 ALLOWED = 30.0  # Telegram: messages per second overall
 TARGET = 0.95
+# "1": every chat has its own template (docs/templates.md); bench_fanout_templates runs both
+TEMPLATED = os.environ.get("CRYPTOWIRE_BENCH_FANOUT_TEMPLATES", "0") == "1"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -54,7 +56,19 @@ def stop_fake(process: subprocess.Popen[str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-async def seed(storage, chats: int) -> int:  # type: ignore[no-untyped-def]
+def chat_template(i: int) -> str:
+    """Chat ``i``'s own template: the standard look with its own first line (every tenth
+    chat on the compact or full preset), so no two chats share a compiled template."""
+    from bot.delivery.templating import presets
+
+    if i % 10 == 0:
+        return f"{{# chat {i} #}}" + str(
+            presets.preset(("compact", "full")[i % 20 // 10], "telegram")
+        )
+    return f"Desk {i} · {{{{ source }}}}\n" + presets.standard("telegram")
+
+
+async def seed(storage, chats: int, templated: bool = False) -> int:  # type: ignore[no-untyped-def]
     """``chats`` private Telegram chats and one story: returns the deliveries enqueued."""
     now = datetime.now(UTC)
     async with storage.db.session() as session:
@@ -62,6 +76,7 @@ async def seed(storage, chats: int) -> int:  # type: ignore[no-untyped-def]
             insert(ChatRow),
             [
                 {"platform": "telegram", "chat_id": str(100_000 + i), "thread_id": ""}
+                | ({"template": chat_template(i)} if templated else {})
                 for i in range(chats)
             ],
         )
@@ -89,14 +104,16 @@ async def seed(storage, chats: int) -> int:  # type: ignore[no-untyped-def]
     return await storage.outbox.enqueue_many(rows)
 
 
-async def fan_out(db_url: str, api: dict, chats: int, scale: float) -> tuple[float, int]:
+async def fan_out(
+    db_url: str, api: dict, chats: int, scale: float, templated: bool = TEMPLATED
+) -> tuple[float, int]:
     """Send everything; returns (wall seconds, sends the dispatcher counted)."""
     from adapters.telegram.adapter import TelegramAdapter
 
     storage = open_storage(Settings(storage=StorageConfig(url=db_url)))
     await storage.upgrade()
     try:
-        queued = await seed(storage, chats)
+        queued = await seed(storage, chats, templated)
         config = TelegramConfig(
             token=api["token"],
             base_url=f"http://127.0.0.1:{api['port']}/bot",

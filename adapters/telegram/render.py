@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.delivery.formatting import local_time
@@ -277,6 +278,12 @@ def _collapse(lines: list[Line]) -> list[Line]:
     return out
 
 
+def _visible(lines: Sequence[Line]) -> int:
+    """Visible length of ``_lines_html(lines)`` without building it: escaping and tags do
+    not count, so it is the plain text's length."""
+    return tg_len("\n".join("".join(span.text for span in line) for line in lines))
+
+
 def render_template(rendered: RenderedAlert, *, limit: int = MAX_TEXT) -> str:
     """A template's output as HTML of at most ``limit`` visible characters.
 
@@ -286,9 +293,9 @@ def render_template(rendered: RenderedAlert, *, limit: int = MAX_TEXT) -> str:
     lines = list(rendered.lines)
     if rendered.mention:
         lines += [(), (Span(rendered.mention),)]
-    markup = _lines_html(lines)
-    if visible_len(markup) <= limit:
-        return markup
+    visible = _visible(lines)
+    if visible <= limit:
+        return _lines_html(lines)
     elastic = [i for i, line in enumerate(lines) if any(s.elastic for s in line)]
     if elastic:
         index = elastic[0]
@@ -296,25 +303,18 @@ def render_template(rendered: RenderedAlert, *, limit: int = MAX_TEXT) -> str:
         style = next(s for s in lines[index] if s.elastic)
         # the fixed layout reserved a separator on both sides of the summary
         last = all(not line for line in lines[index + 1 :])
-        budget = limit - (visible_len(markup) - tg_len(body)) - (2 if last else 0)
+        budget = limit - (visible - tg_len(body)) - (2 if last else 0)
         kept = [
             tuple(s for s in line if not s.elastic) if i in elastic else line
             for i, line in enumerate(lines)
         ]
         if budget >= 0:
             if budget > 1:
-                cut = Span(
-                    _truncate(body, budget),
-                    bold=style.bold,
-                    italic=style.italic,
-                    strike=style.strike,
-                    code=style.code,
-                    url=style.url,
-                )
+                cut = replace(style, text=_truncate(body, budget), elastic=False)
                 kept[index] = (*kept[index], cut)
-            markup = _lines_html(_collapse(kept))
-            if visible_len(markup) <= limit:
-                return markup
+            kept = _collapse(kept)
+            if _visible(kept) <= limit:
+                return _lines_html(kept)
         lines = [line for i, line in enumerate(kept) if i != index or line]
     text = "\n".join("".join(s.text for s in line) for line in _collapse(lines))
     return esc(_truncate(text, limit))

@@ -259,9 +259,11 @@ class Templates:
 
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self.env = build_environment()
+        self._globals = dict(self.env.globals)
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
         self._failed_logged: set[str] = set()
+        self._values: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 
     # -- set time ------------------------------------------------------------------------
 
@@ -339,42 +341,100 @@ class Templates:
                 )
             return None
 
+    def _values_of(self, alert: Alert, sources: tuple[str, ...]) -> dict[str, Any]:
+        """The placeholders, computed once per alert and reused for every chat it goes to
+        (a fan-out sends one article to thousands of chats); a copy per render."""
+        key = _values_key(alert, sources)
+        if key is None:
+            return values.alert_values(alert, sources)
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = values.alert_values(alert, sources)
+            if len(self._values) > 512:
+                self._values.popitem(last=False)
+        return dict(found)
+
     def _run(self, compiled: Any, alert: Alert, sources: tuple[str, ...] = ()) -> RenderedAlert:
         sheet = _Sheet()
-        context = values.alert_values(alert, sources)
+        context = self._values_of(alert, sources)
         context["embed"] = sheet.embed
         context["field"] = sheet.field
         context["telegram"] = sheet.telegram
         context["mention"] = alert.mention or ""
-        text = compiled.render(context)
+        context.update(self._globals)
+        text = compiled.environment.concat(  # type: ignore[attr-defined]
+            compiled.root_render_func(compiled.new_context(context, shared=True))
+        )
         mention = alert.mention
 
         def allowed() -> str:
             return values.allowed_text(alert, mention)
 
-        text = markup.sanitise(text, allowed, mention)
+        untouched = (context["summary"], context["body"])
+        text = markup.sanitise(text, allowed, mention, untouched)
         urls = values.article_urls(alert)
         options = sheet.options
+        lines = markup.parse(text, urls)
+        if not options and not sheet.fields:  # no embed or Telegram choices: the defaults
+            return RenderedAlert(lines, mention=_unplaced(mention, text))
+
+        def one(key: str) -> str:
+            value = options.get(key)
+            return markup.unmark(markup.sanitise(str(value), allowed)) if value else ""
+
         fields = tuple(
-            (
-                markup.sanitise(name, allowed)[:256],
-                _line(markup.sanitise(value, allowed), urls),
-                inline,
-            )
-            for name, value, inline in sheet.fields
+            (markup.sanitise(name, allowed)[:256], _line(markup.sanitise(v, allowed), urls), inline)
+            for name, v, inline in sheet.fields
         )
+        title = options.get("title")
         return RenderedAlert(
-            lines=markup.parse(text, urls),
-            title=_line(markup.sanitise(str(options.get("title", "")), allowed), urls),
+            lines=lines,
+            title=_line(markup.sanitise(str(title), allowed), urls) if title else (),
             fields=fields,
-            author=markup.unmark(markup.sanitise(str(options.get("author", "")), allowed)),
-            footer=markup.unmark(markup.sanitise(str(options.get("footer", "")), allowed)),
+            author=one("author"),
+            footer=one("footer"),
             colour=str(options.get("colour", "sentiment")),
             image=bool(options.get("image", True)),
             preview=bool(options.get("preview", True)),
             timestamp=bool(options.get("timestamp", True)),
-            mention="" if not mention or mention in text else mention,
+            mention=_unplaced(mention, text),
         )
+
+
+def _values_key(alert: Alert, sources: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """What the placeholders of an alert depend on; None when it cannot be told (no id)."""
+    article = alert.article
+    if article.id is None:
+        return None
+    items = tuple((a.id, a.content_hash, a.updated_at, a.title) for a in alert.digest_items)
+    if any(item[0] is None for item in items):
+        return None
+    return (
+        article.id,
+        article.content_hash,
+        article.updated_at,
+        article.title,
+        article.summary,
+        article.tags,
+        article.sentiment,
+        article.url,
+        article.image_url,
+        article.source_name,
+        article.story_id,
+        article.retracted,
+        alert.kind,
+        alert.extra_sources,
+        alert.updated,
+        alert.retracted,
+        alert.timezone,
+        items,
+        sources,
+    )
+
+
+def _unplaced(mention: str | None, text: str) -> str:
+    """The mention when the template did not show it itself (adapters add it at the end)."""
+    return "" if not mention or mention in text else mention
 
 
 def _line(text: str, urls: frozenset[str]) -> Line:

@@ -33,7 +33,9 @@ _LINK_RE = re.compile(
     re.IGNORECASE,
 )
 _MENTION_RE = re.compile(r"@(\w+)")
-_BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
+# cheap pre-check: text without any of these cannot hold a link (most lines)
+_MAY_LINK = re.compile(r"://|www\.|\w\.[a-z]{2}", re.IGNORECASE)
+_BLANKS = re.compile(r"\n{3,}")
 ALWAYS_BLOCKED = frozenset({"everyone", "here", "channel", "all"})
 REMOVED_LINK = "[link removed]"
 
@@ -79,8 +81,39 @@ def unmark(text: str) -> str:
     return text.translate(_STRIP_MARKS)
 
 
-def sanitise(text: str, allowed: Callable[[], str], mention: str | None = None) -> str:
-    """Neutralise links and mentions that are not the article's (``allowed()`` is its text)."""
+_SPARES = ("\ue01e", "\ue01d")  # stand in for untouched article values while scanning
+
+
+def sanitise(
+    text: str,
+    allowed: Callable[[], str],
+    mention: str | None = None,
+    untouched: tuple[str, ...] = (),
+) -> str:
+    """Neutralise links and mentions that are not the article's (``allowed()`` is its text).
+
+    ``untouched`` are article values (summary, body) that need no link scan when they
+    appear exactly as given (the article's own text): they are set aside while the rest
+    is scanned, and only lose their ``@everyone``/``@here``."""
+    kept: list[tuple[str, str]] = []
+    for spare, value in zip(_SPARES, untouched, strict=False):
+        if len(value) > 40 and value in text:
+            kept.append((spare, value))
+            text = text.replace(value, spare)
+    text = _scan(text, allowed, mention)
+    for spare, value in kept:
+        if "@" in value:
+            value = _MENTION_RE.sub(_blocked_only, value)
+        text = text.replace(spare, value)
+    return text
+
+
+def _blocked_only(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return "@\u200b" + name if name.lower() in ALWAYS_BLOCKED else match.group(0)
+
+
+def _scan(text: str, allowed: Callable[[], str], mention: str | None) -> str:
     known: list[str] = []
 
     def haystack() -> str:
@@ -90,7 +123,8 @@ def sanitise(text: str, allowed: Callable[[], str], mention: str | None = None) 
 
     def link(match: re.Match[str]) -> str:
         found = match.group(0)
-        return found if found in haystack() else REMOVED_LINK
+        core = found.rstrip(")].,;:!?'\"}>")  # "(see https://x.example/a)." ends at "a"
+        return found if core in haystack() else REMOVED_LINK + found[len(core) :]
 
     def at(match: re.Match[str]) -> str:
         found = match.group(0)
@@ -101,7 +135,7 @@ def sanitise(text: str, allowed: Callable[[], str], mention: str | None = None) 
             return found
         return "@\u200b" + match.group(1)
 
-    if "." in text or "/" in text:
+    if _MAY_LINK.search(text):
         text = _LINK_RE.sub(link, text)
     if "@" in text:
         text = _MENTION_RE.sub(at, text)
@@ -109,21 +143,25 @@ def sanitise(text: str, allowed: Callable[[], str], mention: str | None = None) 
 
 
 def _span(text: str, active: list[bool], url: str) -> Span:
+    # positional: Span(text, bold, italic, strike, code, url, elastic)
     return Span(
         text,
-        bold=active[BOLD],
-        italic=active[ITALIC],
-        strike=active[STRIKE],
-        code=active[CODE],
-        url=url if active[LINK] else "",
-        elastic=active[ELASTIC],
+        active[BOLD],
+        active[ITALIC],
+        active[STRIKE],
+        active[CODE],
+        url if active[LINK] else "",
+        active[ELASTIC],
     )
 
 
 def tidy(text: str) -> str:
     """Trailing spaces off each line, runs of blank lines to one, no blank edges."""
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return _BLANKS.sub("\n\n", text).strip("\n")
+    if " \n" in text or "\t\n" in text or "\r" in text:
+        text = "\n".join(line.rstrip() for line in text.split("\n"))
+    if "\n\n\n" in text:
+        text = _BLANKS.sub("\n\n", text)
+    return text.rstrip().strip("\n")
 
 
 def parse(text: str, urls: frozenset[str] = frozenset()) -> tuple[Line, ...]:

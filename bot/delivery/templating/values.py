@@ -7,6 +7,7 @@ marks, so article text cannot style itself.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -17,6 +18,10 @@ from bot.delivery.templating.markup import ELASTIC, wrap
 from bot.models import Alert, Article, DeliveryKind, Sentiment
 
 BODY_CHARS = 3000  # the body is long; nobody wants more than this in a chat message
+# No platform shows more than 4,096 characters of a message, so a longer summary is cut to
+# fit anyway; a summary longer than this is taken as its first SUMMARY_CHARS (the
+# adapter's cut, with its ellipsis, then happens within them exactly as before).
+SUMMARY_CHARS = 4200
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
 EMOJI = {Sentiment.POSITIVE: "🟢", Sentiment.NEGATIVE: "🔴", Sentiment.NEUTRAL: "⚪"}
 ARROW = {Sentiment.POSITIVE: "▲", Sentiment.NEGATIVE: "▼", Sentiment.NEUTRAL: "●"}
@@ -80,8 +85,12 @@ def topic_tags() -> frozenset[str]:
     )
 
 
+_MARK = re.compile("[\ue000-\ue01f]")
+
+
 def _clean(text: str | None) -> str:
-    return (text or "").translate(_STRIP)
+    text = text or ""
+    return text.translate(_STRIP) if _MARK.search(text) else text  # almost never has one
 
 
 def _hashtag(tag: str) -> str:
@@ -97,7 +106,7 @@ def article_values(article: Article, zone: str, extra_sources: int = 0) -> dict[
     local = moment.astimezone(schedule_rules.zone(zone))
     tags = [_clean(tag) for tag in article.tags]
     topics = topic_tags()
-    summary = _clean(" ".join(article.summary.split()))
+    summary = _clean(" ".join(article.summary[: SUMMARY_CHARS * 2].split())[:SUMMARY_CHARS])
     body = _clean(article.body[:BODY_CHARS])
     sentiment = article.sentiment
     return {
