@@ -105,7 +105,12 @@ async def seed(storage, chats: int, templated: bool = False) -> int:  # type: ig
 
 
 async def fan_out(
-    db_url: str, api: dict, chats: int, scale: float, templated: bool = TEMPLATED
+    db_url: str,
+    api: dict,
+    chats: int,
+    scale: float,
+    templated: bool = TEMPLATED,
+    templates: object = None,
 ) -> tuple[float, int]:
     """Send everything; returns (wall seconds, sends the dispatcher counted)."""
     from adapters.telegram.adapter import TelegramAdapter
@@ -133,6 +138,7 @@ async def fan_out(
             DeliveryConfig(poll_interval_s=0.05),
             stale_after=timedelta(0),
             max_in_flight=16,
+            templates=templates,  # type: ignore[arg-type]
         )
         began = time.perf_counter()
         await dispatcher.start()

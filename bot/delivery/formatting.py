@@ -156,7 +156,7 @@ def render_plain(rendered: RenderedAlert, max_len: int = 4096) -> str:
             rest = "".join(span.text for span in line if not span.elastic)
             room = max_len - (len(text) - len(body)) - 2
             lines[index] = rest + truncate(body, room) if room > 20 else rest
-            text = "\n".join(line for line in lines if line or True)
+            text = "\n".join(lines)
             break
     return truncate(text, max_len)
 

@@ -66,8 +66,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%", "+", "//"})
 
     def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
-        if op == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise SecurityError("exponent too large")
+        if op == "**" and isinstance(right, int | float):
+            base = abs(left).bit_length() if isinstance(left, int) else 64
+            if abs(right) > 64 or base * abs(right) > 4096:
+                raise SecurityError("exponent too large")
         if op == "%" and isinstance(left, str):
             raise SecurityError("% formatting is not available; use filters")
         if op == "*":
