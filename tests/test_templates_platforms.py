@@ -6,7 +6,7 @@ edits in place in the same template, /mention pinging exactly who was named."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.alerts.story_updates import StoryUpdates
 from bot.commands.handler import COMMANDS
@@ -15,7 +15,7 @@ from storage.plugin import SqlStorage
 from tests.archive_helpers import make
 from tests.fakes.discord_world import MANAGE_CHANNELS, DiscordWorld
 from tests.fakes.telegram_harness import running_adapter
-from tests.test_discord_core import AT, SECOND_SOURCE, Core
+from tests.test_discord_core import AT, Core
 from tests.test_telegram_core import ALICE, messages
 
 TITLE = "Ether 5 < 6 & **pumps** _now_ [x](https://evil.example) @everyone"
@@ -29,6 +29,16 @@ HOSTILE = replace(
         url="https://example.org/eth-etf",
     ),
     image_url="https://example.org/cover.jpg",
+)
+# the same event from a second outlet: joins HOSTILE's story, so its messages are edited
+SECOND_SOURCE = make(
+    "Ether 5 < 6 & pumps now as Ethereum ETF funds take in $1.2 billion",
+    summary="Spot ether funds took in $1.2 billion in one day, analysts say.",
+    source="coindesk",
+    tags=("ETH",),
+    sentiment=Sentiment.POSITIVE,
+    at=AT + timedelta(hours=1),
+    url="https://coindesk.example/eth-etf",
 )
 LONG = replace(
     make(
