@@ -120,6 +120,18 @@ def test_a_feed_item_and_the_same_story_as_a_file_are_enriched_alike() -> None:
     assert "BTC" not in from_file.tags
 
 
+def test_a_feed_category_naming_a_coin_becomes_its_ticker_as_in_a_file() -> None:
+    from bot.sources.enrichment import finish_item
+
+    item = rss_item(
+        "c-1", "Weekly wrap", description="Markets were quiet.", categories=("Bitcoin", "Markets")
+    )
+    [mapped] = parse_feed(rss_document(item), source_key="w", source_name="W", now=NOW).items
+    document = b"---\ntitle: Weekly wrap\ntags: [Bitcoin, Markets]\n---\nMarkets were quiet.\n"
+    from_file = parse_document(document, origin="w.md", now=NOW)
+    assert finish_item(mapped).tags[:2] == from_file.tags[:2] == ("BTC", "MARKETS")
+
+
 @pytest.mark.parametrize(
     ("published", "reason"),
     [("1900-01-01T00:00:00Z", "before 1970"), ("2099-01-01T00:00:00Z", "year in the future")],
