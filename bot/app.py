@@ -144,7 +144,7 @@ class App:
                 )
             if self.settings.web.listen:
                 parts.web = console_server(
-                    self.settings, storage, adapters, core.services.handle_command
+                    self.settings, storage, adapters, core.services.handle_command, core
                 )
         except BaseException:
             await storage.close()

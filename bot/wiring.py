@@ -45,6 +45,7 @@ class Core:
     metrics: Metrics
     housekeeper: Housekeeper | None = None  # prunes finished deliveries (the leader runs it)
     templates: TemplateBook | None = None  # chat templates and the admin's defaults
+    broadcast: Any = None  # BroadcastParts: the console's composer posts through it
 
 
 def template_book(settings: Settings) -> TemplateBook:
@@ -113,7 +114,7 @@ async def build_core(
         if retention
         else None
     )
-    return Core(services, pipeline, planner, sources, metrics, keeper, templates)
+    return Core(services, pipeline, planner, sources, metrics, keeper, templates, broadcast)
 
 
 async def seed_examples(pipeline: IngestPipeline) -> int:

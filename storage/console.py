@@ -26,6 +26,7 @@ from storage.tables import (
 )
 
 MAX_LIMIT = 200
+RECENT_DELIVERIES = 10_000  # "deliveries by result" counts the newest this many
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -40,15 +41,22 @@ def _limit(limit: int) -> int:
     return max(1, min(int(limit), MAX_LIMIT))
 
 
-def _hourly(stamps: list[datetime], now: datetime, hours: int) -> list[int]:
-    """Counts per hour, oldest first, for the ``hours`` hours up to ``now``."""
+def _hour_start(value: Any) -> datetime:
+    """A bucket as the database returned it (a datetime, or "YYYY-MM-DD HH") -> UTC hour."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).replace("T", " ")
+    return datetime.strptime(text[:13], "%Y-%m-%d %H").replace(tzinfo=UTC)
+
+
+def _hourly(buckets: list[tuple[datetime, int]], now: datetime, hours: int) -> list[int]:
+    """Counts per hour, oldest first, for the ``hours`` clock hours up to ``now``."""
     counts = [0] * hours
-    for stamp in stamps:
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        back = int((now - stamp).total_seconds() // 3600)
+    top = now.replace(minute=0, second=0, microsecond=0)
+    for start, count in buckets:
+        back = int((top - start).total_seconds() // 3600)
         if 0 <= back < hours:
-            counts[hours - 1 - back] += 1
+            counts[hours - 1 - back] += count
     return counts
 
 
@@ -106,26 +114,18 @@ class SqlConsole:
         """Articles and stories per hour, deliveries by status, sources' health."""
         since = now - timedelta(hours=hours)
         async with self.db.reading() as conn:
-            articles = [
-                r[0]
-                for r in await conn.execute(
-                    select(ArticleRow.published_at).where(
-                        ArticleRow.draft.is_(False),
-                        ArticleRow.published_at >= since,
-                        ArticleRow.published_at <= now,
-                    )
-                )
-            ]
-            stories = [
-                r[0]
-                for r in await conn.execute(
-                    select(StoryRow.first_published_at).where(StoryRow.first_published_at >= since)
-                )
-            ]
+            articles = await self._per_hour(conn, ArticleRow.published_at, since, now,
+                                            ArticleRow.draft.is_(False))  # fmt: skip
+            stories = await self._per_hour(conn, StoryRow.first_published_at, since, now)
+            # the newest deliveries by primary key: a bounded range scan, where counting
+            # the whole outbox by status reads every row (100k rows: ~35 ms)
+            top = (await conn.execute(select(func.max(DeliveryRow.id)))).scalar() or 0
             deliveries = {
                 status: count
                 for status, count in await conn.execute(
-                    select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+                    select(DeliveryRow.status, func.count())
+                    .where(DeliveryRow.id > top - RECENT_DELIVERIES)
+                    .group_by(DeliveryRow.status)
                 )
             }
             sources = [
@@ -149,6 +149,19 @@ class SqlConsole:
             "deliveries_by_status": dict(sorted(deliveries.items())),
             "sources": sources,
         }
+
+    async def _per_hour(self, conn: Any, column: Any, since: datetime, now: datetime, *also: Any):
+        """(hour, count) rows: grouped in the database (an index range, no row per article)."""
+        if self.db.is_postgres:
+            bucket = func.date_trunc("hour", column)
+        else:  # stored as "YYYY-MM-DD HH:MM:SS..." text
+            bucket = func.substr(column, 1, 13)
+        query = (
+            select(bucket, func.count())
+            .where(column >= since, column <= now, *also)
+            .group_by(bucket)
+        )
+        return [(_hour_start(b), int(n)) for b, n in await conn.execute(query)]
 
     async def alerted(self, *, story_id: int | None = None, article_id: int | None = None):
         """The chats a story (or article) reached: platform, title, when, edited."""

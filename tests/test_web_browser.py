@@ -172,3 +172,90 @@ async def drive(base: str, inbox: Path, async_playwright) -> float:  # type: ign
         assert size < PAGE_WEIGHT_LIMIT, url
     assert latency < 3.0, f"the story took {latency:.2f} s to show"
     return latency
+
+
+CHANNEL = -1001234567
+USER = 4242
+
+
+async def test_pause_a_subscription_and_send_a_broadcast_that_reaches_telegram(tmp_path):
+    needs_chromium()
+    from playwright.async_api import async_playwright
+
+    from tests.fakes.telegram_api import FakeBotApi
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    async with FakeBotApi() as fake:
+        fake.channel(CHANNEL, "Crypto Wire", "cryptowirenews")
+        config = write_config(tmp_path, port)
+        with config.open("a", encoding="utf-8") as extra:
+            extra.write(
+                f'\n[telegram]\ntoken = "{fake.token}"\nbase_url = "{fake.base_url}"\n'
+                f'base_file_url = "{fake.base_file_url}"\npoll_timeout = 1\n\n'
+                f'[[broadcast]]\nplatform = "telegram"\nchat = "{CHANNEL}"\npin = true\n'
+            )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+        env["CRYPTOWIRE_WEB_PASSWORD"] = PASSWORD
+        log_path = tmp_path / "stderr.log"
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "--config", str(config), "run",
+                cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+            try:
+                await wait_port(port)
+                await fake.wait_calls("getUpdates", within=60)
+                fake.command(fake.private_chat(USER, "Ann"), USER, "/subscribe BTC")
+                await fake.wait_for(lambda: len(fake.messages_in(USER)) >= 1, within=30)
+                await operate(f"http://127.0.0.1:{port}", fake, async_playwright)
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                code = await asyncio.wait_for(process.wait(), 30)
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+
+
+async def operate(base: str, fake, async_playwright) -> None:  # type: ignore[no-untyped-def]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base}/login")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_selector("h1:has-text('Dashboard')")
+            await page.click("nav >> text=Chats")
+            await page.click("main table a[href^='/chats/']")
+            await page.wait_for_selector("h2:has-text('Subscriptions')")
+            await page.click("button:has-text('Pause')")
+            await page.wait_for_selector("td:has-text('paused')")
+            await page.screenshot(path=str(ARTIFACTS / "chat-paused.png"), full_page=True)
+
+            await page.click("nav >> text=Broadcast")
+            await page.fill("input[name=title]", "Exchange <halts> withdrawals")
+            await page.fill("textarea[name=text]", "Withdrawals are paused while wallets move.")
+            await page.fill("input[name=link]", "https://example.org/halt")
+            await page.check("input[name=to][value=telegram]")
+            await page.check("input[name=pin]")
+            await page.click("button[value=preview]")
+            await page.wait_for_selector(".bubble")
+            assert "Exchange <halts> withdrawals" in await page.inner_text(".bubble")
+            assert "Exchange <halts> withdrawals" in await page.inner_text(".embed")
+            await page.screenshot(path=str(ARTIFACTS / "broadcast-preview.png"), full_page=True)
+            assert fake.messages_in(CHANNEL) == []  # a preview sends nothing
+            await page.click("#send")
+            await page.wait_for_selector("#sent")
+            await page.screenshot(path=str(ARTIFACTS / "broadcast-sent.png"), full_page=True)
+            await fake.wait_for(lambda: len(fake.messages_in(CHANNEL)) >= 1, within=15)
+            (post,) = fake.messages_in(CHANNEL)
+            assert "Exchange <halts> withdrawals" in (post.get("text") or post.get("caption"))
+            await fake.wait_calls("pinChatMessage", within=10)
+            await page.click("nav >> text=Audit log")
+            await page.wait_for_selector("td:has-text('subscription pause')")
+            await page.wait_for_selector("td:has-text('post')")
+            await page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
+        finally:
+            await browser.close()

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import Settings
 from bot.ops.http_server import parse_listen
-from bot.web import api, pages
+from bot.web import api, broadcast_page, pages
 from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
+from bot.web.compose import Composer
 from bot.web.guard import RENDER, SESSIONS, TOKEN, authenticate, errors, headers
 from bot.web.miniapp import HandleCommand, MiniApp
 from bot.web.settings import WebConfig
@@ -50,7 +52,12 @@ def quiet_malformed_requests() -> None:
 
 
 def build_app(
-    config: WebConfig, views: ConsoleViews, *, extra: Sequence[web.RouteDef] = ()
+    config: WebConfig,
+    views: ConsoleViews,
+    *,
+    extra: Sequence[web.RouteDef] = (),
+    composer: Composer | None = None,
+    targets: dict[str, list[str]] | None = None,
 ) -> web.Application:
     """The whole console as an aiohttp application (tests serve it directly)."""
     app = web.Application(middlewares=[headers, errors, authenticate], client_max_size=MAX_BODY)
@@ -63,7 +70,11 @@ def build_app(
     app[SESSIONS] = Sessions(config.session_hours * 3600)
     app[TOKEN] = TokenCheck(token)
     app[RENDER] = pages.render
+    app[broadcast_page.TARGETS] = targets or {}
+    if composer is not None:
+        app[broadcast_page.COMPOSER] = composer
     app.add_routes(pages.routes())
+    app.add_routes(broadcast_page.routes())
     app.add_routes(api.routes())
     app.add_routes(list(extra))
     return app
@@ -73,18 +84,28 @@ class WebServer:
     """Serves the console until stopped."""
 
     def __init__(
-        self, config: WebConfig, views: ConsoleViews, *, extra: Sequence[web.RouteDef] = ()
+        self,
+        config: WebConfig,
+        views: ConsoleViews,
+        *,
+        extra: Sequence[web.RouteDef] = (),
+        composer: Composer | None = None,
+        targets: dict[str, list[str]] | None = None,
     ) -> None:
         assert config.listen
         self.host, self.port = parse_listen(config.listen)
         self.config = config
         self.views = views
         self.extra = extra
+        self.composer = composer
+        self.targets = targets
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         quiet_malformed_requests()
-        app = build_app(self.config, self.views, extra=self.extra)
+        app = build_app(
+            self.config, self.views, extra=self.extra, composer=self.composer, targets=self.targets
+        )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -105,6 +126,7 @@ def console_server(
     storage: object,
     adapters: Sequence[object],
     handle: HandleCommand | None = None,
+    core: Any = None,
 ) -> WebServer:
     """The server ``[web] listen`` asks for, over this process's storage and adapters; the
     Mini App runs the chat commands through ``handle``."""
@@ -112,4 +134,11 @@ def console_server(
     views = ConsoleViews(storage, lambda: names, lambda: datetime.now(UTC))
     token = settings.telegram.token.get_secret_value() if settings.telegram.token else None
     app = MiniApp(views, handle, token)
-    return WebServer(settings.web, views, extra=app.routes())
+    targets: dict[str, list[str]] = {}
+    for target in settings.broadcast:
+        targets.setdefault(target.platform, []).append(target.chat)
+    composer = None
+    if core is not None and getattr(core, "broadcast", None) is not None:
+        weight = settings.delivery.breaking_sticky_weight
+        composer = Composer(core.pipeline, core.broadcast.broadcaster, storage.audit, weight)  # type: ignore[attr-defined]
+    return WebServer(settings.web, views, extra=app.routes(), composer=composer, targets=targets)
