@@ -170,3 +170,22 @@ async def test_discord_template_embed_parts_escaping_limits_and_role_mention(
     assert long["content"] in (None, "")  # SOL has no /mention
     assert len(long["embeds"][0]["description"]) <= 4096
     assert long["embeds"][0]["description"].endswith("…**\n\\*\\*not bold\\*\\* #SOL")
+
+
+async def test_preview_renders_the_newest_matching_article_with_the_chats_template(
+    storage: SqlStorage,
+):
+    from bot.models import ChatRef, IncomingCommand
+
+    core = _core(storage)
+    await core.pipeline.ingest_article(HOSTILE, origin="test:hostile")  # ETH
+    newer = replace(LONG, published_at=AT + timedelta(hours=5))  # SOL, newer, not matching
+    await core.pipeline.ingest_article(newer, origin="test:long")
+    command = IncomingCommand(ChatRef("console", "local"), "/subscribe ETH", "local")
+    await core.handler.handle(command)
+    await core.handler.handle(replace(command, text="/template {{ sentiment }}: {{ title }}"))
+    reply = await core.handler.handle(replace(command, text="/template preview"))
+    assert not reply.error
+    head, shown = reply.text.splitlines()
+    assert head.startswith("Preview (Ether 5 < 6")
+    assert shown.startswith("positive: Ether 5 < 6 & **pumps** _now_")
