@@ -145,7 +145,9 @@ def _figure_names(values: Sequence[float]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(grouping.figure_token(v) for v in values))
 
 
-def score_pair(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> Evidence:
+def score_pair(
+    a: grouping.StoryFeatures, b: grouping.StoryFeatures, matched: int | None = None
+) -> Evidence:
     lexical = grouping.score_pair(a, b)
     cosine, title_cosine = _cos(a.vector, b.vector), _cos(a.title_vector, b.title_vector)
     shared = tuple(sorted(a.entities & b.entities))
@@ -181,6 +183,7 @@ def score_pair(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> Evidence
         conflicting_figures=_figure_names(conflicting),
         hours_apart=lexical.hours_apart,
         same_source=lexical.same_source,
+        matched_article=matched,
     )
 
 
@@ -207,7 +210,7 @@ def best_story(
         hours = abs((article.published_at - first.published_at).total_seconds()) / 3600
         top: Evidence | None = None
         for member_id, member in members:
-            evidence = replace(score_pair(article, member), matched_article=member_id)
+            evidence = score_pair(article, member, member_id)
             if top is None or evidence.score > top.score:
                 top = evidence
         assert top is not None
