@@ -112,6 +112,8 @@ async def test_a_user_manages_only_their_own_chat(settings, storage):
         ) as response:
             assert response.status == 200
         assert await storage.chats.list_subscriptions(ids["chat"]) == []
+        (entry, *_) = await storage.audit.recent()
+        assert (entry.platform, entry.user_id) == ("telegram", str(USER))
 
 
 async def test_settings_change_through_the_chat_commands(settings, storage):

@@ -81,12 +81,13 @@ class MiniApp:
         return web.json_response({"reply": reply.text, "error": reply.error})
 
     async def subscription(self, request: web.Request) -> web.Response:
-        _user, chat = await self._chat(request)
+        user, chat = await self._chat(request)
         raw = request.match_info["sid"]
         body = await _json(request)
         if not raw.isdigit() or len(raw) > 16 or not isinstance(body.get("active"), bool):
             raise web.HTTPBadRequest(text='send {"active": true} or {"active": false}')
-        on = await self.views.set_subscription(chat.id, int(raw), body["active"])
+        who = (PLATFORM, str(user["id"]))
+        on = await self.views.set_subscription(chat.id, int(raw), body["active"], who=who)
         return web.json_response({"active": on})
 
     def routes(self) -> list[web.RouteDef]:

@@ -129,14 +129,16 @@ class ConsoleViews:
         chat["deliveries"] = await self.storage.console.deliveries(chat_id)
         return chat
 
-    async def set_subscription(self, chat_id: int, subscription_id: int, on: bool) -> bool:
-        """Pause or resume a subscription from the console; audited."""
+    async def set_subscription(
+        self, chat_id: int, subscription_id: int, on: bool, *, who: tuple[str, str] = ("web", "")
+    ) -> bool:
+        """Pause or resume a subscription (console or Mini App); audited with who did it."""
         done = await self.storage.console.pause_subscription(chat_id, subscription_id, on)
         if done is None:
             raise NotFound(f"chat {chat_id} has no subscription {subscription_id}")
         await self.storage.audit.record(
-            platform="web",
-            user_id="operator",
+            platform=who[0],
+            user_id=who[1] or "operator",
             action="subscription resume" if on else "subscription pause",
             target=f"chat {chat_id}",
             detail={"subscription": subscription_id},
