@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench lint format clean venv
+.PHONY: demo test bench lint format clean venv i18n i18n-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,22 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Translations (docs/translating.md): extract the English texts, merge them into every
+# language's catalog, compile the .mo files the package ships (committed, so a fresh clone
+# needs no build step).
+LOCALES := bot/i18n/locales
+BABEL_KEYWORDS := -k N_ -k _n:1,2 -k L
+
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project=cryptowire --version=0.1 -o $(LOCALES)/cryptowire.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/cryptowire.pot -d $(LOCALES) -D cryptowire \
+		--no-location --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) i18n-compile
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALES) -D cryptowire --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

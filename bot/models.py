@@ -200,6 +200,7 @@ class Alert:
     timezone: str = "UTC"  # the receiving chat's zone (/timezone): times are shown in it
     new_image: bool = False  # an edit whose cover image changed: replace the photo too
     rendered: RenderedAlert | None = None  # the chat's template applied (None: the fixed look)
+    language: str | None = None  # the receiving chat's language for the bot's own words
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +270,13 @@ class ChatSettings:
     title: str | None = None
     template: str | None = None  # the chat's message template (None: the platform default)
     mentions: tuple[tuple[str, str], ...] = ()  # (tag, who to mention) from /mention
+    language: str | None = None  # /language: the chat's choice (a shipped catalog name)
+    language_hint: str | None = None  # the platform's language for the chat (no choice made)
+
+    @property
+    def locale(self) -> str | None:
+        """The language alerts to this chat use: its choice, else what the platform said."""
+        return self.language or self.language_hint
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +320,10 @@ class IncomingCommand:
     can_manage: bool = True
     is_admin: bool = False
     chat_title: str | None = None
+    # Language hints (issue 17): the user's own (Telegram language_code, Discord locale) and
+    # the chat's (the private user's, a Discord guild's preferred_locale); None: unknown.
+    language: str | None = None
+    chat_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

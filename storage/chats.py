@@ -51,6 +51,8 @@ SETTING_FIELDS = frozenset(
         "last_digest_at",
         "template",
         "mentions",
+        "language",
+        "language_hint",
     }
 )
 

@@ -41,6 +41,8 @@ def chat_settings(row: ChatRow) -> ChatSettings:
         muted_until=row.muted_until,
         title=row.title,
         template=row.template,
+        language=row.language,
+        language_hint=row.language_hint,
         mentions=tuple((str(t), str(w)) for t, w in (row.mentions or ()) if t and w),
     )
 

@@ -237,6 +237,8 @@ class ChatRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     template: Mapped[str | None] = mapped_column(Text)  # /template; NULL: the default look
     mentions: Mapped[list[list[str]] | None] = mapped_column(JSON)  # /mention: [[tag, who]]
+    language: Mapped[str | None] = mapped_column(String(16))  # /language; NULL: no choice
+    language_hint: Mapped[str | None] = mapped_column(String(16))  # the platform's language
 
     __table_args__ = (UniqueConstraint("platform", "chat_id", "thread_id"),)
 

@@ -23,7 +23,7 @@ async def test_client_connects_with_minimal_intents_and_syncs_every_command():
         names = {c["name"] for c in world.fake.commands["global"]}
         expected = {"latest", "search", "subscribe", "unsubscribe", "subscriptions", "story"}
         expected |= {"why", "digest", "quiet", "mute", "timezone", "help", "breaking", "post"}
-        expected |= {"audit", "template", "format", "mention"}
+        expected |= {"audit", "template", "format", "mention", "language"}
         assert names == expected
         subscribe = next(c for c in world.fake.commands["global"] if c["name"] == "subscribe")
         options = {o["name"]: o for o in subscribe["options"]}
@@ -43,7 +43,7 @@ async def test_guild_ids_sync_instantly_to_those_guilds_only():
     core = RecordingCore()
     async with DiscordWorld(core.services(), guild_ids=True) as world:
         assert "global" not in world.fake.commands
-        assert len(world.fake.commands[world.guild]) == 18
+        assert len(world.fake.commands[world.guild]) == 19
 
 
 @pytest.mark.parametrize(

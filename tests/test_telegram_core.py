@@ -64,7 +64,7 @@ SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])  # no storage seman
 @SQLITE_ONLY
 async def test_every_core_command_is_in_the_telegram_menu(storage: SqlStorage):
     async with running_adapter(real_core(storage), commands=COMMANDS) as (fake, _):
-        (call,) = fake.calls_to("setMyCommands")
+        (call,) = [c for c in fake.calls_to("setMyCommands") if "language_code" not in c.params]
     menu = {c["command"]: c["description"] for c in call.params["commands"]}
     assert list(menu) == [spec.name for spec in COMMANDS]
     assert menu["subscribe"] == "Get alerts for matching news"

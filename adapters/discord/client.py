@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import discord
 from discord import app_commands
 
+from adapters.discord.locales import CatalogTranslator
+
 log = logging.getLogger("cryptowire.discord.client")
 
 
@@ -61,6 +63,7 @@ class CryptowireClient(discord.Client):
         """
         if not self.sync_commands:
             return
+        await self.tree.set_translator(CatalogTranslator())
         try:
             if self.guild_ids:
                 for guild_id in self.guild_ids:

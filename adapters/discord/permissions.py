@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.i18n import N_
 from bot.models import ChatKind, ChatRef
 
 PLATFORM = "discord"
-MANAGE_REFUSAL = (
+MANAGE_REFUSAL = N_(
     "You need the Manage Channels permission to change this channel's alerts. "
     "Ask a moderator, or use the command in a DM with me for personal alerts."
 )
 
-ADMIN_REFUSAL = (
+ADMIN_REFUSAL = N_(
     "Only Cryptowire admins can do that: members with Manage Server, "
     "or users listed in [discord] admins."
 )

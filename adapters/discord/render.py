@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import discord
 
+from bot.i18n import N_, _, _n, use_locale
 from bot.models import (
     Alert,
     Article,
@@ -52,6 +53,11 @@ COLOURS: dict[Sentiment, int] = {
 }
 RETRACTED_COLOUR = 0x2C2F33
 DIGEST_COLOUR = 0x3498DB
+SENTIMENT_NAMES = {
+    Sentiment.POSITIVE: N_("Positive"),
+    Sentiment.NEGATIVE: N_("Negative"),
+    Sentiment.NEUTRAL: N_("Neutral"),
+}
 
 
 def cut(text: str, limit: int) -> str:
@@ -84,20 +90,25 @@ def _markers(alert: Alert) -> tuple[str, list[str]]:
     """Title prefix (BREAKING / RETRACTED) and footer markers (updated, +N sources)."""
     prefix = ""
     if alert.retracted or alert.article.retracted:
-        prefix = "RETRACTED · "
+        prefix = _("RETRACTED") + " · "
     elif alert.kind is DeliveryKind.BREAKING:
-        prefix = "🔴 BREAKING · "
+        prefix = "🔴 " + _("BREAKING") + " · "
     footer: list[str] = []
     if alert.updated:
-        footer.append("updated")
+        footer.append(_("updated"))
     if alert.extra_sources > 0:
-        noun = "source" if alert.extra_sources == 1 else "sources"
-        footer.append(f"+{alert.extra_sources} {noun}")
+        footer.append(_n("+{count} source", "+{count} sources", alert.extra_sources))
     return prefix, footer
 
 
 def alert_embed(alert: Alert, limits: EmbedLimits = LIMITS) -> discord.Embed:
-    """One article as an embed: linked title, summary, colour by sentiment, fields, image."""
+    """One article as an embed: linked title, summary, colour by sentiment, fields, image;
+    the bot's words in the receiving chat's language."""
+    with use_locale(alert.language):
+        return _alert_embed(alert, limits)
+
+
+def _alert_embed(alert: Alert, limits: EmbedLimits) -> discord.Embed:
     if alert.rendered is not None:  # the chat's own template
         return template_embed(alert, alert.rendered, limits)
     if alert.kind is DeliveryKind.DIGEST and alert.digest_items:
@@ -113,13 +124,14 @@ def alert_embed(alert: Alert, limits: EmbedLimits = LIMITS) -> discord.Embed:
     )
     if article.source_name or article.source_key:
         source = article.source_name or article.source_key
-        embed.add_field(name="Source", value=cut(source, limits.field_value), inline=True)
+        embed.add_field(name=_("Source"), value=cut(source, limits.field_value), inline=True)
     if article.tags:
         tags = " ".join(f"`{tag}`" for tag in article.tags)
-        embed.add_field(name="Tags", value=cut(tags, limits.field_value), inline=True)
-    embed.add_field(name="Sentiment", value=article.sentiment.value.title(), inline=True)
+        embed.add_field(name=_("Tags"), value=cut(tags, limits.field_value), inline=True)
+    mood = _(SENTIMENT_NAMES.get(article.sentiment, article.sentiment.value.title()))
+    embed.add_field(name=_("Sentiment"), value=mood, inline=True)
     if article.id is not None:
-        embed.set_author(name=cut(f"Article {article.id}", limits.author))
+        embed.set_author(name=cut(_("Article {id}", id=article.id), limits.author))
     footer.append("Cryptowire")
     embed.set_footer(text=cut(" · ".join(footer), limits.footer))
     image = web_url(article.image_url)
@@ -127,7 +139,7 @@ def alert_embed(alert: Alert, limits: EmbedLimits = LIMITS) -> discord.Embed:
         embed.set_image(url=image)
     summary = article.summary or article.body
     if retracted:
-        summary = "This story was retracted by its source."
+        summary = _("This story was retracted by its source.")
     budget = min(limits.description, limits.total - embed_size(embed))
     text = cut(discord.utils.escape_markdown(summary), budget)
     if text:
@@ -144,16 +156,16 @@ def _digest_line(article: Article) -> str:
 
 def digest_embed(items: tuple[Article, ...], limits: EmbedLimits = LIMITS) -> discord.Embed:
     """Several stories as one embed of linked lines; what does not fit is counted."""
-    noun = "story" if len(items) == 1 else "stories"
-    embed = discord.Embed(title=f"Digest · {len(items)} {noun}", colour=DIGEST_COLOUR)
-    embed.set_footer(text="Cryptowire digest")
+    title = _n("Digest · {count} story", "Digest · {count} stories", len(items))
+    embed = discord.Embed(title=title, colour=DIGEST_COLOUR)
+    embed.set_footer(text=_("Cryptowire digest"))
     budget = min(limits.description, limits.total - embed_size(embed)) - 40
     lines: list[str] = []
     used = 0
     for index, article in enumerate(items):
         line = _digest_line(article)
         if used + len(line) + 1 > budget:
-            lines.append(f"…and {len(items) - index} more")
+            lines.append(_("…and {count} more", count=len(items) - index))
             break
         lines.append(line)
         used += len(line) + 1
@@ -166,7 +178,7 @@ def article_list_embed(article: Article, limits: EmbedLimits = LIMITS) -> discor
     when = discord.utils.format_dt(_aware(article.published_at), "R")
     meta = [f"#{article.id}" if article.id is not None else "", article.source_name, when]
     if article.story_id is not None:
-        meta.insert(1, f"story {article.story_id}")
+        meta.insert(1, _("story {id}", id=article.story_id))
     if article.tags:
         meta.append(" ".join(article.tags[:6]))
     embed = discord.Embed(
@@ -228,10 +240,13 @@ def reply_message(
         total += embed_size(embed)
         shown += 1
     if shown < len(reply.articles):
-        more = f"({len(reply.articles) - shown} more not shown; narrow the query to see them)"
+        more = _(
+            "({count} more not shown; narrow the query to see them)",
+            count=len(reply.articles) - shown,
+        )
         content = cut(f"{content}\n{more}" if content else more, limits.content)
     if content is None and not embeds:
-        content = "Nothing to show."
+        content = _("Nothing to show.")
     return content, embeds
 
 

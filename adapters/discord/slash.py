@@ -16,24 +16,20 @@ from collections.abc import Callable, Collection
 import discord
 from discord import app_commands
 
-from adapters.discord import translate
+from adapters.discord import locales, translate
+from adapters.discord.locales import L
 from adapters.discord.permissions import ADMIN_REFUSAL, MANAGE_REFUSAL, describe
 from adapters.discord.render import reply_message
 from bot.errors import Unavailable
+from bot.i18n import N_, _, use_locale
 from bot.models import IncomingCommand, Reply
 from bot.ports import CoreServices
 
 log = logging.getLogger("cryptowire.discord.slash")
 
-FAILURE_TEXT = "Sorry, that did not work. Please try again in a minute."
+FAILURE_TEXT = N_("Sorry, that did not work. Please try again in a minute.")
 NO_MENTIONS = discord.AllowedMentions.none()
-PRIVATE_NOTE = "Answered privately."
-SENTIMENTS = [
-    app_commands.Choice(name=name, value=name) for name in ("positive", "negative", "neutral")
-]
-DIGEST_MODES = [app_commands.Choice(name=name, value=name) for name in ("off", "hourly", "daily")]
-FORMATS = [app_commands.Choice(name=n, value=n) for n in ("compact", "standard", "full")]
-
+PRIVATE_NOTE = N_("Answered privately.")
 Count = app_commands.Range[int, 1, 25]
 PositiveId = app_commands.Range[int, 1, None]
 Text = app_commands.Range[str, 1, 300]
@@ -62,11 +58,12 @@ class SlashCommands:
 
     async def run(self, interaction: discord.Interaction, name: str, text: str) -> None:
         """Check rights, ask the core (deferring when slow), answer; never raises."""
-        try:
-            await self._run(interaction, name, text)
-        except Exception:
-            log.exception("slash command /%s failed", name)
-            await self._fail_quietly(interaction)
+        with use_locale(str(interaction.locale.value)):  # this user's language
+            try:
+                await self._run(interaction, name, text)
+            except Exception:
+                log.exception("slash command /%s failed", name)
+                await self._fail_quietly(interaction)
 
     async def _run(self, interaction: discord.Interaction, name: str, text: str) -> None:
         caller = describe(interaction, self.admins)
@@ -74,12 +71,12 @@ class SlashCommands:
             self._on_channel_seen(caller.chat.chat_id)
         if name in translate.MANAGE_COMMANDS and not caller.can_manage:
             await interaction.response.send_message(
-                MANAGE_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS
+                _(MANAGE_REFUSAL), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
         if name in translate.ADMIN_COMMANDS and not caller.is_admin:
             await interaction.response.send_message(
-                ADMIN_REFUSAL, ephemeral=True, allowed_mentions=NO_MENTIONS
+                _(ADMIN_REFUSAL), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
             return
         command = IncomingCommand(
@@ -91,10 +88,12 @@ class SlashCommands:
             can_manage=caller.can_manage,
             is_admin=caller.is_admin,
             chat_title=caller.title,
+            language=str(interaction.locale.value),
+            chat_language=str((interaction.guild_locale or interaction.locale).value),
         )
         public = name in translate.PUBLIC_COMMANDS
         task = asyncio.create_task(self._ask_core(command))
-        done, _ = await asyncio.wait({task}, timeout=self.defer_after_s)
+        done, _pending = await asyncio.wait({task}, timeout=self.defer_after_s)
         if not done:
             await interaction.response.defer(ephemeral=not public, thinking=True)
         reply = await task
@@ -105,7 +104,7 @@ class SlashCommands:
             return await self.core.handle_command(command)
         except Exception:
             log.exception("core failed on %r", command.text)
-            return Reply(FAILURE_TEXT, error=True, ephemeral=True)
+            return Reply(_(FAILURE_TEXT), error=True, ephemeral=True)
 
     async def _answer(
         self, interaction: discord.Interaction, reply: Reply, *, public: bool
@@ -121,7 +120,7 @@ class SlashCommands:
             # Deferred in public, but the answer is private (an error). The first
             # follow-up after a public deferral must be public (it replaces "thinking..."),
             # so: settle the original, answer privately, then remove the original.
-            await interaction.edit_original_response(content=PRIVATE_NOTE, embeds=[])
+            await interaction.edit_original_response(content=_(PRIVATE_NOTE), embeds=[])
             await interaction.followup.send(
                 content or discord.utils.MISSING,
                 embeds=embeds,
@@ -137,9 +136,9 @@ class SlashCommands:
     async def _fail_quietly(self, interaction: discord.Interaction) -> None:
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(FAILURE_TEXT, ephemeral=True)
+                await interaction.followup.send(_(FAILURE_TEXT), ephemeral=True)
             else:
-                await interaction.response.send_message(FAILURE_TEXT, ephemeral=True)
+                await interaction.response.send_message(_(FAILURE_TEXT), ephemeral=True)
         except Exception:
             log.warning("could not tell the user about a failed command", exc_info=True)
 
@@ -164,7 +163,7 @@ class SlashCommands:
     async def complete_tags(
         self, _interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        _, word = translate.split_current(current)
+        _head, word = translate.split_current(current)
         values = translate.tag_suggestions(current, await self._tags(word))
         return [app_commands.Choice(name=v, value=v) for v in values]
 
@@ -182,9 +181,9 @@ class SlashCommands:
 
         @app_commands.command(
             name="latest",
-            description=translate.description("latest", "Latest articles, optionally by tag"),
+            description=L(translate.description("latest", "Latest articles, optionally by tag")),
         )
-        @app_commands.describe(tag="Only this tag, e.g. BTC", count="How many (1-25)")
+        @app_commands.describe(tag=L("Only this tag, e.g. BTC"), count=L("How many (1-25)"))
         @app_commands.autocomplete(tag=self.complete_tag)
         async def latest(
             interaction: discord.Interaction, tag: str | None = None, count: Count | None = None
@@ -192,24 +191,24 @@ class SlashCommands:
             await self.run(interaction, "latest", translate.latest_text(tag, count))
 
         @app_commands.command(
-            name="search", description=translate.description("search", "Search the news archive")
+            name="search", description=L(translate.description("search", "Search the news archive"))
         )
-        @app_commands.describe(query='Words, "phrases", -excluded, tag:BTC ...')
+        @app_commands.describe(query=L('Words, "phrases", -excluded, tag:BTC ...'))
         async def search(interaction: discord.Interaction, query: Text) -> None:
             await self.run(interaction, "search", translate.simple_text("search", query))
 
         @app_commands.command(
             name="subscribe",
-            description=translate.description("subscribe", "Get alerts in this channel or DM"),
+            description=L(translate.description("subscribe", "Get alerts in this channel or DM")),
         )
         @app_commands.describe(
-            tags="Any of these tags, space separated, e.g. BTC ETH",
-            sentiment="Only this market mood",
-            keywords='All of these words; "quoted phrases"; -word excludes',
-            source="Only this source, e.g. decrypt",
-            mention="Role to mention with each alert (server channels)",
+            tags=L("Any of these tags, space separated, e.g. BTC ETH"),
+            sentiment=L("Only this market mood"),
+            keywords=L('All of these words; "quoted phrases"; -word excludes'),
+            source=L("Only this source, e.g. decrypt"),
+            mention=L("Role to mention with each alert (server channels)"),
         )
-        @app_commands.choices(sentiment=SENTIMENTS)
+        @app_commands.choices(sentiment=locales.SENTIMENTS)
         @app_commands.autocomplete(tags=self.complete_tags)
         async def subscribe(
             interaction: discord.Interaction,
@@ -230,40 +229,42 @@ class SlashCommands:
 
         @app_commands.command(
             name="unsubscribe",
-            description=translate.description("unsubscribe", "Remove a subscription"),
+            description=L(translate.description("unsubscribe", "Remove a subscription")),
         )
-        @app_commands.describe(id="Subscription id, a tag, or all")
+        @app_commands.describe(id=L("Subscription id, a tag, or all"))
         async def unsubscribe(interaction: discord.Interaction, id: Text) -> None:
             await self.run(interaction, "unsubscribe", translate.simple_text("unsubscribe", id))
 
         @app_commands.command(
             name="subscriptions",
-            description=translate.description("subscriptions", "This chat's subscriptions"),
+            description=L(translate.description("subscriptions", "This chat's subscriptions")),
         )
         async def subscriptions(interaction: discord.Interaction) -> None:
             await self.run(interaction, "subscriptions", "/subscriptions")
 
         @app_commands.command(
-            name="story", description=translate.description("story", "Every source of one story")
+            name="story", description=L(translate.description("story", "Every source of one story"))
         )
-        @app_commands.describe(id="Story id")
+        @app_commands.describe(id=L("Story id"))
         async def story(interaction: discord.Interaction, id: PositiveId) -> None:
             await self.run(interaction, "story", translate.simple_text("story", id))
 
         @app_commands.command(
             name="why",
-            description=translate.description("why", "Why an article did (not) alert here"),
+            description=L(translate.description("why", "Why an article did (not) alert here")),
         )
-        @app_commands.describe(article="Article id")
+        @app_commands.describe(article=L("Article id"))
         async def why(interaction: discord.Interaction, article: PositiveId) -> None:
             await self.run(interaction, "why", translate.simple_text("why", article))
 
         @app_commands.command(
             name="digest",
-            description=translate.description("digest", "Bundle alerts: off, hourly or daily"),
+            description=L(translate.description("digest", "Bundle alerts: off, hourly or daily")),
         )
-        @app_commands.describe(schedule="off, hourly or daily", time="HH:MM for daily digests")
-        @app_commands.choices(schedule=DIGEST_MODES)
+        @app_commands.describe(
+            schedule=L("off, hourly or daily"), time=L("HH:MM for daily digests")
+        )
+        @app_commands.choices(schedule=locales.DIGEST_MODES)
         async def digest(
             interaction: discord.Interaction,
             schedule: app_commands.Choice[str],
@@ -273,33 +274,35 @@ class SlashCommands:
 
         @app_commands.command(
             name="quiet",
-            description=translate.description("quiet", "Hold alerts during quiet hours"),
+            description=L(translate.description("quiet", "Hold alerts during quiet hours")),
         )
-        @app_commands.describe(hours="HH:MM-HH:MM, or off")
+        @app_commands.describe(hours=L("HH:MM-HH:MM, or off"))
         async def quiet(interaction: discord.Interaction, hours: Text) -> None:
             await self.run(interaction, "quiet", translate.simple_text("quiet", hours))
 
         @app_commands.command(
             name="timezone",
-            description=translate.description("timezone", "Time zone for digests and quiet hours"),
+            description=L(
+                translate.description("timezone", "Time zone for digests and quiet hours")
+            ),
         )
-        @app_commands.describe(zone="Area/City, e.g. Europe/Berlin")
+        @app_commands.describe(zone=L("Area/City, e.g. Europe/Berlin"))
         @app_commands.autocomplete(zone=self.complete_timezone)
         async def timezone(interaction: discord.Interaction, zone: Text) -> None:
             await self.run(interaction, "timezone", translate.simple_text("timezone", zone))
 
         @app_commands.command(
-            name="mute", description=translate.description("mute", "Pause alerts for a while")
+            name="mute", description=L(translate.description("mute", "Pause alerts for a while"))
         )
-        @app_commands.describe(duration="e.g. 2h, 30m, 1d, or off")
+        @app_commands.describe(duration=L("e.g. 2h, 30m, 1d, or off"))
         async def mute(interaction: discord.Interaction, duration: Text) -> None:
             await self.run(interaction, "mute", translate.simple_text("mute", duration))
 
         @app_commands.command(
-            name="template", description=translate.description("template", "Alert layout")
+            name="template", description=L(translate.description("template", "Alert layout"))
         )
         @app_commands.describe(
-            text="A template ({{ title }} ...; \\n for a new line), preview or reset"
+            text=L("A template ({{ title }} ...; \\n for a new line), preview or reset")
         )
         async def template(
             interaction: discord.Interaction, text: TemplateText | None = None
@@ -307,9 +310,9 @@ class SlashCommands:
             await self.run(interaction, "template", translate.template_text(text))
 
         @app_commands.command(
-            name="format", description=translate.description("format", "Shipped layouts")
+            name="format", description=L(translate.description("format", "Shipped layouts"))
         )
-        @app_commands.choices(style=FORMATS)
+        @app_commands.choices(style=locales.FORMATS)
         async def format_(
             interaction: discord.Interaction, style: app_commands.Choice[str] | None = None
         ) -> None:
@@ -318,9 +321,11 @@ class SlashCommands:
             )
 
         @app_commands.command(
-            name="mention", description=translate.description("mention", "Ping for a tag")
+            name="mention", description=L(translate.description("mention", "Ping for a tag"))
         )
-        @app_commands.describe(tag="A tag (BTC), * for every alert, or off", role="Who to ping")
+        @app_commands.describe(
+            tag=L("A tag (BTC), * for every alert, or off"), role=L("Who to ping")
+        )
         @app_commands.autocomplete(tag=self.complete_tag)
         async def mention(
             interaction: discord.Interaction,
@@ -331,9 +336,9 @@ class SlashCommands:
             who = [x.mention for x in (role, member) if x is not None]
             await self.run(interaction, "mention", translate.mention_text(tag, who))
 
-        @app_commands.command(name="breaking", description="Admins: post a breaking story")
+        @app_commands.command(name="breaking", description=L("Admins: post a breaking story"))
         @app_commands.describe(
-            title="Headline", text="What happened", url="Link to the source (optional)"
+            title=L("Headline"), text=L("What happened"), url=L("Link to the source (optional)")
         )
         async def breaking(
             interaction: discord.Interaction,
@@ -343,18 +348,29 @@ class SlashCommands:
         ) -> None:
             await self.run(interaction, "breaking", translate.breaking_text(title, text, url))
 
-        @app_commands.command(name="post", description="Admins: post an archived article")
-        @app_commands.describe(article="Article id")
+        @app_commands.command(name="post", description=L("Admins: post an archived article"))
+        @app_commands.describe(article=L("Article id"))
         async def post(interaction: discord.Interaction, article: PositiveId) -> None:
             await self.run(interaction, "post", translate.simple_text("post", article))
 
-        @app_commands.command(name="audit", description="Admins: recent admin actions")
-        @app_commands.describe(count="How many (default 20)")
+        @app_commands.command(name="audit", description=L("Admins: recent admin actions"))
+        @app_commands.describe(count=L("How many (default 20)"))
         async def audit(interaction: discord.Interaction, count: Count | None = None) -> None:
             await self.run(interaction, "audit", f"/audit {count}" if count else "/audit")
 
         @app_commands.command(
-            name="help", description=translate.description("help", "What Cryptowire can do")
+            name="language", description=L(translate.description("language", "Bot language"))
+        )
+        @app_commands.describe(code=L("The language for this chat; empty: show the choice"))
+        @app_commands.choices(code=locales.LANGUAGE_CHOICES)
+        async def language(
+            interaction: discord.Interaction, code: app_commands.Choice[str] | None = None
+        ) -> None:
+            text = f"/language {code.value}" if code else "/language"
+            await self.run(interaction, "language", text)
+
+        @app_commands.command(
+            name="help", description=L(translate.description("help", "What Cryptowire can do"))
         )
         async def help_(interaction: discord.Interaction) -> None:
             await self.run(interaction, "help", "/help")
@@ -377,5 +393,6 @@ class SlashCommands:
             breaking,
             post,
             audit,
+            language,
             help_,
         ]

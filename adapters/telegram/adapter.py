@@ -22,12 +22,13 @@ from telegram.ext import Application, Defaults
 from adapters.telegram.errors import is_not_modified, is_photo_problem, to_result
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.keyboards import PageCache
-from adapters.telegram.menu import bot_commands, load_core_commands
+from adapters.telegram.menu import bot_commands, load_core_commands, telegram_code
 from adapters.telegram.ordering import PerChatUpdateProcessor
 from adapters.telegram.permissions import AdminCache
 from adapters.telegram.render import MAX_CAPTION, MAX_TEXT, render_alert, safe_url
 from bot.config import TelegramConfig
 from bot.errors import RuntimeFailure, UserError
+from bot.i18n import LANGUAGES, use_locale
 from bot.models import Alert, Capabilities, ChatRef, DeliveryKind, DeliveryResult
 from bot.ops.logs import SecretMasker
 from bot.ports import CoreServices
@@ -160,14 +161,18 @@ class TelegramAdapter:
 
     async def _register_commands(self) -> None:
         specs = self._commands if self._commands is not None else load_core_commands()
-        commands = bot_commands(specs)
-        if not commands:
+        if not bot_commands(specs):
             log.warning("telegram: no commands to register with setMyCommands")
             return
-        try:
-            await self.bot.set_my_commands(commands)
-        except TelegramError as exc:
-            log.error("telegram: setMyCommands failed, the command menu is stale: %s", exc)
+        # The default menu, then one per shipped language: Telegram shows each user the
+        # menu of their app's language_code (two letters), the default to everyone else.
+        for code in (None, *LANGUAGES):
+            with use_locale(code):
+                commands = bot_commands(specs)
+            try:
+                await self.bot.set_my_commands(commands, language_code=telegram_code(code))
+            except TelegramError as exc:
+                log.error("telegram: setMyCommands(%s) failed, menu stale: %s", code, exc)
 
     async def stop(self) -> None:
         """Stop receiving updates, let running handlers finish, close connections."""

@@ -57,9 +57,11 @@ from adapters.telegram.keyboards import (
     toggled,
     with_tags_on,
 )
+from adapters.telegram.language import localized, picker_prompt, picker_summary
 from adapters.telegram.permissions import AdminCache, may_manage, resolve_channel
 from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
 from bot.errors import UserError
+from bot.i18n import N_, _
 from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
 from bot.ports import CoreServices
 
@@ -68,7 +70,7 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 POPULAR_TAGS = 12
 MAX_PICKER_EXTRA = 18  # followed tags beyond the popular ones
-SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
+SORRY = N_("Sorry, something went wrong on our side. Please try again in a minute.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +102,13 @@ class TelegramHandlers:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-        application.add_handler(MessageHandler(updates & filters.COMMAND, self.on_command))
-        application.add_handler(CallbackQueryHandler(self.on_picker, pattern=r"^sub:"))
-        application.add_handler(CallbackQueryHandler(self.on_page, pattern=r"^pg:"))
-        application.add_handler(
-            ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
-        )
-        application.add_error_handler(self.on_error)
+        on_command = MessageHandler(updates & filters.COMMAND, localized(self.on_command))
+        application.add_handler(on_command)
+        application.add_handler(CallbackQueryHandler(localized(self.on_picker), pattern=r"^sub:"))
+        application.add_handler(CallbackQueryHandler(localized(self.on_page), pattern=r"^pg:"))
+        membership = ChatMemberHandler.MY_CHAT_MEMBER
+        application.add_handler(ChatMemberHandler(localized(self.on_membership), membership))
+        application.add_error_handler(localized(self.on_error))
 
     # ------------------------------------------------------------------ commands
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,6 +167,7 @@ class TelegramHandlers:
 
     def _incoming(self, message: Message, target: Target, text: str) -> IncomingCommand:
         user = sender_id(message)
+        language = message.from_user.language_code if message.from_user else None
         return IncomingCommand(
             chat=target.ref,
             text=text,
@@ -174,6 +177,8 @@ class TelegramHandlers:
             can_manage=target.can_manage,
             is_admin=user.lstrip("-").isdigit() and int(user) in self.bot_admins,
             chat_title=target.title,
+            language=language,
+            chat_language=language if target.kind is ChatKind.PRIVATE else None,
         )
 
     async def _reply(self, message: Message, reply: Reply) -> None:
@@ -210,7 +215,7 @@ class TelegramHandlers:
     async def _show_picker(self, message: Message, target: Target, command: ParsedCommand) -> None:
         if not target.can_manage:
             await message.reply_text(
-                "Only this group's administrators can change its subscriptions."
+                _("Only this group's administrators can change its subscriptions.")
             )
             return
         tags = (await self.core.known_tags(""))[:POPULAR_TAGS]
@@ -220,10 +225,8 @@ class TelegramHandlers:
         shown = {tag.upper() for tag in tags}  # followed tags stay reachable to switch off
         tags += [tag for tag in sorted(on) if tag.upper() not in shown][:MAX_PICKER_EXTRA]
         channel = target.ref.chat_id if target.ref.chat_id != str(message.chat.id) else None
-        where = f" for <b>{esc(target.title)}</b>" if channel and target.title else ""
         await message.reply_text(
-            f"Tap a tag to switch its alerts on or off{where}. "
-            "Sentiments ticked below apply to the tags you switch on next.",
+            picker_prompt(target.title if channel else None),
             parse_mode=ParseMode.HTML,
             reply_markup=subscribe_keyboard(tags, on=on, target=channel),
         )
@@ -242,15 +245,14 @@ class TelegramHandlers:
             else:
                 allowed = await self._may_manage(message.chat, None, user.id)
             if not allowed:
-                await query.answer(
-                    "Only administrators can change these subscriptions.", show_alert=True
-                )
+                refusal = _("Only administrators can change these subscriptions.")
+                await query.answer(refusal, show_alert=True)
                 return
             if data.startswith(("sub:x", "sub:go")) or markup is None:
                 self.pickers.close(key)
                 await query.answer()
                 await query.edit_message_text(
-                    _picker_summary(selection(markup).tags), parse_mode=ParseMode.HTML
+                    picker_summary(selection(markup).tags), parse_mode=ParseMode.HTML
                 )
                 return
             if data.startswith("sub:t:"):
@@ -292,6 +294,8 @@ class TelegramHandlers:
             can_manage=True,
             is_admin=user.id in self.bot_admins,
             chat_title=None if channel else message.chat.title,
+            language=user.language_code,
+            chat_language=user.language_code if kind is ChatKind.PRIVATE else None,
         )
         reply = await self.core.handle_command(incoming)
         first_line = (reply.text.splitlines() or [""])[0]
@@ -303,7 +307,7 @@ class TelegramHandlers:
         query = update.callback_query
         if query is None or not isinstance(query.message, Message):
             return
-        _, token, page = [*str(query.data).split(":", 2), "", ""][:3]
+        _prefix, token, page = [*str(query.data).split(":", 2), "", ""][:3]
         if not page.isdigit():
             await query.answer()
             return  # not a button we made
@@ -316,7 +320,7 @@ class TelegramHandlers:
         if shown:
             await query.answer()
         else:
-            await query.answer("This list has expired: send the command again.", show_alert=True)
+            await query.answer(_("This list has expired: send the command again."), show_alert=True)
 
     # ------------------------------------------------------------------ membership
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -345,6 +349,7 @@ class TelegramHandlers:
             can_manage=False,
             is_admin=adder.id in self.bot_admins,
             chat_title=chat.title,
+            language=adder.language_code,
         )
         reply = await self.core.handle_command(greeting)
         for chunk in split_text(reply.text):
@@ -359,7 +364,7 @@ class TelegramHandlers:
             return  # the user blocked the bot (or it was kicked): one log line, no answer
         if isinstance(error, UserError):
             log.info("telegram: %s: %s", where, error)
-            answer = str(error).splitlines()[0] if str(error) else SORRY
+            answer = str(error).splitlines()[0] if str(error) else _(SORRY)
         else:
             log.error(
                 "telegram: handler failed (%s): %s",
@@ -367,7 +372,7 @@ class TelegramHandlers:
                 type(error).__name__,
                 exc_info=(type(error), error, error.__traceback__) if error else None,
             )
-            answer = SORRY
+            answer = _(SORRY)
         if not isinstance(update, Update):
             return
         try:
@@ -385,10 +390,3 @@ def _arguments(command: ParsedCommand, message: Message) -> list[str]:
     if message.chat.type == ChatType.PRIVATE and target_argument(command):
         return args[1:]
     return args
-
-
-def _picker_summary(tags: tuple[str, ...]) -> str:
-    """What a closed picker leaves behind: the tags it left switched on."""
-    if not tags:
-        return "No tag alerts switched on here. /subscriptions lists every subscription."
-    return f"Alerts on for {esc(', '.join(tags))}. /subscriptions lists every subscription."

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import N_, _
 from bot.models import Article, Sentiment
 
 CHECK = "✅ "
@@ -27,9 +28,9 @@ PAGE_SIZE = 5
 SUB_PREFIX = "sub"
 PAGE_PREFIX = "pg"
 SENTIMENT_LABELS = {
-    Sentiment.POSITIVE: "📈 positive",
-    Sentiment.NEGATIVE: "📉 negative",
-    Sentiment.NEUTRAL: "➖ neutral",
+    Sentiment.POSITIVE: ("📈", N_("positive")),
+    Sentiment.NEGATIVE: ("📉", N_("negative")),
+    Sentiment.NEUTRAL: ("➖", N_("neutral")),
 }
 
 
@@ -57,12 +58,14 @@ def subscribe_keyboard(
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     rows.append(
         [
-            InlineKeyboardButton(label, callback_data=f"{SUB_PREFIX}:s:{sentiment.value}")
-            for sentiment, label in SENTIMENT_LABELS.items()
+            InlineKeyboardButton(
+                f"{icon} {_(word)}", callback_data=f"{SUB_PREFIX}:s:{sentiment.value}"
+            )
+            for sentiment, (icon, word) in SENTIMENT_LABELS.items()
         ]
     )
     done = f"{SUB_PREFIX}:x:{target}" if target else f"{SUB_PREFIX}:x"
-    rows.append([InlineKeyboardButton("✔ Done", callback_data=done)])
+    rows.append([InlineKeyboardButton(_("✔ Done"), callback_data=done)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -208,14 +211,14 @@ def page_keyboard(token: str, page: int, pages: int) -> InlineKeyboardMarkup | N
     row = []
     if page > 1:
         row.append(
-            InlineKeyboardButton("◀ Prev", callback_data=f"{PAGE_PREFIX}:{token}:{page - 1}")
+            InlineKeyboardButton(_("◀ Prev"), callback_data=f"{PAGE_PREFIX}:{token}:{page - 1}")
         )
     row.append(
         InlineKeyboardButton(f"{page}/{pages}", callback_data=f"{PAGE_PREFIX}:{token}:{page}")
     )
     if page < pages:
         row.append(
-            InlineKeyboardButton("Next ▶", callback_data=f"{PAGE_PREFIX}:{token}:{page + 1}")
+            InlineKeyboardButton(_("Next ▶"), callback_data=f"{PAGE_PREFIX}:{token}:{page + 1}")
         )
     return InlineKeyboardMarkup([row])
 
@@ -245,7 +248,7 @@ class PickerStates:
         self._markups[key] = markup
         self._markups.move_to_end(key)
         while len(self._markups) > self._max:
-            old, _ = self._markups.popitem(last=False)
+            old, _markup = self._markups.popitem(last=False)
             lock = self._locks.get(old)
             if lock is not None and not lock.locked():
                 del self._locks[old]

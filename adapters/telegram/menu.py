@@ -47,7 +47,9 @@ def bot_commands(specs: Iterable[Any]) -> list[BotCommand]:
         if name in seen:
             continue
         seen.add(name)
-        description = " ".join(str(getattr(spec, "description", "") or "").split())
+        described = getattr(spec, "described", None)  # the core's text in the call's language
+        text = described() if callable(described) else getattr(spec, "description", "")
+        description = " ".join(str(text or "").split())
         if not description:
             usage = getattr(spec, "usage", None) or getattr(spec, "args", None) or ""
             description = f"/{name} {usage}".strip()
@@ -55,3 +57,9 @@ def bot_commands(specs: Iterable[Any]) -> list[BotCommand]:
             description = description[: MAX_DESCRIPTION - 1] + "…"
         commands.append(BotCommand(name, description))
     return commands
+
+
+def telegram_code(locale: str | None) -> str | None:
+    """The two-letter code Telegram matches a user's app language with (``pt_BR`` -> ``pt``,
+    ``zh_Hans`` -> ``zh``); None for the default menu."""
+    return locale.split("_", 1)[0].lower() if locale else None

@@ -16,6 +16,8 @@ from telegram import Bot, Chat, ChatFullInfo, ChatMember, Message
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
+from bot.i18n import _
+
 log = logging.getLogger(__name__)
 
 ADMIN_TTL_S = 300.0
@@ -109,22 +111,30 @@ async def resolve_channel(
         chat = await bot.get_chat(name)
     except TelegramError as exc:
         log.info("telegram: cannot resolve %s: %s", name, exc)
-        return None, f"I can't find {name}. Add me to it as an administrator, then try again."
+        return None, _(
+            "I can't find {chat}. Add me to it as an administrator, then try again.", chat=name
+        )
     if chat.type == ChatType.PRIVATE:
-        return None, f"{name} is a person, not a channel or group."
+        return None, _("{chat} is a person, not a channel or group.", chat=name)
     try:
         listed = await admins.admins(chat.id)
     except TelegramError as exc:
         log.info("telegram: cannot list admins of %s: %s", name, exc)
         return (
             None,
-            f"I can't see who administers {name}: make me an administrator there first.",
+            _(
+                "I can't see who administers {chat}: make me an administrator there first.",
+                chat=name,
+            ),
         )
     if user_id not in listed.user_ids:
-        return None, f"Only administrators of {name} can change its subscriptions."
+        return None, _("Only administrators of {chat} can change its subscriptions.", chat=name)
     if chat.type == ChatType.CHANNEL and not listed.bot_can_post:
         return (
             None,
-            f"I can't post in {name}: make me an administrator allowed to post messages.",
+            _(
+                "I can't post in {chat}: make me an administrator allowed to post messages.",
+                chat=name,
+            ),
         )
     return chat, None

@@ -14,6 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.delivery.formatting import local_time
+from bot.i18n import N_, _, _n, current, use_locale
+from bot.i18n.formats import stamp
 from bot.models import Alert, Article, DeliveryKind, Line, RenderedAlert, Sentiment, Span
 
 MAX_TEXT = 4096
@@ -26,6 +28,19 @@ SENTIMENT_MARKERS = {
     Sentiment.NEGATIVE: "🔴 Negative",
     Sentiment.NEUTRAL: "⚪ Neutral",
 }
+SENTIMENT_WORDS = {
+    Sentiment.POSITIVE: N_("Positive"),
+    Sentiment.NEGATIVE: N_("Negative"),
+    Sentiment.NEUTRAL: N_("Neutral"),
+}
+
+
+def sentiment_marker(sentiment: Sentiment) -> str:
+    """``🟢 Positive`` in the call's language."""
+    marker = SENTIMENT_MARKERS.get(sentiment)
+    if marker is None:
+        return esc(str(sentiment))
+    return f"{marker.split(' ')[0]} {esc(_(SENTIMENT_WORDS[sentiment]))}"
 
 
 LIST_TITLE = 200  # characters of a title in lists and digests
@@ -54,7 +69,10 @@ def hashtag(tag: str) -> str:
 
 def format_time(moment: datetime, zone: str | None = None) -> str:
     """``07 Jan 2026, 04:54 CET``: in the chat's zone (``/timezone``), UTC by default."""
-    return local_time(moment, zone).strftime("%d %b %Y, %H:%M %Z")
+    local = local_time(moment, zone)
+    if current() == "en":
+        return local.strftime("%d %b %Y, %H:%M %Z")
+    return f"{stamp(local)} {local.strftime('%Z')}"
 
 
 def safe_url(url: str | None) -> str | None:
@@ -104,23 +122,23 @@ def alert_head(alert: Alert) -> str:
     article = alert.article
     lines: list[str] = []
     if alert.retracted or article.retracted:
-        lines.append("⚠️ <b>RETRACTED</b>: the source withdrew this story.")
+        lines.append(_("⚠️ <b>RETRACTED</b>: the source withdrew this story."))
     elif alert.kind is DeliveryKind.BREAKING:
-        lines.append("🚨 <b>BREAKING</b>")
+        lines.append(_("🚨 <b>BREAKING</b>"))
     if alert.updated and not (alert.retracted or article.retracted):
-        lines.append("✏️ <i>Updated</i>")
+        lines.append(_("✏️ <i>Updated</i>"))
     title = link(article.title, article.url)
     if alert.retracted or article.retracted:
         title = f"<s>{title}</s>"
     lines.append(f"<b>{title}</b>")
     meta = [
-        SENTIMENT_MARKERS.get(article.sentiment, esc(str(article.sentiment))),
+        sentiment_marker(article.sentiment),
         f"<i>{esc(article.source_name or article.source_key)}</i>",
         esc(format_time(article.updated_at or article.published_at, alert.timezone)),
     ]
     if alert.extra_sources > 0:
-        noun = "source" if alert.extra_sources == 1 else "sources"
-        meta.append(f"<b>+{alert.extra_sources} {noun}</b>")
+        sources = _n("+{count} source", "+{count} sources", alert.extra_sources)
+        meta.append(f"<b>{esc(sources)}</b>")
     lines.append(" · ".join(meta))
     return "\n".join(lines)
 
@@ -132,7 +150,13 @@ def alert_tail(alert: Alert) -> str:
 
 
 def render_alert(alert: Alert, *, limit: int = MAX_TEXT) -> str:
-    """The alert as HTML whose visible length is at most ``limit`` (use 1024 for captions)."""
+    """The alert as HTML whose visible length is at most ``limit`` (use 1024 for captions),
+    the bot's words in the receiving chat's language."""
+    with use_locale(alert.language):
+        return _render_alert(alert, limit)
+
+
+def _render_alert(alert: Alert, limit: int) -> str:
     if alert.rendered is not None:  # the chat's own template
         return render_template(alert.rendered, limit=limit)
     if alert.kind is DeliveryKind.DIGEST or alert.digest_items:
@@ -147,21 +171,20 @@ def article_line(number: int, article: Article, zone: str | None = None) -> str:
     details = [f"<i>{esc(article.source_name or article.source_key)}</i>"]
     details.append(esc(format_time(article.published_at, zone)))
     if article.id is not None:
-        details.append(f"id <code>{article.id}</code>")
+        details.append(_("id <code>{id}</code>", id=article.id))
     if article.story_id is not None:
-        details.append(f"story <code>{article.story_id}</code>")
+        details.append(_("story <code>{id}</code>", id=article.story_id))
     title = article.title if len(article.title) <= LIST_TITLE else article.title[:199] + "…"
     return f"<b>{number}.</b> {dot} {link(title, article.url)}\n" + " · ".join(details)
 
 
 def render_digest(alert: Alert, *, limit: int = MAX_TEXT) -> str:
     items = alert.digest_items or (alert.article,)
-    noun = "story" if len(items) == 1 else "stories"
-    head = f"🗞 <b>Digest</b> · {len(items)} {noun}"
+    head = _n("🗞 <b>Digest</b> · {count} story", "🗞 <b>Digest</b> · {count} stories", len(items))
     lines = [head]
     for number, article in enumerate(items, 1):
         entry = article_line(number, article, alert.timezone)
-        more = f"…and {len(items) - number + 1} more"
+        more = _("…and {count} more", count=len(items) - number + 1)
         if visible_len("\n\n".join([*lines, entry])) + len(more) + 2 > limit:
             lines.append(esc(more))
             break

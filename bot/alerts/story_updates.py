@@ -66,6 +66,7 @@ def edit_alert(delivery: ClaimedDelivery) -> Alert | None:
         updated=True,
         retracted=article.retracted or article.draft,
         timezone=delivery.chat.timezone,
+        language=delivery.chat.locale,
         new_image=bool(delivery.payload.get("new_image")),
     )
 

@@ -14,6 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from bot.i18n import _
 from bot.models import Article, Sentiment, SubscriptionFilter
 
 WORD_RE = re.compile(r"\w+")
@@ -34,7 +35,9 @@ def normalize_tag(raw: str) -> str:
     """``#btc``, ``$BTC`` and ``btc`` are the tag ``BTC``."""
     tag = raw.strip().lstrip("#$").upper()
     if not TAG_RE.match(tag):
-        raise FilterError(f"'{_shown(raw)}' is not a tag (letters and digits, like BTC or DEFI)")
+        raise FilterError(
+            _("'{word}' is not a tag (letters and digits, like BTC or DEFI)", word=_shown(raw))
+        )
     return tag
 
 
@@ -42,7 +45,9 @@ def normalize_source(raw: str) -> str:
     """Source keys are lower-case slugs such as ``decrypt``."""
     key = raw.strip().lower()
     if not SOURCE_RE.match(key):
-        raise FilterError(f"'{_shown(raw)}' is not a source key (like decrypt or coindesk)")
+        raise FilterError(
+            _("'{word}' is not a source key (like decrypt or coindesk)", word=_shown(raw))
+        )
     return key
 
 
@@ -50,7 +55,7 @@ def normalize_lang(raw: str) -> str:
     """``en``, ``EN`` and ``en-US`` all mean ``en``."""
     lang = raw.strip().lower().replace("_", "-").split("-", 1)[0]
     if not LANG_RE.match(lang):
-        raise FilterError(f"'{_shown(raw)}' is not a language code (like en or de)")
+        raise FilterError(_("'{word}' is not a language code (like en or de)", word=_shown(raw)))
     return lang
 
 
@@ -63,15 +68,23 @@ def normalize_keyword(raw: str) -> str:
     """A keyword is one word or a phrase of whole words, stored as its words joined by spaces."""
     words = keyword_words(raw[: MAX_KEYWORD_CHARS * 4])  # beyond this it is refused anyway
     if not words:
-        raise FilterError(f"'{_shown(raw)}' has no letters or digits to look for")
+        raise FilterError(_("'{word}' has no letters or digits to look for", word=_shown(raw)))
     if len(words) > MAX_KEYWORD_WORDS:
         raise FilterError(
-            f"'{_shown(raw)}' is too long: a phrase has at most {MAX_KEYWORD_WORDS} words"
+            _(
+                "'{word}' is too long: a phrase has at most {limit} words",
+                word=_shown(raw),
+                limit=MAX_KEYWORD_WORDS,
+            )
         )
     keyword = " ".join(words)
     if len(keyword) > MAX_KEYWORD_CHARS or len(raw) > MAX_KEYWORD_CHARS * 4:
         raise FilterError(
-            f"'{_shown(raw)}' is too long: a keyword has at most {MAX_KEYWORD_CHARS} characters"
+            _(
+                "'{word}' is too long: a keyword has at most {limit} characters",
+                word=_shown(raw),
+                limit=MAX_KEYWORD_CHARS,
+            )
         )
     return keyword
 
@@ -170,7 +183,7 @@ def describe(flt: SubscriptionFilter) -> str:
     parts += [f'-keyword:"{k}"' if " " in k else f"-keyword:{k}" for k in flt.exclude_keywords]
     if flt.lang:
         parts.append(f"lang:{flt.lang}")
-    return " ".join(parts) if parts else "everything"
+    return " ".join(parts) if parts else _("everything")
 
 
 def canonical(flt: SubscriptionFilter) -> SubscriptionFilter:

@@ -18,6 +18,7 @@ from bot.alerts.matching import SubscriptionIndex
 from bot.commands.app_settings import settings_reply
 from bot.commands.archive import ArchiveCommands
 from bot.commands.context import ArchiveReader, ChatStore, Context
+from bot.commands.language import LanguageCommand, locale_for
 from bot.commands.parser import CommandError, ParsedCommand, shown, split_command
 from bot.commands.rate_limit import CommandRateLimit, slow_down
 from bot.commands.replies import HELP_FOOTER, WELCOME
@@ -26,15 +27,17 @@ from bot.commands.subscriptions import SubscriptionCommands
 from bot.commands.templates import TemplateCommands, template_help
 from bot.delivery.templating.book import TemplateBook
 from bot.errors import UserError
+from bot.i18n import N_, _, normalize, use_locale
 from bot.models import ChatRef, IncomingCommand, Reply
 
 log = logging.getLogger("cryptowire.commands")
-APOLOGY = "Something went wrong on our side; please try again in a minute."
+APOLOGY = N_("Something went wrong on our side; please try again in a minute.")
 
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
-    """What adapters register: name (no slash), argument synopsis, one-line description."""
+    """What adapters register: name (no slash), argument synopsis, one-line description
+    (English, marked for translation: ``described()`` gives it in the call's language)."""
 
     name: str
     args: str
@@ -45,32 +48,38 @@ class CommandSpec:
     def usage(self) -> str:
         return f"/{self.name} {self.args}".rstrip()
 
+    def described(self) -> str:
+        return _(self.description)
+
 
 COMMANDS: list[CommandSpec] = [
-    CommandSpec("start", "", "Welcome and a first step"),
-    CommandSpec("help", "[COMMAND]", "What every command does"),
+    CommandSpec("start", "", N_("Welcome and a first step")),
+    CommandSpec("help", "[COMMAND]", N_("What every command does")),
     CommandSpec(
         "subscribe",
         'TAG... [positive|negative|neutral] [source:KEY] [keyword:"words"] '
         "[-keyword:WORD] [lang:xx]",
-        "Get alerts for matching news",
+        N_("Get alerts for matching news"),
         manages=True,
     ),
-    CommandSpec("unsubscribe", "ID|TAG|all", "Stop a subscription", manages=True),
-    CommandSpec("subscriptions", "", "List this chat's subscriptions and settings"),
-    CommandSpec("latest", "[TAG] [N]", "The newest articles, optionally for a tag"),
-    CommandSpec("search", "WORDS...", "Search the archive"),
-    CommandSpec("story", "ID", "Every source of one story"),
-    CommandSpec("why", "ARTICLE_ID", "Why an article was or was not sent here"),
-    CommandSpec("digest", "off|hourly|daily HH:MM", "Alerts as a digest", manages=True),
-    CommandSpec("quiet", "HH:MM-HH:MM|off", "Hold alerts during quiet hours", manages=True),
-    CommandSpec("timezone", "Area/City", "The chat's time zone", manages=True),
-    CommandSpec("mute", "DURATION|off", "Drop alerts for a while (e.g. 2h)", manages=True),
-    CommandSpec("route", "TAG|off", "Send a tag's alerts to this forum topic", manages=True),
-    CommandSpec("template", "[TEXT|preview|reset]", "How this chat's alerts look", manages=True),
-    CommandSpec("format", "compact|standard|full", "Pick a shipped alert layout", manages=True),
-    CommandSpec("mention", "TAG @who...|TAG off|off", "Ping people for a tag", manages=True),
-    CommandSpec("settings", "", "This chat's settings in one place (a Mini App on Telegram)"),
+    CommandSpec("unsubscribe", "ID|TAG|all", N_("Stop a subscription"), manages=True),
+    CommandSpec("subscriptions", "", N_("List this chat's subscriptions and settings")),
+    CommandSpec("latest", "[TAG] [N]", N_("The newest articles, optionally for a tag")),
+    CommandSpec("search", "WORDS...", N_("Search the archive")),
+    CommandSpec("story", "ID", N_("Every source of one story")),
+    CommandSpec("why", "ARTICLE_ID", N_("Why an article was or was not sent here")),
+    CommandSpec("digest", "off|hourly|daily HH:MM", N_("Alerts as a digest"), manages=True),
+    CommandSpec("quiet", "HH:MM-HH:MM|off", N_("Hold alerts during quiet hours"), manages=True),
+    CommandSpec("timezone", "Area/City", N_("The chat's time zone"), manages=True),
+    CommandSpec("mute", "DURATION|off", N_("Drop alerts for a while (e.g. 2h)"), manages=True),
+    CommandSpec("route", "TAG|off", N_("Send a tag's alerts to this forum topic"), manages=True),
+    CommandSpec(
+        "template", "[TEXT|preview|reset]", N_("How this chat's alerts look"), manages=True
+    ),
+    CommandSpec("format", "compact|standard|full", N_("Pick a shipped alert layout"), manages=True),
+    CommandSpec("mention", "TAG @who...|TAG off|off", N_("Ping people for a tag"), manages=True),
+    CommandSpec("language", "[CODE]", N_("The bot's language in this chat"), manages=True),
+    CommandSpec("settings", "", N_("This chat's settings in one place (a Mini App on Telegram)")),
 ]
 SPECS = {spec.name: spec for spec in COMMANDS}
 Handler = Callable[[Context], Awaitable[Reply]]
@@ -124,21 +133,37 @@ class CommandHandler:
             "format": looks.format,
             "mention": looks.mention,
             "settings": lambda ctx: self._settings(ctx, app_url),
+            "language": LanguageCommand(chats).language,
         }
         self._aliases = {"unsub": "unsubscribe", "sub": "subscribe", "subs": "subscriptions"}
         self._aliases |= {"list": "subscriptions", "tz": "timezone", "find": "search"}
+        self._aliases |= {"lang": "language"}
 
     async def handle(self, cmd: IncomingCommand) -> Reply:
-        """Run one command. An empty reply text means "not for us; send nothing"."""
-        name = "?"
+        """Run one command in its chat's language. An empty reply text means "not for us;
+        send nothing"."""
         if self.rate_limit is not None:
             wait = self.rate_limit.wait((cmd.chat.platform, cmd.user_id))
             if wait > 0:
-                return Reply(slow_down(wait), error=True, ephemeral=True)
+                with use_locale(cmd.language or cmd.chat_language):
+                    return Reply(slow_down(wait), error=True, ephemeral=True)
+        with use_locale(await self._locale(cmd)):
+            return await self._handle(cmd)
+
+    async def _locale(self, cmd: IncomingCommand) -> str | None:
+        """The chat's /language choice, else the user's own language, else the chat's."""
+        try:
+            chat = await self.chats.find(cmd.chat) if cmd.text.startswith("/") else None
+        except Exception:  # the command itself reports a storage outage, in a language
+            chat = None
+        return locale_for(chat, cmd)
+
+    async def _handle(self, cmd: IncomingCommand) -> Reply:
+        name = "?"
         try:
             parsed = split_command(cmd.text)
             if parsed is None:
-                return Reply("Commands start with a slash; try /help.", error=True)
+                return Reply(_("Commands start with a slash; try /help."), error=True)
             name = self._aliases.get(parsed.name, parsed.name)
             if not self._for_us(parsed):
                 return Reply("")
@@ -146,13 +171,13 @@ class CommandHandler:
             if handler is None:
                 return Reply(self._unknown(parsed.name), error=True)
             if not parsed.balanced and name not in ("search", "template"):
-                raise CommandError('a quote is not closed; example: keyword:"spot etf"')
+                raise CommandError(_('a quote is not closed; example: keyword:"spot etf"'))
             if SPECS[name].manages and parsed.args and not cmd.can_manage:
                 return Reply(_refusal(cmd), error=True, ephemeral=True)
             ctx = await self._context(cmd, parsed)
             return await handler(ctx)
         except UserError as exc:
-            text = str(exc).splitlines()[0] if str(exc) else "That did not work; see /help."
+            text = str(exc).splitlines()[0] if str(exc) else _("That did not work; see /help.")
             text = text if len(text) <= 500 else text[:499] + "…"  # one line, bounded
             return Reply(text[:1].upper() + text[1:], error=True, ephemeral=True)
         except Exception:
@@ -163,7 +188,7 @@ class CommandHandler:
                 cmd.user_id,
                 cmd.text[:200],
             )
-            return Reply(APOLOGY, error=True, ephemeral=True)
+            return Reply(_(APOLOGY), error=True, ephemeral=True)
 
     async def subscribed_tags(self, ref: ChatRef) -> set[str]:
         """Every tag this chat's subscriptions name: what a /subscribe picker shows as on
@@ -182,6 +207,9 @@ class CommandHandler:
 
     async def _context(self, cmd: IncomingCommand, parsed: ParsedCommand) -> Context:
         chat = await self.chats.get_or_create(cmd.chat, kind=cmd.chat_kind, title=cmd.chat_title)
+        hint = normalize(cmd.chat_language)
+        if hint and hint != chat.language_hint:  # alerts follow the platform's language
+            chat = await self.chats.update_settings(chat.id, language_hint=hint)
         ctx = Context(cmd, parsed.name, parsed.args, parsed.rest, chat, self.clock())
         if not chat.active:  # the chat talks to us again, so it is reachable again
             back = await self.chats.reactivate(chat.id)
@@ -190,17 +218,26 @@ class CommandHandler:
                     if subscription.id in back:
                         self.index.add_subscription(subscription, chat.id)
             ctx.chat = await self.chats.get(chat.id) or chat
-            ctx.notes.append(f"Welcome back: {len(back)} subscription(s) are active again.")
+            ctx.notes.append(
+                _("Welcome back: {count} subscription(s) are active again.", count=len(back))
+            )
         return ctx
 
     def _unknown(self, name: str) -> str:
         near = difflib.get_close_matches(name, list(SPECS), n=1, cutoff=0.6)
-        hint = f"did you mean /{near[0]}? " if near else ""
-        return f"Unknown command /{name}; {hint}/help lists them all."
+        if near:
+            return _(
+                "Unknown command /{name}; did you mean /{near}? /help lists them all.",
+                name=name,
+                near=near[0],
+            )
+        return _("Unknown command /{name}; /help lists them all.", name=name)
 
     async def _start(self, ctx: Context) -> Reply:
         count = await self.chats.count_subscriptions(ctx.chat.id)
-        text = WELCOME if not count else f"{WELCOME}\nThis chat has {count} subscription(s)."
+        text = _(WELCOME)
+        if count:
+            text += "\n" + _("This chat has {count} subscription(s).", count=count)
         return ctx.reply(text)
 
     async def _settings(self, ctx: Context, app_url: str | None) -> Reply:
@@ -211,19 +248,25 @@ class CommandHandler:
             wanted = ctx.args[0].lstrip("/").lower()
             spec = SPECS.get(self._aliases.get(wanted, wanted))
             if spec is None:
-                raise CommandError(f"no command /{shown(wanted)}; /help lists them all")
+                raise CommandError(
+                    _("no command /{name}; /help lists them all", name=shown(wanted))
+                )
             if spec.name in ("template", "format"):
                 return ctx.reply(template_help())
-            return ctx.reply(f"{spec.usage}\n{spec.description}.")
-        lines = [f"{spec.usage} - {spec.description}" for spec in COMMANDS]
-        return ctx.reply("\n".join([*lines, HELP_FOOTER]))
+            return ctx.reply(f"{spec.usage}\n{spec.described()}.")
+        lines = [f"{spec.usage} - {spec.described()}" for spec in COMMANDS]
+        return ctx.reply("\n".join([*lines, _(HELP_FOOTER)]))
 
 
 def _refusal(cmd: IncomingCommand) -> str:
-    where = {"group": "this group", "channel": "this channel"}.get(cmd.chat_kind.value)
-    if where:
-        return (
-            f"Only admins can change {where}'s subscriptions and settings; "
+    if cmd.chat_kind.value == "group":
+        return _(
+            "Only admins can change this group's subscriptions and settings; "
             "/subscriptions shows them."
         )
-    return "You may not change this chat's subscriptions and settings."
+    if cmd.chat_kind.value == "channel":
+        return _(
+            "Only admins can change this channel's subscriptions and settings; "
+            "/subscriptions shows them."
+        )
+    return _("You may not change this chat's subscriptions and settings.")

@@ -22,6 +22,8 @@ from bot.alerts.subscription_filter import (
     normalize_tag,
 )
 from bot.errors import UserError
+from bot.i18n import _
+from bot.i18n.formats import number
 from bot.models import Sentiment, SubscriptionFilter
 
 SENTIMENT_WORDS = ("positive", "negative", "neutral")
@@ -64,14 +66,17 @@ def split_command(text: str) -> ParsedCommand | None:
         return None
     if len(text) > MAX_COMMAND_CHARS:
         raise CommandError(
-            f"that command is {len(text):,} characters long; commands take at most "
-            f"{MAX_COMMAND_CHARS:,}"
+            _(
+                "that command is {length} characters long; commands take at most {limit}",
+                length=number(len(text)),
+                limit=number(MAX_COMMAND_CHARS),
+            )
         )
     head, *tail = text.split(None, 1)
     rest = tail[0] if tail else ""
     match = COMMAND_RE.match(head)
     if match is None:
-        raise CommandError(f"'{head[:40]}' is not a command; try /help")
+        raise CommandError(_("'{word}' is not a command; try /help", word=head[:40]))
     balanced = rest.count('"') % 2 == 0
     tokens = TOKEN_RE.findall(rest if balanced else rest.replace('"', ""))
     args = [token.replace('"', "") for token in tokens]
@@ -97,7 +102,13 @@ def parse_subscription(
 ) -> tuple[SubscriptionFilter, str | None]:
     """``/subscribe`` arguments -> (filter, mention). Unknown words are errors with hints."""
     if len(args) > MAX_ARGS:
-        raise CommandError(f"that is {len(args)} words; a subscription takes at most {MAX_ARGS}")
+        raise CommandError(
+            _(
+                "that is {count} words; a subscription takes at most {limit}",
+                count=len(args),
+                limit=MAX_ARGS,
+            )
+        )
     tags: set[str] = set()
     sentiments: set[Sentiment] = set()
     sources: set[str] = set()
@@ -125,8 +136,11 @@ def parse_subscription(
                 sentiments.update(_sentiment(v) for v in _nonempty(value, raw).split(","))
             elif sep and not raw.startswith(("#", "$")):
                 raise CommandError(
-                    f"'{shown(prefix)}:' is not a filter; use source:, keyword:, -keyword:, lang: "
-                    'or tag:, e.g. /subscribe BTC keyword:"spot etf"'
+                    _(
+                        "'{word}:' is not a filter; use source:, keyword:, -keyword:, lang: "
+                        'or tag:, e.g. /subscribe BTC keyword:"spot etf"',
+                        word=shown(prefix),
+                    )
                 )
             elif " " in raw.strip():
                 keywords.append(normalize_keyword(raw))
@@ -139,16 +153,27 @@ def parse_subscription(
                 else:
                     tags.add(_known_tag(raw, known_tags))
         except FilterError as exc:
-            raise CommandError(f"{exc}; example: /subscribe BTC ETH positive") from None
+            raise CommandError(
+                _("{problem}; example: /subscribe BTC ETH positive", problem=exc)
+            ) from None
     both = set(keywords) & set(excluded)
     if both:
         raise CommandError(
-            f"'{shown(sorted(both)[0])}' is both wanted and excluded; keep one of them"
+            _(
+                "'{word}' is both wanted and excluded; keep one of them",
+                word=shown(sorted(both)[0]),
+            )
         )
     if len(tags) > MAX_TAGS or len(sources) > MAX_SOURCES:
-        raise CommandError(f"at most {MAX_TAGS} tags and {MAX_SOURCES} sources per subscription")
+        raise CommandError(
+            _(
+                "at most {tags} tags and {sources} sources per subscription",
+                tags=MAX_TAGS,
+                sources=MAX_SOURCES,
+            )
+        )
     if len(keywords) + len(excluded) > MAX_KEYWORDS:
-        raise CommandError(f"at most {MAX_KEYWORDS} keywords per subscription")
+        raise CommandError(_("at most {limit} keywords per subscription", limit=MAX_KEYWORDS))
     flt = SubscriptionFilter(
         tags=frozenset(tags),
         sentiments=frozenset(sentiments),
@@ -162,7 +187,9 @@ def parse_subscription(
 
 def _nonempty(value: str, raw: str) -> str:
     if not value.strip():
-        raise CommandError(f"'{shown(raw)}' needs a value after the colon, e.g. keyword:etf")
+        raise CommandError(
+            _("'{word}' needs a value after the colon, e.g. keyword:etf", word=shown(raw))
+        )
     return value.strip()
 
 
@@ -170,8 +197,11 @@ def _sentiment(word: str) -> Sentiment:
     word = SENTIMENT_ALIASES.get(word.lower(), word.lower())
     if word not in SENTIMENT_WORDS:
         raise CommandError(
-            f"'{shown(word)}' is not a sentiment; use positive, negative or neutral "
-            "(e.g. /subscribe BTC positive)"
+            _(
+                "'{word}' is not a sentiment; use positive, negative or neutral "
+                "(e.g. /subscribe BTC positive)",
+                word=shown(word),
+            )
         )
     return Sentiment(word.upper())
 
@@ -190,17 +220,30 @@ def _known_tag(raw: str, known: set[str]) -> str:
     if near_sentiment and not near_tags:
         hint = SENTIMENT_ALIASES.get(near_sentiment[0], near_sentiment[0])
         raise CommandError(
-            f"'{shown(raw)}' is not a sentiment (did you mean {hint}?); "
-            "sentiments are positive, negative and neutral"
+            _(
+                "'{word}' is not a sentiment (did you mean {hint}?); "
+                "sentiments are positive, negative and neutral",
+                word=shown(raw),
+                hint=hint,
+            )
         )
     if near_tags:
         raise CommandError(
-            f"unknown tag '{shown(raw)}'; did you mean {', '.join(near_tags)}? "
-            f"Example: /subscribe {near_tags[0]} (or tag:{shown(tag or raw)} to insist)"
+            _(
+                "unknown tag '{word}'; did you mean {tags}? "
+                "Example: /subscribe {first} (or tag:{tag} to insist)",
+                word=shown(raw),
+                tags=", ".join(near_tags),
+                first=near_tags[0],
+                tag=shown(tag or raw),
+            )
         )
     raise CommandError(
-        f"'{shown(raw)}' is neither a sentiment (positive, negative, neutral) nor a known tag; "
-        "example: /subscribe BTC ETH positive"
+        _(
+            "'{word}' is neither a sentiment (positive, negative, neutral) nor a known tag; "
+            "example: /subscribe BTC ETH positive",
+            word=shown(raw),
+        )
     )
 
 
@@ -209,7 +252,11 @@ def parse_clock(text: str, example: str) -> str:
     match = CLOCK_RE.match(text.strip())
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise CommandError(
-            f"'{shown(text)}' is not a time of day (HH:MM, 24-hour); example: {example}"
+            _(
+                "'{word}' is not a time of day (HH:MM, 24-hour); example: {example}",
+                word=shown(text),
+                example=example,
+            )
         )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
@@ -218,10 +265,18 @@ def parse_quiet(text: str) -> tuple[str, str]:
     example = "/quiet 23:00-07:00"
     start, sep, end = text.replace("–", "-").partition("-")
     if not sep:
-        raise CommandError(f"'{shown(text)}' is not a time range; example: {example}")
+        raise CommandError(
+            _("'{word}' is not a time range; example: {example}", word=shown(text), example=example)
+        )
     first, last = parse_clock(start, example), parse_clock(end, example)
     if first == last:
-        raise CommandError(f"quiet hours must not start and end at {first}; example: {example}")
+        raise CommandError(
+            _(
+                "quiet hours must not start and end at {time}; example: {example}",
+                time=first,
+                example=example,
+            )
+        )
     return first, last
 
 
@@ -231,11 +286,14 @@ def parse_duration(text: str) -> timedelta:
     pieces = DURATION_RE.findall(cleaned)
     if not pieces or DURATION_RE.sub("", cleaned).strip():
         raise CommandError(
-            f"'{shown(text)}' is not a duration; examples: /mute 2h, /mute 30m, /mute 1d"
+            _(
+                "'{word}' is not a duration; examples: /mute 2h, /mute 30m, /mute 1d",
+                word=shown(text),
+            )
         )
     seconds = sum(int(n) * UNITS[unit[0]] for n, unit in pieces)
     if seconds <= 0 or seconds > MAX_MUTE.total_seconds():  # timedelta() would overflow
-        raise CommandError("a mute lasts from 1 minute to 365 days; example: /mute 2h")
+        raise CommandError(_("a mute lasts from 1 minute to 365 days; example: /mute 2h"))
     return timedelta(seconds=seconds)
 
 
@@ -252,12 +310,29 @@ def parse_timezone(text: str) -> str:
     if found:
         return found
     near = [zones[z] for z in _suggest(name.lower(), list(zones))]
-    hint = f"did you mean {', '.join(near)}? " if near else ""
-    raise CommandError(f"unknown time zone '{shown(text)}'; {hint}Example: /timezone Europe/Berlin")
+    if near:
+        raise CommandError(
+            _(
+                "unknown time zone '{word}'; did you mean {zones}? "
+                "Example: /timezone Europe/Berlin",
+                word=shown(text),
+                zones=", ".join(near),
+            )
+        )
+    raise CommandError(
+        _("unknown time zone '{word}'; example: /timezone Europe/Berlin", word=shown(text))
+    )
 
 
 def parse_positive_int(text: str, what: str, example: str) -> int:
     digits = text.lstrip("#")
     if not digits.isdigit() or int(digits) <= 0 or len(digits) > 18:
-        raise CommandError(f"'{shown(text)}' is not {what}; example: {example}")
+        raise CommandError(
+            _(
+                "'{word}' is not {what}; example: {example}",
+                word=shown(text),
+                what=what,
+                example=example,
+            )
+        )
     return int(digits)

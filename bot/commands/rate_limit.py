@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from bot.i18n import _
+
 MAX_USERS = 10_000
 
 
@@ -55,7 +57,7 @@ class CommandRateLimit:
 
 def slow_down(seconds: float) -> str:
     """The one line a limited user gets."""
-    return (
-        "You are sending commands faster than I can answer; "
-        f"please wait {max(1, math.ceil(seconds))} s and try again."
+    return _(
+        "You are sending commands faster than I can answer; please wait {seconds} s and try again.",
+        seconds=max(1, math.ceil(seconds)),
     )

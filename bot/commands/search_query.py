@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import UserError
+from bot.i18n import _
 from bot.models import Sentiment
 
 MAX_INPUT = 500  # characters read from the user; the rest is ignored
@@ -80,7 +81,7 @@ def words_of(text: str) -> tuple[str, ...]:
 def parse_since(value: str, now: datetime) -> datetime | None:
     """``24h``, ``7d``, ``2w``, ``30m`` before ``now``, or an ISO date/time (UTC if naive);
     None when the value is not a usable time (see ``since_problem`` for why)."""
-    moment, _ = _since(value, now)
+    moment, _problem = _since(value, now)
     return moment
 
 
@@ -101,15 +102,25 @@ def _since(value: str, now: datetime) -> tuple[datetime | None, str | None]:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            return None, f"{shown} is not a time; use {SINCE_EXAMPLES}"
+            return None, _(
+                "{value} is not a time; use {examples}", value=shown, examples=SINCE_EXAMPLES
+            )
         try:  # year 9999 with a negative offset, year 1 with a positive one: out of range
             moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         except (OverflowError, ValueError):
-            return None, f"{shown} is not a possible date; use {SINCE_EXAMPLES}"
+            return None, _(
+                "{value} is not a possible date; use {examples}",
+                value=shown,
+                examples=SINCE_EXAMPLES,
+            )
     if moment is None or moment < EARLIEST:
-        return None, f"{shown} reaches before 1970; use {SINCE_EXAMPLES}"
+        return None, _(
+            "{value} reaches before 1970; use {examples}", value=shown, examples=SINCE_EXAMPLES
+        )
     if moment > now:
-        return None, f"{shown} is in the future; use {SINCE_EXAMPLES}"
+        return None, _(
+            "{value} is in the future; use {examples}", value=shown, examples=SINCE_EXAMPLES
+        )
     return moment, None
 
 
@@ -193,21 +204,22 @@ def _apply_filter(
     if not value:
         example = {"tag": "tag:BTC", "sentiment": "sentiment:negative"}.get(key)
         example = example or {"source": "source:decrypt", "since": "since:24h"}[key]
-        return f"{key}: needs a value, e.g. {example}"
+        return _("{key}: needs a value, e.g. {example}", key=key, example=example)
     if key == "tag":
         tag = re.sub(r"[^A-Za-z0-9_.-]", "", value).upper()[:40]
         if not tag:
             shown = _shown(f"tag:{value}")
-            return f"{shown} is not a tag; tags are letters and digits, e.g. tag:BTC"
+            return _("{value} is not a tag; tags are letters and digits, e.g. tag:BTC", value=shown)
         tags.append(tag)
         return True
     if key == "sentiment":
         try:
             sentiments.append(Sentiment.parse(value))
         except ValueError:
-            return (
-                f"{_shown(f'sentiment:{value}')} is not a sentiment; "
-                "use sentiment:positive, sentiment:negative or sentiment:neutral"
+            return _(
+                "{value} is not a sentiment; "
+                "use sentiment:positive, sentiment:negative or sentiment:neutral",
+                value=_shown(f"sentiment:{value}"),
             )
         return True
     if key == "source":

@@ -13,6 +13,7 @@ from bot.commands.parser import (
     parse_timezone,
 )
 from bot.commands.replies import delivery_mode, settings_summary, when
+from bot.i18n import _
 from bot.models import ChatKind, ChatSettings, Reply
 
 OFF = ("off", "none", "stop", "instant")
@@ -27,14 +28,20 @@ class SettingsCommands:
     async def digest(self, ctx: Context) -> Reply:
         example = "/digest daily 08:00"
         if not ctx.args:
-            return ctx.reply(f"This chat gets {delivery_mode(ctx.chat)}. Change: {example}")
+            return ctx.reply(
+                _(
+                    "This chat gets {mode}. Change: {example}",
+                    mode=delivery_mode(ctx.chat),
+                    example=example,
+                )
+            )
         choice = ctx.args[0].lower()
         if choice in OFF and len(ctx.args) == 1:
             chat = await self.chats.update_settings(
                 ctx.chat.id, mode="instant", digest_schedule=None, digest_time=None
             )
             held = await self._reschedule(chat, ctx)
-            return ctx.reply(f"Digest off: alerts arrive as they happen.{held}")
+            return ctx.reply(_("Digest off: alerts arrive as they happen.") + held)
         if choice == "hourly" and len(ctx.args) == 1:
             chat = await self.chats.update_settings(
                 ctx.chat.id, mode="digest", digest_schedule="hourly", digest_time=None
@@ -46,41 +53,62 @@ class SettingsCommands:
             )
         else:
             raise CommandError(
-                f"'{' '.join(ctx.args)}' is not a digest setting; use off, hourly or "
-                f"daily HH:MM, e.g. {example}"
+                _(
+                    "'{words}' is not a digest setting; use off, hourly or daily HH:MM, "
+                    "e.g. {example}",
+                    words=" ".join(ctx.args)[:60],
+                    example=example,
+                )
             )
         nxt = when(next_digest_at(chat, ctx.now), ctx.tz)
         held = await self._reschedule(chat, ctx)
-        return ctx.reply(f"You now get {delivery_mode(chat)}; the next one is at {nxt}.{held}")
+        return ctx.reply(
+            _("You now get {mode}; the next one is at {time}.", mode=delivery_mode(chat), time=nxt)
+            + held
+        )
 
     async def quiet(self, ctx: Context) -> Reply:
         if not ctx.args:
             current = (
-                f"{ctx.chat.quiet_start}-{ctx.chat.quiet_end}" if ctx.chat.quiet_start else "off"
+                f"{ctx.chat.quiet_start}-{ctx.chat.quiet_end}" if ctx.chat.quiet_start else _("off")
             )
             return ctx.reply(
-                f"Quiet hours: {current} ({ctx.chat.timezone}). Change: /quiet 23:00-07:00"
+                _(
+                    "Quiet hours: {hours} ({zone}). Change: /quiet 23:00-07:00",
+                    hours=current,
+                    zone=ctx.chat.timezone,
+                )
             )
         if len(ctx.args) == 1 and ctx.args[0].lower() in OFF:
             chat = await self.chats.update_settings(ctx.chat.id, quiet_start=None, quiet_end=None)
-            return ctx.reply(f"Quiet hours off.{await self._reschedule(chat, ctx)}")
+            return ctx.reply(_("Quiet hours off.") + await self._reschedule(chat, ctx))
         start, end = parse_quiet("".join(ctx.args))
         chat = await self.chats.update_settings(ctx.chat.id, quiet_start=start, quiet_end=end)
         held = await self._reschedule(chat, ctx)
         return ctx.reply(
-            f"Quiet hours {start}-{end} ({ctx.chat.timezone}): alerts are held and sent as one "
-            f"digest when they end.{held}"
+            _(
+                "Quiet hours {start}-{end} ({zone}): alerts are held and sent as one "
+                "digest when they end.",
+                start=start,
+                end=end,
+                zone=ctx.chat.timezone,
+            )
+            + held
         )
 
     async def timezone(self, ctx: Context) -> Reply:
         if not ctx.args:
-            return ctx.reply(f"Time zone: {ctx.chat.timezone}. Change: /timezone Europe/Berlin")
+            return ctx.reply(
+                _("Time zone: {zone}. Change: /timezone Europe/Berlin", zone=ctx.chat.timezone)
+            )
         if len(ctx.args) != 1:
-            raise CommandError("one zone name please, e.g. /timezone America/New_York")
+            raise CommandError(_("one zone name please, e.g. /timezone America/New_York"))
         name = parse_timezone(ctx.args[0])
         chat = await self.chats.update_settings(ctx.chat.id, timezone=name)
         held = await self._reschedule(chat, ctx)
-        return ctx.reply(f"Time zone set to {name}. {settings_summary(chat, ctx.now)}{held}")
+        return ctx.reply(
+            _("Time zone set to {zone}.", zone=name) + f" {settings_summary(chat, ctx.now)}{held}"
+        )
 
     async def _reschedule(self, chat: ChatSettings, ctx: Context) -> str:
         """Alerts already held for a digest follow the new schedule; a note when any are."""
@@ -88,20 +116,28 @@ class SettingsCommands:
         held = await self.chats.reschedule_held(chat.id, due)
         if not held:
             return ""
-        at = "now" if due <= ctx.now else f"at {when(due, zone(chat.timezone))}"
-        return f" {held} held alert(s) go out {at}."
+        if due <= ctx.now:
+            return " " + _("{count} held alert(s) go out now.", count=held)
+        at = when(due, zone(chat.timezone))
+        return " " + _("{count} held alert(s) go out at {time}.", count=held, time=at)
 
     async def mute(self, ctx: Context) -> Reply:
         if not ctx.args:
-            return ctx.reply(f"{settings_summary(ctx.chat, ctx.now)} Mute: /mute 2h, /mute off")
+            return ctx.reply(
+                f"{settings_summary(ctx.chat, ctx.now)} " + _("Mute: /mute 2h, /mute off")
+            )
         if len(ctx.args) == 1 and ctx.args[0].lower() in (*OFF, "unmute"):
             await self.chats.update_settings(ctx.chat.id, muted_until=None)
-            return ctx.reply("Unmuted: alerts are on again.")
+            return ctx.reply(_("Unmuted: alerts are on again."))
         until = ctx.now + parse_duration(" ".join(ctx.args))
         await self.chats.update_settings(ctx.chat.id, muted_until=until)
         return ctx.reply(
-            f"Muted until {when(until, ctx.tz)} ({ctx.chat.timezone}); alerts until then are "
-            "dropped. /mute off ends it early."
+            _(
+                "Muted until {time} ({zone}); alerts until then are dropped. "
+                "/mute off ends it early.",
+                time=when(until, ctx.tz),
+                zone=ctx.chat.timezone,
+            )
         )
 
     async def route(self, ctx: Context) -> Reply:
@@ -109,20 +145,22 @@ class SettingsCommands:
         if not ctx.args:
             routes = (await self.chats.routes([ctx.chat.id])).get(ctx.chat.id, {})
             if not routes:
-                return ctx.reply("No topic routes. Inside a forum topic: /route BTC")
-            shown = ", ".join(f"{tag} -> topic {t}" for tag, t in sorted(routes.items()))
-            return ctx.reply(f"Topic routes: {shown}.")
+                return ctx.reply(_("No topic routes. Inside a forum topic: /route BTC"))
+            shown = ", ".join(
+                _("{tag} -> topic {topic}", tag=tag, topic=t) for tag, t in sorted(routes.items())
+            )
+            return ctx.reply(_("Topic routes: {routes}.", routes=shown))
         if ctx.chat.kind != ChatKind.GROUP or not thread:
             raise CommandError(
-                "use /route inside a forum topic of a group, e.g. /route BTC in the BTC topic"
+                _("use /route inside a forum topic of a group, e.g. /route BTC in the BTC topic")
             )
         if len(ctx.args) == 1 and ctx.args[0].lower() in OFF:
             count = await self.chats.remove_routes(ctx.chat.id, thread_id=thread)
-            return ctx.reply(f"Removed {count} route(s) to this topic.")
+            return ctx.reply(_("Removed {count} route(s) to this topic.", count=count))
         try:
             tags = [normalize_tag(arg) for arg in ctx.args]
         except FilterError as exc:
-            raise CommandError(f"{exc}; example: /route BTC") from None
+            raise CommandError(_("{problem}; example: /route BTC", problem=exc)) from None
         for tag in tags:
             await self.chats.set_route(ctx.chat.id, tag, thread)
-        return ctx.reply(f"Alerts tagged {', '.join(tags)} now go to this topic.")
+        return ctx.reply(_("Alerts tagged {tags} now go to this topic.", tags=", ".join(tags)))

@@ -15,6 +15,7 @@ from bot.commands.replies import (
     subscription_line,
     subscription_list,
 )
+from bot.i18n import _
 from bot.models import Reply
 
 # Tags accepted even before the archive has seen them (a fresh install has no articles).
@@ -59,65 +60,84 @@ class SubscriptionCommands:
     async def subscribe(self, ctx: Context) -> Reply:
         if not ctx.args:
             raise CommandError(
-                "tell me what to follow, e.g. /subscribe BTC ETH positive "
-                "(popular tags: BTC ETH SOL XRP DEFI ETF)"
+                _(
+                    "tell me what to follow, e.g. /subscribe BTC ETH positive "
+                    "(popular tags: BTC ETH SOL XRP DEFI ETF)"
+                )
             )
         flt, mention = parse_subscription(ctx.args, await self.known_tags())
         existing = await self.chats.list_subscriptions(ctx.chat.id)
         for old in existing:
             if old.filter == flt and old.mention == mention:
-                return ctx.reply(f"Already subscribed: {subscription_line(old)}")
+                return ctx.reply(
+                    _("Already subscribed: {subscription}", subscription=subscription_line(old))
+                )
         if len(existing) >= self.max_subscriptions:
             raise CommandError(
-                f"this chat has the maximum of {self.max_subscriptions} subscriptions; "
-                "remove one with /unsubscribe ID"
+                _(
+                    "this chat has the maximum of {limit} subscriptions; "
+                    "remove one with /unsubscribe ID",
+                    limit=self.max_subscriptions,
+                )
             )
         subscription = await self.chats.add_subscription(
             ctx.chat.id, flt, created_by=ctx.cmd.user_id, mention=mention
         )
         if self.index is not None:
             self.index.add_subscription(subscription, ctx.chat.id)
-        text = f"Subscribed {subscription_line(subscription)}; you get {delivery_mode(ctx.chat)}."
+        text = _(
+            "Subscribed {subscription}; you get {mode}.",
+            subscription=subscription_line(subscription),
+            mode=delivery_mode(ctx.chat),
+        )
         return ctx.reply(text)
 
     async def unsubscribe(self, ctx: Context) -> Reply:
         if len(ctx.args) != 1:
             raise CommandError(
-                "say which one: /unsubscribe 3, /unsubscribe BTC or /unsubscribe all"
+                _("say which one: /unsubscribe 3, /unsubscribe BTC or /unsubscribe all")
             )
         target = ctx.args[0]
         if target.lower() == "all":
             removed = await self.chats.remove_all_subscriptions(ctx.chat.id)
             self._forget(removed)
             if not removed:
-                return ctx.reply("There were no subscriptions to remove.")
-            return ctx.reply(f"Removed all {len(removed)} subscription(s).")
+                return ctx.reply(_("There were no subscriptions to remove."))
+            return ctx.reply(_("Removed all {count} subscription(s).", count=len(removed)))
         if target.lstrip("#").isdigit():
-            number = parse_positive_int(target, "a subscription id", "/unsubscribe 3")
+            number = parse_positive_int(target, _("a subscription id"), "/unsubscribe 3")
             if not await self.chats.remove_subscription(ctx.chat.id, number):
                 raise CommandError(
-                    f"this chat has no subscription #{number}; /subscriptions lists their ids"
+                    _(
+                        "this chat has no subscription #{id}; /subscriptions lists their ids",
+                        id=number,
+                    )
                 )
             self._forget([number])
-            return ctx.reply(f"Removed subscription #{number}.")
+            return ctx.reply(_("Removed subscription #{id}.", id=number))
         try:
             tag = normalize_tag(target)
         except FilterError as exc:
-            raise CommandError(f"{exc}; example: /unsubscribe BTC") from None
+            raise CommandError(_("{problem}; example: /unsubscribe BTC", problem=exc)) from None
         named = await self.chats.remove_subscriptions_by_tag(ctx.chat.id, tag)
         if not named:
-            raise CommandError(f"no subscription here names {tag}; /subscriptions lists them")
+            raise CommandError(
+                _("no subscription here names {tag}; /subscriptions lists them", tag=tag)
+            )
         self._forget([s.id for s in named])
         removed_lines = ", ".join(subscription_line(s) for s in named)
-        return ctx.reply(f"Removed {removed_lines}.")
+        return ctx.reply(_("Removed {subscriptions}.", subscriptions=removed_lines))
 
     async def show(self, ctx: Context) -> Reply:
         subscriptions = await self.chats.list_subscriptions(ctx.chat.id)
         routes = (await self.chats.routes([ctx.chat.id])).get(ctx.chat.id, {})
         lines = [subscription_list(subscriptions), settings_summary(ctx.chat, ctx.now)]
         if routes:
-            shown = ", ".join(f"{tag} -> topic {thread}" for tag, thread in sorted(routes.items()))
-            lines.append(f"Topic routes: {shown}.")
+            shown = ", ".join(
+                _("{tag} -> topic {topic}", tag=tag, topic=thread)
+                for tag, thread in sorted(routes.items())
+            )
+            lines.append(_("Topic routes: {routes}.", routes=shown))
         return ctx.reply("\n".join(lines))
 
     def _forget(self, ids: Iterable[int]) -> None:

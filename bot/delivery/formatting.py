@@ -11,15 +11,17 @@ import re
 from datetime import UTC, datetime
 
 from bot.alerts import schedule_rules
+from bot.i18n import N_, _, _n, current, use_locale
+from bot.i18n.formats import stamp
 from bot.models import Alert, Article, DeliveryKind, RenderedAlert, Reply, Sentiment
 
 ELLIPSIS = "…"
 SUMMARY_CHARS = 320
 _TAG_CHARS = re.compile(r"[^0-9A-Za-z_]")
 _MARKERS = {
-    Sentiment.POSITIVE: "▲ positive",
-    Sentiment.NEGATIVE: "▼ negative",
-    Sentiment.NEUTRAL: "● neutral",
+    Sentiment.POSITIVE: ("▲", N_("positive")),
+    Sentiment.NEGATIVE: ("▼", N_("negative")),
+    Sentiment.NEUTRAL: ("●", N_("neutral")),
 }
 
 
@@ -73,7 +75,8 @@ def hashtags(tags: tuple[str, ...] | list[str], limit: int = 8) -> str:
 
 
 def sentiment_marker(sentiment: Sentiment) -> str:
-    return _MARKERS.get(sentiment, "")
+    symbol, word = _MARKERS.get(sentiment, ("", ""))
+    return f"{symbol} {_(word)}" if symbol else ""
 
 
 def local_time(moment: datetime, zone: str | None = None) -> datetime:
@@ -85,25 +88,28 @@ def local_time(moment: datetime, zone: str | None = None) -> datetime:
 
 def format_time(moment: datetime, zone: str | None = None) -> str:
     """To the minute in the chat's zone, named: ``2026-01-07 04:54 CET`` (UTC by default)."""
-    return local_time(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
+    local = local_time(moment, zone)
+    if current() == "en":
+        return local.strftime("%Y-%m-%d %H:%M %Z")
+    return f"{stamp(local)} {local.strftime('%Z')}"
 
 
 def sources_note(extra: int) -> str:
     """``+2 sources`` when others reported the same story; empty otherwise."""
     if extra <= 0:
         return ""
-    return f"+{extra} source" + ("s" if extra > 1 else "")
+    return _n("+{count} source", "+{count} sources", extra)
 
 
 def status_markers(alert: Alert) -> list[str]:
     """BREAKING / UPDATED / RETRACTED, in that order, as words adapters can style."""
     markers = []
     if alert.kind is DeliveryKind.BREAKING:
-        markers.append("BREAKING")
+        markers.append(_("BREAKING"))
     if alert.retracted or alert.article.retracted:
-        markers.append("RETRACTED")
+        markers.append(_("RETRACTED"))
     elif alert.updated:
-        markers.append("UPDATED")
+        markers.append(_("UPDATED"))
     return markers
 
 
@@ -126,7 +132,13 @@ def article_line(article: Article) -> str:
 
 
 def render_alert(alert: Alert, max_len: int = 4096) -> str:
-    """The plain-text alert: markers, title, byline, summary, hashtags, link, mention."""
+    """The plain-text alert: markers, title, byline, summary, hashtags, link, mention (the
+    bot's words in the receiving chat's language)."""
+    with use_locale(alert.language):
+        return _render_alert(alert, max_len)
+
+
+def _render_alert(alert: Alert, max_len: int) -> str:
     if alert.rendered is not None:  # the chat's own template
         return render_plain(alert.rendered, max_len)
     if alert.kind is DeliveryKind.DIGEST or alert.digest_items:
@@ -164,7 +176,7 @@ def render_plain(rendered: RenderedAlert, max_len: int = 4096) -> str:
 def render_digest(alert: Alert, max_len: int = 4096) -> str:
     """A chat's digest as one message: a numbered list of stories with their links."""
     items = alert.digest_items or (alert.article,)
-    title = f"Digest: {len(items)} stor{'y' if len(items) == 1 else 'ies'}"
+    title = _n("Digest: {count} story", "Digest: {count} stories", len(items))
     lines = [title]
     for number, article in enumerate(items, 1):
         marker = sentiment_marker(article.sentiment).split(" ")[0]
@@ -180,7 +192,7 @@ def render_digest(alert: Alert, max_len: int = 4096) -> str:
             break
         kept.append(line)
     shown = sum(1 for line in kept[1:] if not line.startswith("   "))
-    kept.append(f"… and {len(items) - shown} more")
+    kept.append(_("… and {count} more", count=len(items) - shown))
     return truncate("\n".join(kept), max_len)
 
 

@@ -51,6 +51,7 @@ def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
             kind=DeliveryKind.DIGEST,
             digest_items=items,
             timezone=first.chat.timezone,
+            language=first.chat.locale,
         )
     if first.article is None:
         return None
@@ -63,6 +64,7 @@ def build_alert(jobs: Sequence[ClaimedDelivery]) -> Alert | None:
         retracted=first.article.retracted,
         mention=str(mention) if mention else None,
         timezone=first.chat.timezone,
+        language=first.chat.locale,
     )
 
 

@@ -102,6 +102,8 @@ class FakeDiscord(DiscordState):
         focused: str | None = None,
         resolved: dict[str, Any] | None = None,
         wait_s: float = 5.0,
+        locale: str = "en-US",
+        guild_locale: str = "en-US",
     ) -> Answer:
         """Run a slash command (or autocomplete with ``focused``) and wait for the answer."""
         types = types or {}
@@ -123,6 +125,8 @@ class FakeDiscord(DiscordState):
             permissions=permissions,
             kind=4 if focused else 2,
             resolved=resolved,
+            locale=locale,
+            guild_locale=guild_locale,
         )
         answer = self.answers[payload["token"]] = Answer()
         await self.dispatch("INTERACTION_CREATE", payload)

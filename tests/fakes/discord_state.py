@@ -243,6 +243,8 @@ class DiscordState:
         permissions: int = 0,
         kind: int = 2,
         resolved: dict[str, Any] | None = None,
+        locale: str = "en-US",
+        guild_locale: str = "en-US",
     ) -> dict[str, Any]:
         channel = self.channels[channel_id]
         guild_id = channel.get("guild_id")
@@ -256,7 +258,7 @@ class DiscordState:
             "version": 1,
             "channel_id": channel_id,
             "channel": channel,
-            "locale": "en-US",
+            "locale": locale,
             "entitlements": [],
             "app_permissions": str(0xFFFFFFFF),
             "attachment_size_limit": 8388608,
@@ -270,7 +272,7 @@ class DiscordState:
         }
         if guild_id:
             payload["guild_id"] = guild_id
-            payload["guild_locale"] = "en-US"
+            payload["guild_locale"] = guild_locale
             payload["authorizing_integration_owners"] = {"0": guild_id}
             payload["context"] = 0
             payload["member"] = {
