@@ -25,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from bench.sentiment_data import EXTRA, Headline, dataset_path, load_dataset, load_headlines
 from bot.enrich.sentiment import SentimentModel
 from bot.enrich.sentiment_features import Cues, features
+from bot.stories.embedding import default_embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "bot" / "data" / "sentiment_weights.tsv"
@@ -41,6 +42,9 @@ MARGIN_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 # ... but never one that loses more than this much recall of good or of bad news (a
 # `/subscribe BTC negative` that misses half the bad news is no better than a reversal).
 MAX_RECALL_DROP = 0.05
+# ... and only when it beats no margin by at least this much of the objective (a simpler
+# model unless the margin clearly pays).
+MIN_GAIN = 0.5
 # Cross-validation picks the highest accuracy minus this much per reversed clear headline.
 REVERSAL_COST = 2.0
 # Value features (not indicators) are always kept whatever their count.
@@ -50,7 +54,11 @@ VALUES = ("bias", "lex_main", "lex_sub", "lex_lead", "dir_main", "dir_sub", "dir
 def featurise(items: list[Headline]) -> list[dict[str, float]]:
     lexicon = SentimentModel.from_package_data()
     cues = Cues.from_package_data()
-    return [features(h.title, h.lead, lexicon, cues) for h in items]
+    vectors = default_embedder().embed([h.title for h in items])
+    return [
+        features(h.title, h.lead, lexicon, cues, vector)
+        for h, vector in zip(items, vectors, strict=True)
+    ]
 
 
 def prune(rows: list[dict[str, float]], min_df: int) -> set[str]:
@@ -166,8 +174,9 @@ def main(argv: list[str]) -> int:
             f" recall pos {recall['positive']:.3f} neg {recall['negative']:.3f}"
             + ("" if allowed else " (polar recall drops too far)")
         )
-        if allowed and objective > best_obj:
-            best_m, best_obj = margin, objective
+        gain = MIN_GAIN if margin else 0.0
+        if allowed and objective - gain > best_obj:
+            best_m, best_obj = margin, objective - gain
     print(f"chosen C={best_c}, scale={best_scale}, margin={best_m}; {len(keep)} features")
     fitted = with_margin(model.predict_proba(x), order, best_m)
     report("tune (trained on, optimistic)", tune, fitted)

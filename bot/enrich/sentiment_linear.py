@@ -11,6 +11,7 @@ See docs/decisions/014-trained-sentiment-and-tag-precision.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from importlib import resources
 
 from bot.enrich.sentiment import SentimentModel
@@ -30,12 +31,14 @@ class LinearSentiment:
         lexicon: SentimentModel,
         cues: Cues,
         polar_margin: float = 0.0,
+        embed: Callable[[str], Sequence[float]] | None = None,
     ) -> None:
         self.classes = classes
         self._weights = weights
         self._lexicon = lexicon
         self._cues = cues
         self._margin = polar_margin
+        self._embed = embed
 
     @classmethod
     def from_package_data(cls, lexicon: SentimentModel | None = None) -> LinearSentiment:
@@ -60,13 +63,15 @@ class LinearSentiment:
                 weights[name] = tuple(float(value) for value in values)
         if len(classes) != 3 or any(len(w) != len(classes) for w in weights.values()):
             raise ValueError(f"malformed {WEIGHTS_FILE}")
-        return cls(classes, weights, lexicon, Cues.from_package_data(), threshold)
+        embed = _headline_vector if "emb0" in weights else None
+        return cls(classes, weights, lexicon, Cues.from_package_data(), threshold, embed)
 
     def scores(self, title: str, lead: str) -> dict[Sentiment, float]:
         """The linear score of each class (higher is likelier)."""
         a = b = c = 0.0  # three classes, unrolled: this runs for every article
         get = self._weights.get
-        for name, value in features(title, lead, self._lexicon, self._cues).items():
+        vector = self._embed(title) if self._embed else None
+        for name, value in features(title, lead, self._lexicon, self._cues, vector).items():
             row = get(name)
             if row is not None:
                 if value == 1.0:
@@ -88,3 +93,11 @@ class LinearSentiment:
             if gap < self._margin:
                 return Sentiment.NEUTRAL
         return best
+
+
+def _headline_vector(title: str) -> Sequence[float]:
+    """The headline's static sentence vector, from the story-grouping model (the same
+    files, loaded once per process)."""
+    from bot.stories.embedding import default_embedder  # only when the weights use it
+
+    return default_embedder().embed([title])[0]
