@@ -31,7 +31,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SIGNATURES_ONLY = {"discord.md"}
 NAMES = {spec.name for spec in COMMANDS} | {"breaking", "post", "audit"}
 PLACEHOLDER = re.compile(
-    r"\||\.\.\.|\[|\b(ID|TAG|N|ARTICLE_ID|STORY_ID|TITLE|TEXT|URL|DURATION|COMMAND|KEY|WORD|"
+    r"\||\.\.\.|\[|\b(ID|TAG|N|CODE|ARTICLE_ID|STORY_ID|TITLE|TEXT|URL|DURATION|COMMAND|KEY|WORD|"
     r"HH:MM|Area/City|BotName)\b"
 )
 # Named without arguments, these are mentions of the command, not examples to run.
