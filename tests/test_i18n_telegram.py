@@ -114,3 +114,18 @@ def group_ref(chat_id: int):
     from bot.models import ChatRef
 
     return ChatRef("telegram", str(chat_id))
+
+
+@SQLITE_ONLY
+async def test_why_explains_in_the_chat_language(storage: SqlStorage):
+    await seed(storage, 1)  # one article tagged BTC, negative
+    async with running_adapter(real_core(storage), commands=COMMANDS) as (fake, _):
+        chat = speaker(fake, DMITRY, "ru")
+        fake.command(chat, DMITRY, "/subscribe ETH positive")
+        await messages(fake, DMITRY, 1)
+        fake.command(chat, DMITRY, "/why 1")
+        why = (await messages(fake, DMITRY, 2))[-1]["text"]
+    assert "подписка #1 нужны ETH, у статьи теги BTC" in why
+    assert "нужны новости positive, статья negative" in why
+    assert why.endswith("Ни одна подписка не подходит, поэтому сюда не отправлено.")
+    assert "Bitcoin <miners> & whales move 0 thousand coins" in why  # the title as published

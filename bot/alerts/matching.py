@@ -28,6 +28,7 @@ import numpy as np
 
 from bot.alerts.slot_sets import DENSE_SHARE, EMPTY, Posting, SlotSets
 from bot.alerts.subscription_filter import ArticleText, article_lang, mismatches
+from bot.i18n import _
 from bot.models import Article, Sentiment, Subscription, SubscriptionFilter
 
 SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
@@ -237,8 +238,8 @@ class SubscriptionIndex:
         """Why a subscription does or does not want an article, in one line for ``/why``."""
         reasons = mismatches(subscription.filter, article)
         if not reasons:
-            return f"subscription #{subscription.id} matches"
-        return f"subscription #{subscription.id} " + "; ".join(reasons)
+            return _("subscription #{id} matches", id=subscription.id)
+        return _("subscription #{id}", id=subscription.id) + " " + "; ".join(reasons)
 
     # ------------------------------------------------------------------ internals
 

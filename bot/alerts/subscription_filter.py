@@ -14,7 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from bot.i18n import _
+from bot.i18n import _, _n
 from bot.models import Article, Sentiment, SubscriptionFilter
 
 WORD_RE = re.compile(r"\w+")
@@ -128,11 +128,11 @@ def _quoted(words: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f'"{w}"' for w in words)
 
 
-def _listed(values: list[str] | tuple[str, ...], conjunction: str = "or") -> str:
+def _listed(values: list[str] | tuple[str, ...]) -> str:
     values = list(values)
     if len(values) <= 1:
         return "".join(values)
-    return f"{', '.join(values[:-1])} {conjunction} {values[-1]}"
+    return _("{first} or {last}", first=", ".join(values[:-1]), last=values[-1])
 
 
 def mismatches(
@@ -141,31 +141,50 @@ def mismatches(
     """Every reason the article fails the filter, phrased for a chat; empty when it matches."""
     reasons: list[str] = []
     if article.draft:
-        reasons.append("the article is a draft, and drafts are never sent")
+        reasons.append(_("the article is a draft, and drafts are never sent"))
     if article.retracted:
-        reasons.append("the article was retracted")
+        reasons.append(_("the article was retracted"))
     tags = {t.upper() for t in article.tags}
     if flt.tags and not (flt.tags & tags):
-        shown = ", ".join(sorted(tags)) if tags else "nothing"
-        reasons.append(f"wants {_listed(sorted(flt.tags))}, article is tagged {shown}")
+        shown = ", ".join(sorted(tags)) if tags else _("nothing")
+        wanted = _listed(sorted(flt.tags))
+        reasons.append(_("wants {tags}, article is tagged {shown}", tags=wanted, shown=shown))
     if flt.sentiments and article.sentiment not in flt.sentiments:
         wanted = _listed(sorted(s.value.lower() for s in flt.sentiments))
-        reasons.append(f"wants {wanted} news, article is {article.sentiment.value.lower()}")
+        mood = article.sentiment.value.lower()
+        reasons.append(_("wants {wanted} news, article is {mood}", wanted=wanted, mood=mood))
     source = (article.source_key or "").lower()
     if flt.sources and source not in flt.sources:
         wanted = _listed(sorted(flt.sources))
-        reasons.append(f"wants source {wanted}, article is from {source or 'an unknown source'}")
+        origin = source or _("an unknown source")
+        reasons.append(
+            _("wants source {wanted}, article is from {source}", wanted=wanted, source=origin)
+        )
     if flt.lang and article_lang(article) != flt.lang:
-        reasons.append(f"wants language {flt.lang}, article is in {article_lang(article)}")
+        reasons.append(
+            _(
+                "wants language {wanted}, article is in {lang}",
+                wanted=flt.lang,
+                lang=article_lang(article),
+            )
+        )
     if flt.keywords or flt.exclude_keywords:
         text = text or ArticleText.of(article)
         missing = [k for k in flt.keywords if not text.contains(k)]
         if missing:
-            word = "keyword" if len(missing) == 1 else "keywords"
-            reasons.append(f"wants the {word} {_quoted(missing)}, not in the article")
+            reasons.append(
+                _n(
+                    "wants the keyword {words}, not in the article",
+                    "wants the keywords {words}, not in the article",
+                    len(missing),
+                    words=_quoted(missing),
+                )
+            )
         present = [k for k in flt.exclude_keywords if text.contains(k)]
         if present:
-            reasons.append(f"excludes {_quoted(present)}, which the article contains")
+            reasons.append(
+                _("excludes {words}, which the article contains", words=_quoted(present))
+            )
     return reasons
 
 

@@ -18,6 +18,7 @@ from bot.delivery.templating import presets, values
 from bot.delivery.templating.book import TemplateBook
 from bot.delivery.templating.engine import normalise
 from bot.delivery.templating.values import HELPERS
+from bot.i18n import _
 from bot.models import Alert, Article, ChatSettings, Reply
 
 MAX_MENTION_RULES = 20
@@ -62,30 +63,42 @@ class TemplateCommands:
             return ctx.reply(await self._preview(ctx.chat, self.book.text_for(ctx.chat)))
         if word == "reset":
             chat = await self.chats.update_settings(ctx.chat.id, template=None)
+            preview = await self._preview(chat, self.book.text_for(chat))
             return ctx.reply(
-                f"Template reset: alerts look as they did by default.\n"
-                f"{await self._preview(chat, self.book.text_for(chat))}"
+                _("Template reset: alerts look as they did by default.") + "\n" + preview
             )
         text = normalise(ctx.rest)
         if word in presets.PRESETS:
-            raise CommandError(f"for a shipped template use /format {word}")
+            raise CommandError(_("for a shipped template use /format {name}", name=word))
         problem = self.book.templates.check(text)
         if problem:
-            raise CommandError(f"template not changed: {problem}")
+            raise CommandError(_("template not changed: {problem}", problem=problem))
         chat = await self.chats.update_settings(ctx.chat.id, template=text)
         preview = await self._preview(chat, text)
-        return ctx.reply(f"Template set for {platform} alerts here.\n{preview}")
+        return ctx.reply(
+            _("Template set for {platform} alerts here.", platform=platform) + "\n" + preview
+        )
 
     async def format(self, ctx: Context) -> Reply:
         names = "|".join(presets.PRESETS)
         if len(ctx.args) != 1 or ctx.args[0].lower() not in presets.PRESETS:
-            current = presets.preset_name(ctx.chat.template, ctx.chat.ref.platform) or "custom"
+            current = presets.preset_name(ctx.chat.template, ctx.chat.ref.platform) or _("custom")
             shown = ", ".join(f"{n} ({h})" for n, h in presets.PRESET_HELP.items())
             if ctx.args:
                 raise CommandError(
-                    f"'{' '.join(ctx.args)[:40]}' is not a format; use /format {names}"
+                    _(
+                        "'{word}' is not a format; use /format {names}",
+                        word=" ".join(ctx.args)[:40],
+                        names=names,
+                    )
                 )
-            return ctx.reply(f"Format: {current}. Choose one: {shown}. Example: /format compact")
+            return ctx.reply(
+                _(
+                    "Format: {current}. Choose one: {choices}. Example: /format compact",
+                    current=current,
+                    choices=shown,
+                )
+            )
         name = ctx.args[0].lower()
         platform = ctx.chat.ref.platform
         text: str | None = presets.preset(name, platform)
@@ -94,34 +107,40 @@ class TemplateCommands:
             text = None  # the default look itself (no admin default to override)
         chat = await self.chats.update_settings(ctx.chat.id, template=text)
         preview = await self._preview(chat, self.book.text_for(chat))
-        return ctx.reply(f"Format set to {name}: {presets.PRESET_HELP[name]}.\n{preview}")
+        return ctx.reply(
+            _("Format set to {name}: {meaning}.", name=name, meaning=presets.PRESET_HELP[name])
+            + "\n"
+            + preview
+        )
 
     async def mention(self, ctx: Context) -> Reply:
         rules = list(ctx.chat.mentions)
         if not ctx.args:
             if not rules:
                 return ctx.reply(
-                    "No mentions. Example: /mention BTC @role pings them for BTC alerts."
+                    _("No mentions. Example: /mention BTC @role pings them for BTC alerts.")
                 )
             shown = "; ".join(f"{tag}: {who}" for tag, who in rules)
-            return ctx.reply(f"Mentions: {shown}. /mention off removes them all.")
+            return ctx.reply(_("Mentions: {rules}. /mention off removes them all.", rules=shown))
         if len(ctx.args) == 1 and ctx.args[0].lower() in OFF:
             await self.chats.update_settings(ctx.chat.id, mentions=None)
-            return ctx.reply("Mentions off: alerts ping nobody.")
+            return ctx.reply(_("Mentions off: alerts ping nobody."))
         tag = self._tag(ctx.args[0])
         targets = ctx.args[1:]
         if len(targets) == 1 and targets[0].lower() in OFF:
             kept = [[t, w] for t, w in rules if t != tag]
             await self.chats.update_settings(ctx.chat.id, mentions=kept or None)
-            return ctx.reply(f"{tag} alerts ping nobody now.")
+            return ctx.reply(_("{tag} alerts ping nobody now.", tag=tag))
         if not targets or len(targets) > MAX_PER_TAG:
-            raise CommandError(f"name 1 to {MAX_PER_TAG} people or roles, e.g. /mention BTC @alice")
+            raise CommandError(
+                _("name 1 to {limit} people or roles, e.g. /mention BTC @alice", limit=MAX_PER_TAG)
+            )
         checked = [self._target(ctx.chat, who) for who in targets]
         kept = [[t, w] for t, w in rules if t != tag] + [[tag, " ".join(checked)]]
         if len(kept) > MAX_MENTION_RULES:
-            raise CommandError(f"at most {MAX_MENTION_RULES} mention rules per chat")
+            raise CommandError(_("at most {limit} mention rules per chat", limit=MAX_MENTION_RULES))
         await self.chats.update_settings(ctx.chat.id, mentions=kept)
-        return ctx.reply(f"{tag} alerts here now mention {' '.join(checked)}.")
+        return ctx.reply(_("{tag} alerts here now mention {who}.", tag=tag, who=" ".join(checked)))
 
     # -- internals ---------------------------------------------------------------------
 
@@ -132,22 +151,29 @@ class TemplateCommands:
         try:
             return normalize_tag(word)
         except FilterError as exc:
-            raise CommandError(f"{exc}; example: /mention BTC @alice") from None
+            raise CommandError(_("{problem}; example: /mention BTC @alice", problem=exc)) from None
 
     @staticmethod
     def _target(chat: ChatSettings, who: str) -> str:
         bare = who.lstrip("@<&!").rstrip(">").lower()
         if bare in _MASS:
-            raise CommandError(f"{who[:40]} is never pinged; name people or a role instead")
+            raise CommandError(
+                _("{who} is never pinged; name people or a role instead", who=who[:40])
+            )
         if chat.ref.platform == "discord":
             if not _DISCORD_TARGET.match(who):
                 raise CommandError(
-                    f"'{who[:40]}' is not a role or member; pick one from Discord's list "
-                    "(it arrives as <@&id>), e.g. /mention BTC @Traders"
+                    _(
+                        "'{who}' is not a role or member; pick one from Discord's list "
+                        "(it arrives as <@&id>), e.g. /mention BTC @Traders",
+                        who=who[:40],
+                    )
                 )
             return who
         if not _USERNAME.match(who):
-            raise CommandError(f"'{who[:40]}' is not a username; example: /mention BTC @alice")
+            raise CommandError(
+                _("'{who}' is not a username; example: /mention BTC @alice", who=who[:40])
+            )
         return who
 
     def _show(self, chat: ChatSettings) -> str:
@@ -155,18 +181,20 @@ class TemplateCommands:
         text = self.book.text_for(chat)
         name = presets.preset_name(chat.template, platform) if chat.template else None
         if text is None:
-            head = "This chat uses the default template (today's look):"
+            head = _("This chat uses the default template (today's look):")
             text = presets.standard(platform)
         elif chat.template:
-            head = f"This chat's template ({name or 'custom'}):"
+            head = _("This chat's template ({name}):", name=name or _("custom"))
         else:
-            head = "This chat uses the admin's default template:"
+            head = _("This chat uses the admin's default template:")
         placeholders = ", ".join(values.PLACEHOLDERS)
-        return (
-            f"{head}\n{text}\n\nPlaceholders: {placeholders}.\n"
-            "/template TEXT sets one, /template preview, /template reset, "
-            "/format compact|standard|full; /help template explains each placeholder."
+        tail = _(
+            "Placeholders: {names}.\n/template TEXT sets one, /template preview, "
+            "/template reset, /format compact|standard|full; /help template explains each "
+            "placeholder.",
+            names=placeholders,
         )
+        return f"{head}\n{text}\n\n{tail}"
 
     async def _preview(self, chat: ChatSettings, text: str | None) -> str:
         article = await self._newest(chat)
@@ -178,7 +206,7 @@ class TemplateCommands:
             )
         else:
             shown = render_plain(alert.rendered)
-        return f"Preview ({article.title[:60]}):\n{shown}"
+        return _("Preview ({title}):", title=article.title[:60]) + "\n" + shown
 
     async def _newest(self, chat: ChatSettings) -> Article:
         """The newest article matching one of the chat's subscription tags, else the newest."""
