@@ -43,7 +43,7 @@ i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
 		--project=cryptowire --version=0.1 -o $(LOCALES)/cryptowire.pot .
 	$(BIN)/pybabel update -i $(LOCALES)/cryptowire.pot -d $(LOCALES) -D cryptowire \
-		--no-location --no-fuzzy-matching --ignore-obsolete
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 	$(MAKE) i18n-compile
 
 i18n-compile: $(STAMP)
