@@ -22,13 +22,14 @@ from bot.alerts.breaking import Broadcaster, PostResult
 from bot.commands.parser import CommandError, ParsedCommand, split_command
 from bot.enrich.enrich import enrich_article
 from bot.errors import UserError
+from bot.i18n import N_, _, use_locale
 from bot.models import Article, IncomingCommand, Reply
 
 log = logging.getLogger("cryptowire.admin")
 
 ADMIN_NAMES = frozenset({"breaking", "post", "audit"})
-REFUSAL = "Only Cryptowire admins can use /{name}; nothing was posted."
-APOLOGY = "Something went wrong on our side; please try again in a minute."
+REFUSAL = N_("Only Cryptowire admins can use /{name}; nothing was posted.")
+APOLOGY = N_("Something went wrong on our side; please try again in a minute.")
 BREAKING_USAGE = "/breaking TITLE | TEXT [| URL], e.g. /breaking SEC approves ETH ETFs | The SEC"
 BREAKING_USAGE += " approved spot ether funds. | https://example.org/eth-etf"
 ADMIN_SOURCE = ("cryptowire", "Cryptowire")
@@ -84,23 +85,31 @@ def parse_breaking(rest: str) -> tuple[str, str, str | None]:
     """``TITLE | TEXT [| URL]`` -> (title, text, url); one-line errors with an example."""
     fields = [" ".join(part.split()) for part in rest.split("|")]
     if len(fields) not in (2, 3) or not fields[0] or not fields[1]:
-        raise CommandError(f"usage: {BREAKING_USAGE}")
+        raise CommandError(_("usage: {usage}", usage=BREAKING_USAGE))
     title, text = fields[0], fields[1]
     url = fields[2] if len(fields) == 3 and fields[2] else None
     if len(title) > MAX_TITLE:
-        raise CommandError(f"the title is {len(title)} characters; at most {MAX_TITLE}")
+        raise CommandError(
+            _(
+                "the title is {length} characters; at most {limit}",
+                length=len(title),
+                limit=MAX_TITLE,
+            )
+        )
     if len(text) > MAX_TEXT:
-        raise CommandError(f"the text is {len(text)} characters; at most {MAX_TEXT}")
+        raise CommandError(
+            _("the text is {length} characters; at most {limit}", length=len(text), limit=MAX_TEXT)
+        )
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
-            raise CommandError(f"'{url[:60]}' is not a web link (http:// or https://)")
+            raise CommandError(_("'{url}' is not a web link (http:// or https://)", url=url[:60]))
     return title, text, url
 
 
 def parse_article_id(args: list[str]) -> int:
     if len(args) != 1 or not args[0].lstrip("#").isdigit():
-        raise CommandError("usage: /post ARTICLE_ID, e.g. /post 42 (ids are in /latest)")
+        raise CommandError(_("usage: /post ARTICLE_ID, e.g. /post 42 (ids are in /latest)"))
     return int(args[0].lstrip("#"))
 
 
@@ -132,6 +141,10 @@ class AdminCommands:
         return cmd.is_admin or cmd.user_id in self.admins.get(cmd.chat.platform, set())
 
     async def handle(self, cmd: IncomingCommand) -> Reply:
+        with use_locale(cmd.language):  # None: the adapter's language for this update
+            return await self._handle(cmd)
+
+    async def _handle(self, cmd: IncomingCommand) -> Reply:
         try:
             parsed = split_command(cmd.text)
         except CommandError:
@@ -140,7 +153,7 @@ class AdminCommands:
             return await self.inner(cmd)
         if not self.is_admin(cmd):
             log.info("refused /%s from %s user %s", parsed.name, cmd.chat.platform, cmd.user_id)
-            return Reply(REFUSAL.format(name=parsed.name), error=True, ephemeral=True)
+            return Reply(_(REFUSAL, name=parsed.name), error=True, ephemeral=True)
         try:
             if parsed.name == "breaking":
                 return await self._breaking(cmd, parsed)
@@ -148,11 +161,11 @@ class AdminCommands:
                 return await self._post(cmd, parsed)
             return await self._audit(parsed)
         except UserError as exc:
-            text = str(exc).splitlines()[0] if str(exc) else "That did not work."
+            text = str(exc).splitlines()[0] if str(exc) else _("That did not work; see /help.")
             return Reply(text[:1].upper() + text[1:], error=True, ephemeral=True)
         except Exception:
             log.exception("admin command /%s failed (%s)", parsed.name, cmd.text[:200])
-            return Reply(APOLOGY, error=True, ephemeral=True)
+            return Reply(_(APOLOGY), error=True, ephemeral=True)
 
     # ------------------------------------------------------------------ commands
 
@@ -167,35 +180,62 @@ class AdminCommands:
             self.broadcaster.forget(origin)
         stored: Article | None = outcome.article
         if outcome.status == "rejected" or stored is None or stored.id is None:
-            raise CommandError(f"not posted: {outcome.error or 'the story was refused'}")
+            raise CommandError(
+                _("not posted: {reason}", reason=outcome.error or _("the story was refused"))
+            )
         result = request.result
         if result is None:  # not new: already in the archive (same title or link)
             result = await self.broadcaster.post(stored)
         await self._record(cmd, "breaking", result)
-        verb = "Posted" if outcome.status == "new" else f"Already archived ({outcome.status});"
-        return Reply(f"{verb} breaking article {stored.id}: {stored.title} - {result.summary()}.")
+        if outcome.status == "new":
+            text = _(
+                "Posted breaking article {id}: {title} - {summary}.",
+                id=stored.id,
+                title=stored.title,
+                summary=result.summary(),
+            )
+        else:
+            text = _(
+                "Already archived ({status}); breaking article {id}: {title} - {summary}.",
+                status=outcome.status,
+                id=stored.id,
+                title=stored.title,
+                summary=result.summary(),
+            )
+        return Reply(text)
 
     async def _post(self, cmd: IncomingCommand, parsed: ParsedCommand) -> Reply:
         article_id = parse_article_id(parsed.args)
         article = await self.archive.get_article(article_id)
         if article is None or article.draft:  # a draft looks exactly like an unknown id
-            raise CommandError(f"no article {article_id} in the archive; /latest shows ids")
+            raise CommandError(
+                _("no article {id} in the archive; /latest shows ids", id=article_id)
+            )
         if article.retracted:
-            raise CommandError(f"article {article_id} is retracted, so it cannot be posted")
+            raise CommandError(
+                _("article {id} is retracted, so it cannot be posted", id=article_id)
+            )
         result = await self.broadcaster.post(article)
         await self._record(cmd, "post", result)
-        return Reply(f"Posted article {article.id} as breaking: {result.summary()}.")
+        return Reply(
+            _(
+                "Posted article {id} as breaking: {summary}.",
+                id=article.id,
+                summary=result.summary(),
+            )
+        )
 
     async def _audit(self, parsed: ParsedCommand) -> Reply:
         limit = AUDIT_LIMIT
         if parsed.args:
             if not parsed.args[0].isdigit() or not 1 <= int(parsed.args[0]) <= 100:
-                raise CommandError("usage: /audit [N], N from 1 to 100, e.g. /audit 10")
+                raise CommandError(_("usage: /audit [N], N from 1 to 100, e.g. /audit 10"))
             limit = int(parsed.args[0])
         entries = await self.audit.recent(limit)
         if not entries:
-            return Reply("No admin actions recorded yet.", ephemeral=True)
-        lines = ["Recent admin actions (newest first):", *(audit_line(e) for e in entries)]
+            return Reply(_("No admin actions recorded yet."), ephemeral=True)
+        head = _("Recent admin actions (newest first):")
+        lines = [head, *(audit_line(e) for e in entries)]
         return Reply("\n".join(lines), ephemeral=True)
 
     async def _record(self, cmd: IncomingCommand, action: str, result: PostResult) -> None:
