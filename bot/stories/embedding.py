@@ -63,12 +63,12 @@ class StaticEmbedder:
             if not ids:
                 continue
             vector = self.rows[ids].sum(axis=0)
-            norm = float(np.sqrt(vector @ vector))
+            norm = float(np.sqrt((vector * vector).sum()))
             if norm == 0.0:
                 continue
             vector /= norm
             vector -= self.mean
-            norm = float(np.sqrt(vector @ vector))
+            norm = float(np.sqrt((vector * vector).sum()))
             if norm > 0.0:
                 out[i] = vector / norm
         return out

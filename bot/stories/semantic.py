@@ -138,7 +138,7 @@ class Evidence:
 def _cos(a: np.ndarray | None, b: np.ndarray | None) -> float:
     if a is None or b is None:
         return 0.0
-    return float(np.dot(a, b))
+    return float((a * b).sum())  # no BLAS call: its threads spin (see story_vectors)
 
 
 def _figure_names(values: Sequence[float]) -> tuple[str, ...]:
@@ -208,12 +208,17 @@ def best_story(
             continue
         first_id, first = min(members, key=lambda m: (m[1].published_at, m[0]))
         hours = abs((article.published_at - first.published_at).total_seconds()) / 3600
+        if hours > window_hours or len(members) >= MAX_STORY_SIZE:
+            continue  # closed to this article whatever it scores
         top: Evidence | None = None
         for member_id, member in members:
+            if member_id != first_id and _cos(article.vector, member.vector) < MIN_COSINE:
+                continue  # capped below the threshold anyway: skip the costly part
             evidence = score_pair(article, member, member_id)
             if top is None or evidence.score > top.score:
                 top = evidence
-        assert top is not None
+        if top is None:
+            continue
         first_score = (
             top.score if top.matched_article == first_id else score_pair(article, first).score
         )
