@@ -149,3 +149,11 @@ def test_lookups_follow_the_call_not_the_process():
         assert _("Search the archive") == german
     assert _("Search the archive") == "Search the archive"
     assert german != japanese != "Search the archive"
+
+
+def test_every_command_description_is_marked_for_translation():
+    """A command added with a plain string would stay English in every menu."""
+    from bot.commands.handler import COMMANDS
+
+    source = source_messages()
+    assert [spec.name for spec in COMMANDS if spec.description not in source] == []
