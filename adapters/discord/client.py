@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.locales import CatalogTranslator
+from bot.i18n import _, use_locale
 
 log = logging.getLogger("cryptowire.discord.client")
 
@@ -83,9 +84,10 @@ class CryptowireClient(discord.Client):
     ) -> None:
         """Errors outside our handlers (bad option values, unknown command): one line."""
         log.warning("app command error: %s", type(error).__name__)
-        text = "That command could not be run; check its options and try again."
-        if isinstance(error, app_commands.CommandNotFound):
-            text = "This command is not available any more; Discord may still be updating."
+        with use_locale(str(interaction.locale.value)):
+            text = _("That command could not be run; check its options and try again.")
+            if isinstance(error, app_commands.CommandNotFound):
+                text = _("This command is not available any more; Discord may still be updating.")
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)
