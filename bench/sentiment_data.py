@@ -17,6 +17,9 @@ HERE = Path(__file__).resolve().parent
 HEADLINES = HERE / "data" / "sentiment_headlines.tsv"
 # Train-only rows labelled by reading (bench/select_extra_sentiment.py); never in holdout.
 EXTRA = HERE / "data" / "sentiment_extra.tsv"
+# Train-only rows labelled by reading by a second labeller with the same rules
+# (bench/data/sentiment_train.md); the rows of EXTRA removed; never in holdout.
+TRAIN = HERE / "data" / "sentiment_train.tsv"
 
 
 @dataclass(frozen=True, slots=True)

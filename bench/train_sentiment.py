@@ -22,7 +22,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bench.sentiment_data import EXTRA, Headline, dataset_path, load_dataset, load_headlines
+from bench.sentiment_data import EXTRA, TRAIN, Headline, dataset_path, load_dataset, load_headlines
 from bot.enrich.sentiment import SentimentModel
 from bot.enrich.sentiment_features import Cues, features
 from bot.stories.embedding import default_embedder
@@ -107,6 +107,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--c", type=float, help="skip the search: this C")
     parser.add_argument("--scale", type=float, help="skip the search: this value scale")
     parser.add_argument("--no-extra", action="store_true", help="tune rows only")
+    parser.add_argument(
+        "--no-train", action="store_true", help="without the second labeller's train rows"
+    )
     parser.add_argument("--min-df", type=int, default=MIN_DF)
     args = parser.parse_args(argv)
     path = dataset_path()
@@ -118,6 +121,8 @@ def main(argv: list[str]) -> int:
     tune = [h for h in items if h.split == "tune"]
     if not args.no_extra:
         tune += load_headlines(rows_csv, EXTRA)
+    if not args.no_train:
+        tune += load_headlines(rows_csv, TRAIN)
     holdout = [h for h in items if h.split == "holdout"]
     rows = featurise(tune)
     keep = prune(rows, args.min_df)
