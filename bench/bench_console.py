@@ -6,7 +6,8 @@ story, one a minute, the last day as busy as any other), 100,000 finished delive
 20 sources is written in bulk, then the console is served on 127.0.0.1 and fetched by a
 logged-in client. Baselines in the same run: the same two pages' data read the obvious way
 without the indexes the console uses (per-hour counts over ``ingested_at``, the story list
-ordered by ``last_updated_at``).
+ordered by ``last_updated_at``). ``CRYPTOWIRE_BENCH_CONSOLE_DB=path`` keeps the archive
+there and reuses it on the next run (for tuning; published figures build afresh).
 """
 
 from __future__ import annotations
@@ -175,10 +176,15 @@ async def _measure(path: Path) -> dict[str, float]:
 
 
 def run(results: dict) -> None:
+    kept = os.environ.get("CRYPTOWIRE_BENCH_CONSOLE_DB")  # reuse a built archive (tuning)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "console.db"
-        built = build(path, N)
-        print(f"   built {N:,} articles, {N // 2:,} stories in {built:.0f} s")
+        path = Path(kept) if kept else Path(folder) / "console.db"
+        if kept and path.exists():
+            asyncio.run(_migrate(f"sqlite:///{path}"))
+            print(f"   reusing {path}")
+        else:
+            built = build(path, N)
+            print(f"   built {N:,} articles, {N // 2:,} stories in {built:.0f} s")
         got = asyncio.run(_measure(path))
     size = f"{N // 1000}k" if N < 1_000_000 else f"{N // 1_000_000}M"
     for page in ("dashboard", "stories"):

@@ -38,6 +38,24 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+async def serve(
+    app: web.Application, host: str, port: int, *, shutdown_timeout: float = 60.0
+) -> tuple[web.AppRunner, int]:
+    """Start ``app`` on ``host:port`` (port 0 = any free one): the runner and the port bound."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+    return runner, (sockets[0].getsockname()[1] if sockets else port)
+
+
+async def stop_runner(runner: web.AppRunner | None) -> None:
+    """Stop what ``serve`` started (nothing if it never started); returns None for the slot."""
+    if runner is not None:
+        await runner.cleanup()
+
+
 class HealthServer:
     """Serves health and metrics until stopped; started and stopped by the app."""
 
@@ -88,16 +106,8 @@ class HealthServer:
         )
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(self._app(), self.host, self.port)
         log.info("health and metrics on http://%s:%d", self.host, self.port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        self._runner = await stop_runner(self._runner)

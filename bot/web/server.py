@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import Settings
-from bot.ops.http_server import parse_listen
+from bot.ops.http_server import parse_listen, serve, stop_runner
 from bot.web import api, broadcast_page, pages
 from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
 from bot.web.compose import Composer
@@ -106,19 +106,11 @@ class WebServer:
         app = build_app(
             self.config, self.views, extra=self.extra, composer=self.composer, targets=self.targets
         )
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self._runner, self.port = await serve(app, self.host, self.port, shutdown_timeout=2.0)
         log.info("web console on http://%s:%d", self.host, self.port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        self._runner = await stop_runner(self._runner)
 
 
 def console_server(
