@@ -284,25 +284,64 @@ def _settings_or_exit(ctx: typer.Context) -> Settings:
 settings_or_exit = _settings_or_exit
 
 
-def _register_command_modules() -> None:
-    """Import the modules that add commands to ``app`` (each area owns its own)."""
+def _register_command_modules(argv: list[str] | None = None) -> None:
+    """Import the modules that add commands to ``app`` (each area owns its own); with no
+    ``argv``, all of them.
+
+    Only the module that owns the command on the line is imported when it is known: the
+    `run` module pulls in both platform libraries and the web console (seconds of imports
+    under load), which `cryptowire latest` or `--version` never need. Anything else
+    (``--help``, an unknown or mistyped command) imports every module, so help and
+    typer's "No such command" see the whole list.
+    """
     import importlib
 
-    for module in COMMAND_MODULES:
+    command = None if argv is None else _command_word(argv)
+    if command == "" or command in _OWN_COMMANDS:
+        return  # `--version`, `db ...`, `config ...`: defined here, nothing to import
+    owner = next((m for m, names in COMMAND_MODULES.items() if command in names), None)
+    for module in [owner] if owner else COMMAND_MODULES:
         importlib.import_module(module)
 
 
-COMMAND_MODULES: list[str] = [
-    "bot.cli.archive",
-    "bot.cli.run",
-    "bot.cli.sources",
-    "bot.cli.broadcast",
-    "bot.cli.init",
-    "bot.cli.backup",
-]
+_OWN_COMMANDS = frozenset({"db", "config"})
+# Global options of the callback that take a value (the next word is not a command).
+_OPTIONS_WITH_VALUE = frozenset({"--config", "-c", "--database-url"})
+# Global options that make typer stop and print before any command runs.
+_EAGER = frozenset({"--version"})
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The first word that is not a global option: the command, ``""`` when only eager
+    global options were given (``--version``), None when there is nothing to go on."""
+    skip = False
+    eager = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _OPTIONS_WITH_VALUE:
+            skip = True
+        elif word in _EAGER:
+            eager = True
+        elif not word.startswith("-"):
+            return word
+        elif word in ("--help", "-h"):
+            return None
+    return "" if eager else None
+
+
+# module -> the top-level commands it registers (tests/test_cli_lazy.py keeps this true)
+COMMAND_MODULES: dict[str, frozenset[str]] = {
+    "bot.cli.archive": frozenset({"ingest", "latest", "search", "show", "story"}),
+    "bot.cli.run": frozenset({"run", "demo"}),
+    "bot.cli.sources": frozenset({"sources", "poll"}),
+    "bot.cli.broadcast": frozenset({"post", "audit"}),
+    "bot.cli.init": frozenset({"init"}),
+    "bot.cli.backup": frozenset({"backup"}),
+}
 
 
 def main() -> None:
     """Console-script entry point."""
-    _register_command_modules()
+    _register_command_modules(sys.argv[1:])
     app()
