@@ -78,18 +78,22 @@ def sqlite_candidates(query: SearchQuery, candidates: int) -> tuple[TextualSelec
     params["match"] = fts5_match(query)
     title = f"highlight(articles_fts, 0, {_MARK}, '')"
     summary = f"highlight(articles_fts, 1, {_MARK}, '')"
-    inner = (
+    # MATERIALIZED: each highlight() runs once per candidate. Flattened, SQLite copied the
+    # expression into every use of ht / hs below (four highlights per column per row).
+    hits = (
         f"SELECT a.id AS id, a.published_at AS published_at, {title} AS ht, {summary} AS hs "
         "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
         f"WHERE articles_fts MATCH :match AND {' AND '.join(where)} "
         "ORDER BY articles_fts.rowid DESC LIMIT :limit"
     )
-    tf_title = f"(length(ht) - length(replace(ht, {_MARK}, '')))"
-    tf_summary = f"(length(hs) - length(replace(hs, {_MARK}, '')))"
+    counts = (
+        f"SELECT id, published_at, length(ht) - length(replace(ht, {_MARK}, '')) AS tt, "
+        f"length(hs) - length(replace(hs, {_MARK}, '')) AS ts FROM hits"
+    )
     sql = (
-        f"SELECT id, 1.0 + 10.0 * {tf_title} / ({tf_title} + 1.2) "
-        f"+ 4.0 * {tf_summary} / ({tf_summary} + 1.2) AS relevance, published_at "
-        f"FROM ({inner}) ORDER BY id DESC"
+        f"WITH hits AS MATERIALIZED ({hits}), counts AS MATERIALIZED ({counts}) "
+        "SELECT id, 1.0 + 10.0 * tt / (tt + 1.2) + 4.0 * ts / (ts + 1.2) AS relevance, "
+        "published_at FROM counts ORDER BY id DESC"
     )
     return _typed(sql), params
 
