@@ -1,10 +1,10 @@
 """Polling every live source on its own schedule (APScheduler 3, owned by the core).
 
-One job per source with jitter, coalescing of missed runs and ``max_instances=1``; every
-job runs as its own asyncio task, and fetches carry their own deadline, so a slow or
-failing source never delays the others. A failing source backs off exponentially with
-jitter (the job's next run is moved, and the health record shows when). Folders are
-also watched for filesystem events; their job is the polling fallback.
+One job per source with jitter and coalescing of missed runs; every poll runs as its own
+asyncio task, one per source at a time (``overrun.py``), and fetches carry their own
+deadline, so a slow or failing source never delays the others. A failing source backs
+off exponentially with jitter (the job's next run is moved, and the health record shows
+when). Folders are also watched for filesystem events; their job is the polling fallback.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from bot.sources.base import (
 from bot.sources.enrichment import finish_item
 from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
 from bot.sources.http_fetch import Fetcher
+from bot.sources.overrun import PollTicks
 from bot.sources.push_polling import FeedFollower
 from bot.sources.rss import FeedSource, MappedItem
 from bot.sources.websub import WebSubSubscriber
@@ -107,6 +108,7 @@ class SourceScheduler:
         self._stop = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[object]] = set()
+        self._ticks = PollTicks(self._running)  # its tasks are ours: stop() cancels them
         self.websub = _websub(settings, self.fetcher)
         self.follower = FeedFollower(self.websub)
         for config in settings.sources:
@@ -189,7 +191,7 @@ class SourceScheduler:
             timezone=UTC,
         )
         self._scheduler.add_job(
-            self.run_job,
+            self._tick,
             trigger,
             args=[entry.name],
             id=_job_id(entry.key),
@@ -275,8 +277,14 @@ class SourceScheduler:
         entries = list(self._entries.values())
         return list(await asyncio.gather(*(self._poll(entry) for entry in entries)))
 
+    async def _tick(self, name: str) -> None:
+        """Each scheduled job: ``run_job`` in its own task unless one runs (``overrun.py``)."""
+        entry = self._entries.get(source_key(name))
+        if entry is not None and not self._stop.is_set():
+            self._ticks.tick(entry.key, entry.name, entry.interval_s, lambda: self.run_job(name))
+
     async def run_job(self, name: str) -> PollReport | None:
-        """What each scheduled job runs: a poll, unless the source is backing off."""
+        """One scheduled poll, unless the source is backing off."""
         entry = self._entries.get(source_key(name))
         if entry is None:
             return
