@@ -22,6 +22,7 @@ from bot.ingest.outcome import IngestOutcome
 from bot.ingest.parse import RejectedDocument, SourceHint
 from bot.ingest.parse_worker import ParseWorker
 from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead, story_features
+from bot.ingest.reorder import in_publication_order
 from bot.models import Article
 from bot.ports import Archive
 from bot.stories.grouping import StoryFeatures, article_bands
@@ -126,14 +127,19 @@ class IngestPipeline:
         on_outcome: Callable[[Document, IngestOutcome], object],
         *,
         workers: int = 0,
+        publication_order: bool = False,
     ) -> None:
         """``ingest_bytes`` over many documents, stored one by one in input order, with
         ``workers`` processes parsing ahead (bulk loads: the CLI). Outcomes, order and
         announcements are those of calling ``ingest_bytes`` in a loop; a document that
-        failed before parsing (``Document.error``) is rejected with that message."""
+        failed before parsing (``Document.error``) is rejected with that message.
+        ``publication_order``: store the earliest published first instead (bounded; see
+        ``bot.ingest.reorder``), as stories form when news arrives live."""
         parsed_documents = parse_ahead(
             documents, max_bytes=self.max_bytes, workers=workers, method=self.story_method
         )
+        if publication_order:
+            parsed_documents = in_publication_order(parsed_documents)
         async with aclosing(parsed_documents) as parsed_all:
             async for parsed in parsed_all:
                 on_outcome(parsed.document, await self._store_parsed(parsed))
