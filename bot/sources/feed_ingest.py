@@ -1,9 +1,12 @@
 """How a feed's document is parsed and its new items stored, sized to the feed.
 
 feedparser is pure Python: a big document would hold the event loop for seconds, so it
-is parsed in a thread; a small one is parsed on the loop (a CPU-bound thread makes every
-database hop of every other task wait for the GIL: 1,000 small feeds parsed in threads
-ran several times slower). A poll with many new items (a first poll, an archive dump)
+is parsed in the parse worker (a thread, or its process when bigger); a small one is
+parsed on the loop (a CPU-bound thread makes every database hop of every other task wait
+for the GIL: 1,000 small feeds parsed in threads ran several times slower). "Small" is
+also few tags: a body with more tags than a feed may nest deep is scanned for its depth,
+and parsed, in the worker too, so a short but deeply nested body costs the loop only a
+byte count. A poll with many new items (a first poll, an archive dump)
 goes through the bulk writer: grouped commits instead of one per item, so a 20,000-item
 feed neither crawls nor starves the other sources (they write between groups).
 """
@@ -57,9 +60,14 @@ def deepest(body: bytes) -> int:
     return top
 
 
+def may_nest_too_deep(body: bytes) -> bool:
+    """Whether the body has enough tags to nest past the bound (C-speed count of "<")."""
+    return body.count(b"<") > MAX_FEED_DEPTH
+
+
 def read_feed(body: bytes, headers: dict[str, str]) -> Any:
     """``feedparser.parse`` of a body we fetched, within the limits above."""
-    depth = deepest(body)
+    depth = deepest(body) if may_nest_too_deep(body) else 0
     if depth > MAX_FEED_DEPTH:
         raise SourceError(
             f"feed nests tags {depth:,} deep, over the {MAX_FEED_DEPTH:,} a feed may have"
@@ -72,11 +80,12 @@ def read_feed(body: bytes, headers: dict[str, str]) -> Any:
     return feedparser.parse(io.BytesIO(body), response_headers=headers, **FEEDPARSER_OPTIONS)
 
 
-async def parse_sized(parse: Callable[[], T], size: int, worker: object = None) -> T:
-    """``parse()`` here for a small document; a big one in the pipeline's parse worker
-    process when there is one (no GIL held against the loop; time and memory limits),
-    else in a thread."""
-    if size <= THREAD_PARSE_BYTES:
+async def parse_sized(parse: Callable[[], T], body: bytes, worker: object = None) -> T:
+    """``parse()`` of ``body`` here for a small document with few tags; otherwise in the
+    pipeline's parse worker when there is one (its process for big bodies: no GIL held
+    against the loop; time and memory limits), else in a thread."""
+    size = len(body)
+    if size <= THREAD_PARSE_BYTES and not may_nest_too_deep(body):
         return parse()
     if isinstance(worker, ParseWorker) and isinstance(parse, functools.partial):
         try:

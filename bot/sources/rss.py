@@ -355,7 +355,7 @@ class FeedSource:
             content_type=content_type,
             now=self.now(),
         )
-        feed = await parse_sized(parse, len(body), getattr(self.pipeline, "parser", None))
+        feed = await parse_sized(parse, body, getattr(self.pipeline, "parser", None))
         report.rejected += feed.skipped
         report.rejections.extend(feed.rejections)
         seen: dict[str, str] = dict(self._seen) if partial else {}

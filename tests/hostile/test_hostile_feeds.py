@@ -5,6 +5,7 @@ script), within 1 s of CPU and 100 MB of traced memory."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import tracemalloc
@@ -13,10 +14,11 @@ from datetime import timedelta
 
 import pytest
 from aiohttp import web
-from feeds import FEED_CASES, FeedCase
+from feeds import FEED_CASES, FeedCase, _deep_nesting
 from sources_support import FeedServer
 
 from bot.config import HttpConfig, Settings, SourceConfig
+from bot.ingest.parse import SourceHint, parse_document
 from bot.ingest.pipeline import IngestPipeline
 from bot.sources.scheduler import SourceScheduler
 from storage.plugin import SqlStorage
@@ -98,3 +100,55 @@ async def test_hostile_feed(
             assert "<script" not in text and "alert(" not in text and "root:" not in text
             assert "onerror" not in text and "steal()" not in text
         assert article.published_at.year < 2100
+
+
+@pytest.mark.parametrize(
+    ("depth", "error"),
+    [(14_000, None), (30_000, "deep, over the 16,000 a feed may have")],
+    ids=["allowed", "refused"],
+)
+async def test_a_short_deeply_nested_feed_is_read_off_the_event_loop(
+    depth: int, error: str | None, storage: SqlStorage, settings: Settings, server: FeedServer
+) -> None:
+    """Under 256 KiB, but nested thousands deep: scanning and parsing it on the loop held
+    every command and send for a large part of a second (2 s on a loaded machine); the
+    loop keeps ticking now (0.5 s: a loaded machine's scheduling, far from a parse)."""
+    case = FeedCase("short-deep", lambda: _deep_nesting(depth), error=error, new=1)
+    assert len(case.body()) < 256 * 1024
+    _serve(server, "/deep.xml", case)
+    configured = settings.model_copy(
+        update={
+            "sources": [SourceConfig(name="deep", kind="rss", url=server.url("/deep.xml"))],
+            "http": HttpConfig(timeout_s=10),
+        }
+    )
+    pipeline = IngestPipeline(
+        storage.archive, max_bytes=2 * 1024 * 1024, story_window=timedelta(hours=72)
+    )
+    scheduler = SourceScheduler(configured, pipeline, storage.sources, rng=random.Random(5))
+    warm = b"---\ntitle: Warm-up\npublishedAt: '2026-01-06T10:00:00Z'\n---\nBTC\n"
+    await pipeline.ingest_article(  # warmed up: the enrichment models are loaded
+        parse_document(warm, origin="warm-up", source=SourceHint(key="warm", name="Warm")),
+        origin="warm-up",
+    )
+    stalls: list[float] = []
+
+    async def tick() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            stalls.append(loop.time() - before - 0.005)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        [report] = await scheduler.poll_once()
+    finally:
+        ticker.cancel()
+        await scheduler.stop()
+    if error is None:
+        assert report.ok and report.new == 1, report
+    else:
+        assert not report.ok and report.error and error in report.error, report
+        assert "\n" not in report.error
+    assert max(stalls) < 0.5, f"the event loop stalled {max(stalls):.3f} s"
