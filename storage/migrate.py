@@ -31,6 +31,12 @@ def _upgrade(connection: Connection, target: str) -> None:
     command.upgrade(config, target)
 
 
+def _downgrade(connection: Connection, target: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, target)
+
+
 def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -52,3 +58,10 @@ async def upgrade(db: Database, target: str = "head") -> tuple[str | None, str |
         await connection.run_sync(_upgrade, target)
         after = await connection.run_sync(_current)
     return before, after
+
+
+async def downgrade(db: Database, target: str) -> str | None:
+    """Take the schema back to ``target`` (an operator rolling back a release)."""
+    async with db.connect() as connection:
+        await connection.run_sync(_downgrade, target)
+        return await connection.run_sync(_current)

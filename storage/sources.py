@@ -104,6 +104,43 @@ class SqlSources:
                 update(SourceRow).where(SourceRow.key == key).values(retry_at=retry_at)
             )
 
+    async def set_enabled(self, key: str, on: bool) -> bool:
+        """Switch a source on or off (the console); False when there is no such source."""
+        async with self.db.session() as session:
+            done = await session.execute(
+                update(SourceRow).where(SourceRow.key == key).values(enabled=on)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def request_poll(self, key: str, *, at: datetime) -> bool:
+        """Ask the polling process for a poll now; False when there is no such source."""
+        async with self.db.session() as session:
+            done = await session.execute(
+                update(SourceRow).where(SourceRow.key == key).values(poll_requested_at=at)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def controls(self) -> dict[str, tuple[bool, datetime | None]]:
+        async with self.db.reading() as session:
+            rows = await session.execute(
+                select(SourceRow.key, SourceRow.enabled, SourceRow.poll_requested_at)
+            )
+            return {key: (bool(on), asked) for key, on, asked in rows}
+
+    async def poll_started(self, key: str, requested_at: datetime) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                update(SourceRow)
+                .where(SourceRow.key == key, SourceRow.poll_requested_at <= requested_at)
+                .values(poll_requested_at=None)
+            )
+
+    async def set_push_state(self, key: str, state: str | None) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                update(SourceRow).where(SourceRow.key == key).values(push_state=state)
+            )
+
     async def known_files(self, key: str) -> dict[str, tuple[int, int]]:
         """(size, mtime_ns) of every file of folder ``key`` ingested so far, by path."""
         async with self.db.reading() as session:
@@ -166,4 +203,7 @@ def _health(row: SourceRow) -> SourceHealth:
         consecutive_failures=row.consecutive_failures,
         items_seen=row.items_seen,
         retry_at=row.retry_at,
+        enabled=bool(row.enabled),
+        poll_requested_at=row.poll_requested_at,
+        push_state=row.push_state,
     )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -86,6 +87,10 @@ class SourceRow(Base):
     items_seen: Mapped[int] = mapped_column(BigInteger, default=0)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the console's switch and "poll now" (0007): the polling process reads them
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    poll_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    push_state: Mapped[str | None] = mapped_column(String(20))  # WebSub, as last seen
 
 
 class SourceFileRow(Base):

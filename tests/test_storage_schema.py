@@ -98,3 +98,36 @@ async def test_upgrading_to_the_covering_band_index_keeps_the_bands(database_url
         assert sorted(tuple(r) for r in rows) == [(-5, story_id), (7, story_id)]
     finally:
         await db.dispose()
+
+
+async def test_source_switches_upgrade_and_downgrade_keeping_the_sources(database_url: str):
+    db = Database(database_url)
+    insert = (
+        "INSERT INTO sources (key, name, kind, consecutive_failures, items_seen, created_at)"
+        " VALUES ('wire', 'Wire', 'rss', 2, 40, '2026-01-01 00:00:00')"
+    )
+    try:
+        await migrate.upgrade(db, "0006")
+        async with db.connect() as connection:
+            await connection.execute(text(insert))
+        await migrate.upgrade(db, "0007")
+        async with db.connect() as connection:
+            row = (await connection.execute(text(
+                "SELECT key, items_seen, enabled, poll_requested_at, push_state FROM sources"
+            ))).one()  # fmt: skip
+            assert tuple(row) == ("wire", 40, True, None, None)  # polled as before
+            await connection.execute(text("UPDATE sources SET enabled = false"))
+        assert await migrate.downgrade(db, "0006") == "0006"
+        async with db.connect() as connection:
+            columns = await connection.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("sources")}
+            )
+            rows = (await connection.execute(text("SELECT key, items_seen FROM sources"))).all()
+        assert "enabled" not in columns and "push_state" not in columns
+        assert [tuple(r) for r in rows] == [("wire", 40)]
+        await migrate.upgrade(db)
+        async with db.connect() as connection:
+            on = (await connection.execute(text("SELECT enabled FROM sources"))).scalar()
+        assert on is True or on == 1
+    finally:
+        await db.dispose()

@@ -7,7 +7,7 @@ import pytest
 from aiohttp import web
 from web_support import HOSTILE, PASSWORD, TOKEN, client, log_in, seed, serve
 
-from bot.web import api, pages
+from bot.web import api, pages, sources_page
 
 RAW = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
@@ -16,7 +16,7 @@ ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
 def every_path(ids: dict[str, int]) -> list[str]:
     """Every GET route the console registers, with real ids filled in."""
     paths = []
-    for route in pages.routes() + api.routes():
+    for route in pages.routes() + api.routes() + sources_page.routes():
         if not isinstance(route, web.RouteDef) or route.method != "GET":
             continue  # the static folder holds assets, no data
         path = route.path
@@ -27,6 +27,7 @@ def every_path(ids: dict[str, int]) -> list[str]:
             .replace("/chats/{id}", f"/chats/{ids['chat']}")
             .replace("{article}", str(ids["ether_article"]))
             .replace("{sid}", str(ids["subscription"]))
+            .replace("{key}", "wire")
         )
     return sorted(set(paths) - {"/login"})
 

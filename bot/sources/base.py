@@ -67,10 +67,15 @@ class SourceHealth:
     consecutive_failures: int = 0
     items_seen: int = 0
     retry_at: datetime | None = None
+    enabled: bool = True  # switched in the console; a disabled source is not polled
+    poll_requested_at: datetime | None = None  # "poll now" waiting for the polling process
+    push_state: str | None = None  # its WebSub subscription (active, requested, failed ...)
 
     @property
     def status(self) -> str:
         """ "never" before the first poll, "ok" after a success, "failing" otherwise."""
+        if not self.enabled:
+            return "disabled"
         if self.consecutive_failures:
             return "failing"
         return "ok" if self.last_success_at else "never"
@@ -102,6 +107,15 @@ class SourceStore(Protocol):
 
     async def set_retry_at(self, key: str, retry_at: datetime | None) -> None:
         """When a failing source will be tried again (backoff), for the health view."""
+
+    async def controls(self) -> dict[str, tuple[bool, datetime | None]]:
+        """(enabled, poll requested at) by key: what the console asked of the poller."""
+
+    async def poll_started(self, key: str, requested_at: datetime) -> None:
+        """Clear that "poll now" request (unless a newer one came in meanwhile)."""
+
+    async def set_push_state(self, key: str, state: str | None) -> None:
+        """Record the feed's WebSub subscription state for the console."""
 
     async def known_files(self, key: str) -> dict[str, tuple[int, int]]:
         """(size, mtime_ns) by path (relative to the folder) of files already ingested."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.config import Settings
 from bot.sources import cadence
 from bot.sources.base import PollReport
+from bot.sources.http_fetch import Fetcher
 from bot.sources.rss import FeedSource
 from bot.sources.websub import PushHandler, WebSubSubscriber
 
@@ -66,3 +68,12 @@ class FeedFollower:
         return cadence.next_poll_s(
             interval_s, server_wait_s=feed.server_wait_s, push_poll_s=push_poll_s
         )
+
+
+def websub_for(settings: Settings, fetcher: Fetcher) -> WebSubSubscriber | None:
+    """Push subscriptions need a callback URL the hubs can reach ([http] public_url)."""
+    if not (settings.http.public_url and settings.http.listen):
+        return None
+    return WebSubSubscriber(
+        settings.http.public_url, fetcher.client, max_body_bytes=settings.http.max_response_bytes
+    )

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,13 +36,13 @@ from bot.sources.base import (
     short_error,
     source_key,
 )
+from bot.sources.control import CONTROL_JOB, CONTROL_S, ConsoleControls, Switches, job_id
 from bot.sources.enrichment import finish_item
 from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
 from bot.sources.http_fetch import Fetcher
 from bot.sources.overrun import PollTicks
-from bot.sources.push_polling import FeedFollower
+from bot.sources.push_polling import FeedFollower, websub_for
 from bot.sources.rss import FeedSource, MappedItem
-from bot.sources.websub import WebSubSubscriber
 
 __all__ = ["PollReport", "SourceScheduler"]
 
@@ -65,9 +65,10 @@ class _Entry:
     retry_at: datetime | None = None
     server_wait_s: float | None = None
     ensured: bool = False
+    halt: asyncio.Event = field(default_factory=asyncio.Event)  # ends its folder watcher
 
 
-class SourceScheduler:
+class SourceScheduler(Switches):
     """Owns the jobs, the folder watchers and the shared fetcher of every enabled source.
 
     Pass ``apscheduler`` to put the jobs on the core's own AsyncIOScheduler (ids
@@ -109,8 +110,9 @@ class SourceScheduler:
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[object]] = set()
         self._ticks = PollTicks(self._running)  # its tasks are ours: stop() cancels them
-        self.websub = _websub(settings, self.fetcher)
+        self.websub = websub_for(settings, self.fetcher)
         self.follower = FeedFollower(self.websub)
+        self.controls = ConsoleControls(sources_store, self.websub)
         for config in settings.sources:
             if not config.enabled:
                 continue
@@ -166,8 +168,7 @@ class SourceScheduler:
     def _add(self, entry: _Entry) -> None:
         self._entries[entry.key] = entry
         if self._scheduler is not None:
-            self._schedule(entry)
-            self._watch(entry)
+            self._begin(entry)
 
     async def start(self) -> None:
         """Schedule every source (first runs now) and start the folder watchers."""
@@ -179,9 +180,12 @@ class SourceScheduler:
         else:
             self._scheduler = AsyncIOScheduler(timezone=UTC)
             self._scheduler.start()
+        await self.controls.read()  # what the console switched off stays off after a restart
         for entry in self._entries.values():
-            self._schedule(entry)
-            self._watch(entry)
+            self._begin(entry)
+        self._scheduler.add_job(self.apply_controls, IntervalTrigger(seconds=CONTROL_S),
+                                id=CONTROL_JOB, replace_existing=True, coalesce=True,
+                                max_instances=1, misfire_grace_time=MISFIRE_GRACE_S)  # fmt: skip
 
     def _schedule(self, entry: _Entry) -> None:
         assert self._scheduler is not None
@@ -194,7 +198,7 @@ class SourceScheduler:
             self._tick,
             trigger,
             args=[entry.name],
-            id=_job_id(entry.key),
+            id=job_id(entry.key),
             name=f"poll {entry.name}",
             next_run_time=datetime.now(UTC),
             replace_existing=True,
@@ -206,6 +210,7 @@ class SourceScheduler:
     def _watch(self, entry: _Entry) -> None:
         if not isinstance(entry.runner, FolderSource):
             return
+        entry.halt = asyncio.Event()
         self._watchers[entry.key] = asyncio.create_task(
             self._watch_folder(entry), name=f"watch {entry.name}"
         )
@@ -218,9 +223,9 @@ class SourceScheduler:
             await self._record(entry, report)
 
         last_error = ""
-        while not self._stop.is_set():
+        while not (self._stop.is_set() or entry.halt.is_set()):
             try:
-                await runner.watch(on_report, self._stop, force_polling=self.force_polling)
+                await runner.watch(on_report, entry.halt, force_polling=self.force_polling)
             except Exception as exc:
                 # A missing folder or an exhausted inotify limit: the scheduled scan keeps
                 # the source alive, and watching is tried again after each interval.
@@ -232,16 +237,18 @@ class SourceScheduler:
                     )  # fmt: skip
                 last_error = error
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), entry.interval_s)
+                await asyncio.wait_for(entry.halt.wait(), entry.interval_s)
 
     async def stop(self, *, final: bool = True) -> None:
         """Stop jobs and watchers, wait for them, close the fetcher (``final=False``:
         keep it, ``start`` resumes: the ingest leader lost its lock and may regain it)."""
         self._stop.set()
+        for entry in self._entries.values():
+            entry.halt.set()
         if self._scheduler is self._shared and self._scheduler is not None:
-            for key in self._entries:
-                if self._scheduler.get_job(_job_id(key)) is not None:
-                    self._scheduler.remove_job(_job_id(key))
+            for job in [*map(job_id, self._entries), CONTROL_JOB]:
+                if self._scheduler.get_job(job) is not None:
+                    self._scheduler.remove_job(job)
         elif self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
@@ -273,8 +280,10 @@ class SourceScheduler:
                 await asyncio.gather(*(self._poll(entry) for entry in folders))
 
     async def poll_once(self) -> list[PollReport]:
-        """Poll every source now, concurrently, ignoring backoff; reports in config order."""
-        entries = list(self._entries.values())
+        """Poll every source now, concurrently, ignoring backoff; reports in config order
+        (not those switched off in the console)."""
+        await self.controls.read()
+        entries = [e for e in self._entries.values() if e.key not in self.controls.disabled]
         return list(await asyncio.gather(*(self._poll(entry) for entry in entries)))
 
     async def _tick(self, name: str) -> None:
@@ -286,8 +295,8 @@ class SourceScheduler:
     async def run_job(self, name: str) -> PollReport | None:
         """One scheduled poll, unless the source is backing off."""
         entry = self._entries.get(source_key(name))
-        if entry is None:
-            return
+        if entry is None or entry.key in self.controls.disabled:
+            return None
         if entry.retry_at is not None and self.clock() < entry.retry_at:
             log.debug("%s: backing off until %s", entry.name, entry.retry_at.isoformat())
             return None
@@ -336,12 +345,13 @@ class SourceScheduler:
         assert isinstance(runner, FeedSource)
 
         async def on_push(body: bytes, content_type: str | None) -> None:
-            await self._record(entry, await runner.push(body, content_type))
+            if entry.key not in self.controls.disabled:
+                await self._record(entry, await runner.push(body, content_type))
 
         def move(delay: float) -> None:
-            if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
+            if self._scheduler is not None and self._scheduler.get_job(job_id(entry.key)):
                 next_run = datetime.now(UTC) + timedelta(seconds=delay)
-                self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
+                self._scheduler.modify_job(job_id(entry.key), next_run_time=next_run)
 
         move(self.follower.after_poll(entry.key, runner, report, entry.interval_s, on_push, move))
 
@@ -380,20 +390,6 @@ class SourceScheduler:
             log.debug("%s: health not recorded", entry.name, exc_info=True)
             return
         log.warning("%s (failure %d, next try in %.0fs)", report.summary(), failures, delay)
-        if self._scheduler is not None and self._scheduler.get_job(_job_id(entry.key)):
+        if self._scheduler is not None and self._scheduler.get_job(job_id(entry.key)):
             next_run = datetime.now(UTC) + timedelta(seconds=delay)
-            self._scheduler.modify_job(_job_id(entry.key), next_run_time=next_run)
-
-
-def _websub(settings: Settings, fetcher: Fetcher) -> WebSubSubscriber | None:
-    """Push subscriptions need a callback URL the hubs can reach ([http] public_url)."""
-    if not (settings.http.public_url and settings.http.listen):
-        return None
-    return WebSubSubscriber(
-        settings.http.public_url, fetcher.client, max_body_bytes=settings.http.max_response_bytes
-    )
-
-
-def _job_id(key: str) -> str:
-    """Job ids are namespaced: a shared scheduler also runs digests and sweeps."""
-    return f"source:{key}"
+            self._scheduler.modify_job(job_id(entry.key), next_run_time=next_run)

@@ -105,6 +105,19 @@ class WebSubSubscriber:
         sub = self._subs.get(key)
         return bool(sub and sub.state == "active" and sub.trusted and self._live(sub))
 
+    def state(self, key: str) -> str | None:
+        """The feed's subscription as the console shows it (None: no hub or none yet)."""
+        sub = self._subs.get(key)
+        if sub is None:
+            return None
+        return "expired" if sub.state == "active" and not self._live(sub) else sub.state
+
+    def drop(self, key: str) -> None:
+        """Forget the feed's subscription (the source was disabled): pushes get a 404."""
+        sub = self._subs.pop(key, None)
+        if sub is not None and sub.renewal is not None:
+            sub.renewal.cancel()
+
     def missed(self, key: str) -> None:
         """A poll found items the hub never pushed: poll normally until the next push."""
         sub = self._subs.get(key)

@@ -103,6 +103,25 @@ def _query(name: str, low: int, high: int) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+def _post(summary: str, params: list[dict[str, Any]], flag: str) -> dict[str, Any]:
+    """A POST whose body is ``{flag: true|false}``."""
+    schema = {"type": "object", "properties": {flag: {"type": "boolean"}}, "required": [flag]}
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": params,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+            "responses": _get("")["get"]["responses"],
+        }
+    }
+
+
+KEY = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+}
 ID = {
     "name": "id",
     "in": "path",
@@ -150,23 +169,22 @@ DOCUMENT: dict[str, Any] = {
             "The /why explanation of an article in a chat",
             params=[ID, {**ID, "name": "article"}],
         ),
-        "/chats/{id}/subscriptions/{sid}": {
+        "/chats/{id}/subscriptions/{sid}": _post(
+            "Pause or resume a subscription (audited)", [ID, {**ID, "name": "sid"}], "active"
+        ),
+        "/sources": _get("Every source: kind, state, last poll, last error, items, WebSub"),
+        "/sources/{key}": _post("Enable or disable a folder or feed (audited)", [KEY], "enabled"),
+        "/sources/{key}/poll": {
             "post": {
-                "summary": "Pause or resume a subscription (audited)",
-                "parameters": [ID, {**ID, "name": "sid"}],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"active": {"type": "boolean"}},
-                                "required": ["active"],
-                            }
-                        }
+                "summary": "Ask for a poll now (audited); 409 when the source is disabled",
+                "parameters": [KEY],
+                "responses": {
+                    "202": _get("")["get"]["responses"]["200"],
+                    **{
+                        code: {"$ref": "#/components/responses/Error"}
+                        for code in ("400", "401", "403", "404", "409", "503")
                     },
                 },
-                "responses": _get("")["get"]["responses"],
             }
         },
     },

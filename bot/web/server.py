@@ -15,8 +15,9 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.config import Settings
+from bot.delivery.templating.book import TemplateBook
 from bot.ops.http_server import parse_listen, serve, stop_runner
-from bot.web import api, broadcast_page, pages
+from bot.web import api, broadcast_page, pages, sources_page
 from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
 from bot.web.compose import Composer
 from bot.web.guard import RENDER, SESSIONS, TOKEN, authenticate, errors, headers
@@ -58,6 +59,7 @@ def build_app(
     extra: Sequence[web.RouteDef] = (),
     composer: Composer | None = None,
     targets: dict[str, list[str]] | None = None,
+    book: TemplateBook | None = None,
 ) -> web.Application:
     """The whole console as an aiohttp application (tests serve it directly)."""
     app = web.Application(middlewares=[headers, errors, authenticate], client_max_size=MAX_BODY)
@@ -76,6 +78,7 @@ def build_app(
     app.add_routes(pages.routes())
     app.add_routes(broadcast_page.routes())
     app.add_routes(api.routes())
+    app.add_routes(sources_page.routes())
     app.add_routes(list(extra))
     return app
 
@@ -91,6 +94,7 @@ class WebServer:
         extra: Sequence[web.RouteDef] = (),
         composer: Composer | None = None,
         targets: dict[str, list[str]] | None = None,
+        book: TemplateBook | None = None,
     ) -> None:
         assert config.listen
         self.host, self.port = parse_listen(config.listen)
@@ -99,12 +103,18 @@ class WebServer:
         self.extra = extra
         self.composer = composer
         self.targets = targets
+        self.book = book
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         quiet_malformed_requests()
         app = build_app(
-            self.config, self.views, extra=self.extra, composer=self.composer, targets=self.targets
+            self.config,
+            self.views,
+            extra=self.extra,
+            composer=self.composer,
+            targets=self.targets,
+            book=self.book,
         )
         self._runner, self.port = await serve(app, self.host, self.port, shutdown_timeout=2.0)
         log.info("web console on http://%s:%d", self.host, self.port)
@@ -133,4 +143,7 @@ def console_server(
     if core is not None and getattr(core, "broadcast", None) is not None:
         weight = settings.delivery.breaking_sticky_weight
         composer = Composer(core.pipeline, core.broadcast.broadcaster, storage.audit, weight)  # type: ignore[attr-defined]
-    return WebServer(settings.web, views, extra=app.routes(), composer=composer, targets=targets)
+    book = getattr(core, "templates", None)  # the core's: the admin's defaults, its cache
+    return WebServer(
+        settings.web, views, extra=app.routes(), composer=composer, targets=targets, book=book
+    )
