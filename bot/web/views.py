@@ -7,7 +7,7 @@ Reads go through the storage's repositories (``console``, ``archive``, ``audit``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +15,10 @@ from bot.alerts.matching import SubscriptionIndex
 from bot.alerts.subscription_filter import matches
 from bot.commands.search_query import parse_search, require_valid
 from bot.models import Article
+from bot.web.snapshot import Snapshot
 
 STORY_PAGE = 50
+DASHBOARD_TTL_S = 1.0  # the dashboard's counts are at most this old (decision 026)
 MAX_QUERY = 300
 
 
@@ -48,8 +50,22 @@ class ConsoleViews:
     storage: Any
     adapters: Callable[[], list[str]]
     clock: Callable[[], datetime]
+    dashboard_ttl_s: float = DASHBOARD_TTL_S
+    _counts: Snapshot[dict[str, Any]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._counts = Snapshot(self.dashboard_ttl_s)
+
+    def forget_dashboard(self) -> None:
+        """This process changed something the dashboard shows (a source switched)."""
+        self._counts.clear()
 
     async def dashboard(self) -> dict[str, Any]:
+        data = dict(await self._counts.get(self._dashboard_counts))
+        data["adapters"] = self.adapters()
+        return data
+
+    async def _dashboard_counts(self) -> dict[str, Any]:
         now = self.clock()
         data = await self.storage.console.dashboard(now=now)
         depth = await self.storage.outbox.depth(now=now)
@@ -59,8 +75,8 @@ class ConsoleViews:
             "sending": depth.sending,
             "oldest_due_age_s": round(depth.oldest_due_age_s or 0.0, 1),
         }
-        data["adapters"] = self.adapters()
         data["database"] = self.storage.dialect
+        data["as_of"] = now.astimezone(UTC).isoformat(timespec="seconds")
         return data
 
     async def stories(self, q: str = "", *, after: int = 0, limit: int = STORY_PAGE) -> list[dict]:
