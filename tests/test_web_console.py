@@ -7,7 +7,7 @@ import pytest
 from aiohttp import web
 from web_support import HOSTILE, PASSWORD, TOKEN, client, log_in, seed, serve
 
-from bot.web import api, pages, sources_page
+from bot.web import api, pages, sources_page, template_page
 
 RAW = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
@@ -16,7 +16,7 @@ ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
 def every_path(ids: dict[str, int]) -> list[str]:
     """Every GET route the console registers, with real ids filled in."""
     paths = []
-    for route in pages.routes() + api.routes() + sources_page.routes():
+    for route in pages.routes() + api.routes() + sources_page.routes() + template_page.routes():
         if not isinstance(route, web.RouteDef) or route.method != "GET":
             continue  # the static folder holds assets, no data
         path = route.path

@@ -116,6 +116,11 @@ def _post(summary: str, params: list[dict[str, Any]], flag: str) -> dict[str, An
     }
 
 
+TEMPLATE_BODY = {
+    "type": "object",
+    "properties": {"template": {"type": "string", "nullable": True, "maxLength": 4000}},
+    "required": ["template"],
+}
 KEY = {
     "name": "key",
     "in": "path",
@@ -172,6 +177,20 @@ DOCUMENT: dict[str, Any] = {
         "/chats/{id}/subscriptions/{sid}": _post(
             "Pause or resume a subscription (audited)", [ID, {**ID, "name": "sid"}], "active"
         ),
+        "/chats/{id}/template": {
+            **_get(
+                "A chat's template, its default and previews on the newest articles", params=[ID]
+            ),
+            "post": {
+                "summary": "Set (or with null reset) a chat's template, checked as /template",
+                "parameters": [ID],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": TEMPLATE_BODY}},
+                },
+                "responses": _get("")["get"]["responses"],
+            },
+        },
         "/sources": _get("Every source: kind, state, last poll, last error, items, WebSub"),
         "/sources/{key}": _post("Enable or disable a folder or feed (audited)", [KEY], "enabled"),
         "/sources/{key}/poll": {

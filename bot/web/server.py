@@ -17,7 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from bot.config import Settings
 from bot.delivery.templating.book import TemplateBook
 from bot.ops.http_server import parse_listen, serve, stop_runner
-from bot.web import api, broadcast_page, pages, sources_page
+from bot.web import api, broadcast_page, pages, sources_page, template_page
 from bot.web.auth import LoginLimiter, PasswordCheck, Sessions, TokenCheck
 from bot.web.compose import Composer
 from bot.web.guard import RENDER, SESSIONS, TOKEN, authenticate, errors, headers
@@ -79,6 +79,9 @@ def build_app(
     app.add_routes(broadcast_page.routes())
     app.add_routes(api.routes())
     app.add_routes(sources_page.routes())
+    app.add_routes(template_page.routes())
+    if book is not None:
+        app[template_page.BOOK] = book
     app.add_routes(list(extra))
     return app
 

@@ -42,3 +42,50 @@
   }
   setTimeout(poll, 500);
 })();
+
+// Template editor: the preview follows the text as it is typed (checked by the server).
+(function () {
+  var form = document.getElementById("template-form");
+  if (!form) return;
+  var text = document.getElementById("template-text");
+  var error = document.getElementById("template-error");
+  var out = document.getElementById("previews");
+  var token = form.elements.csrf.value;
+  var timer = null;
+  var asked = 0;
+  function show(data, n) {
+    if (n !== asked) return; // an older answer arriving late
+    error.hidden = !data.error;
+    error.textContent = data.error || "";
+    if (data.error) return;
+    out.textContent = "";
+    data.previews.forEach(function (p) {
+      var box = document.createElement("div");
+      box.className = "preview";
+      var title = document.createElement("p");
+      title.className = "muted";
+      title.textContent = p.title;
+      var pre = document.createElement("pre");
+      pre.textContent = p.text;
+      box.appendChild(title);
+      box.appendChild(pre);
+      out.appendChild(box);
+    });
+  }
+  function refresh() {
+    var n = ++asked;
+    fetch(form.getAttribute("data-preview"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+      body: JSON.stringify({ template: text.value }),
+    })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { show(data, n); })
+      .catch(function () {});
+  }
+  text.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 250);
+  });
+})();
