@@ -2,8 +2,10 @@
 
 Used by ``bench_matching``: it fills a SQLite database with the benchmark's synthetic
 subscriptions (raw sqlite3, for speed), then runs this module as a subprocess, which
-does what ``cryptowire run`` does at start-up (open storage, ``IndexSync.load``) and
-prints its peak RSS as JSON.
+does what ``cryptowire run`` does at start-up (open storage, ``IndexSync.load``: the
+bulk load of decision 005) and prints its peak RSS as JSON. With ``--one-by-one`` it
+loads the way start-up did before the bulk load (rows as filters, ``add`` per row): the
+same-run baseline.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def fill(path: str, rows: Iterator[tuple[int, int, SubscriptionFilter]], chats: 
     connection.close()
 
 
-async def _load(url: str) -> dict[str, float]:
+async def _load(url: str, one_by_one: bool = False) -> dict[str, float]:
     from bot.alerts.matching import SubscriptionIndex
     from bot.alerts.planner import IndexSync
     from bot.config import Settings, StorageConfig
@@ -58,13 +60,23 @@ async def _load(url: str) -> dict[str, float]:
 
     storage = open_storage(Settings(storage=StorageConfig(url=url)))
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()  # CPU of every thread
         index = SubscriptionIndex()
-        count = await IndexSync(storage.chats, index).load()
-        seconds = time.perf_counter() - start
+        if one_by_one:
+            async for batch in storage.chats.iter_active_subscriptions():
+                index.add_many(batch)
+            count = len(index)
+        else:
+            count = await IndexSync(storage.chats, index).load()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         await storage.close()
-    return {"subscriptions": count, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {
+        "subscriptions": count,
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
 
 
 def _peak_rss_mb() -> float:
@@ -77,4 +89,4 @@ def _peak_rss_mb() -> float:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_load(sys.argv[1]))))
+    print(json.dumps(asyncio.run(_load(sys.argv[1], "--one-by-one" in sys.argv[2:]))))

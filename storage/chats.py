@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.alerts.index_bulk import SubscriptionBatch
 from bot.models import (
     ChatKind,
     ChatRef,
@@ -30,7 +31,7 @@ from bot.models import (
 )
 from storage.chat_routing import CHUNK, RoutingQueries, chat_settings, chunks
 from storage.database import Database
-from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of
+from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of, subscription_batches
 from storage.tables import (
     ChatRow,
     DeliveryRow,
@@ -289,6 +290,10 @@ class SqlChats(RoutingQueries):
                 return
             yield [(row[0], row[1], decode(*row[2:])) for row in rows]
             after = rows[-1][0]
+
+    def subscription_batches(self, size: int = 100_000) -> AsyncIterator[SubscriptionBatch]:
+        """Active subscriptions as columns in id order: the index's bulk load at start."""
+        return subscription_batches(self.db, size)
 
     async def last_change_id(self) -> int:
         """The newest change-log id (one fast read: the planner asks before each match)."""

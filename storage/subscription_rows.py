@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from sqlalchemy import Text, cast, select
+
+from bot.alerts.index_bulk import SubscriptionBatch
 from bot.models import Sentiment, SubscriptionFilter
+from storage.database import Database
 from storage.tables import SubscriptionRow
 
 
@@ -91,3 +95,70 @@ FILTER_COLUMNS = (
     SubscriptionRow.exclude_keywords,
     SubscriptionRow.lang,
 )
+
+
+# A page in one row: ids and chat ids as comma-separated text, and one text per row for
+# the five list columns and the language, \x1e between rows (JSON text never holds a raw
+# control character, so \x1e and \x1f cannot occur inside a field; the language is last).
+_SHAPE = " || x'1f' || ".join(
+    [f"coalesce({c}, '[]')" for c in ("tags", "sentiments", "sources", "keywords")]
+    + ["coalesce(exclude_keywords, '[]')", "coalesce(lang, '')"]
+)
+_SQLITE_PAGE = (
+    f"SELECT max(id), group_concat(id), group_concat(chat_id), group_concat({_SHAPE}, x'1e') "
+    "FROM (SELECT * FROM subscriptions WHERE active = 1 AND id > ? ORDER BY id LIMIT ?)"
+)
+
+
+async def subscription_batches(db: Database, size: int) -> AsyncIterator[SubscriptionBatch]:
+    """Every active subscription as columns, in id order (the bulk load at start-up).
+
+    On SQLite a page of rows comes from the driver as one row of four texts (a million
+    rows as Python tuples cost more than the rest of the load); each distinct filter
+    text is decoded once."""
+    shapes: dict[Any, int] = {}
+    decode = RawFilters()
+    after = 0
+    while True:
+        if db.is_postgres:
+            page = await _postgres_page(db, after, size)
+        else:
+            async with db.read_connect() as conn:
+                raw = await conn.get_raw_connection()
+                found = await raw.driver_connection.execute_fetchall(  # type: ignore[union-attr]
+                    _SQLITE_PAGE, (after, size)
+                )
+            last, ids, chats, texts = found[0]
+            page = None if last is None else (ids.split(","), chats.split(","), texts.split("\x1e"))
+        if page is None:
+            return
+        batch = SubscriptionBatch()
+        for text in set(page[2]).difference(shapes):
+            shapes[text] = len(shapes)
+            fields = text.split("\x1f", 5) if isinstance(text, str) else list(text)
+            batch.filters.append(decode(*fields[:5], fields[5] or None))
+        batch.ids.extend(map(int, page[0]))
+        batch.chats.extend(map(int, page[1]))
+        batch.shapes.extend(map(shapes.__getitem__, page[2]))
+        yield batch
+        after = batch.ids[-1]
+
+
+async def _postgres_page(db: Database, after: int, size: int) -> tuple[list, ...] | None:
+    """PostgreSQL: the same page as (ids, chat ids, the six filter columns as a tuple)."""
+    columns = [cast(column, Text) for column in FILTER_COLUMNS[:5]]
+    query = (
+        select(SubscriptionRow.id, SubscriptionRow.chat_id, *columns, SubscriptionRow.lang)
+        .where(SubscriptionRow.active.is_(True), SubscriptionRow.id > after)
+        .order_by(SubscriptionRow.id)
+        .limit(size)
+    )
+    async with db.read_connect() as conn:
+        found = (await conn.execute(query)).all()
+    if not found:
+        return None
+    return (
+        [row[0] for row in found],
+        [row[1] for row in found],
+        [(*row[2:7], row[7] or "") for row in found],
+    )

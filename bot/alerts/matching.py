@@ -102,8 +102,6 @@ class SubscriptionIndex:
             return False
         else:
             self._late[subscription_id] = slot
-        sentiments = flt.sentiments if len(flt.sentiments) < 3 else frozenset()
-        keywords = flt.keywords if len(flt.keywords) < 2 else tuple(dict.fromkeys(flt.keywords))
         self._ids.append(subscription_id)
         number = self._chat_numbers.get(chat_id)
         if number is None:
@@ -111,29 +109,41 @@ class SubscriptionIndex:
             self._chat_db.append(chat_id)
         self._chats.append(number)
         self._alive.append(1)
-        keys = self._struct_keys(flt.tags, sentiments)
-        if not (flt.sources or flt.lang or keywords):
-            self._required.append(0)
-            for key in keys:
-                self._post_struct(self._plain, self._plain_bits, key, slot)
-        else:
-            required = (1 if flt.tags or sentiments else 0) + len(keywords)
-            required += (1 if flt.sources else 0) + (1 if flt.lang else 0)
-            self._required.append(min(required, 255))
-            if flt.tags or sentiments:
-                for key in keys:
-                    self._post_struct(self._counted, self._counted_bits, key, slot)
-            for source in flt.sources:
-                self._post(self._sources, source, slot)
-            if flt.lang:
-                self._post(self._langs, flt.lang, slot)
-            for keyword in keywords:
-                self._post_keyword(self._keywords, keyword, slot)
-        for keyword in dict.fromkeys(flt.exclude_keywords):
-            self._post_keyword(self._excluded, keyword, slot)
+        required, postings = self.clauses(flt)
+        self._required.append(required)
+        for table, key in postings:
+            if table is self._plain or table is self._counted:
+                bits = self._plain_bits if table is self._plain else self._counted_bits
+                self._post_struct(table, bits, key, slot)  # type: ignore[arg-type]
+            elif table is self._keywords or table is self._excluded:
+                self._post_keyword(table, key, slot)  # type: ignore[arg-type]
+            else:
+                self._post(table, key, slot)
         if len(self._late) >= max(4096, slot // 8):
             self._compact()
         return True
+
+    def clauses(self, flt: SubscriptionFilter) -> tuple[int, list[tuple[dict, object]]]:
+        """(clauses a counted subscription needs, 0 for plain; the (table, key) postings
+        one subscription with this filter goes under): shared by ``add`` and bulk loads."""
+        sentiments = flt.sentiments if len(flt.sentiments) < 3 else frozenset()
+        keywords = flt.keywords if len(flt.keywords) < 2 else tuple(dict.fromkeys(flt.keywords))
+        keys = self._struct_keys(flt.tags, sentiments)
+        postings: list[tuple[dict, object]] = []
+        if not (flt.sources or flt.lang or keywords):
+            required = 0
+            postings += [(self._plain, key) for key in keys]
+        else:
+            required = (1 if flt.tags or sentiments else 0) + len(keywords)
+            required += (1 if flt.sources else 0) + (1 if flt.lang else 0)
+            if flt.tags or sentiments:
+                postings += [(self._counted, key) for key in keys]
+            postings += [(self._sources, source) for source in flt.sources]
+            if flt.lang:
+                postings.append((self._langs, flt.lang))
+            postings += [(self._keywords, keyword) for keyword in keywords]
+        postings += [(self._excluded, k) for k in dict.fromkeys(flt.exclude_keywords)]
+        return min(required, 255), postings
 
     def add_many(self, rows: Iterable[tuple[int, int, SubscriptionFilter]]) -> int:
         """Index (subscription id, chat id, filter) rows, e.g. streamed from storage."""

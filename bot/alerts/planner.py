@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.alerts.breaking import breaking_delivery, is_breaking
+from bot.alerts.index_bulk import BulkLoad, SubscriptionBatch
 from bot.alerts.matching import SubscriptionIndex
 from bot.alerts.schedule_rules import plan_delivery
 from bot.models import Article, DeliveryKind, NewDelivery, SubscriptionFilter
@@ -51,6 +52,8 @@ class PlanningStore(Protocol):
     def iter_active_subscriptions(
         self, batch_size: int = 5000
     ) -> AsyncIterator[list[tuple[int, int, SubscriptionFilter]]]: ...
+
+    def subscription_batches(self, size: int = 100_000) -> AsyncIterator[SubscriptionBatch]: ...
 
 
 class IndexSync:
@@ -91,7 +94,13 @@ class IndexSync:
         # Entries just below the cursor may belong to transactions still in flight.
         until = self.monotonic() + self.gap_seconds
         self.gaps = {n: until for n in range(max(1, self.cursor - 199), self.cursor + 1)}
-        stale = set(self.index.subscription_ids()) if len(self.index) else set()
+        if not self.index.max_id:  # start-up: columns in bulk (decision 005)
+            bulk = BulkLoad()
+            async for columns in self.chats.subscription_batches():
+                bulk.add(columns)
+            bulk.build(self.index)
+            return
+        stale = set(self.index.subscription_ids())
         async for batch in self.chats.iter_active_subscriptions():
             self.index.add_many(batch)
             if stale:
