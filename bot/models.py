@@ -219,6 +219,9 @@ class Span:
     url: str = ""
     elastic: bool = False
 
+    def __hash__(self) -> int:  # the text alone: styles rarely differ, equality settles it
+        return hash(self.text)
+
 
 Line = tuple[Span, ...]
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 
 from bot.delivery.formatting import local_time
 from bot.i18n import N_, _, _n, current, use_locale
@@ -152,6 +153,8 @@ def alert_tail(alert: Alert) -> str:
 def render_alert(alert: Alert, *, limit: int = MAX_TEXT) -> str:
     """The alert as HTML whose visible length is at most ``limit`` (use 1024 for captions),
     the bot's words in the receiving chat's language."""
+    if alert.rendered is not None:  # the chat's own template: no words of the bot's own
+        return render_template(alert.rendered, limit=limit)
     with use_locale(alert.language):
         return _render_alert(alert, limit)
 
@@ -286,8 +289,19 @@ def span_html(span: Span) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)
+def _line_html(line: Line) -> str:
+    """One line's HTML; kept, as one alert's lines are shared by every chat it goes to."""
+    return "".join(span_html(span) for span in line)
+
+
+@lru_cache(maxsize=8192)
+def _line_len(line: Line) -> int:
+    return tg_len("".join(span.text for span in line))
+
+
 def _lines_html(lines: Sequence[Line]) -> str:
-    return "\n".join("".join(span_html(span) for span in line) for line in lines)
+    return "\n".join(_line_html(line) for line in lines)
 
 
 def _collapse(lines: list[Line]) -> list[Line]:
@@ -304,7 +318,12 @@ def _collapse(lines: list[Line]) -> list[Line]:
 def _visible(lines: Sequence[Line]) -> int:
     """Visible length of ``_lines_html(lines)`` without building it: escaping and tags do
     not count, so it is the plain text's length."""
-    return tg_len("\n".join("".join(span.text for span in line) for line in lines))
+    return sum(_line_len(line) for line in lines) + max(0, len(lines) - 1)  # UTF-16 adds up
+
+
+@lru_cache(maxsize=1024)
+def _cut_span(style: Span, body: str, budget: int) -> Span:
+    return replace(style, text=_truncate(body, budget), elastic=False)
 
 
 def render_template(rendered: RenderedAlert, *, limit: int = MAX_TEXT) -> str:
@@ -333,7 +352,7 @@ def render_template(rendered: RenderedAlert, *, limit: int = MAX_TEXT) -> str:
         ]
         if budget >= 0:
             if budget > 1:
-                cut = replace(style, text=_truncate(body, budget), elastic=False)
+                cut = _cut_span(style, body, budget)
                 kept[index] = (*kept[index], cut)
             kept = _collapse(kept)
             if _visible(kept) <= limit:

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from jinja2 import meta
-
 from bot.delivery.templating import presets
 from bot.delivery.templating.engine import Templates
 from bot.errors import UserError
@@ -47,7 +45,6 @@ class TemplateBook:
             if value:
                 where = f"[[broadcast]] {platform}:{chat} template"
                 self.targets[(platform, chat)] = self._checked(value, platform, where)
-        self._digest_aware: dict[str, bool] = {}
 
     def _checked(self, value: str, platform: str, where: str) -> str:
         text = resolve(value, platform)
@@ -79,13 +76,7 @@ class TemplateBook:
         return " ".join(dict.fromkeys(" ".join(found).split())) or None
 
     def handles_digest(self, text: str) -> bool:
-        known = self._digest_aware.get(text)
-        if known is None:
-            names = meta.find_undeclared_variables(self.templates.env.parse(text))
-            known = self._digest_aware[text] = bool(names & {"items", "digest"})
-            if len(self._digest_aware) > 20_000:
-                self._digest_aware.clear()
-        return known
+        return self.templates.handles_digest(text)
 
     def apply(self, alert: Alert, chat: ChatSettings, sources: tuple[str, ...] = ()) -> Alert:
         """The alert with the chat's mention and template applied; never raises."""

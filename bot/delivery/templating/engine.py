@@ -16,12 +16,14 @@ from __future__ import annotations
 import difflib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 
+from bot.delivery.templating import lines as lines_of
 from bot.delivery.templating import markup, values
 from bot.delivery.templating.sandbox import (
     _COLOUR,
@@ -97,10 +99,11 @@ class Templates:
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self.env = build_environment()
         self._globals = dict(self.env.globals)
-        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Any, bool, bool]] = OrderedDict()
         self._cache_size = cache_size
         self._failed_logged: set[str] = set()
         self._values: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._lines: OrderedDict[tuple[Any, ...], lines_of.LineMemo] = OrderedDict()
 
     # -- set time ------------------------------------------------------------------------
 
@@ -137,28 +140,41 @@ class Templates:
         except Exception as exc:  # the message names what failed; one line of it
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return f"the template fails on a sample article: {first[:200]}"
-        self._remember(text, compiled)
+        self._remember(text, compiled, ast)
         return None
 
     # -- send time -----------------------------------------------------------------------
 
     def compiled(self, text: str) -> Any:
+        return self._entry(text)[0]
+
+    def handles_digest(self, text: str) -> bool:
+        """Whether the template has a digest part (uses ``digest`` or ``items``)."""
+        return self._entry(text)[1]
+
+    def _entry(self, text: str) -> tuple[Any, bool, bool]:
         found = self._cache.get(text)
         if found is not None:
             self._cache.move_to_end(text)
             return found
-        compiled = self.env.from_string(text)
-        self._remember(text, compiled)
-        return compiled
+        ast = self.env.parse(text)
+        return self._remember(text, self.env.from_string(ast), ast)
 
-    def _remember(self, text: str, compiled: Any) -> None:
-        self._cache[text] = compiled
+    def _remember(self, text: str, compiled: Any, ast: Any) -> tuple[Any, bool, bool]:
+        """Kept with what the send path asks of it, worked out once from the syntax tree:
+        whether it has a digest part, and whether it shows the summary only as
+        ``{{ summary }}`` (or tests it with ``{% if summary %}``), never through a
+        filter or an expression, so a stand-in can take its place while rendering."""
+        digest = bool(meta.find_undeclared_variables(ast) & {"items", "digest"})
+        found = self._cache[text] = (compiled, digest, _plain_summary(ast))
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+        return found
 
     def render(self, text: str, alert: Alert, sources: tuple[str, ...] = ()) -> RenderedAlert:
         """The alert through ``text`` (may raise: ``render_or_none`` is the send path)."""
-        return self._run(self.compiled(text), alert, sources)
+        compiled, _digest, plain_summary = self._entry(text)
+        return self._run(compiled, alert, sources, plain_summary)
 
     def render_or_none(
         self, text: str, alert: Alert, sources: tuple[str, ...] = ()
@@ -178,10 +194,12 @@ class Templates:
                 )
             return None
 
-    def _values_of(self, alert: Alert, sources: tuple[str, ...]) -> dict[str, Any]:
+    def _values_of(
+        self, alert: Alert, sources: tuple[str, ...], key: tuple[Any, ...] | None = None
+    ) -> dict[str, Any]:
         """The placeholders, computed once per alert and reused for every chat it goes to
         (a fan-out sends one article to thousands of chats); a copy per render."""
-        key = _values_key(alert, sources)
+        key = key or _values_key(alert, sources)
         if key is None:
             return values.alert_values(alert, sources)
         found = self._values.get(key)
@@ -191,29 +209,84 @@ class Templates:
                 self._values.popitem(last=False)
         return dict(found)
 
-    def _run(self, compiled: Any, alert: Alert, sources: tuple[str, ...] = ()) -> RenderedAlert:
+    def _memo_of(
+        self,
+        alert: Alert,
+        values_key: tuple[Any, ...] | None,
+        mention: str | None,
+        allowed: Callable[[], str],
+        summary: str,
+    ) -> lines_of.LineMemo | None:
+        """The lines already sanitised and parsed for this alert and mention (shared by
+        every chat it goes to); None when the alert cannot be told apart (no id)."""
+        if values_key is None:
+            return None
+        key = (*values_key, mention)
+        found = self._lines.get(key)
+        if found is None:
+            found = self._lines[key] = lines_of.LineMemo(
+                allowed, mention, values.article_urls(alert), summary
+            )
+            if len(self._lines) > 512:
+                self._lines.popitem(last=False)
+        return found
+
+    def forget_renders(self) -> None:
+        """Drop the per-alert caches (placeholder values, lines); compiled templates stay."""
+        self._values.clear()
+        self._lines.clear()
+
+    def _run(
+        self,
+        compiled: Any,
+        alert: Alert,
+        sources: tuple[str, ...] = (),
+        plain_summary: bool = False,
+    ) -> RenderedAlert:
         sheet = _Sheet()
-        context = self._values_of(alert, sources)
+        values_key = _values_key(alert, sources)
+        context = self._values_of(alert, sources, values_key)
         context["embed"] = sheet.embed
         context["field"] = sheet.field
         context["telegram"] = sheet.telegram
         context["mention"] = alert.mention or ""
         context.update(self._globals)
-        text = compiled.environment.concat(  # type: ignore[attr-defined]
-            compiled.root_render_func(compiled.new_context(context, shared=True))
-        )
         mention = alert.mention
+        summary = context["summary"]
 
         def allowed() -> str:
             return values.allowed_text(alert, mention)
 
-        untouched = (context["summary"], context["body"])
-        text = markup.sanitise(text, allowed, mention, untouched)
-        urls = values.article_urls(alert)
+        def output() -> str:
+            return compiled.environment.concat(  # type: ignore[no-any-return]
+                compiled.root_render_func(compiled.new_context(context, shared=True))
+            )
+
+        memo = self._memo_of(alert, values_key, mention, allowed, summary)
+        # a summary shown only as {{ summary }}: a stand-in the memo fills with its spans
+        stand_in = memo is not None and plain_summary and bool(summary)
+        stand_in = stand_in and not (mention and markup.has_private(mention))
+        if stand_in:
+            context["summary"] = lines_of.SUMMARY
+        text = output()
+        done = lines_of.process(text, memo) if memo is not None else None
+        if done is None and stand_in:
+            context["summary"] = summary  # the rare text that needs the whole-text path
+            text = output()
+        if done is not None:
+            lines, text = done
+            urls = memo.urls  # type: ignore[union-attr]
+            placed = bool(mention) and memo.contains(text, mention)  # type: ignore[union-attr,arg-type]
+        else:
+            untouched = (context["summary"], context["body"])
+            text = markup.sanitise(text, allowed, mention, untouched)
+            urls = values.article_urls(alert)
+            lines = markup.parse(text, urls)
+            placed = bool(mention) and mention in text  # type: ignore[operator]
+        unplaced = "" if placed or not mention else mention
         options = sheet.options
-        lines = markup.parse(text, urls)
         if not options and not sheet.fields:  # no embed or Telegram choices: the defaults
-            return RenderedAlert(lines, mention=_unplaced(mention, text))
+            return RenderedAlert(lines, mention=unplaced)
 
         def one(key: str) -> str:
             value = options.get(key)
@@ -234,7 +307,7 @@ class Templates:
             image=bool(options.get("image", True)),
             preview=bool(options.get("preview", True)),
             timestamp=bool(options.get("timestamp", True)),
-            mention=_unplaced(mention, text),
+            mention=unplaced,
         )
 
 
@@ -269,9 +342,15 @@ def _values_key(alert: Alert, sources: tuple[str, ...]) -> tuple[Any, ...] | Non
     )
 
 
-def _unplaced(mention: str | None, text: str) -> str:
-    """The mention when the template did not show it itself (adapters add it at the end)."""
-    return "" if not mention or mention in text else mention
+def _plain_summary(ast: Any) -> bool:
+    """True when every use of ``summary`` is a bare output or a bare ``if`` test."""
+    plain: set[int] = set()
+    for output in ast.find_all(nodes.Output):
+        plain.update(id(n) for n in output.nodes if isinstance(n, nodes.Name))
+    for test in ast.find_all(nodes.If):
+        plain.add(id(test.test))
+    uses = [n for n in ast.find_all(nodes.Name) if n.name == "summary"]
+    return bool(uses) and all(id(n) in plain for n in uses)
 
 
 def _line(text: str, urls: frozenset[str]) -> Line:

@@ -45,6 +45,11 @@ def plain(text: object) -> str:
     return str(text).translate(_STRIP_MARKS)
 
 
+def has_private(text: str) -> bool:
+    """Any character of the range marks and stand-ins use (U+E000..U+E01F)."""
+    return _MARK_RE.search(text) is not None
+
+
 def has_marks(text: str) -> bool:
     return any(mark in text for mark in _MARKS)
 

@@ -1,0 +1,183 @@
+"""Sanitising and parsing a template's output line by line, shared by every chat of an alert.
+
+One article fans out to thousands of chats whose templates differ in a line or two (a
+preset with the chat's own header) while the long lines (summary, body) are the same for
+every chat. ``LineMemo`` keeps, for one alert and one mention, each output line already
+sanitised and parsed, so a chat pays only for the lines nobody rendered before it.
+
+Same result as ``markup.sanitise`` + ``markup.parse`` on the whole text: the link and
+mention patterns never cross a new line, so sanitising line by line finds the same links
+and names (and the article's summary and body are scanned too rather than set aside,
+which can only neutralise more); parsing carries the open styles from line to line as
+``parse`` does. The one case that does not split at lines (a link target holding a new
+line) returns ``None`` and the caller takes the whole-text path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.delivery.templating import markup
+from bot.models import Line, Span
+
+SUMMARY = "\ue01e"  # stands for the summary in the output of a template that shows it plainly
+MAX_LINES = 4096  # distinct lines kept per alert (a fan-out has a few per chat at most)
+_State = tuple[tuple[bool, ...], str]
+_START: _State = ((False,) * 7, "")
+
+
+class LineMemo:
+    """Lines of one alert's output (with one mention) already sanitised and parsed."""
+
+    __slots__ = ("_allowed", "_clean", "_haystack", "_mention", "_parsed", "_raw_summary")
+    __slots__ += ("_summary", "urls")
+
+    def __init__(
+        self,
+        allowed: Callable[[], str],
+        mention: str | None,
+        urls: frozenset[str],
+        summary: str = "",
+    ) -> None:
+        self._allowed = allowed
+        self._raw_summary = summary  # the placeholder's value: the text in elastic marks
+        self._summary: str | None = None
+        self._haystack: str | None = None
+        self._mention = mention
+        self.urls = urls
+        self._clean: dict[str, tuple[str, bool]] = {}
+        self._parsed: dict[tuple[str, bool, _State], tuple[Line, _State, bool]] = {}
+
+    def _text(self) -> str:
+        if self._haystack is None:
+            self._haystack = self._allowed()
+        return self._haystack
+
+    def summary(self) -> str:
+        """The summary's text sanitised (once per alert), for ``SUMMARY`` in the output.
+
+        The summary placeholder is the text between two styling marks, which no link or
+        name pattern crosses, so sanitising it alone finds what the whole line would."""
+        if self._summary is None:
+            inner = self._raw_summary[1:-1]  # inside the elastic marks
+            self._summary = markup.sanitise(inner, self._text, self._mention)
+        return self._summary
+
+    def contains(self, text: str, needle: str) -> bool:
+        """``needle`` (no styling marks) in the sanitised output, the summary in place."""
+        return needle in text or (SUMMARY in text and needle in self.summary())
+
+    def clean(self, line: str) -> tuple[str, bool]:
+        """The line sanitised, and whether it holds styling marks."""
+        found = self._clean.get(line)
+        if found is None:
+            if len(self._clean) >= MAX_LINES:
+                self._clean.clear()
+            kept = markup.sanitise(line, self._text, self._mention)
+            found = self._clean[line] = (kept, _MARK_RE.search(kept) is not None)
+        return found
+
+    def parse(self, line: str, styled: bool, state: _State) -> tuple[Line, _State, bool]:
+        """(spans, the styles open after the line, whether a link target is still open)."""
+        key = (line, styled, state)
+        found = self._parsed.get(key)
+        if found is None:
+            if len(self._parsed) >= MAX_LINES:
+                self._parsed.clear()
+            summary = self.summary() if SUMMARY in line else ""
+            found = self._parsed[key] = _parse_line(line, styled, state, self.urls, summary)
+        return found
+
+
+def process(text: str, memo: LineMemo) -> tuple[tuple[Line, ...], str] | None:
+    """(``parse(sanitise(text))``, the sanitised text) through the memo; ``None`` when the
+    text cannot be taken line by line (the caller then uses the whole-text path)."""
+    cleaned = [memo.clean(line) for line in markup.tidy(text).split("\n")]
+    sanitised = "\n".join(line for line, _ in cleaned)
+    if not sanitised:
+        return (), sanitised
+    styled = any(marks for _, marks in cleaned)
+    state = _START
+    lines: list[Line] = []
+    for line, _ in cleaned:
+        spans, state, reading_url = memo.parse(line, styled, state)
+        if reading_url:
+            return None
+        lines.append(spans)
+    if not styled:
+        return tuple(lines), sanitised
+    result: list[Line] = []
+    for spans in lines:  # a line emptied by marks alone joins the blank-line collapsing
+        if not spans and result and not result[-1]:
+            continue
+        result.append(spans)
+    while result and not result[-1]:
+        result.pop()
+    while result and not result[0]:
+        result.pop(0)
+    return tuple(result), sanitised
+
+
+def _parse_line(
+    line: str, styled: bool, state: _State, urls: frozenset[str], summary: str = ""
+) -> tuple[Line, _State, bool]:
+    """One line of ``markup.parse``: the same span rules, the open styles carried over."""
+    if not styled:  # no mark anywhere in the message: parse's plain path
+        return ((Span(line),) if line else ()), state, False
+    active = list(state[0])
+    url, reading_url = state[1], False
+    spans: list[Span] = []
+    for part in _MARK_RE.split(line):
+        if not part:
+            continue
+        code = ord(part[0]) - 0xE000 if len(part) == 1 else -1
+        if 0 <= code < 0x20:
+            if part == SUMMARY and reading_url:  # cannot happen; the whole-text path then
+                return (), state, True
+            if part == SUMMARY:  # the elastic summary span, as parse makes it
+                spans.append(
+                    Span(
+                        summary,
+                        active[markup.BOLD],
+                        active[markup.ITALIC],
+                        active[markup.STRIKE],
+                        active[markup.CODE],
+                        url if active[markup.LINK] else "",
+                        True,
+                    )
+                )
+                active[markup.ELASTIC] = False
+                continue
+            if part == markup.URL_END:
+                reading_url = False
+                continue
+            style, opening = (code, True) if code < 0x10 else (code - 0x10, False)
+            if style in _STYLES:
+                active[style] = opening
+                if style == markup.LINK:
+                    url, reading_url = "", opening
+            continue
+        if reading_url:
+            url = part if part in urls else ""
+            continue
+        spans.append(
+            Span(
+                part,
+                active[markup.BOLD],
+                active[markup.ITALIC],
+                active[markup.STRIKE],
+                active[markup.CODE],
+                url if active[markup.LINK] else "",
+                active[markup.ELASTIC],
+            )
+        )
+    while spans and not spans[-1].text.strip():  # marks left a trailing blank behind
+        spans.pop()
+    return tuple(spans), (tuple(active), url), reading_url
+
+
+_MARK_RE = re.compile("([\ue000-\ue01f])")
+_STYLES = frozenset(
+    (markup.BOLD, markup.ITALIC, markup.STRIKE, markup.CODE, markup.LINK, markup.ELASTIC)
+)
