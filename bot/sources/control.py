@@ -112,8 +112,11 @@ class Switches:
         """Switched off: no more polls, no watcher, no WebSub pushes."""
         if self._scheduler is not None and self._scheduler.get_job(job_id(entry.key)):
             self._scheduler.remove_job(job_id(entry.key))
-        entry.halt.set()
-        self._watchers.pop(entry.key, None)
+        entry.halt.set()  # the watcher ends on its own; stop() cancels it if it has not
+        watcher = self._watchers.pop(entry.key, None)
+        if watcher is not None:
+            self._running.add(watcher)  # type: ignore[arg-type]
+            watcher.add_done_callback(self._running.discard)  # type: ignore[arg-type]
         if self.websub is not None:
             self.websub.drop(entry.key)
 

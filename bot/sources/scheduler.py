@@ -272,7 +272,8 @@ class SourceScheduler(Switches):
         """Finish what is in flight: running polls complete, then every folder is scanned
         until nothing in it is still being written (bounded by ``within_s``). The demo
         calls this at the end of piped input, before it drains deliveries."""
-        folders = [e for e in self._entries.values() if isinstance(e.runner, FolderSource)]
+        folders = [e for e in self._entries.values() if isinstance(e.runner, FolderSource)
+                   and e.key not in self.controls.disabled]  # fmt: skip
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within_s):
                 if self._running:
