@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from sources_support import FeedServer, article_md, rss_document, rss_item
 
+from bot.config import Settings, StorageConfig
+from storage.plugin import open_storage
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -111,6 +114,21 @@ async def test_poll_once_exit_codes_and_sources_health(
     wire = next(line for line in table if "Wire" in line)
     assert "ok" in wire and server.url("/wire.xml") in wire
     assert any("Parked" in line and "disabled" in line for line in table)
+
+    storage = open_storage(Settings(storage=StorageConfig(url=database_url)))
+    try:
+        await storage.sources.set_enabled("wire", False)  # as the web console does
+    finally:
+        await storage.close()
+    code, out, err = await cryptowire("--config", str(config), "sources", "--json", cwd=tmp_path)
+    rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
+    assert (rows["Wire"]["status"], rows["Wire"]["enabled"]) == ("disabled", False)
+    assert rows["Inbox"]["enabled"] is True
+    code, out, err = await cryptowire(
+        "--config", str(config), "poll", "--once", "--json", cwd=tmp_path
+    )
+    assert code == 0, err
+    assert [r["source"] for r in map(json.loads, out.splitlines())] == ["Inbox"]
 
 
 async def test_poll_needs_once(tmp_path: Path) -> None:

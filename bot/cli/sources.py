@@ -60,7 +60,7 @@ def _view(
         "key": key,
         "kind": kind,
         "target": mask_url(target) if target else target,
-        "enabled": enabled,
+        "enabled": enabled is not False and health.enabled,  # config and the console's switch
         "configured": enabled is not None,
         "status": status,
         "last_success_at": _iso(health.last_success_at),
