@@ -187,3 +187,23 @@ async def test_the_dashboard_counts_are_a_snapshot_at_most_a_second_old(settings
         async with http.get(f"{base}/api/v1/dashboard", **get) as response:
             switched = await response.json()  # a switch here drops the snapshot at once
         assert len(switched["sources"]) == 5
+
+
+async def test_poll_now_during_a_running_poll_does_not_start_a_second_one(
+    settings, storage, monkeypatch
+):
+    monkeypatch.setattr(scheduler_module, "CONTROL_S", 0.2)
+    server = await FeedServer().start()
+    server.slow("/wire.xml", 1.5, FEED)
+    try:
+        scheduler = scheduler_for(settings, storage, server.url("/wire.xml"))
+        await scheduler.start()
+        assert await hits_within(server, 1, 10)  # the first poll, still waiting on the feed
+        await storage.sources.request_poll("wire", at=datetime.now(UTC))
+        await asyncio.sleep(1.0)  # the request is read while that poll runs
+        assert (await storage.sources.get("wire")).poll_requested_at is None
+        await asyncio.sleep(2.0)
+        assert server.max_in_flight == 1 and len(server.requests("/wire.xml")) == 1
+        await scheduler.stop()
+    finally:
+        await server.close()

@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.errors import Unavailable
 from bot.sources.base import PollReport, SourceStore, short_error
+from bot.sources.overrun import PollTicks
 from bot.sources.websub import WebSubSubscriber
 
 log = logging.getLogger("cryptowire.sources")
@@ -95,6 +97,7 @@ class Switches:
     _scheduler: AsyncIOScheduler | None
     _watchers: dict[str, asyncio.Task[None]]
     _running: set[asyncio.Task[object]]
+    _ticks: PollTicks
 
     def _schedule(self, entry: Any) -> None: ...
 
@@ -133,11 +136,7 @@ class Switches:
                 with contextlib.suppress(Exception):  # asked again next time
                     await self.store.poll_started(key, at)
                     log.info("%s: poll asked for in the console", entry.name)
-                    self._spawn(self._poll(entry))
+                    # one poll per source at a time: one already running answers it
+                    self._ticks.tick(key, entry.name, entry.interval_s, partial(self._poll, entry))
         feeds = [k for k, e in self._entries.items() if e.runner.kind != "folder"]
         await self.controls.publish_push_states(feeds)
-
-    def _spawn(self, poll: Coroutine[Any, Any, PollReport]) -> None:
-        task: asyncio.Task[object] = asyncio.create_task(poll)
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
