@@ -36,6 +36,7 @@ from storage.archive_write import (
     save_article,
     semantic_candidates,
 )
+from storage.sqlite_bands import PendingBands, merge
 from storage.story_members import RawRows, insert_member_raw, member_row
 from storage.story_store import (
     MAX_CANDIDATES,
@@ -53,7 +54,7 @@ from storage.story_store import (
     sqlite_datetime,
     usable,
 )
-from storage.story_vectors import VectorIndex
+from storage.story_vectors import Row, VectorIndex
 
 FeatureKey = tuple[int, str]  # (article id, content hash)
 
@@ -156,6 +157,8 @@ class BatchFeatures:
         self.group: dict[FeatureKey, rules.StoryFeatures] = {}
         self.staged: dict[FeatureKey, rules.StoryFeatures] = {}
         self.vectors: VectorIndex | None = None  # the index the group's saves read
+        self.bands = PendingBands()  # band rows of the group's new stories, until commit
+        self.member: Row | None = None  # the article's story_members row, for ``vectors``
 
     def get(self, key: FeatureKey) -> rules.StoryFeatures | None:
         found = self.staged.get(key) or self.group.get(key)
@@ -166,11 +169,19 @@ class BatchFeatures:
     def keep_article(self) -> None:
         self.group.update(self.staged)
         self.staged.clear()
+        self.bands.keep_article()
+        member, self.member = self.member, None
+        if member is not None and member[3] is not None and self.vectors is not None:
+            self.vectors.note(member)  # the next lookup need not read it back
 
     def drop_article(self) -> None:
         self.staged.clear()
+        self.bands.drop_article()
+        self.member = None
 
     def committed(self) -> None:
+        if self.vectors is not None:
+            self.vectors.forget_noted()  # the write lock is released: others may write
         if self.shared is not None:
             for key, value in self.group.items():
                 self.shared.put(key, value)
@@ -179,6 +190,7 @@ class BatchFeatures:
     def rolled_back(self) -> None:
         self.group.clear()
         self.staged.clear()
+        self.bands.clear()
         if self.vectors is not None:
             self.vectors.reset()  # it may hold rows of the group that never were
 
@@ -195,6 +207,7 @@ def save_raw(
     skipped = not_applied(stored, request)
     if skipped is not None:
         return skipped
+    memory.bands.write(raw, in_article=True)  # the general path reads the table alone
     return save_article(conn, request)  # an applied update: the general path, same rules
 
 
@@ -252,7 +265,7 @@ def _insert_new(
     new_id = got[0]
     if assignment is not None:
         row = member_row(request.features, assignment.evidence, assignment.joined)
-        insert_member_raw(raw, new_id, assignment.story.id, published, row)
+        memory.member = insert_member_raw(raw, new_id, assignment.story.id, published, row)
     if not article.draft:
         tags = posted_tags(article)
         if tags:
@@ -281,7 +294,8 @@ def _candidate_members(
     )
     ids: list[int] = []
     if bands:
-        ids = [r[0] for r in raw.execute(_candidates_sql(len(bands)), (*bands, *window))]
+        table = raw.execute(_candidates_sql(len(bands)), (*bands, *window)).fetchall()
+        ids = merge(table, memory.bands.candidates(bands, *window), MAX_CANDIDATES)
     if request.vectors is not None:
         memory.vectors = request.vectors
     ids = candidate_ids(ids, semantic_candidates(request, RawRows(raw)))
@@ -372,7 +386,12 @@ def _assign_story(
         story = story_from_row(row, joined_sources(article, members, story_id))
         joined = True
     unique = list(dict.fromkeys(request.bands))
+    if not joined:
+        memory.bands.start(story.id)
     if unique:
         stamp = sqlite_datetime(story.first_published_at)
-        raw.executemany(_BANDS, [(b, story.id, stamp) for b in unique])
+        if memory.bands.owns(story.id):  # started in this group: written at its commit
+            memory.bands.add(story.id, unique, stamp)
+        else:
+            raw.executemany(_BANDS, [(b, story.id, stamp) for b in unique])
     return Assignment(story, joined, score, evidence)

@@ -141,6 +141,7 @@ class SqliteWriter:
         self.pending = 0
         if outer is not None:
             try:
+                self._memory.bands.write(self._raw)  # the group's new stories' band rows
                 outer.commit()
             except BaseException:
                 self._memory.rolled_back()

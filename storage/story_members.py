@@ -87,12 +87,14 @@ def insert_member(
 
 def insert_member_raw(
     raw: sqlite3.Connection, article_id: int, story_id: int, published: str, row: MemberRow
-) -> None:
+) -> Row:
+    """Insert the row; what ``RawRows.after`` would read back of it."""
     evidence = None if row.evidence is None else json.dumps(row.evidence)
-    raw.execute(
+    cursor = raw.execute(
         _SQLITE_INSERT,
         (article_id, story_id, published, row.method, row.vector, row.score, evidence),
     )
+    return (int(cursor.lastrowid or 0), story_id, published, row.vector)
 
 
 class ConnectionRows:

@@ -61,6 +61,7 @@ class VectorIndex:
         self._seen: set[int] = set()
         self._last_id: int | None = None
         self._covered: tuple[float, float] | None = None
+        self._noted: list[Row] | None = None
 
     def __len__(self) -> int:
         return self._n
@@ -90,14 +91,29 @@ class VectorIndex:
             # taking the core the parse worker needs (measured: ingest at half speed)
             sims = (self._vectors[near] * vector.astype(np.float32)).sum(axis=1)
             order = np.argsort(-sims)
+            # the rows reaching min_cosine are a prefix of ``order``: their stories in
+            # that order, each once, at most ``limit``
+            reaching = order[: int(np.count_nonzero(sims >= min_cosine))]
             found: list[int] = []
-            for i in order:
-                if sims[i] < min_cosine or len(found) >= limit:
+            for story in self._stories[near[reaching]].tolist():
+                if len(found) >= limit:
                     break
-                story = int(self._stories[near[i]])
                 if story not in found:
                     found.append(story)
             return found
+
+    def note(self, row: Row) -> None:
+        """A row the caller just wrote while holding the write lock it has held since
+        this index last synced: the only row past the last one seen, so the next sync
+        takes it from here instead of reading it back. ``forget_noted`` when the lock
+        is released (another process may write)."""
+        with self._lock:
+            first = self._noted is None and self._last_id is not None and row[0] > self._last_id
+            self._noted = [row] if first else None  # anything else: read them back
+
+    def forget_noted(self) -> None:
+        with self._lock:
+            self._noted = None
 
     def _sync(self, source: RowSource, t: float, w: float) -> None:
         if self._last_id is None:
@@ -116,7 +132,8 @@ class VectorIndex:
                     start = datetime.fromtimestamp(a * 3600.0, UTC)
                     end = datetime.fromtimestamp(b * 3600.0, UTC)
                     self._add(source.between(start, end, self._last_id))
-        newest = self._add(source.after(self._last_id))
+        noted, self._noted = self._noted, None
+        newest = self._add(noted if noted is not None else source.after(self._last_id))
         self._last_id = max(self._last_id, newest)
         if self._n > self.max_rows:
             self._prune(low, high)

@@ -100,14 +100,18 @@ def _warm_up(method: str) -> None:
         semantic.default_embedder()
 
 
-def default_workers() -> int:
+def default_workers(*, writer_waits: bool = False) -> int:
     """One parse worker per core but the writer's own: the writer is the slower side, and
     a worker sharing its core slows it (measured on 2 cores: 1 worker 688 articles/s, 2
-    workers 345/s, inline 498/s); one core parses inline."""
+    workers 345/s, inline 498/s); one core parses inline. ``writer_waits``: the writer
+    starts only once everything is parsed (a load stored in publication order that fits
+    its window, ``bot.ingest.reorder``), so every core parses."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
+    if writer_waits and cores > 1:
+        return cores
     return max(0, cores - 1)
 
 
