@@ -116,6 +116,10 @@ class CoreServices:
     # a reply could not reach the chat (the user blocked the bot, it was kicked): the chat
     # is marked unreachable as a failed alert would mark it; None when the core cannot
     chat_gone: Callable[[ChatRef, str], Awaitable[None]] | None = None
+    # the language the bot answers in in this chat, as commands pick it (its /language
+    # choice, else the asking user's app language, else the chat's): for the adapter's own
+    # words (Telegram's picker and page buttons); None when the core cannot tell
+    reply_language: Callable[[ChatRef, str | None], Awaitable[str | None]] | None = None
 
 
 class ChatAdapter(Protocol):

@@ -103,7 +103,11 @@ async def build_core(
             await storage.outbox.chat_gone(chat.id, reason, now=utcnow())
 
     services = CoreServices(
-        handle, storage.archive.known_tags, handler.subscribed_tags, chat_gone=chat_gone
+        handle,
+        storage.archive.known_tags,
+        handler.subscribed_tags,
+        chat_gone=chat_gone,
+        reply_language=handler.reply_language,
     )
     sources = SourceScheduler(settings, pipeline, storage.sources, metrics=metrics)
     if inbox is not None:

@@ -120,6 +120,38 @@ async def test_admin_post_of_an_archived_article_and_the_audit_list(storage: Sql
     assert f"-> telegram:{CHANNEL}" in lines[2]
 
 
+async def test_an_admin_reads_post_summaries_the_audit_and_template_help_in_german(
+    storage: SqlStorage,
+):
+    """Every word the bot adds around /post, /audit and /help template follows the
+    admin's app language; targets, titles and placeholder names stay as they are."""
+    core = build(storage)
+    stored = await core.ingest(SOLANA)
+    async with running_adapter(core.services) as (fake, adapter):
+        fake.channel(CHANNEL, "Crypto Wire", "cryptowirenews")
+        admin = fake.private_chat(ADMIN, "Ada")
+        fake.users[ADMIN]["language_code"] = "de"
+        fake.command(admin, ADMIN, f"/post {stored.article.id}")
+        await replies(fake, ADMIN, 1)
+        await core.deliver(adapter)
+        fake.command(admin, ADMIN, f"/post {stored.article.id}")  # again: nothing new
+        fake.command(admin, ADMIN, "/audit")
+        fake.command(admin, ADMIN, "/help template")
+        posted, again, audit, help_text = (a["text"] for a in await replies(fake, ADMIN, 4))
+    assert posted == (
+        f"Artikel {stored.article.id} als Eilmeldung gepostet: an telegram:{CHANNEL}; "
+        f"angeheftet in telegram:{CHANNEL}."
+    )
+    assert again.endswith(f"an niemand Neuen; bereits gepostet in telegram:{CHANNEL}.")
+    lines = audit.splitlines()
+    assert lines[0] == "Letzte Admin-Aktionen (neueste zuerst):"
+    assert f"telegram {ADMIN} (Ada) Post Artikel {stored.article.id}" in lines[2]
+    assert f"(aus telegram:{ADMIN})" in lines[2] and "(from" not in audit
+    assert "\nPlatzhalter:\n  title: die Schlagzeile\n" in help_text
+    assert "  body: der Artikeltext, höchstens 3000 Zeichen" in help_text
+    assert "Hilfsfunktionen:" in help_text and "the headline" not in help_text
+
+
 async def test_edits_on_title_sentiment_and_a_second_source_never_send_anew(
     storage: SqlStorage,
 ):

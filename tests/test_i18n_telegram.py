@@ -129,3 +129,50 @@ async def test_why_explains_in_the_chat_language(storage: SqlStorage):
     assert "нужны новости positive, статья negative" in why
     assert why.endswith("Ни одна подписка не подходит, поэтому сюда не отправлено.")
     assert "Bitcoin <miners> & whales move 0 thousand coins" in why  # the title as published
+
+
+@SQLITE_ONLY
+async def test_picker_and_page_buttons_follow_the_chats_language_not_the_app(storage: SqlStorage):
+    """A chat switched to German: an English-speaking app's user gets the /subscribe
+    picker, the page buttons and the next page in German, as the core's replies."""
+    from tests.test_telegram_core import seed as seed_moves
+
+    await seed_moves(storage, 8)
+    async with running_adapter(real_core(storage), commands=COMMANDS) as (fake, _):
+        chat = speaker(fake, CAROL, "en")
+        fake.command(chat, CAROL, "/language de")
+        await messages(fake, CAROL, 1)
+        fake.command(chat, CAROL, "/subscribe")
+        picker = (await messages(fake, CAROL, 2))[-1]
+        fake.command(chat, CAROL, "/latest BTC 8")
+        page = (await messages(fake, CAROL, 3))[-1]
+        (row,) = fake.buttons(page)
+        fake.press(CAROL, page["message_id"], row[1][1], CAROL)
+        await fake.wait_calls("answerCallbackQuery")
+        second = next(m for m in fake.messages_in(CAROL) if m["message_id"] == page["message_id"])
+        fake.command(chat, CAROL, "/language auto")
+        await messages(fake, CAROL, 4)
+        fake.command(chat, CAROL, "/subscribe")
+        english = (await messages(fake, CAROL, 5))[-1]
+    assert picker["text"].startswith("Tippe auf einen Tag")
+    assert [label for label, _ in row] == ["1/2", "Weiter ▶"]
+    assert [label for label, _ in fake.buttons(second)[0]] == ["◀ Zurück", "2/2"]
+    assert "ID 6 · Story" in second["text"] and "id 6 · story" not in second["text"]
+    assert english["text"].startswith("Tap a tag")  # back to the app's language
+
+
+@SQLITE_ONLY
+async def test_vietnamese_and_indonesian_apps_are_answered_in_their_languages(
+    storage: SqlStorage,
+):
+    async with running_adapter(real_core(storage), commands=COMMANDS) as (fake, _):
+        fake.command(speaker(fake, ALICE, "vi"), ALICE, "/subscribe BTC negative")
+        fake.command(speaker(fake, BOB, "id"), BOB, "/subscriptions")
+        fake.command(speaker(fake, CAROL, "in"), CAROL, "/language")
+        vietnamese = (await messages(fake, ALICE))[0]["text"]
+        indonesian = (await messages(fake, BOB))[0]["text"]
+        old_code = (await messages(fake, CAROL))[0]["text"]
+    assert vietnamese.startswith("Đã đăng ký") and "BTC negative" in vietnamese
+    assert indonesian.startswith("Belum ada langganan. Contoh: /subscribe BTC ETH positive")
+    assert "Pengiriman: peringatan instan; zona waktu UTC." in indonesian
+    assert "Bahasa Indonesia (id)" in old_code and "Tiếng Việt" in old_code

@@ -32,6 +32,7 @@ def real_core(storage: SqlStorage) -> CoreServices:
         handle_command=handler.handle,
         known_tags=storage.archive.known_tags,
         subscribed_tags=handler.subscribed_tags,
+        reply_language=handler.reply_language,  # as bot.wiring does
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from telegram import (
     Bot,
@@ -102,13 +103,14 @@ class TelegramHandlers:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-        on_command = MessageHandler(updates & filters.COMMAND, localized(self.on_command))
+        lang = partial(localized, reply_language=self.core.reply_language)  # the chat's
+        on_command = MessageHandler(updates & filters.COMMAND, lang(self.on_command))
         application.add_handler(on_command)
-        application.add_handler(CallbackQueryHandler(localized(self.on_picker), pattern=r"^sub:"))
-        application.add_handler(CallbackQueryHandler(localized(self.on_page), pattern=r"^pg:"))
+        application.add_handler(CallbackQueryHandler(lang(self.on_picker), pattern=r"^sub:"))
+        application.add_handler(CallbackQueryHandler(lang(self.on_page), pattern=r"^pg:"))
         membership = ChatMemberHandler.MY_CHAT_MEMBER
-        application.add_handler(ChatMemberHandler(localized(self.on_membership), membership))
-        application.add_error_handler(localized(self.on_error))
+        application.add_handler(ChatMemberHandler(lang(self.on_membership), membership))
+        application.add_error_handler(lang(self.on_error))
 
     # ------------------------------------------------------------------ commands
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from bot.alerts.schedule_rules import is_muted
 from bot.config import BroadcastTarget
+from bot.i18n import _, _n
 from bot.models import (
     Article,
     ChatKind,
@@ -82,19 +83,24 @@ class PostResult:
     subscribers: int = 0
 
     def summary(self) -> str:
-        """One line: where it goes."""
+        """One line: where it goes, in the call's language (English for logs and the CLI)."""
         parts = []
         if self.targets:
-            parts.append(f"to {', '.join(self.targets)}")
+            parts.append(_("to {targets}", targets=", ".join(self.targets)))
         if self.subscribers:
-            parts.append(f"to {self.subscribers} subscribed chat(s)")
-        text = " and ".join(parts) if parts else "to nobody new"
+            parts.append(
+                _n("to {count} subscribed chat", "to {count} subscribed chats", self.subscribers)
+            )
+        if len(parts) == 2:
+            text = _("{first} and {second}", first=parts[0], second=parts[1])
+        else:
+            text = parts[0] if parts else _("to nobody new")
         if self.pinned:
-            text += f"; pinned in {', '.join(self.pinned)}"
+            text += _("; pinned in {targets}", targets=", ".join(self.pinned))
         if self.already:
-            text += f"; already posted in {', '.join(self.already)}"
+            text += _("; already posted in {targets}", targets=", ".join(self.already))
         if self.inactive:
-            text += f"; not reachable: {', '.join(self.inactive)}"
+            text += _("; not reachable: {targets}", targets=", ".join(self.inactive))
         return text
 
 

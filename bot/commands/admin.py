@@ -14,15 +14,17 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from bot.alerts.breaking import Broadcaster, PostResult
 from bot.commands.parser import CommandError, ParsedCommand, split_command
 from bot.enrich.enrich import enrich_article
 from bot.errors import UserError
-from bot.i18n import N_, _, use_locale
+from bot.i18n import N_, _, _n, use_locale
+from bot.i18n.formats import when
 from bot.models import Article, IncomingCommand, Reply
 
 log = logging.getLogger("cryptowire.admin")
@@ -264,22 +266,45 @@ def post_detail(result: PostResult, *, where: str, pin: bool | None = None) -> d
     return detail
 
 
+UTC_ZONE = ZoneInfo("UTC")
+# what the audit log records, shown in the reader's language (the log keeps the English)
+_ACTIONS = {
+    "breaking": N_("breaking"),
+    "post": N_("post"),
+    "template set": N_("template set"),
+    "template reset": N_("template reset"),
+    "subscription pause": N_("subscription pause"),
+    "subscription resume": N_("subscription resume"),
+    "poll": N_("poll now"),
+    "enable": N_("enable"),
+    "disable": N_("disable"),
+}
+_TARGETS = {"article": N_("article {id}"), "chat": N_("chat {id}"), "source": N_("source {id}")}
+
+
 def audit_line(entry: Any) -> str:
-    """``2026-11-21 14:50 UTC telegram 42 (alice) breaking article 7 "Title" -> ...``."""
+    """``2026-11-21 14:50 UTC telegram 42 (alice) breaking article 7 "Title" -> ...``, the
+    bot's words in the call's language (dates as it writes them)."""
     detail = dict(getattr(entry, "detail", {}) or {})
     who = entry.user_id + (f" ({entry.user_name})" if entry.user_name else "")
-    text = f"{entry.at:%Y-%m-%d %H:%M} UTC {entry.platform} {who} {entry.action}"
+    action = _ACTIONS.get(entry.action)
+    action = _(action) if action else entry.action
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+    text = f"{when(at, UTC_ZONE)} UTC {entry.platform} {who} {action}"
     if entry.target:
-        text += f" {entry.target}"
+        kind, _space, name = str(entry.target).partition(" ")
+        shown = _TARGETS.get(kind)
+        text += " " + (_(shown, id=name) if shown and name else str(entry.target))
     if detail.get("title"):
         text += f' "{detail["title"]}"'
     where = list(detail.get("to") or []) + list(detail.get("already") or [])
     if where:
         text += f" -> {', '.join(where)}"
     if detail.get("subscribers"):
-        text += f" +{detail['subscribers']} subscribed chat(s)"
+        count = int(detail["subscribers"])
+        text += " " + _n("+{count} subscribed chat", "+{count} subscribed chats", count)
     if detail.get("from"):
-        text += f" (from {detail['from']})"
+        text += " " + _("(from {where})", where=detail["from"])
     return text
 
 

@@ -190,6 +190,15 @@ class CommandHandler:
             )
             return Reply(_(APOLOGY), error=True, ephemeral=True)
 
+    async def reply_language(self, ref: ChatRef, user_language: str | None) -> str | None:
+        """The language a command in this chat is answered in (``locale_for``), for the
+        words an adapter writes itself; the user's own when the chat cannot be read."""
+        try:
+            chat = await self.chats.find(ref)
+        except Exception:  # the adapter's own words still need a language
+            chat = None
+        return locale_for(chat, IncomingCommand(ref, "", "", language=user_language))
+
     async def subscribed_tags(self, ref: ChatRef) -> set[str]:
         """Every tag this chat's subscriptions name: what a /subscribe picker shows as on
         (switching a tag off is ``/unsubscribe TAG``, which removes each one naming it)."""

@@ -30,19 +30,26 @@ OFF = ("off", "none", "clear", "stop")
 
 
 def template_help() -> str:
-    """``/help template``: every placeholder and helper, one per line."""
+    """``/help template``: every placeholder and helper, one per line, in the call's
+    language (the placeholder names and the Jinja2 syntax stay as they must be typed)."""
     lines = [
-        "/template shows this chat's template; /template TEXT sets one; /template preview "
-        "shows it on the newest matching article; /template reset goes back to the default; "
-        "/format compact|standard|full picks a shipped one.",
-        "Templates are Jinja2: {{ placeholder }}, {% if x %}...{% endif %}, "
-        "{% for tag in tags %}...{% endfor %}; type \\n for a new line. Text is shown as "
-        "typed (no HTML or markdown); links only to the article; no mentions (see /mention).",
-        "Placeholders:",
+        _(
+            "/template shows this chat's template; /template TEXT sets one; /template preview "
+            "shows it on the newest matching article; /template reset goes back to the default; "
+            "/format compact|standard|full picks a shipped one."
+        ),
+        _(
+            "Templates are Jinja2: {{ placeholder }}, {% if x %}...{% endif %}, "
+            "{% for tag in tags %}...{% endfor %}; type \\n for a new line. Text is shown as "
+            "typed (no HTML or markdown); links only to the article; no mentions (see /mention)."
+        ),
+        _("Placeholders:"),
     ]
-    lines += [f"  {name}: {meaning}" for name, meaning in values.PLACEHOLDERS.items()]
-    lines.append("Helpers:")
-    lines += [f"  {name}: {meaning}" for name, meaning in HELPERS.items()]
+    for name, meaning in values.PLACEHOLDERS.items():
+        shown = _(meaning, chars=values.BODY_CHARS) if "{chars}" in meaning else _(meaning)
+        lines.append(f"  {name}: {shown}")
+    lines.append(_("Helpers:"))
+    lines += [f"  {name}: {_(meaning)}" for name, meaning in HELPERS.items()]
     return "\n".join(lines)
 
 

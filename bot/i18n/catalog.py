@@ -33,6 +33,8 @@ LANGUAGES: dict[str, str] = {
     "zh_Hans": "简体中文",
     "ja": "日本語",
     "ko": "한국어",
+    "vi": "Tiếng Việt",
+    "id": "Bahasa Indonesia",
 }
 _BY_LOWER = {code.lower(): code for code in LANGUAGES}
 # Platform codes that do not name a catalog by themselves (Telegram's IETF tags, Discord's
@@ -48,6 +50,7 @@ _ALIASES = {
     "zh_hk": "zh_Hans",
     "pt": "pt_BR",
     "pt_pt": "pt_BR",
+    "in": "id",  # Java's old code for Indonesian, still sent by some Android clients
 }
 _SEPARATORS = re.compile(r"[-_\s]+")
 _LOCALE: contextvars.ContextVar[str] = contextvars.ContextVar("cryptowire_locale", default=DEFAULT)

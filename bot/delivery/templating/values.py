@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.alerts import schedule_rules
 from bot.delivery.templating.markup import ELASTIC, wrap
+from bot.i18n import N_
 from bot.models import Alert, Article, DeliveryKind, Sentiment
 
 BODY_CHARS = 3000  # the body is long; nobody wants more than this in a chat message
@@ -28,49 +29,50 @@ ARROW = {Sentiment.POSITIVE: "▲", Sentiment.NEGATIVE: "▼", Sentiment.NEUTRAL
 _elastic = wrap(ELASTIC)
 _STRIP = {0xE000 + n: None for n in range(0x20)}
 
-# name -> what it holds (shown by /template and /help template, and in docs/templates.md)
+# name -> what it holds (shown by /template and /help template, and in docs/templates.md);
+# marked for translation: /help template shows them in the chat's language
 PLACEHOLDERS: dict[str, str] = {
-    "title": "the headline",
-    "summary": "the summary (shortened first when the message is too long)",
-    "body": f"the article text, at most {BODY_CHARS} characters (shortened first too)",
-    "source": "the source's name, e.g. Decrypt",
-    "source_key": "the source's key, e.g. decrypt",
-    "sources": "list of the story's sources (keys); e.g. {{ sources | join(', ') }}",
-    "sources_count": "how many sources report the story (1 or more)",
-    "extra_sources": "sources beyond this one (0 or more)",
-    "time": "when it was published or last updated, in the chat's zone: 2026-01-07 04:54 CET",
-    "published": "the same moment as a date for | date('%d %b %H:%M')",
-    "zone": "the chat's time zone name",
-    "tags": "list of tags; e.g. {{ tags | join(' ') }}",
-    "hashtags": "the tags as hashtags: #BTC #ETF",
-    "coins": "list of the coin tags only (BTC, ETH ...)",
-    "sentiment": "positive, negative or neutral",
+    "title": N_("the headline"),
+    "summary": N_("the summary (shortened first when the message is too long)"),
+    "body": N_("the article text, at most {chars} characters (shortened first too)"),
+    "source": N_("the source's name, e.g. Decrypt"),
+    "source_key": N_("the source's key, e.g. decrypt"),
+    "sources": N_("list of the story's sources (keys); e.g. {{ sources | join(', ') }}"),
+    "sources_count": N_("how many sources report the story (1 or more)"),
+    "extra_sources": N_("sources beyond this one (0 or more)"),
+    "time": N_("when it was published or last updated, in the chat's zone: 2026-01-07 04:54 CET"),
+    "published": N_("the same moment as a date for | date('%d %b %H:%M')"),
+    "zone": N_("the chat's time zone name"),
+    "tags": N_("list of tags; e.g. {{ tags | join(' ') }}"),
+    "hashtags": N_("the tags as hashtags: #BTC #ETF"),
+    "coins": N_("list of the coin tags only (BTC, ETH ...)"),
+    "sentiment": N_("positive, negative or neutral"),
     "sentiment_emoji": "🟢, 🔴 or ⚪",
     "sentiment_arrow": "▲, ▼ or ●",
-    "link": "the article's URL (empty when it has none)",
-    "image": "the article's cover image URL (empty when none)",
-    "id": "the article's id (for /why and /show)",
-    "story_id": "the story's id (for /story)",
-    "breaking": "true for breaking news",
-    "updated": "true when this message is an edit after the story changed",
-    "retracted": "true when the source withdrew the story",
-    "digest": "true when the message is a digest of several stories",
-    "items": "a digest's stories: each has the placeholders above (item.title, item.link ...)",
-    "count": "how many stories a digest holds",
-    "mention": "who /mention pings for this alert (added at the end when not placed)",
+    "link": N_("the article's URL (empty when it has none)"),
+    "image": N_("the article's cover image URL (empty when none)"),
+    "id": N_("the article's id (for /why and /show)"),
+    "story_id": N_("the story's id (for /story)"),
+    "breaking": N_("true for breaking news"),
+    "updated": N_("true when this message is an edit after the story changed"),
+    "retracted": N_("true when the source withdrew the story"),
+    "digest": N_("true when the message is a digest of several stories"),
+    "items": N_("a digest's stories: each has the placeholders above (item.title, item.link ...)"),
+    "count": N_("how many stories a digest holds"),
+    "mention": N_("who /mention pings for this alert (added at the end when not placed)"),
 }
 # helpers (functions and filters) -> what they do
 HELPERS: dict[str, str] = {
-    "bold(x), italic(x), strike(x), code(x)": "style text; also as filters: {{ title | bold }}",
-    "linked(x)": "x as a link to the article (the only link a template can make)",
-    "x | cut(N)": "shorten to N characters at a word, ending with …",
-    "x | join(', '), x | upper, x | lower, x | capitalize, x | default('-')": "Jinja2 filters",
-    "x | date('%H:%M')": "format published (strftime codes)",
+    "bold(x), italic(x), strike(x), code(x)": N_("style text; also as filters: {{ title | bold }}"),
+    "linked(x)": N_("x as a link to the article (the only link a template can make)"),
+    "x | cut(N)": N_("shorten to N characters at a word, ending with …"),
+    "x | join(', '), x | upper, x | lower, x | capitalize, x | default('-')": N_("Jinja2 filters"),
+    "x | date('%H:%M')": N_("format published (strftime codes)"),
     "embed(title=, footer=, author=, colour=, image=, timestamp=)": (
-        "Discord embed parts; colour is 'sentiment', 'none' or '#rrggbb'"
+        N_("Discord embed parts; colour is 'sentiment', 'none' or '#rrggbb'")
     ),
-    "field(name, value, inline=true)": "one Discord embed field",
-    "telegram(cover=, preview=)": "Telegram: send the cover image; show the link preview",
+    "field(name, value, inline=true)": N_("one Discord embed field"),
+    "telegram(cover=, preview=)": N_("Telegram: send the cover image; show the link preview"),
 }
 
 
