@@ -27,6 +27,7 @@ from bot.delivery.shared_pacing import scale_limits
 from bot.errors import RuntimeFailure
 from bot.ops.http_server import HealthReport, HealthServer
 from bot.ops.roles import LeaderGate, Role, runs, shared_budgets
+from bot.ops.startup import until_ready
 from bot.plugins import ADAPTER_GROUP, STORAGE_GROUP, load_plugin
 from bot.ports import ChatAdapter
 from bot.web.server import WebServer, console_server
@@ -94,10 +95,13 @@ class App:
     async def assemble(self) -> Parts:
         """Open and migrate the storage, then build every part (nothing runs yet)."""
         storage = load_plugin(STORAGE_GROUP, "sqlalchemy")(self.settings)
-        if hasattr(storage, "announce_outages"):  # one log line per database state change
-            storage.announce_outages()
         try:
-            await storage.upgrade()
+            if self.mode == "run":  # a database not up yet is waited for (bot/ops/startup.py)
+                await until_ready(storage.upgrade, self.stopping)
+            else:
+                await storage.upgrade()
+            if hasattr(storage, "announce_outages"):  # one log line per database state change
+                storage.announce_outages()
             core = await build_core(
                 self.settings,
                 storage,
