@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.alerts.matching import SubscriptionIndex
-from bot.alerts.pipeline import plain_pipeline, until_stored, utcnow
+from bot.alerts.pipeline import plain_pipeline, utcnow
 from bot.alerts.planner import AlertPlanner
+from bot.alerts.retry import until_stored
 from bot.cli.demo import example_files, recent_dates
 from bot.commands.handler import CommandHandler
 from bot.commands.rate_limit import CommandRateLimit

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.alerts.breaking import Broadcaster
+from bot.alerts.retry import until_stored
 from bot.alerts.story_updates import StoryUpdates
 from bot.commands.admin import AdminCommands
 from bot.config import Settings
@@ -56,8 +57,14 @@ def attach_broadcast(
         on_enqueued=on_enqueued,
     )
     updates = StoryUpdates(storage.outbox, storage.archive, clock, on_enqueued=on_enqueued)
-    pipeline.add_listener(broadcaster.on_ingest)
-    pipeline.add_listener(updates)
+    retrying: set[Any] = set()
+
+    async def edit_sent_messages(outcome: Any) -> int:
+        """Story edits outlast a database outage (``bot/alerts/retry.py``)."""
+        return await until_stored(lambda: updates(outcome), retrying)
+
+    pipeline.add_listener(broadcaster.on_ingest)  # retries its own posts
+    pipeline.add_listener(edit_sent_messages)
     return BroadcastParts(broadcaster, updates)
 
 

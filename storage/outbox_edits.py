@@ -34,7 +34,11 @@ class OutboxEdits:
     async def replace_story_edits(self, story_id: int, edits: Sequence[NewDelivery]) -> int:
         """Cancel the story's edits not yet started, then enqueue ``edits`` (new revision).
 
-        The cancelled ones would show an older state than the rows that replace them."""
+        The cancelled ones would show an older state than the rows that replace them.
+        Rows of the revision being enqueued are kept: a retry after a database outage
+        (``bot/alerts/retry.py``) whose first attempt did enqueue them must not cancel
+        them, or the keys already taken would leave those messages never edited."""
+        revisions = {e.key.rsplit(":edit:", 1)[1] for e in edits if e.key and ":edit:" in e.key}
         async with self.db.session() as session:
             await session.execute(
                 update(D)
@@ -43,6 +47,10 @@ class OutboxEdits:
                     D.priority == PRIORITY[EDIT],
                     D.kind == EDIT.value,
                     D.story_id == story_id,
+                    *(
+                        ~D.idempotency_key.endswith(f":edit:{r}", autoescape=True)
+                        for r in revisions
+                    ),
                 )
                 .values(status=DeliveryStatus.CANCELLED.value, last_error="superseded")
             )

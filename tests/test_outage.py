@@ -181,7 +181,7 @@ def test_a_cli_command_with_the_database_down_says_one_line_and_exits_1(tmp_path
 
 
 async def test_alert_planning_waits_out_the_database_even_when_its_caller_is_cancelled():
-    from bot.alerts.pipeline import until_stored
+    from bot.alerts.retry import until_stored
 
     calls: list[int] = []
 

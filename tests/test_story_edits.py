@@ -173,3 +173,30 @@ async def test_a_source_retracting_in_its_front_matter_edits_every_message(stora
     (found,) = await storage.archive.search("stablecoin security review")
     assert found.retracted  # still in the archive, marked
     assert len(adapter.attempts) == 1
+
+
+async def test_the_same_revision_enqueued_again_keeps_its_rows_and_a_newer_one_replaces_them(
+    storage: SqlStorage,
+):
+    """A retry after a database outage whose first attempt had committed enqueues the same
+    revision again: its rows must stay pending (their keys are taken; cancelling them
+    left the message never edited). A newer revision still supersedes them."""
+    core = BroadcastCore.build(storage, [TARGET])
+    first = await core.ingest(ETF)
+    await core.parts.broadcaster.post(first.article)
+    await core.deliver(RecordingAdapter())
+    sent = await storage.outbox.sent_messages_for_story(first.story.id)
+    edits = core.parts.updates.edits_for(sent, "rev1", first.story.id)
+    assert await storage.outbox.replace_story_edits(first.story.id, edits) == 1
+    assert await storage.outbox.replace_story_edits(first.story.id, edits) == 0
+    assert [(k, s) for k, s, _ in await rows(storage)] == [
+        ("breaking", "sent"),
+        ("edit", "pending"),
+    ]
+    newer = core.parts.updates.edits_for(sent, "rev2", first.story.id)
+    assert await storage.outbox.replace_story_edits(first.story.id, newer) == 1
+    assert [(k, s) for k, s, _ in await rows(storage)] == [
+        ("breaking", "sent"),
+        ("edit", "cancelled"),
+        ("edit", "pending"),
+    ]

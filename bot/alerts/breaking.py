@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.alerts.retry import until_stored
 from bot.alerts.schedule_rules import is_muted
 from bot.config import BroadcastTarget
 from bot.i18n import _, _n
@@ -135,6 +136,7 @@ class Broadcaster:
         self.breaking_weight = breaking_weight
         self.on_enqueued = on_enqueued
         self._pending: dict[str, PostRequest] = {}
+        self._retrying: set[Any] = set()  # posts waiting for the database (until_stored)
 
     def platforms(self) -> list[str]:
         return sorted({t.platform for t in self.targets})
@@ -163,7 +165,8 @@ class Broadcaster:
             return 0
         request = request or PostRequest()
         result = PostResult(article)
-        await self._targets(article, request, result)
+        # the article is stored: a database outage now must not lose its post (retry.py)
+        await until_stored(lambda: self._targets(article, request, result), self._retrying)
         request.result = result
         log.info("breaking article %s: %s", article.id, result.summary())
         return len(result.targets)
@@ -198,6 +201,8 @@ class Broadcaster:
         rows: list[tuple[str, bool, NewDelivery]] = []
         for target in self.chosen(request.platforms):
             ref = ChatRef(target.platform, target.chat)
+            if str(ref) in result.targets:  # enqueued by an attempt cut short by an outage
+                continue
             chat = await self.chats.find(ref)
             if chat is None:
                 chat = await self.chats.get_or_create(ref, kind=ChatKind.CHANNEL)

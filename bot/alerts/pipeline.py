@@ -7,14 +7,11 @@ the outbox and a running `cryptowire run` (any process sharing the database) sen
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.alerts.planner import AlertPlanner
 from bot.config import Settings
-from bot.errors import Unavailable
 from bot.ingest.pipeline import IngestPipeline
 from bot.wiring_broadcast import attach_broadcast
 
@@ -23,41 +20,6 @@ T = TypeVar("T")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-async def until_stored(
-    work: Callable[[], Awaitable[T]],
-    keep: set[asyncio.Task[Any]],
-    *,
-    first_s: float = 0.25,
-    most_s: float = 2.0,
-) -> T:
-    """Run ``work`` (planning an article's alerts) again while the database is away.
-
-    The article is already stored, so giving up would lose its alerts for good; enqueueing
-    is idempotent (one row per chat and story), so a retry cannot double them. The retries
-    run in a task kept in ``keep`` and shielded from the caller's cancellation: sources
-    paused because the database went away do not drop a plan half made.
-    """
-
-    async def attempts() -> T:
-        delay = first_s
-        while True:
-            try:
-                return await work()
-            except Unavailable:
-                await asyncio.sleep(delay)
-                delay = min(most_s, delay * 2)
-
-    def done(task: asyncio.Task[T]) -> None:
-        keep.discard(task)
-        if not task.cancelled():
-            task.exception()  # seen: a caller cancelled meanwhile cannot re-raise it
-
-    task = asyncio.ensure_future(attempts())
-    keep.add(task)
-    task.add_done_callback(done)
-    return await asyncio.shield(task)
 
 
 def plain_pipeline(settings: Settings, storage: Any) -> IngestPipeline:
