@@ -15,8 +15,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.index_bulk import SubscriptionBatch
@@ -30,6 +28,7 @@ from bot.models import (
     SubscriptionFilter,
 )
 from storage.chat_routing import CHUNK, RoutingQueries, chat_settings, chunks
+from storage.chat_writes import CHAT_BY_REF, ChatWrites, orm_get_or_create
 from storage.database import Database
 from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of, subscription_batches
 from storage.tables import (
@@ -58,11 +57,6 @@ SETTING_FIELDS = frozenset(
 )
 
 
-_CHAT_BY_REF = select(*ChatRow.__table__.columns).where(
-    ChatRow.platform == bindparam("platform"),
-    ChatRow.chat_id == bindparam("chat_id"),
-    ChatRow.thread_id == "",
-)
 _ACTIVE_OF_CHAT = (
     select(
         SubscriptionRow.id,
@@ -95,43 +89,34 @@ class SqlChats(RoutingQueries):
     """Repository of chats, subscriptions and topic routes; every method is one transaction."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self.db = db  # SQLite files: chat and subscription writes in groups (chat_writes)
+        self.writes = ChatWrites(db) if db.sqlite_file else None
 
     # ------------------------------------------------------------------ chats
 
     async def get_or_create(
-        self, ref: ChatRef, *, kind: ChatKind = ChatKind.PRIVATE, title: str | None = None
+        self,
+        ref: ChatRef,
+        *,
+        kind: ChatKind = ChatKind.PRIVATE,
+        title: str | None = None,
+        language_hint: str | None = None,
     ) -> ChatSettings:
-        """The chat for ``ref`` (thread ignored), created on first contact; kind/title refreshed."""
+        """The chat for ``ref`` (thread ignored), created on first contact; refreshed."""
         params = {"platform": ref.platform, "chat_id": ref.chat_id}
-        found = await self.db.read(_CHAT_BY_REF, params)  # the usual case: one fast read
+        found = await self.db.read(CHAT_BY_REF, params)  # the usual case: one fast read
         if found:
             row = SimpleNamespace(**found[0])
             if row.kind == kind.value and title in (None, row.title):
-                return chat_settings(row)  # type: ignore[arg-type]
-        insert = pg_insert if self.db.is_postgres else sqlite_insert
-        values = {
-            "platform": ref.platform,
-            "chat_id": ref.chat_id,
-            "thread_id": "",
-            "kind": kind.value,
-            "title": title,
-            "created_at": utcnow(),
-        }
-        async with self.db.session() as session:
-            if not found:
-                await session.execute(insert(ChatRow).values(**values).on_conflict_do_nothing())
-            chat = await self._by_ref(session, ref)
-            assert chat is not None
-            if chat.kind != kind.value or (title is not None and chat.title != title):
-                chat.kind = kind.value
-                chat.title = title if title is not None else chat.title
-            return chat_settings(chat)
+                if language_hint in (None, row.language_hint):
+                    return chat_settings(row)  # type: ignore[arg-type]
+        if self.writes is not None:
+            return await self.writes.get_or_create(ref, kind, title, language_hint)
+        return await orm_get_or_create(self.db, ref, kind, title, language_hint, bool(found))
 
     async def find(self, ref: ChatRef) -> ChatSettings | None:
-        async with self.db.reading() as session:
-            row = await self._by_ref(session, ref)
-            return None if row is None else chat_settings(row)
+        found = await self.db.read(CHAT_BY_REF, {"platform": ref.platform, "chat_id": ref.chat_id})
+        return chat_settings(SimpleNamespace(**found[0])) if found else None  # type: ignore[arg-type]
 
     async def get(self, chat_id: int) -> ChatSettings | None:
         async with self.db.reading() as session:
@@ -206,6 +191,8 @@ class SqlChats(RoutingQueries):
         created_by: str | None = None,
         mention: str | None = None,
     ) -> Subscription:
+        if self.writes is not None:
+            return await self.writes.add_subscription(chat_id, flt, created_by, mention)
         async with self.db.session() as session:
             chat = await session.get(ChatRow, chat_id)
             if chat is None:
@@ -342,16 +329,6 @@ class SqlChats(RoutingQueries):
         return changes
 
     # ------------------------------------------------------------------ internals
-
-    @staticmethod
-    async def _by_ref(session: AsyncSession, ref: ChatRef) -> ChatRow | None:
-        return await session.scalar(
-            select(ChatRow).where(
-                ChatRow.platform == ref.platform,
-                ChatRow.chat_id == ref.chat_id,
-                ChatRow.thread_id == "",
-            )
-        )
 
     @staticmethod
     def _subscription(row: SubscriptionRow, chat: ChatRow) -> Subscription:

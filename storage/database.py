@@ -20,7 +20,7 @@ transaction (the SQLite write lock) nor a read snapshot.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -183,10 +183,16 @@ class Database:
         # connection-level failures -> bot.errors.Unavailable, one log line per state change
         self.availability = Availability(postgres=self.dialect == "postgresql")
         self._reads: dict[Select[Any], _SqliteRead] = {}
+        self._closers: list[Callable[[], Awaitable[None]]] = []  # helpers' own connections
 
     @property
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
+
+    @property
+    def sqlite_file(self) -> bool:
+        """A SQLite database in a file (not in memory: each connection would be another)."""
+        return self.gate is not None and self.url.database not in (None, "", ":memory:")
 
     def missing_file(self) -> Path | None:
         """The SQLite file when it does not exist yet (None for servers and memory)."""
@@ -271,8 +277,14 @@ class Database:
             rows = await raw.driver_connection.execute_fetchall(read.sql, values)  # type: ignore[union-attr]
         return [read.mapping(row) for row in rows]
 
+    def on_dispose(self, close: Callable[[], Awaitable[None]]) -> None:
+        """``close()`` runs at ``dispose()`` (a helper with a connection of its own)."""
+        self._closers.append(close)
+
     async def dispose(self) -> None:
         """Close the pooled connections (and their threads): call it before the loop ends."""
+        for close in self._closers:
+            await close()
         await self.engine.dispose()
 
     def __repr__(self) -> str:

@@ -42,7 +42,12 @@ class ChatStore(Protocol):
     """Chats, subscriptions and routes (``storage.chats.SqlChats``)."""
 
     async def get_or_create(
-        self, ref: ChatRef, *, kind: ChatKind = ChatKind.PRIVATE, title: str | None = None
+        self,
+        ref: ChatRef,
+        *,
+        kind: ChatKind = ChatKind.PRIVATE,
+        title: str | None = None,
+        language_hint: str | None = None,
     ) -> ChatSettings: ...
 
     async def get(self, chat_id: int) -> ChatSettings | None: ...

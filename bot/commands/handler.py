@@ -215,10 +215,12 @@ class CommandHandler:
         return not (addressed and self.bot_name and addressed.lower() != self.bot_name.lower())
 
     async def _context(self, cmd: IncomingCommand, parsed: ParsedCommand) -> Context:
-        chat = await self.chats.get_or_create(cmd.chat, kind=cmd.chat_kind, title=cmd.chat_title)
-        hint = normalize(cmd.chat_language)
-        if hint and hint != chat.language_hint:  # alerts follow the platform's language
-            chat = await self.chats.update_settings(chat.id, language_hint=hint)
+        chat = await self.chats.get_or_create(  # alerts follow the platform's language
+            cmd.chat,
+            kind=cmd.chat_kind,
+            title=cmd.chat_title,
+            language_hint=normalize(cmd.chat_language) or None,
+        )
         ctx = Context(cmd, parsed.name, parsed.args, parsed.rest, chat, self.clock())
         if not chat.active:  # the chat talks to us again, so it is reachable again
             back = await self.chats.reactivate(chat.id)
