@@ -129,6 +129,7 @@ async def test_poll_once_exit_codes_and_sources_health(
     )
     assert code == 0, err
     assert [r["source"] for r in map(json.loads, out.splitlines())] == ["Inbox"]
+    assert "Wire: disabled in the web console, not polled" in err
 
 
 async def test_poll_needs_once(tmp_path: Path) -> None:

@@ -161,20 +161,24 @@ def poll_command(
         raise fail("add --once (continuous polling runs inside `cryptowire run`)")
     settings = settings_or_exit(ctx)
 
-    async def go() -> list[PollReport]:
+    async def go() -> tuple[list[PollReport], list[str]]:
         storage = await ready_storage(settings)
         try:
             pipeline = await alerting_pipeline(settings, storage)
             scheduler = SourceScheduler(settings, pipeline, _repository(storage, "sources"))
             try:
-                return await scheduler.poll_once()
+                reports = await scheduler.poll_once()
+                off = scheduler.controls.disabled
+                return reports, [n for n in scheduler.names if source_key(n) in off]
             finally:
                 await scheduler.stop()
         finally:
             await storage.close()
 
-    reports = run_async(go)
-    if not reports:
+    reports, switched_off = run_async(go)
+    for name in switched_off:
+        typer.echo(f"{name}: disabled in the web console, not polled", err=True)
+    if not reports and not switched_off:
         typer.echo("no enabled sources configured (add [[sources]] to the configuration)")
     for report in reports:
         if as_json:
