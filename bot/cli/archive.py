@@ -342,6 +342,10 @@ def why_line(evidence: dict[str, Any] | None) -> str:
     parts.append(f"word overlap {evidence.get('word_overlap', 0):.2f}")
     if evidence.get("shared_names"):
         parts.append("shared names " + ", ".join(evidence["shared_names"]))
+    if evidence.get("shared_words"):
+        parts.append("rarest shared words " + ", ".join(evidence["shared_words"]))
+    if evidence.get("event_kinds"):
+        parts.append("same kind of event " + ", ".join(evidence["event_kinds"]))
     if evidence.get("shared_figures"):
         parts.append("shared figures " + ", ".join(evidence["shared_figures"]))
     if evidence.get("conflicting_figures"):

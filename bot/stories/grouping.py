@@ -117,11 +117,12 @@ class StoryFeatures:
     published_at: datetime
     sentiment: str = "NEUTRAL"
     source: str = ""
-    # semantic method only (bot/stories/semantic.py): unit vectors of title and title+lead
+    # semantic only (semantic.py): unit vectors of title and title+lead, pair_model.Profile
     vector: np.ndarray | None = field(default=None, compare=False)
     title_vector: np.ndarray | None = field(default=None, compare=False)
     entities: frozenset[str] = frozenset()
     title_tokens: frozenset[str] = frozenset()
+    profile: object = field(default=None, compare=False)
 
 
 def _stem(word: str) -> str:

@@ -25,32 +25,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.models import Article
-from bot.stories import grouping
+from bot.stories import grouping, pair_model
 from bot.stories.embedding import default_embedder
 
-# Weights of the pair score: the logistic fit of bench/tune_stories.py on the tune split
-# (positives weighted x10), rounded to one decimal. Held by hand where the fit went
-# against the rule's intent on little evidence: a shared total 0 (fit +0.3: a shared
-# figure alone must not merge), a conflicting total -2.5 (fit -0.1; tune F1 is the same
-# from -1.5 to -3: two different totals are two events, e.g. samples 000/002),
-# a conflicting price level 0 (fit +0.7: one market move is quoted at several levels).
-W_COSINE = 7.3
-W_TITLE_COSINE = 1.9
-W_WORDS = 15.3  # Jaccard of the titles' content words (a lead's boilerplate is not news)
-W_NAME = 0.3  # per shared name, at most MAX_NAMES counted
-MAX_NAMES = 4
-W_SHARED_TOTAL = 0.0
-W_CONFLICT_TOTAL = -2.5
-W_SHARED_PRICE = 0.3
-W_CONFLICT_PRICE = 0.0
-W_DAYS = -1.5
-W_SAME_SOURCE = -1.4
-BIAS = -4.7
-JOIN_THRESHOLD = 0.0  # chosen on the tune split by replaying it (bench/tune_stories.py)
-DRIFT_FLOOR = 0.5  # the article must also score at least this against the first article
-MIN_COSINE = 0.25  # below this the vectors alone rule a pair out, whatever else is shared
 MAX_STORY_SIZE = 40  # no real event in the labelled days had more than 6 articles
-CANDIDATE_COSINE = 0.25  # stories whose member vectors reach this are candidates (= MIN_COSINE)
+CANDIDATE_COSINE = 0.15  # stories whose member vectors reach this are candidates (top 10)
 
 GENERIC_NAMES = frozenset(
     """bitcoin btc crypto cryptocurrency cryptocurrencies ethereum eth ether nft nfts defi
@@ -94,12 +73,14 @@ def features(article: Article) -> grouping.StoryFeatures:
     base = grouping.features(article)
     lead = grouping.lead_of(article)
     vectors = default_embedder().embed([f"{article.title}\n{lead}", article.title])
+    title_tokens = grouping.tokenize(article.title)
     return replace(
         base,
         vector=vectors[0],
         title_vector=vectors[1],
         entities=names(article.title, lead),
-        title_tokens=grouping.tokenize(article.title),
+        title_tokens=title_tokens,
+        profile=pair_model.profile(article.title, base.tokens, title_tokens),
     )
 
 
@@ -112,6 +93,8 @@ class Evidence:
     title_similarity: float
     word_overlap: float
     shared_names: tuple[str, ...] = ()
+    shared_words: tuple[str, ...] = ()  # the rarest content words both texts use
+    event_kinds: tuple[str, ...] = ()  # the kinds of event both headlines report
     shared_figures: tuple[str, ...] = ()
     conflicting_figures: tuple[str, ...] = ()
     hours_apart: float = 0.0
@@ -126,6 +109,8 @@ class Evidence:
             "title_similarity": round(self.title_similarity, 3),
             "word_overlap": round(self.word_overlap, 3),
             "shared_names": list(self.shared_names),
+            "shared_words": list(self.shared_words),
+            "event_kinds": list(self.event_kinds),
             "shared_figures": list(self.shared_figures),
             "conflicting_figures": list(self.conflicting_figures),
             "hours_apart": round(self.hours_apart, 1),
@@ -141,6 +126,10 @@ def _cos(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float((a * b).sum())  # no BLAS call: its threads spin (see story_vectors)
 
 
+def _events(f: grouping.StoryFeatures) -> frozenset[str]:
+    return f.profile.events if isinstance(f.profile, pair_model.Profile) else frozenset()
+
+
 def _figure_names(values: Sequence[float]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(grouping.figure_token(v) for v in values))
 
@@ -151,22 +140,11 @@ def score_pair(
     lexical = grouping.score_pair(a, b)
     cosine, title_cosine = _cos(a.vector, b.vector), _cos(a.title_vector, b.title_vector)
     shared = tuple(sorted(a.entities & b.entities))
-    words = grouping.jaccard(a.title_tokens, b.title_tokens)
-    score = (
-        W_COSINE * cosine
-        + W_TITLE_COSINE * title_cosine
-        + W_WORDS * words
-        + W_NAME * min(len(shared), MAX_NAMES)
-        + W_SHARED_TOTAL * lexical.shared_large
-        + W_CONFLICT_TOTAL * lexical.conflict_large
-        + W_SHARED_PRICE * lexical.shared_price
-        + W_CONFLICT_PRICE * lexical.conflict_price
-        + W_DAYS * lexical.hours_apart / 24.0
-        + W_SAME_SOURCE * lexical.same_source
-        + BIAS
-    )
-    if cosine < MIN_COSINE:
-        score = min(score, JOIN_THRESHOLD - 1.0)
+    model = pair_model.model()
+    x = pair_model.pair_features(a, b, cosine, title_cosine, lexical, len(shared))
+    score = model.score(x)
+    if cosine < model.min_cosine:
+        score = min(score, model.threshold - 1.0)
     shared_figures = [
         x for x in a.figures.amounts if any(grouping._close(x, y) for y in b.figures.amounts)
     ]
@@ -177,8 +155,10 @@ def score_pair(
         score=score,
         similarity=cosine,
         title_similarity=title_cosine,
-        word_overlap=words,
+        word_overlap=x[pair_model.FEATURES.index("title_words")],
         shared_names=shared,
+        shared_words=pair_model.rare_shared(a.tokens, b.tokens),
+        event_kinds=tuple(sorted(_events(a) & _events(b))),
         shared_figures=_figure_names(shared_figures),
         conflicting_figures=_figure_names(conflicting),
         hours_apart=lexical.hours_apart,
@@ -199,8 +179,10 @@ def best_story(
     *,
     window_hours: float,
 ) -> Decision:
-    """The story to join: best member score >= JOIN_THRESHOLD, the story's first article
-    within the window and scoring >= DRIFT_FLOOR, fewer than MAX_STORY_SIZE members."""
+    """The story to join: best member log-odds >= the model's threshold, the story's first
+    article within the window and scoring >= its drift floor, fewer than MAX_STORY_SIZE
+    members."""
+    model = pair_model.model()
     best: tuple[float, int, Evidence] | None = None
     for story_id in sorted(candidates):
         members = candidates[story_id]
@@ -212,7 +194,7 @@ def best_story(
             continue  # closed to this article whatever it scores
         top: Evidence | None = None
         for member_id, member in members:
-            if member_id != first_id and _cos(article.vector, member.vector) < MIN_COSINE:
+            if member_id != first_id and _cos(article.vector, member.vector) < model.min_cosine:
                 continue  # capped below the threshold anyway: skip the costly part
             evidence = score_pair(article, member, member_id)
             if top is None or evidence.score > top.score:
@@ -224,8 +206,8 @@ def best_story(
         )
         top = replace(top, first_score=first_score)
         eligible = (
-            top.score >= JOIN_THRESHOLD
-            and first_score >= DRIFT_FLOOR
+            top.score >= model.threshold
+            and first_score >= model.drift_floor
             and hours <= window_hours
             and len(members) < MAX_STORY_SIZE
         )

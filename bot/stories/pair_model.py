@@ -1,0 +1,241 @@
+"""The learned "same event?" pair score of the semantic story rule (decision 022).
+
+Why a learned score over many small features: outlets word one event differently, so no
+single cue decides. A logistic model over cues a reader uses weighs them:
+- meaning: cosines of the title and title+lead static vectors (``embedding.py``);
+- rare shared words: overlap of the two texts' content words weighted by how rare each
+  word is in crypto news (``bot/data/story_idf.tsv``; an unseen word counts as rarest, so
+  a new company's name is strong evidence), and the rarest word shared;
+- the actor: shared names (capitalised words that are not generic);
+- the event type: the kind of action in each headline (launch, hack, enforcement, raise,
+  purchase, listing, court, halt, resume, ...): the same kind is evidence, two different
+  kinds or opposite price moves count against;
+- figures: a shared figure is weak evidence only, two different totals count against, so a
+  shared "$180M" alone cannot merge two events;
+- time apart, same outlet (an outlet does not report one event twice), and roundup or
+  opinion/explainer headlines (singletons by the labelling rules).
+The weights are fitted by ``bench/tune_stories.py`` on the `tune` half of
+bench/data/stories_real only and shipped as plain data (``story_pair_model.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from bot.stories import grouping
+
+# The event kinds a headline can carry (matched on the lower-cased title).
+EVENTS: dict[str, str] = {
+    "launch": r"launch|debut|unveil|introduc|roll(?:s|ed|ing)? out|goes live|go live|rollout",
+    "hack": r"hack|exploit|stole|steal|drain|attacker|breach|theft|phish|rug|heist|scam",
+    "enforce": r"\bfine[ds]?\b|penalt|cease|desist|charg|warning|crackdown|probe|investigat"
+    r"|subpoena|enforcement|\bsanction",
+    "court": r"court|judge|ruling|\brule[sd]?\b|lawsuit|\bsue[sd]?\b|suing|settle|verdict|appeal"
+    r"|class action|plead|plea\b|sentenc|indict|arrest|extradit|jail|prison",
+    "raise": r"\brais|funding|\bround\b|series [a-e]\b|seed\b|valuation|unicorn|backed",
+    "buy": r"\bbuy|bought|purchas|acquir|acquisition|takeover|\badds?\b.*\bto\b|stake\b",
+    "sell": r"\bsell|\bsold|dump|offload",
+    "list": r"\blist(?:s|ed|ing)?\b|delist",
+    "partner": r"partner|team(?:s|ed)? up|collaborat|integrat|join(?:s|ed)? forces|\bdeal\b",
+    "up": r"surg|soar|jump|rall(?:y|ies|ied)|climb|\bgain|spike|pump|record high|all-time high"
+    r"|\bath\b|rebound|recover|reclaim|\babove\b|\bhigh(?:s|est)?\b|\brise|\brises|\brose\b|skyrocket",
+    "down": r"\bfall|\bfell|drop|plung|crash|tumbl|\bslid|slide|slump|\bdip|\bsink|\bsank|below"
+    r"|\blows?\b|\blowest|liquidat|collaps|depeg|de-peg|lose[s]? peg|bleed|plummet|\bshed",
+    "report": r"report|survey|study|research|\bdata\b|finds|findings|index|\bpoll\b",
+    "halt": r"\bhalt|pause|suspend|freez|froze|\bstop",
+    "resume": r"resum|reopen|restor|re-enabl|unfreez",
+    "approve": r"approv|greenlight|green light|licen[cs]|\bregist|authori[sz]|permit|grant",
+    "reject": r"reject|\bden(?:y|ies|ied)\b|refus|dismiss|block",
+    "law": r"\bbill\b|\blaw\b|legislat|regulat|framework|executive order|\bact\b|proposal|propos",
+    "macro": r"inflation|\bcpi\b|\bfed\b|fomc|rate hike|interest rate|jobs report|payroll|\bgdp\b",
+    "jobs": r"layoff|lay off|laid off|job cuts|cuts? .*jobs|staff|hiring|hire",
+}
+_EVENTS = tuple((name, re.compile(pattern)) for name, pattern in EVENTS.items())
+ROUNDUP = re.compile(
+    r"\+ ?more news|more news|nifty news|finance redefined|price analysis \d|things to know"
+    r"|week in review|weekly|roundup|round-up|recap|this week in|daily|top \d+ |newsletter"
+)
+OPINION = re.compile(
+    r"\?|\bhow to\b|^(?:how|why|what|can|will|is|should|could|are|does|do)\b|opinion|explain"
+    r"|interview|guide|\bhere'?s\b|predict|forecast|\bcould\b|\bmight\b|\bmay\b|analyst|\bvs\.?\b"
+    r"|sponsored|review\b|lesson|\btips?\b"
+)
+# The twice-daily multi-coin market wrap ("Bitcoin and Ethereum Consolidate, XRP Surges").
+MARKET_WRAP = re.compile(r"^(?:bitcoin|btc|ethereum|eth|crypto market)\b[^,:]{0,60}(?:,| and )")
+MOVES = frozenset({"up", "down"})  # a price move: one story per asset and UTC day (labels' rule 5)
+MAX_NAMES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What the pair model needs about one article beyond the lexical features."""
+
+    events: frozenset[str]
+    roundup: bool
+    opinion: bool
+    market_wrap: bool
+    norm: float  # the idf-weighted length of the title+lead content words
+    title_norm: float
+
+
+@cache
+def _idf_table() -> tuple[dict[str, float], float]:
+    """Word -> idf (log N/df) of the stems in ``story_idf.tsv``, and the unseen-word idf."""
+    text = resources.files("bot").joinpath("data", "story_idf.tsv").read_text(encoding="utf-8")
+    lines = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    total = float(lines[0][1])  # first row: "__documents__<TAB>N"
+    table = {word: math.log(total / int(df)) for word, df in lines[1:]}
+    return table, math.log(total)
+
+
+def idf(word: str) -> float:
+    table, unseen = _idf_table()
+    return table.get(word, unseen)
+
+
+def _is_word(token: str) -> bool:
+    return not token.startswith("$") and not token.endswith("%")
+
+
+def _norm(tokens: frozenset[str]) -> float:
+    return math.sqrt(sum(idf(t) ** 2 for t in tokens if _is_word(t)))
+
+
+def profile(title: str, tokens: frozenset[str], title_tokens: frozenset[str]) -> Profile:
+    lowered = title.lower()
+    events = frozenset(name for name, pattern in _EVENTS if pattern.search(lowered))
+    return Profile(
+        events=events,
+        roundup=bool(ROUNDUP.search(lowered)),
+        opinion=bool(OPINION.search(lowered)),
+        market_wrap=bool(MARKET_WRAP.search(lowered))
+        and lowered.count(",") + lowered.count(" and ") >= 2,
+        norm=_norm(tokens),
+        title_norm=_norm(title_tokens),
+    )
+
+
+FEATURES = (
+    "cosine",
+    "title_cosine",
+    "title_words",
+    "rare_overlap",
+    "rare_title_overlap",
+    "rarest_shared",
+    "names",
+    "same_event",
+    "other_event",
+    "opposite_move",
+    "shared_total",
+    "conflict_total",
+    "shared_price",
+    "conflict_price",
+    "days_apart",
+    "same_source",
+    "roundup",
+    "opinion",
+    "cosine_x_names",
+    "shared_tags",
+    "same_day",
+    "same_move",
+    "market_wrap",
+    "move_other_day",
+)
+
+
+def _overlap(a: frozenset[str], b: frozenset[str], na: float, nb: float) -> tuple[float, float]:
+    shared = [idf(t) for t in a & b if _is_word(t)]
+    if not shared or na == 0.0 or nb == 0.0:
+        return 0.0, 0.0
+    return sum(x * x for x in shared) / (na * nb), max(shared)
+
+
+def rare_shared(a: frozenset[str], b: frozenset[str], limit: int = 3) -> tuple[str, ...]:
+    """The rarest content words two texts share (for the explanation)."""
+    shared = sorted((t for t in a & b if _is_word(t)), key=lambda t: (-idf(t), t))
+    return tuple(shared[:limit])
+
+
+def pair_features(
+    a: grouping.StoryFeatures,
+    b: grouping.StoryFeatures,
+    cosine: float,
+    title_cosine: float,
+    lexical: grouping.PairScore,
+    shared_names: int,
+) -> list[float]:
+    """The model's inputs for one pair, in ``FEATURES`` order."""
+    pa, pb = a.profile, b.profile
+    assert isinstance(pa, Profile) and isinstance(pb, Profile)
+    rare, rarest = _overlap(a.tokens, b.tokens, pa.norm, pb.norm)
+    rare_title, _ = _overlap(a.title_tokens, b.title_tokens, pa.title_norm, pb.title_norm)
+    kinds = (pa.events | pb.events) - {"report"}
+    same = bool(pa.events & pb.events)
+    other = bool(pa.events and pb.events and not same and kinds)
+    opposite = ("up" in pa.events and "down" in pb.events and "down" not in pa.events) or (
+        "down" in pa.events and "up" in pb.events and "up" not in pa.events
+    )
+    names = min(shared_names, MAX_NAMES)
+    same_day = a.published_at.date() == b.published_at.date()
+    move = pa.events & pb.events & {"up", "down"}
+    same_move = bool(move) and same_day and bool(a.tags & b.tags) and not opposite
+    return [
+        cosine,
+        title_cosine,
+        grouping.jaccard(a.title_tokens, b.title_tokens),
+        rare,
+        rare_title,
+        rarest / 10.0,
+        float(names),
+        float(same),
+        float(other),
+        float(opposite),
+        float(lexical.shared_large),
+        float(lexical.conflict_large),
+        float(lexical.shared_price),
+        float(lexical.conflict_price),
+        lexical.hours_apart / 24.0,
+        float(lexical.same_source),
+        float(pa.roundup or pb.roundup),
+        float(pa.opinion or pb.opinion),
+        cosine * names,
+        grouping.jaccard(a.tags, b.tags),
+        float(same_day),
+        float(same_move),
+        float(pa.market_wrap or pb.market_wrap),
+        float(bool(pa.events & MOVES) and bool(pb.events & MOVES) and not same_day),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float  # join when the best member's log-odds reach this
+    drift_floor: float  # and the article's log-odds against the story's first article this
+    min_cosine: float  # below this cosine a pair never joins
+
+    def score(self, x: list[float]) -> float:
+        return self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+
+
+@cache
+def model() -> Model:
+    """The shipped weights (``bot/data/story_pair_model.json``, written by the fit)."""
+    raw = json.loads(
+        resources.files("bot").joinpath("data", "story_pair_model.json").read_text("utf-8")
+    )
+    if tuple(raw["features"]) != FEATURES:
+        raise ValueError("story_pair_model.json does not match pair_model.FEATURES")
+    return Model(
+        weights=tuple(float(w) for w in raw["weights"]),
+        bias=float(raw["bias"]),
+        threshold=float(raw["threshold"]),
+        drift_floor=float(raw["drift_floor"]),
+        min_cosine=float(raw["min_cosine"]),
+    )
