@@ -134,17 +134,31 @@ def _figure_names(values: Sequence[float]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(grouping.figure_token(v) for v in values))
 
 
-def score_pair(
-    a: grouping.StoryFeatures, b: grouping.StoryFeatures, matched: int | None = None
-) -> Evidence:
+def pair_score(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> float:
+    """The model's log-odds that ``a`` and ``b`` report one event (no explanation built)."""
+    return _scored(a, b)[0]
+
+
+def _scored(
+    a: grouping.StoryFeatures, b: grouping.StoryFeatures
+) -> tuple[float, float, float, grouping.PairScore, list[float]]:
     lexical = grouping.score_pair(a, b)
     cosine, title_cosine = _cos(a.vector, b.vector), _cos(a.title_vector, b.title_vector)
-    shared = tuple(sorted(a.entities & b.entities))
     model = pair_model.model()
-    x = pair_model.pair_features(a, b, cosine, title_cosine, lexical, len(shared))
+    names = len(a.entities & b.entities)
+    x = pair_model.pair_features(a, b, cosine, title_cosine, lexical, names)
     score = model.score(x)
     if cosine < model.min_cosine:
         score = min(score, model.threshold - 1.0)
+    return score, cosine, title_cosine, lexical, x
+
+
+def score_pair(
+    a: grouping.StoryFeatures, b: grouping.StoryFeatures, matched: int | None = None
+) -> Evidence:
+    """The pair's score with everything ``cryptowire story ID`` shows about it."""
+    score, cosine, title_cosine, lexical, x = _scored(a, b)
+    shared = tuple(sorted(a.entities & b.entities))
     shared_figures = [
         x for x in a.figures.amounts if any(grouping._close(x, y) for y in b.figures.amounts)
     ]
@@ -192,19 +206,20 @@ def best_story(
         hours = abs((article.published_at - first.published_at).total_seconds()) / 3600
         if hours > window_hours or len(members) >= MAX_STORY_SIZE:
             continue  # closed to this article whatever it scores
-        top: Evidence | None = None
+        scored: tuple[float, int, grouping.StoryFeatures] | None = None
+        first_score: float | None = None
         for member_id, member in members:
             if member_id != first_id and _cos(article.vector, member.vector) < model.min_cosine:
                 continue  # capped below the threshold anyway: skip the costly part
-            evidence = score_pair(article, member, member_id)
-            if top is None or evidence.score > top.score:
-                top = evidence
-        if top is None:
+            value = pair_score(article, member)
+            if member_id == first_id:
+                first_score = value
+            if scored is None or value > scored[0]:
+                scored = (value, member_id, member)
+        if scored is None or first_score is None:
             continue
-        first_score = (
-            top.score if top.matched_article == first_id else score_pair(article, first).score
-        )
-        top = replace(top, first_score=first_score)
+        # the explanation is built for the best member only
+        top = replace(score_pair(article, scored[2], scored[1]), first_score=first_score)
         eligible = (
             top.score >= model.threshold
             and first_score >= model.drift_floor
