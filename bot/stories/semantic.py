@@ -1,18 +1,13 @@
-"""The semantic story rule: embedding cosine combined with names, figures, time and source.
+"""The semantic story rule: which candidate story an article joins, and why.
 
-Pure. Why each part (decision 018):
-- cosine of title+lead vectors and of title vectors (bot/stories/embedding.py): the same
-  event in other words;
-- word overlap (the lexical rule's Jaccard) still counts: identical wording is evidence;
-- shared names (capitalised words other than generic crypto words) are evidence of one
-  event; a shared figure only adds a little, and a conflicting total counts against, so a
-  shared "$180M" cannot merge two different events alone;
-- time apart and "same outlet" (an outlet does not report one event twice) count against.
-The weights are a logistic fit on the `tune` half of bench/data/stories_real (never on
-`holdout`), rounded; ``bench/tune_stories.py`` reproduces them.
-A story is joined through its best-matching member (single link), but only while the
-article also stays close to the story's first article (the drift bound), within the
-window of that first article, and while the story is below MAX_STORY_SIZE articles.
+Pure. The pair score is the learned model of ``pair_model`` (decision 022: vectors, rare
+shared words, names, event kinds, figures, time, outlet, roundup/opinion markers; fitted on
+the `tune` half of bench/data/stories_real only). Names are extracted here (capitalised
+words other than generic crypto words). A story is joined through its best-matching
+member (single link), but only while the article also scores at least the drift floor
+against the story's first article, lies within the window of that first article, and the
+story is below MAX_STORY_SIZE articles (decision 018). Only the best member's pair is
+explained in full (the evidence ``cryptowire story ID`` shows).
 """
 
 from __future__ import annotations
