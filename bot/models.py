@@ -338,6 +338,7 @@ class Reply:
     error: bool = False
     ephemeral: bool = False
     button: AppButton | None = None  # opens a web page inside the chat app (a Mini App)
+    language: str | None = None  # the language it was answered in: the adapter's words match
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,3 +95,39 @@ async def test_interactions_are_answered_in_their_locale_and_alerts_in_the_guild
     assert embed["title"] == "Ethereum upgrade ships on mainnet"  # the article as published
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["センチメント"] == "ポジティブ" and "ソース" in fields  # the guild's language
+
+
+async def test_reply_embeds_follow_the_channels_chosen_language_not_the_users(
+    storage: SqlStorage,
+):
+    """A channel switched to German: an English-speaking user's /latest lists articles
+    whose embed words (story N) are German, as the core's own reply is."""
+    core = Core.build(storage)
+    async with DiscordWorld(core.services()) as world:
+        fake = world.fake
+        await core.pipeline.ingest_article(
+            make("Ethereum upgrade ships on mainnet", tags=("ETH",), at=AT), origin="test:i18n"
+        )
+        await fake.invoke(
+            "language",
+            {"code": "de"},
+            channel_id=world.text,
+            user=world.alice,
+            permissions=MANAGE_CHANNELS,
+            locale="en-US",
+        )
+        listed = await fake.invoke(
+            "latest", channel_id=world.text, user=world.alice, locale="en-US"
+        )
+        english = await fake.invoke("latest", channel_id=world.dm, user=world.alice, locale="en-US")
+    (entry,) = listed.embeds
+    assert "Story " in entry["description"] and "story " not in entry["description"]
+    (plain,) = english.embeds
+    assert "story " in plain["description"]  # the DM follows the user's app: English
+
+
+async def test_vietnamese_and_indonesian_are_synced_to_discord(storage: SqlStorage):
+    async with DiscordWorld(Core.build(storage).services()) as world:
+        synced = {c["name"]: c for c in world.fake.commands["global"]}
+    names = synced["search"]["description_localizations"]
+    assert names["vi"] == "Tìm trong kho lưu trữ" and names["id"] == "Cari di arsip"

@@ -109,7 +109,8 @@ class SlashCommands:
     async def _answer(
         self, interaction: discord.Interaction, reply: Reply, *, public: bool
     ) -> None:
-        content, embeds = reply_message(reply)
+        with use_locale(reply.language):  # our words around it in the reply's language
+            content, embeds = reply_message(reply)
         ephemeral = reply.error or reply.ephemeral or not public
         if not interaction.response.is_done():
             await interaction.response.send_message(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.alerts.matching import SubscriptionIndex
@@ -147,8 +147,9 @@ class CommandHandler:
             if wait > 0:
                 with use_locale(cmd.language or cmd.chat_language):
                     return Reply(slow_down(wait), error=True, ephemeral=True)
-        with use_locale(await self._locale(cmd)):
-            return await self._handle(cmd)
+        with use_locale(await self._locale(cmd)) as code:
+            reply = await self._handle(cmd)
+            return reply if reply.language else replace(reply, language=code)
 
     async def _locale(self, cmd: IncomingCommand) -> str | None:
         """The chat's /language choice, else the user's own language, else the chat's."""

@@ -90,7 +90,7 @@ class TemplateCommands:
         names = "|".join(presets.PRESETS)
         if len(ctx.args) != 1 or ctx.args[0].lower() not in presets.PRESETS:
             current = presets.preset_name(ctx.chat.template, ctx.chat.ref.platform) or _("custom")
-            shown = ", ".join(f"{n} ({h})" for n, h in presets.PRESET_HELP.items())
+            shown = ", ".join(f"{n} ({_(h)})" for n, h in presets.PRESET_HELP.items())
             if ctx.args:
                 raise CommandError(
                     _(
@@ -115,7 +115,7 @@ class TemplateCommands:
         chat = await self.chats.update_settings(ctx.chat.id, template=text)
         preview = await self._preview(chat, self.book.text_for(chat))
         return ctx.reply(
-            _("Format set to {name}: {meaning}.", name=name, meaning=presets.PRESET_HELP[name])
+            _("Format set to {name}: {meaning}.", name=name, meaning=_(presets.PRESET_HELP[name]))
             + "\n"
             + preview
         )

@@ -7,6 +7,8 @@ that), so ``/template`` can show it as the starting point for a chat's own.
 
 from __future__ import annotations
 
+from bot.i18n import N_
+
 _SOURCES = '{{ ("+" ~ extra_sources ~ (" source" if extra_sources == 1 else " sources")) }}'
 
 TELEGRAM_STANDARD = (
@@ -93,10 +95,10 @@ PRESETS: dict[str, dict[str, str]] = {
     "standard": {**STANDARD, "*": CONSOLE_STANDARD},
     "full": {"console": CONSOLE_FULL, "*": FULL},
 }
-PRESET_HELP = {
-    "compact": "one line: sentiment, linked title, source",
-    "standard": "today's alert (the default)",
-    "full": "title, summary, every source, tags and the cover image",
+PRESET_HELP = {  # marked for translation: /format shows them in the chat's language
+    "compact": N_("one line: sentiment, linked title, source"),
+    "standard": N_("today's alert (the default)"),
+    "full": N_("title, summary, every source, tags and the cover image"),
 }
 
 
