@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+from adapters.telegram.menu import telegram_code
+from bot.i18n import LANGUAGES
 from bot.models import ChatKind, IncomingCommand, Reply
 from tests.fakes.telegram_harness import RecordingCore, running_adapter
 
@@ -22,7 +24,11 @@ async def test_start_registers_every_core_command_with_set_my_commands():
     core = RecordingCore()
     async with running_adapter(core.services()) as (fake, _):
         calls = fake.calls_to("setMyCommands")
-        assert len(calls) == 12 and "language_code" not in calls[0].params  # the default first
+        # the default first, then one menu per shipped language, each once
+        assert "language_code" not in calls[0].params
+        codes = [c.params.get("language_code") for c in calls[1:]]
+        assert sorted(codes) == sorted(telegram_code(code) for code in LANGUAGES)
+        assert len(set(codes)) == len(LANGUAGES) >= 11
         names = [c["command"] for c in calls[0].params["commands"]]
         assert names == ["start", "subscribe", "latest"]
         assert calls[0].params["commands"][1]["description"] == "Get alerts for tags or sentiments"
