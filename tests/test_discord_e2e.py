@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,6 +19,7 @@ import pytest
 
 from tests.fakes.discord_api import Failure, FakeDiscord
 from tests.fakes.discord_world import MANAGE_CHANNELS, TOKEN
+from tests.run_support import cryptowire_run, run_env
 
 pytestmark = pytest.mark.slow
 TITLE = "Bitcoin *ETF* inflows hit a record as _funds_ pile in"
@@ -98,32 +97,13 @@ async def test_slash_subscribe_alerts_dedupe_and_a_gone_channel_through_the_real
     alice = fake.user("alice")
     dm = fake.add_dm(alice)
     api_base = await fake.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
-    log_path = tmp_path / "stderr.log"
     try:
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "--config",
-                str(config(tmp_path, api_base, inbox)),
-                "run",
-                cwd=tmp_path,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-            try:
-                await run_scenario(fake, inbox, news, broken, dm, alice)
-            finally:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                code = await asyncio.wait_for(process.wait(), 30)
+        async with cryptowire_run(config(tmp_path, api_base, inbox), tmp_path) as bot:
+            await run_scenario(fake, inbox, news, broken, dm, alice)
     finally:
         await fake.stop()
-    output = log_path.read_text(encoding="utf-8", errors="replace")
-    assert code == 0, output[-3000:]
+    output = bot.output()
+    assert bot.code == 0, output[-3000:]
     assert TOKEN not in output
     assert "Traceback" not in output, output[-3000:]
 
@@ -183,7 +163,7 @@ async def test_a_rejected_token_stops_the_run_with_one_line_and_exit_code_2(tmp_
     fake = FakeDiscord()
     fake.reject_token = True
     api_base = await fake.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+    env = run_env()
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable,

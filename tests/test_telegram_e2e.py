@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_state import BLOCKED, flood
+from tests.run_support import cryptowire_run
 
 pytestmark = pytest.mark.slow
 
@@ -97,29 +95,10 @@ async def test_subscribe_alert_dedupe_blocked_and_flood_through_the_real_process
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     async with FakeBotApi() as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
-        log_path = tmp_path / "stderr.log"
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "--config",
-                str(config(tmp_path, fake, inbox)),
-                "run",
-                cwd=tmp_path,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-            try:
-                await run_scenario(fake, inbox)
-            finally:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                code = await asyncio.wait_for(process.wait(), 30)
-        output = log_path.read_text(encoding="utf-8", errors="replace")
-    assert code == 0, output[-3000:]
+        async with cryptowire_run(config(tmp_path, fake, inbox), tmp_path) as bot:
+            await run_scenario(fake, inbox)
+        output = bot.output()
+    assert bot.code == 0, output[-3000:]
     assert fake.token not in output
     assert "Traceback" not in output, output[-3000:]
 

@@ -4,17 +4,15 @@ document: no 500 anywhere, only documented status codes, JSON everywhere."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import signal
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
-from test_web_browser import free_port, wait_port
 
 from bot.cli.demo import example_files
+from tests.run_support import cryptowire_run, free_port, run_env, wait_port
 
 pytestmark = pytest.mark.slow
 TOKEN = "fuzz-token-0123456789abcdef"
@@ -48,37 +46,27 @@ api_token = "{TOKEN}"
 """,
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
+    env = run_env()
     base = f"http://127.0.0.1:{port}/api/v1"
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    log_path = tmp_path / "stderr.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(config), "run",
-            cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+    async with cryptowire_run(config, tmp_path, env=env) as bot:
+        await wait_port(port)
+        async with aiohttp.ClientSession(headers=auth) as http:
+            for _ in range(100):  # the examples ingested: ids the fuzzer can hit
+                async with http.get(f"{base}/stories") as response:
+                    if (await response.json())["stories"]:
+                        break
+                await asyncio.sleep(0.1)
+        fuzz = await asyncio.create_subprocess_exec(
+            str(cli), "run", f"{base}/openapi.json",
+            "-H", f"Authorization: Bearer {TOKEN}",
+            "-c", "not_a_server_error,status_code_conformance,content_type_conformance",
+            "-n", "25", "--generation-deterministic", "--request-timeout", "10",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            env={**env, "SCHEMATHESIS_HOOKS": ""},
         )  # fmt: skip
-        try:
-            await wait_port(port)
-            async with aiohttp.ClientSession(headers=auth) as http:
-                for _ in range(100):  # the examples ingested: ids the fuzzer can hit
-                    async with http.get(f"{base}/stories") as response:
-                        if (await response.json())["stories"]:
-                            break
-                    await asyncio.sleep(0.1)
-            fuzz = await asyncio.create_subprocess_exec(
-                str(cli), "run", f"{base}/openapi.json",
-                "-H", f"Authorization: Bearer {TOKEN}",
-                "-c", "not_a_server_error,status_code_conformance,content_type_conformance",
-                "-n", "25", "--generation-deterministic", "--request-timeout", "10",
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                env={**env, "SCHEMATHESIS_HOOKS": ""},
-            )  # fmt: skip
-            report, _ = await asyncio.wait_for(fuzz.communicate(), 600)
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            code = await asyncio.wait_for(process.wait(), 30)
+        report, _ = await asyncio.wait_for(fuzz.communicate(), 600)
     text = report.decode("utf-8", "replace")
-    output = log_path.read_text(encoding="utf-8", errors="replace")
+    output = bot.output()
     assert fuzz.returncode == 0, text[-4000:]
-    assert "Traceback" not in output and code == 0, output[-3000:]
+    assert "Traceback" not in output and bot.code == 0, output[-3000:]

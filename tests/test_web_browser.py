@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import socket
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.run_support import cryptowire_run, free_port, run_env, wait_port
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,12 +38,6 @@ tags: [BTC, MINING]
 ---
 Miners across Texas idled rigs on Tuesday as the hashprice fell to a record low.
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def needs_chromium() -> None:
@@ -79,18 +72,6 @@ poll_interval_s = 0.05
     return path
 
 
-async def wait_port(port: int, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"the console never listened on {port}")
-
-
 async def test_log_in_and_watch_a_dropped_file_become_a_live_story(tmp_path):
     needs_chromium()
     from playwright.async_api import async_playwright
@@ -98,23 +79,12 @@ async def test_log_in_and_watch_a_dropped_file_become_a_live_story(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     config = write_config(tmp_path, port)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
-    env["CRYPTOWIRE_WEB_PASSWORD"] = PASSWORD
-    log_path = tmp_path / "stderr.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(config), "run",
-            cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-        )  # fmt: skip
-        try:
-            await wait_port(port)
-            latency = await drive(f"http://127.0.0.1:{port}", tmp_path / "inbox", async_playwright)
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            code = await asyncio.wait_for(process.wait(), 30)
-    output = log_path.read_text(encoding="utf-8", errors="replace")
-    assert code == 0, output[-3000:]
+    env = run_env(CRYPTOWIRE_WEB_PASSWORD=PASSWORD)
+    async with cryptowire_run(config, tmp_path, env=env) as bot:
+        await wait_port(port)
+        latency = await drive(f"http://127.0.0.1:{port}", tmp_path / "inbox", async_playwright)
+    output = bot.output()
+    assert bot.code == 0, output[-3000:]
     assert "Traceback" not in output and PASSWORD not in output, output[-3000:]
     print(f"file dropped -> story on the open page: {latency:.2f} s")
 
@@ -195,26 +165,15 @@ async def test_pause_a_subscription_and_send_a_broadcast_that_reaches_telegram(t
                 f'base_file_url = "{fake.base_file_url}"\npoll_timeout = 1\n\n'
                 f'[[broadcast]]\nplatform = "telegram"\nchat = "{CHANNEL}"\npin = true\n'
             )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
-        env["CRYPTOWIRE_WEB_PASSWORD"] = PASSWORD
-        log_path = tmp_path / "stderr.log"
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(config), "run",
-                cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-            )  # fmt: skip
-            try:
-                await wait_port(port)
-                await fake.wait_calls("getUpdates", within=60)
-                fake.command(fake.private_chat(USER, "Ann"), USER, "/subscribe BTC")
-                await fake.wait_for(lambda: len(fake.messages_in(USER)) >= 1, within=30)
-                await operate(f"http://127.0.0.1:{port}", fake, async_playwright)
-            finally:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                code = await asyncio.wait_for(process.wait(), 30)
-    output = log_path.read_text(encoding="utf-8", errors="replace")
-    assert code == 0, output[-3000:]
+        env = run_env(CRYPTOWIRE_WEB_PASSWORD=PASSWORD)
+        async with cryptowire_run(config, tmp_path, env=env) as bot:
+            await wait_port(port)
+            await fake.wait_calls("getUpdates", within=60)
+            fake.command(fake.private_chat(USER, "Ann"), USER, "/subscribe BTC")
+            await fake.wait_for(lambda: len(fake.messages_in(USER)) >= 1, within=30)
+            await operate(f"http://127.0.0.1:{port}", fake, async_playwright)
+    output = bot.output()
+    assert bot.code == 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
 
 

@@ -5,9 +5,6 @@ enable it (the file becomes a story), poll now (audited). Screenshots in tests/a
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 import time
 from pathlib import Path
 
@@ -18,11 +15,11 @@ from test_web_browser import (
     CHROMIUM,
     LAUNCH_ARGS,
     PASSWORD,
-    free_port,
     needs_chromium,
-    wait_port,
     write_config,
 )
+
+from tests.run_support import cryptowire_run, free_port, run_env, wait_port
 
 pytestmark = pytest.mark.slow
 TOKEN = "sources-browser-token-0123456789"
@@ -43,28 +40,18 @@ class Run:
 
     def __init__(self, tmp_path: Path, config: Path) -> None:
         self.tmp_path, self.config = tmp_path, config
-        self.process: asyncio.subprocess.Process | None = None
-        self.output = b""
 
     async def __aenter__(self) -> Run:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
-        env["CRYPTOWIRE_WEB_PASSWORD"] = PASSWORD
-        self.log = (self.tmp_path / "stderr.log").open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(self.config), "run",
-            cwd=self.tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=self.log, stderr=self.log,
-        )  # fmt: skip
+        env = run_env(CRYPTOWIRE_WEB_PASSWORD=PASSWORD)
+        # appended: the restart's output follows the first run's
+        self.running = cryptowire_run(self.config, self.tmp_path, env=env, log_mode="ab")
+        self.bot = await self.running.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.process.wait(), 30)
-        self.log.close()
-        output = (self.tmp_path / "stderr.log").read_text(encoding="utf-8", errors="replace")
-        assert code == 0, output[-3000:]
+        await self.running.__aexit__(None, None, None)
+        output = self.bot.output()
+        assert self.bot.code == 0, output[-3000:]
         assert "Traceback" not in output, output[-3000:]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -21,14 +20,9 @@ from bot.ops.metrics import Metrics
 from bot.sources import cadence, websub
 from bot.sources.scheduler import SourceScheduler
 from storage.plugin import SqlStorage
+from tests.run_support import free_port
 
 KEY = "hub-news"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -5,27 +5,18 @@ a second of the push; unsigned, wrongly signed, oversized and unknown pushes are
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import sys
 from pathlib import Path
 
 import pytest
 from websub_hub import LocalHub
 
 from tests.fakes.telegram_api import FakeBotApi
+from tests.run_support import cryptowire_run, free_port
 
 pytestmark = pytest.mark.slow
 
 CHAT = 31001
 PUSH_TO_ALERT_S = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def config(tmp_path: Path, fake: FakeBotApi, hub: LocalHub, port: int) -> Path:
@@ -72,21 +63,10 @@ async def test_a_pushed_item_alerts_within_a_second_and_bad_pushes_are_refused(t
     port = free_port()
     async with FakeBotApi() as fake, LocalHub() as hub:
         hub.add_item("old-1", "Ether steadies before the upgrade", tag="ETH")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRYPTOWIRE_")}
-        log_path = tmp_path / "stderr.log"
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(config(tmp_path, fake, hub, port)),
-                "run", cwd=tmp_path, env=env, stdout=log, stderr=log,
-            )  # fmt: skip
-            try:
-                await scenario(fake, hub, port)
-            finally:
-                if process.returncode is None:
-                    process.send_signal(signal.SIGTERM)
-                code = await asyncio.wait_for(process.wait(), 30)
-        output = log_path.read_text(encoding="utf-8", errors="replace")
-    assert code == 0, output[-3000:]
+        async with cryptowire_run(config(tmp_path, fake, hub, port), tmp_path) as bot:
+            await scenario(fake, hub, port)
+        output = bot.output()
+    assert bot.code == 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert "refused an unsigned push" in output
     assert output.count("refused") == 1  # the forged push after it is counted, not logged
