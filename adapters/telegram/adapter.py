@@ -18,7 +18,6 @@ from telegram import InputMediaPhoto, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import Application, Defaults
-from telegram.request import HTTPXRequest
 
 from adapters.telegram.errors import is_not_modified, is_photo_problem, to_result
 from adapters.telegram.handlers import TelegramHandlers
@@ -27,7 +26,7 @@ from adapters.telegram.menu import bot_commands, load_core_commands, telegram_co
 from adapters.telegram.ordering import PerChatUpdateProcessor
 from adapters.telegram.permissions import AdminCache
 from adapters.telegram.render import MAX_CAPTION, MAX_TEXT, render_alert, safe_url
-from adapters.telegram.request import TurnTakingRequest
+from adapters.telegram.request import AiohttpRequest, PacedPollRequest
 from bot.config import TelegramConfig
 from bot.errors import RuntimeFailure, UserError
 from bot.i18n import LANGUAGES, use_locale
@@ -60,11 +59,11 @@ def build_application(config: TelegramConfig, token: str) -> Application:  # typ
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .job_queue(None)
-        .request(TurnTakingRequest())  # sends take turns: see request.py
+        .request(AiohttpRequest())  # aiohttp, sends take turns: see request.py
         # At stop PTB cancels the long poll and confirms the handled updates with one more
-        # getUpdates; with the default single connection, a poll torn down by a reset still
-        # holds it, that call hits "Pool timeout" and the next start handles them again.
-        .get_updates_request(HTTPXRequest(connection_pool_size=2))
+        # getUpdates; with a single connection, a poll torn down by a reset still held it,
+        # that call hit "Pool timeout" and the next start handled them again: two turns.
+        .get_updates_request(PacedPollRequest())
         # a reply to a command deleted meanwhile is still sent, just without the quote
         .defaults(Defaults(allow_sending_without_reply=True))
         .concurrent_updates(PerChatUpdateProcessor())

@@ -1,45 +1,176 @@
-"""The Bot API client's HTTP requests: at most a few inside httpx at once.
+"""The Bot API client's HTTP requests: aiohttp, a few at once, and a paced long poll.
 
-PTB's default is a pool of 256 connections, and a burst of replies (1,000 users sending
-a command at once) put hundreds of requests into httpx together. httpcore's pool then
-does work proportional to requests x connections on every request added or finished
-(each connection checked for expiry with a socket call), and closed all but 20 idle
-connections after each wave, so the next wave opened new ones: about two thirds of the
-bot's CPU in such a burst went to the pool. Here requests wait their turn in an asyncio
-semaphore before httpx, with as many connections as turns, all kept alive: the pool's
-bookkeeping stays small. 16 at once is far above what Telegram lets a bot send (about
-30 messages a second) at any realistic round trip.
+Why not PTB's default (httpx): in a burst (1,000 users sending a command at once) the
+replies were most of the bot's CPU, and most of that was httpx's pure-Python stack
+(httpcore's pool bookkeeping, anyio streams, h11), about 1.5-2 ms per request on this
+machine. aiohttp (already a dependency: the web console and the Discord adapter use it)
+parses HTTP in C and keeps its pool simple. Requests still wait their turn in an asyncio
+semaphore in front of as many kept-alive connections as turns, so the pool itself never
+waits and never times out a request that has not been sent yet: a burst of replies
+queues here, in order, for as long as it takes.
+
+The long poll (``PacedPollRequest``) answers like Telegram's, but some Bot API emulators
+answer ``getUpdates`` at once even when nothing is queued: PTB would then ask again
+immediately, hundreds of times a second, taking a core from the commands it should be
+answering. An empty answer that came back well before the poll's ``timeout`` is followed
+by a short pause instead (a real long poll never comes back early and empty).
 """
 
 from __future__ import annotations
 
 import asyncio
-import weakref
+import json
+import time
 from typing import Any
 
-from telegram.request import HTTPXRequest
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
 
-SLOTS = 16  # requests inside httpx at once (and connections kept)
+SLOTS = 16  # requests in flight at once (and connections kept)
+EMPTY_POLL_PAUSE_S = 0.2  # after an early empty getUpdates answer (see the module docstring)
 
 
-class TurnTakingRequest(HTTPXRequest):
-    """``HTTPXRequest`` with ``slots`` connections and at most ``slots`` requests in it."""
+def _value(default: Any, given: Any) -> float | None:
+    """A timeout PTB passed, or ours when it passed its DEFAULT_NONE sentinel."""
+    return default if given is BaseRequest.DEFAULT_NONE else given
 
-    def __init__(self, slots: int = SLOTS, **kwargs: Any) -> None:
-        super().__init__(connection_pool_size=slots, **kwargs)
+
+class AiohttpRequest(BaseRequest):
+    """A ``BaseRequest`` over one aiohttp session, at most ``slots`` requests in flight."""
+
+    def __init__(
+        self,
+        slots: int = SLOTS,
+        *,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
         self.slots = slots
-        # one semaphore per event loop (a CLI command runs its own loop)
-        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._media_write_timeout = media_write_timeout
+        # one session and one semaphore per event loop (a CLI command runs its own loop)
+        self._session: aiohttp.ClientSession | None = None
+        self._turns: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _turn(self) -> asyncio.Semaphore:
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    def _open(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
-        turn = self._turns.get(loop)
-        if turn is None:
-            turn = self._turns[loop] = asyncio.Semaphore(self.slots)
-        return turn
+        if self._session is None or self._turns is None or self._loop is not loop:
+            # a session left on another (finished) loop cannot be closed from this one
+            connector = aiohttp.TCPConnector(limit=self.slots, keepalive_timeout=60)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+            self._turns = asyncio.Semaphore(self.slots)
+            self._loop = loop
+        return self._session, self._turns
 
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        async with self._turn():
-            return await super().do_request(*args, **kwargs)
+    async def initialize(self) -> None:
+        self._open()
+
+    async def shutdown(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed and self._loop is asyncio.get_running_loop():
+            await session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,  # no pool wait: requests queue in turns
+    ) -> tuple[int, bytes]:
+        session, turns = self._open()
+        files = request_data is not None and request_data.contains_files
+        write = _value(self._media_write_timeout if files else self._write_timeout, write_timeout)
+        read = _value(self._read_timeout, read_timeout)
+        connect = _value(self._connect_timeout, connect_timeout)
+        # aiohttp has no write timeout: the whole request is bounded by the sum instead
+        parts = (connect, write, read)
+        total = None if None in parts else sum(p for p in parts if p is not None)
+        timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        body = _body(request_data)
+        async with turns:
+            try:
+                async with session.request(method, url, data=body, timeout=timeout) as response:
+                    return response.status, await response.read()
+            except TimeoutError as exc:
+                raise TimedOut from exc
+            except aiohttp.ClientError as exc:
+                raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+def _body(request_data: RequestData | None) -> Any:
+    """Form fields as PTB's own client sends them (objects as JSON strings), files as
+    multipart parts."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    if not request_data.contains_files:
+        return fields or None
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, part in request_data.multipart_data.items():
+        filename, content, *rest = part
+        form.add_field(name, content, filename=filename, content_type=rest[0] if rest else None)
+    return form
+
+
+class PacedPollRequest(AiohttpRequest):
+    """The long-poll connection: an early empty ``getUpdates`` answer is followed by a
+    short pause rather than an immediate new poll (see the module docstring)."""
+
+    def __init__(self, pause_s: float = EMPTY_POLL_PAUSE_S, **kwargs: Any) -> None:
+        super().__init__(2, **kwargs)  # the poll, and the confirming call at stop
+        self.pause_s = pause_s
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        started = time.monotonic()
+        status, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        asked = request_data.parameters.get("timeout") if request_data is not None else None
+        if (
+            url.endswith("/getUpdates")
+            and isinstance(asked, int | float)
+            and asked > 0
+            and status == 200
+            and _empty(payload)
+        ):
+            early = asked - (time.monotonic() - started)
+            if early > self.pause_s:
+                await asyncio.sleep(self.pause_s)
+        return status, payload
+
+
+def _empty(payload: bytes) -> bool:
+    """``{"ok": true, "result": []}`` (only short answers are parsed: a batch is not)."""
+    if len(payload) > 64:
+        return False
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("ok") is True and answer.get("result") == []

@@ -1,0 +1,29 @@
+"""The path from getUpdates to sendMessage under a burst, against Bot API servers that are
+not quite Telegram: one that answers ``getUpdates`` at once instead of long-polling, one
+that enforces the flood limits on replies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.fakes.telegram_harness import RecordingCore, running_adapter
+
+
+async def test_a_server_that_does_not_long_poll_is_not_asked_hundreds_of_times_a_second():
+    async with running_adapter(RecordingCore().services()) as (fake, _):
+        fake.max_poll_wait = 0  # every getUpdates answered at once, empty or not
+        chat = fake.private_chat(5001)
+        fake.command(chat, 5001, "/start")  # ends the long poll already waiting
+        await fake.wait_for(lambda: len(fake.messages_in(5001)) == 1)
+        before = len(fake.calls_to("getUpdates"))
+        await asyncio.sleep(2)
+        idle_polls = len(fake.calls_to("getUpdates")) - before
+        # a command still gets through quickly
+        started = time.monotonic()
+        fake.command(chat, 5001, "/help")
+        await fake.wait_for(lambda: len(fake.messages_in(5001)) == 2)
+        answered_in = time.monotonic() - started
+    # without a pause PTB asks again at once: several hundred polls in 2 s
+    assert idle_polls <= 15, f"{idle_polls} getUpdates in 2 s of quiet"
+    assert answered_in < 1.5
