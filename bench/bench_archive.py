@@ -8,6 +8,7 @@ minute apart over two years. Queries run through ``SqlArchive`` (what `/latest` 
 `/search` call). Baselines, measured on the same data in the same run: `/latest TAG` as a
 scan of the articles' JSON tags, `/search` as plain bm25 / ts_rank over ALL matches.
 ``CRYPTOWIRE_BENCH_ARCHIVE_N`` changes the size (default 1,000,000);
+``CRYPTOWIRE_BENCH_ARCHIVE_PEER_ONLY=1`` runs only the SQLite-beside-tantivy comparison.
 ``CRYPTOWIRE_BENCH_ARCHIVE_KEEP=FOLDER`` keeps the built archives (SQLite file in FOLDER,
 PostgreSQL database ``cw_bench_archive_N``) and reuses them on the next run, which then
 only measures the queries.
@@ -50,6 +51,8 @@ from storage.plugin import open_storage
 N = int(os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_N", "1000000"))
 KEEP = os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_KEEP")
 PEER_ROUNDS = 5  # /search beside tantivy, interleaved query by query
+PEER_ONLY = os.environ.get("CRYPTOWIRE_BENCH_ARCHIVE_PEER_ONLY") == "1"
+INDEX_WAIT_S = 3600.0  # the search index beside a fresh SQLite archive is built first
 LATEST_TARGET_MS = 5.0
 SEARCH_TARGET_MS = 50.0
 ROUNDS = 3
@@ -273,6 +276,7 @@ def _fts_match(query: str) -> str:
 async def _measure(url: str, tags: list[str], queries: list[str]) -> dict[str, list[float]]:
     storage = open_storage(Settings(storage=StorageConfig(url=url)))
     archive = storage.archive
+    await archive.search_settled(INDEX_WAIT_S)  # SQLite: the index beside the file
     latest_sql, search_sql = _baseline_sql(storage.db.dialect)
     times: dict[str, list[float]] = {k: [] for k in ("latest", "search", "b_latest", "b_search")}
     misses = 0
@@ -352,9 +356,11 @@ def run(results: dict) -> None:
         if not db.exists():
             build = load_sqlite(db, corpus, N, start)
             print(f"   sqlite loaded in {build:.1f} s", flush=True)
-        _report(results, "sqlite", asyncio.run(_measure(f"sqlite:///{db}", tags, queries)), build)
+        if not PEER_ONLY:
+            times = asyncio.run(_measure(f"sqlite:///{db}", tags, queries))
+            _report(results, "sqlite", times, build)
         _versus_tantivy(results, db, queries)
-    server = postgres_server()
+    server = None if PEER_ONLY else postgres_server()
     if server is None:
         print("   PostgreSQL skipped: no server (set CRYPTOWIRE_TEST_POSTGRES_URL)")
         return
@@ -369,26 +375,40 @@ def run(results: dict) -> None:
 
 
 def _versus_tantivy(results: dict, db: Path, queries: list[str]) -> None:
-    """`/search` on SQLite and tantivy (the peer, bench/tantivy_peer.py) side by side."""
+    """`/search` on SQLite (tantivy index beside the file, the default; and FTS5 only,
+    the old path) and tantivy itself (the peer, bench/tantivy_peer.py) side by side."""
     if not tantivy_peer.available():
         print("   tantivy peer skipped: pip install tantivy to compare")
         return
 
-    async def both() -> tuple[list[float], list[float], float]:
-        storage = open_storage(Settings(storage=StorageConfig(url=f"sqlite:///{db}")))
+    async def both() -> tuple[dict[str, list[float]], list[float], float]:
+        url = f"sqlite:///{db}"
+        ours = open_storage(Settings(storage=StorageConfig(url=url)))
+        fts5 = open_storage(Settings(storage=StorageConfig(url=url, search_index="fts5")))
         try:
-            return await tantivy_peer.side_by_side(
-                db, lambda q: storage.archive.search(q, 10), queries, PEER_ROUNDS
-            )
+            began = time.perf_counter()
+            if not await ours.archive.search_settled(INDEX_WAIT_S):
+                print(f"   the search index was not ready after {INDEX_WAIT_S} s")
+            print(f"   search index ready in {time.perf_counter() - began:.1f} s", flush=True)
+            searches = {
+                "sqlite": lambda q: ours.archive.search(q, 10),
+                "sqlite_fts5": lambda q: fts5.archive.search(q, 10),
+            }
+            return await tantivy_peer.side_by_side(db, searches, queries, PEER_ROUNDS)
         finally:
-            await storage.close()
+            await ours.close()
+            await fts5.close()
 
+    load = os.getloadavg()
     ours, theirs, build_s = asyncio.run(both())
     print(f"   tantivy indexed the archive in {build_s:.1f} s")
-    ours_ms, theirs_ms = [t * 1000 for t in ours], [t * 1000 for t in theirs]
-    for q in (50, 95):
-        record(results, f"archive_search_p{q}_ms_sqlite_vs_tantivy", percentile(ours_ms, q),
-               "ms", baseline=percentile(theirs_ms, q))  # fmt: skip
+    print(f"   load average before/after: {load[0]:.1f} / {os.getloadavg()[0]:.1f}")
+    theirs_ms = [t * 1000 for t in theirs]
+    for name, times in ours.items():
+        ours_ms = [t * 1000 for t in times]
+        for q in (50, 95):
+            record(results, f"archive_search_p{q}_ms_{name}_vs_tantivy", percentile(ours_ms, q),
+                   "ms", baseline=percentile(theirs_ms, q))  # fmt: skip
 
 
 def kept_postgres(server: str, corpus: Corpus, start: datetime) -> tuple[str, float | None]:

@@ -5,7 +5,8 @@ archive, indexes them with tantivy's default English-ish tokenizer (title, summa
 body fields), and times the same query mix as ``bench_archive``: bm25 top 10 over all
 three fields with per-field boosts like ours (title 10, summary 4, body 1), returning the
 stored ids — what a search engine answers. Kept in bench/ so anyone can rerun the
-comparison; needs ``pip install tantivy`` (not a runtime dependency).
+comparison (tantivy is also the embedded default's search index now, decision 027;
+this peer builds its own index with tantivy's defaults and asks it directly).
 """
 
 from __future__ import annotations
@@ -80,24 +81,29 @@ def search_once(index: object, searcher: object, query: str) -> list[int]:
     return [searcher.doc(address)["id"][0] for _score, address in hits]  # type: ignore[attr-defined]
 
 
+Search = Callable[[str], Awaitable[object]]
+
+
 async def side_by_side(
-    db: Path, search: Callable[[str], Awaitable[object]], queries: list[str], rounds: int
-) -> tuple[list[float], list[float], float]:
-    """Ours and tantivy's times per query, interleaved query by query so both see the
-    same machine load (round 0 warms up, not counted); and tantivy's build seconds."""
-    ours: list[float] = []
+    db: Path, searches: dict[str, Search], queries: list[str], rounds: int
+) -> tuple[dict[str, list[float]], list[float], float]:
+    """Each of ``searches`` and tantivy's times per query, interleaved query by query so
+    all see the same machine load (round 0 warms up, not counted); and tantivy's build
+    seconds."""
+    ours: dict[str, list[float]] = {name: [] for name in searches}
     theirs: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         index, build_s = build(db, Path(tmp))
         searcher = index.searcher()  # type: ignore[attr-defined]
         for round_ in range(rounds + 1):
             for query in queries:
+                for name, search in searches.items():
+                    began = time.perf_counter()
+                    await search(query)
+                    if round_:
+                        ours[name].append(time.perf_counter() - began)
                 began = time.perf_counter()
-                await search(query)
-                middle = time.perf_counter()
                 search_once(index, searcher, query)
-                ended = time.perf_counter()
                 if round_:
-                    ours.append(middle - began)
-                    theirs.append(ended - middle)
+                    theirs.append(time.perf_counter() - began)
     return ours, theirs, build_s

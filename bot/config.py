@@ -114,6 +114,8 @@ class StorageConfig(_Section):
 
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
+    # SQLite: /search through a tantivy index beside the file ("fts5": SQLite's own only)
+    search_index: Literal["tantivy", "fts5"] = "tantivy"
 
 
 class SourceConfig(_Section):

@@ -10,9 +10,8 @@ Reads: visible (non-draft) articles only, from indexes sized for a million rows.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -43,6 +42,7 @@ from storage.archive_rows import (
 )
 from storage.archive_write import InsertRace, SaveRequest, prepare, save_article
 from storage.database import Database
+from storage.search_tantivy import TantivySearch, rank
 from storage.sqlite_writer import AsyncWriter, SqliteWriter
 from storage.story_store import FeatureCache
 from storage.story_vectors import VectorIndex
@@ -91,10 +91,19 @@ def _clamp(limit: int) -> int:
 
 
 class SqlArchive:
-    """Articles, stories and search over one ``Database``."""
+    """Articles, stories and search over one ``Database`` (``storage/search_tantivy.py``)."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        search_index: str = "tantivy",
+    ) -> None:
         self.db = db
+        self._tantivy = TantivySearch.open(
+            db, search_index, SEARCH_CANDIDATES, RELEVANCE_WEIGHT, RECENCY_HALF_LIFE_H
+        )
         self.clock = clock or (lambda: datetime.now(UTC))
         self._tag_cache: tuple[float, list[str], frozenset[str]] | None = None
         self._sql_math: bool | None = None  # SQLite has pow(): search ranks in SQL
@@ -195,6 +204,8 @@ class SqlArchive:
                 if attempt:
                     raise
         self._note_tags(outcome)
+        if self._tantivy is not None:  # its worker drains what is committed
+            self._tantivy.kick()
         return outcome
 
     def _live_writer_usable(self) -> bool:
@@ -220,6 +231,8 @@ class SqlArchive:
     async def close(self) -> None:
         """Release the live writer's connection and thread (``SqlStorage.close``)."""
         writer, self._live = self._live, None
+        if self._tantivy is not None:
+            await self._tantivy.close()  # its worker thread
         if writer is not None:
             await writer.close()
 
@@ -252,6 +265,10 @@ class SqlArchive:
     async def search_parsed(self, query: SearchQuery, limit: int = 10) -> list[Article]:
         if query.is_empty:
             return []
+        if self._tantivy is not None:
+            found = await self._tantivy.search(query, _clamp(limit))
+            if found is not None:
+                return found
         if not self.db.is_postgres and await self._ranks_in_sql():
             return await self._search_sqlite(query, _clamp(limit))
         build = (
@@ -260,8 +277,12 @@ class SqlArchive:
         statement, params = build(query, SEARCH_CANDIDATES)
         async with self.db.read_connect() as conn:
             rows = list(await conn.execute(statement, params))
-            ranked = rank(rows)[: _clamp(limit)]
+            ranked = rank(rows, RELEVANCE_WEIGHT, RECENCY_HALF_LIFE_H)[: _clamp(limit)]
             return await self._articles_in_order(conn, ranked)
+
+    async def search_settled(self, seconds: float = 60.0) -> bool:
+        """Wait until the search index holds every committed article (benches, tests)."""
+        return self._tantivy is None or await self._tantivy.settled(seconds)
 
     async def _search_sqlite(self, query: SearchQuery, limit: int) -> list[Article]:
         """One statement, one hop to the connection's thread: candidates, ranking and the
@@ -377,21 +398,3 @@ async def _close_quietly(writer: _Writer) -> bool:
     pending = writer.pending > 0
     await writer.close()
     return pending
-
-
-def rank(rows: Sequence[object]) -> list[int]:
-    """Order candidate ids by relevance (normalised to the best) blended with recency
-    (half-life a week, measured from the newest candidate so old archives rank sanely)."""
-    if not rows:
-        return []
-    best = max(float(r.relevance or 0.0) for r in rows) or 1.0  # type: ignore[attr-defined]
-    newest = max(r.published_at for r in rows)  # type: ignore[attr-defined]
-    scored = []
-    for r in rows:
-        relevance = max(float(r.relevance or 0.0), 0.0) / best  # type: ignore[attr-defined]
-        age_h = (newest - r.published_at).total_seconds() / 3600.0  # type: ignore[attr-defined]
-        recency = math.pow(0.5, age_h / RECENCY_HALF_LIFE_H)
-        score = RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * recency
-        scored.append((score, r.published_at, r.id))  # type: ignore[attr-defined]
-    scored.sort(reverse=True)
-    return [i for _, _, i in scored]

@@ -22,10 +22,10 @@ from storage.sources import SqlSources
 class SqlStorage:
     """Database plus repositories; created by ``open_storage`` from the settings."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, search_index: str = "tantivy") -> None:
         self.db = db
         self.dialect = db.dialect
-        self.archive = SqlArchive(db)
+        self.archive = SqlArchive(db, search_index=search_index)
         self.audit = SqlAudit(db)
         self.chats = SqlChats(db)
         self.outbox = SqlOutbox(db)
@@ -73,4 +73,5 @@ class SqlStorage:
 
 def open_storage(settings: Settings) -> SqlStorage:
     """Build the storage for ``[storage] url`` (no I/O until first use)."""
-    return SqlStorage(Database(settings.storage.url, echo=settings.storage.echo))
+    config = settings.storage
+    return SqlStorage(Database(config.url, echo=config.echo), search_index=config.search_index)

@@ -1,0 +1,305 @@
+"""The tantivy search index beside a SQLite archive (``<db>.search/``): schema and queries.
+
+Why: FTS5 spent 20-70 ms per ``/search`` at 200k articles (doclists read whole,
+``highlight()`` re-tokenising 800 fields); tantivy answers the same match in well under a
+millisecond. This module only knows tantivy: documents in, candidate ids out. Keeping it
+in step with the database is ``storage/search_sync.py``; the archive decides which engine
+answers (``storage/search_tantivy.py``).
+
+The same answers as FTS5: every word and quoted phrase must match in title, summary or
+body; words are lower-cased, accent-folded and English-stemmed (tantivy's Snowball
+stemmer, FTS5's is the older Porter: a few rare word forms conflate differently); drafts
+are never indexed; ``tag:``/``sentiment:``/``source:``/``since:`` are exact fields. The
+candidates are the newest ``limit`` matches (highest id first, like FTS5's rowid order),
+each with the number of query terms found in its title and in its summary (FTS5 counted
+occurrences through ``highlight()``; here a term counts once per field).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.commands.search_query import SearchQuery
+
+ANALYZER = "cw_en"
+SCHEMA_VERSION = "1"  # bump when fields or the analyzer change: the index is rebuilt
+SUMMARY_UNIT = 4096.0  # scoring query: a title hit adds 1, a summary hit this much
+WRITER_HEAP = 32_000_000
+WINDOW_FACTOR = 8  # candidates are first looked for among the newest limit x 8 ids
+WIDEN = 8  # then among 8 times as many, and so on
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def available() -> bool:
+    """The ``tantivy`` package imports (a runtime dependency; FTS5 answers without it)."""
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch (UTC if naive), as stored in the ``at`` field."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """What the index needs of one visible article."""
+
+    id: int
+    title: str
+    summary: str
+    body: str
+    tags: Sequence[str]
+    sentiment: str
+    sources: Sequence[str]  # lower-cased source key and name
+    at: int  # published_at in epoch microseconds
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Parallel arrays, one entry per candidate."""
+
+    ids: Any  # numpy int64
+    ats: Any  # published_at, epoch microseconds
+    in_title: Any  # query terms found in the title (float64)
+    in_summary: Any
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        import numpy as np
+
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, none.astype(np.float64), none.astype(np.float64))
+
+
+def _schema() -> Any:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=False, indexed=True, fast=True)
+    builder.add_integer_field("at", stored=False, indexed=True, fast=True)
+    for name in ("title", "summary", "body"):
+        builder.add_text_field(name, stored=False, tokenizer_name=ANALYZER)
+    for name in ("tag", "sentiment", "source"):
+        builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
+    return builder.build()
+
+
+def _analyzer() -> Any:
+    import tantivy
+
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(100))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+class TantivyIndex:
+    """One index folder: open (or create) it, write documents, find candidates.
+
+    Writes are serialised by a lock (one tantivy writer per index; another process
+    holding it makes ``write`` raise ``IndexBusy`` and the caller retries later).
+    Searches use the reader's current searcher and never block on writes.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        import tantivy
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        version = folder / "cryptowire-schema"
+        if version.exists() and version.read_text().strip() != SCHEMA_VERSION:
+            raise ValueError(f"search index schema {version.read_text().strip()!r} is outdated")
+        self.schema = _schema()
+        self.index = tantivy.Index(self.schema, path=str(folder), reuse=True)
+        self.index.register_tokenizer(ANALYZER, _analyzer())
+        self.index.config_reader(reload_policy="OnCommit")
+        self.analyzer = _analyzer()
+        self.write_lock = threading.Lock()
+        version.write_text(SCHEMA_VERSION)
+        # the highest id written (other processes' writes may raise it unseen: then the
+        # first window is just wider than needed)
+        self.top_id = self.newest_id()
+
+    # ---- writes (in a worker thread) ----------------------------------------------
+
+    def write(self, docs: Iterable[Doc], removed: Iterable[int], *, clear: bool = False) -> int:
+        """Replace ``docs`` and remove ``removed`` ids in one commit; the count written."""
+        import tantivy
+
+        with self.write_lock:
+            try:
+                writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            except ValueError as exc:  # another process holds the index's writer lock
+                raise IndexBusy(str(exc)) from exc
+            try:
+                if clear:
+                    writer.delete_all_documents()
+                for article_id in removed:
+                    writer.delete_documents_by_term("id", article_id)
+                written, top = 0, self.top_id
+                for doc in docs:
+                    if not clear:
+                        writer.delete_documents_by_term("id", doc.id)
+                    document = tantivy.Document()
+                    document.add_integer("id", doc.id)
+                    document.add_integer("at", doc.at)
+                    document.add_text("title", doc.title)
+                    document.add_text("summary", doc.summary)
+                    document.add_text("body", doc.body)
+                    for tag in doc.tags:
+                        document.add_text("tag", tag)
+                    document.add_text("sentiment", doc.sentiment)
+                    for source in doc.sources:
+                        document.add_text("source", source)
+                    writer.add_document(document)
+                    written += 1
+                    top = max(top, doc.id)
+                writer.commit()
+                writer.wait_merging_threads()
+            finally:
+                del writer  # releases the index's writer lock
+            self.index.reload()
+            self.top_id = top
+        return written
+
+    # ---- reads ----------------------------------------------------------------------
+
+    def newest_id(self) -> int:
+        """The highest article id in the index (0 when empty)."""
+        import tantivy
+
+        searcher = self.index.searcher()
+        hits = searcher.search(tantivy.Query.all_query(), 1, count=False, order_by_field="id").hits
+        return int(hits[0][0]) if hits else 0
+
+    def count(self) -> int:
+        return int(self.index.searcher().num_docs)
+
+    def candidates(self, query: SearchQuery, limit: int) -> Candidates | None:
+        """The newest ``limit`` matches with their title/summary term counts; None when
+        a term has no token (FTS5 answers such queries). Arrays, not objects: per-hit
+        Python work was most of a search's time."""
+        import numpy as np
+        import tantivy
+
+        built = self._match(query)
+        if built is None:
+            return None
+        match, terms = built
+        searcher = self.index.searcher()
+        hits = self._newest(searcher, match, limit)
+        if not hits:
+            return Candidates.empty()
+        oldest = int(hits[-1][0])  # newest first: the last is the oldest candidate
+        Occur, Query = tantivy.Occur, tantivy.Query
+        # the same documents again (the match, id >= oldest), now scored: a title hit
+        # adds 1, a summary hit SUMMARY_UNIT; ids and dates straight from fast fields
+        scoring = [
+            (Occur.Must, Query.const_score_query(match, 0.0)),
+            (Occur.Must, Query.const_score_query(self._range("id", oldest), 0.0)),
+        ]
+        for tokens in terms:
+            title = Query.const_score_query(self._term("title", tokens), 1.0)
+            summary = Query.const_score_query(self._term("summary", tokens), SUMMARY_UNIT)
+            scoring += [(Occur.Should, title), (Occur.Should, summary)]
+        scored = searcher.search(Query.boolean_query(scoring), len(hits), count=False).hits
+        if not scored:
+            return Candidates.empty()
+        scores_, addresses_ = zip(*scored, strict=True)
+        addresses = list(addresses_)
+        scores = np.asarray(scores_, dtype=np.float64)
+        in_summary = np.floor_divide(scores, SUMMARY_UNIT)
+        return Candidates(
+            ids=np.asarray(searcher.fast_field_values("id", addresses), dtype=np.int64),
+            ats=np.asarray(searcher.fast_field_values("at", addresses), dtype=np.int64),
+            in_title=np.rint(scores - in_summary * SUMMARY_UNIT),
+            in_summary=in_summary,
+        )
+
+    def _newest(self, searcher: Any, match: Any, limit: int) -> list[Any]:
+        """The newest ``limit`` matches. Ordering every match by id reads the id of each
+        (a common word: most of the index); so look among the newest ids first and widen
+        only when too few match there (the answer is the same: the newest matches are
+        always inside a window that holds ``limit`` of them)."""
+        import tantivy
+
+        span = limit * WINDOW_FACTOR
+        while 0 < span < self.top_id:
+            window = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, match),
+                    (tantivy.Occur.Must, self._range("id", self.top_id - span)),
+                ]
+            )
+            hits = searcher.search(window, limit, count=False, order_by_field="id").hits
+            if len(hits) >= limit:
+                return list(hits)
+            span *= WIDEN
+        return list(searcher.search(match, limit, count=False, order_by_field="id").hits)
+
+    def _tokens(self, text: str) -> list[str]:
+        return list(self.analyzer.analyze(text))
+
+    def _term(self, field: str, tokens: Sequence[str]) -> Any:
+        import tantivy
+
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self.schema, field, tokens[0])
+        return tantivy.Query.phrase_query(self.schema, field, list(tokens))
+
+    def _range(self, field: str, lower: int) -> Any:
+        import tantivy
+
+        return tantivy.Query.range_query(
+            self.schema, field, tantivy.FieldType.Integer, lower, None, True, True
+        )
+
+    def _any_of(self, field: str, values: Iterable[str]) -> Any:
+        import tantivy
+
+        return tantivy.Query.term_set_query(self.schema, field, list(values))
+
+    def _match(self, query: SearchQuery) -> tuple[Any, list[list[str]]] | None:
+        """The boolean match of words, phrases and filters, and each term's tokens."""
+        import tantivy
+
+        Occur, Query = tantivy.Occur, tantivy.Query
+        terms: list[list[str]] = []
+        for text in [*query.words, *(" ".join(phrase) for phrase in query.phrases)]:
+            tokens = self._tokens(text)
+            if not tokens:
+                return None
+            terms.append(tokens)
+        clauses = []
+        for tokens in terms:
+            fields = [(Occur.Should, self._term(f, tokens)) for f in ("title", "summary", "body")]
+            clauses.append((Occur.Must, Query.boolean_query(fields)))
+        if query.tags:
+            clauses.append((Occur.Must, self._any_of("tag", query.tags)))
+        if query.sentiments:
+            clauses.append((Occur.Must, self._any_of("sentiment", map(str, query.sentiments))))
+        if query.sources:
+            clauses.append((Occur.Must, self._any_of("source", query.sources)))
+        if query.since is not None:
+            clauses.append((Occur.Must, self._range("at", micros(query.since))))
+        return Query.boolean_query(clauses), terms
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the index's writer lock (it is indexing): retry later."""

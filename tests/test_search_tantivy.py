@@ -1,0 +1,144 @@
+"""The tantivy index beside a SQLite file (decision 027): the same answers as FTS5, kept
+current through edits, drafts and deletions, and never wrong while it lags or is lost."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.database import Database
+from storage.plugin import SqlStorage
+from storage.search_sync import folder_for
+from tests.archive_helpers import T0, edited, make, save
+from tests.test_search_archive import CORPUS, FILTERS, HOSTILE
+
+QUERIES = [
+    "bitcoin",
+    "bitcoin etf",
+    "etf",
+    "wallet",
+    "approving",
+    "hacks",
+    '"spot bitcoin ETF"',
+    '"ETF bitcoin spot"',
+    "zürich",
+    "über cafés",
+    "bitcoin OR etf",
+    *(query for query, _expected in FILTERS),
+    *HOSTILE,
+]
+
+
+async def _open(path: Path, engine: str) -> SqlStorage:
+    store = SqlStorage(Database(f"sqlite:///{path}"), search_index=engine)
+    await store.upgrade()
+    store.archive.clock = lambda: T0
+    return store
+
+
+@pytest.fixture
+async def pair(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The same file opened twice: tantivy answering, and FTS5 only (today's answers)."""
+    path = tmp_path / "cw.db"
+    tantivy = await _open(path, "tantivy")
+    for article in CORPUS:
+        await save(tantivy.archive, article)
+    fts5 = await _open(path, "fts5")
+    assert await tantivy.archive.search_settled(30)
+    try:
+        yield tantivy, fts5
+    finally:
+        await tantivy.close()
+        await fts5.close()
+
+
+def _answered(store: SqlStorage) -> int:
+    assert store.archive._tantivy is not None
+    return store.archive._tantivy.answered
+
+
+async def _ids(store: SqlStorage, query: str, limit: int = 10) -> list[int]:
+    return [a.id for a in await store.archive.search(query, limit) if a.id is not None]
+
+
+async def test_tantivy_gives_fts5s_answers_in_fts5s_order(pair):  # type: ignore[no-untyped-def]
+    tantivy, fts5 = pair
+    before = _answered(tantivy)
+    for query in QUERIES:
+        assert await _ids(tantivy, query) == await _ids(fts5, query), query
+    for limit in (1, 2, 3):
+        assert await _ids(tantivy, "bitcoin", limit) == await _ids(fts5, "bitcoin", limit)
+    # every query with words went to tantivy (filters alone read SQLite's indexes)
+    assert _answered(tantivy) - before >= 20
+
+
+async def test_edits_drafts_and_deletions_reach_the_index(pair):  # type: ignore[no-untyped-def]
+    tantivy, fts5 = pair
+    story = make("Solana validators patch a stall", summary="The network resumed.", at=T0)
+    outcome = await save(tantivy.archive, story, identity="t:1")
+    assert outcome.article is not None
+    await tantivy.archive.search_settled(30)
+    assert await _ids(tantivy, "validators") == [outcome.article.id]
+
+    title = "Solana operators patch a stall"
+    renamed = edited(story, title=title, body=title, updated_at=T0 + timedelta(1))
+    await save(tantivy.archive, renamed, identity="t:1")
+    await tantivy.archive.search_settled(30)
+    before = _answered(tantivy)
+    assert await _ids(tantivy, "validators") == []
+    assert await _ids(tantivy, "operators") == [outcome.article.id]
+    assert _answered(tantivy) == before + 2
+
+    hidden = edited(renamed, draft=True, updated_at=T0 + timedelta(2))
+    await save(tantivy.archive, hidden, identity="t:1")
+    await tantivy.archive.search_settled(30)
+    assert await _ids(tantivy, "operators") == []
+
+    async with tantivy.db.connect() as conn:  # an operator's delete, outside the archive
+        await conn.execute(text("DELETE FROM articles WHERE title LIKE 'Exchange hack%'"))
+    await tantivy.archive.search_settled(30)
+    before = _answered(tantivy)
+    assert await _ids(tantivy, "wallet") == []
+    assert _answered(tantivy) == before + 1
+    assert await _ids(tantivy, "bitcoin") == await _ids(fts5, "bitcoin")
+
+
+async def test_a_lagging_index_never_hides_new_articles(pair):  # type: ignore[no-untyped-def]
+    tantivy, _fts5 = pair
+    assert tantivy.archive._tantivy is not None
+    tantivy.archive._tantivy.sync.stop()  # the worker stops draining: the index lags
+    before = _answered(tantivy)
+    new = await save(tantivy.archive, make("Polkadot parachain auction opens", at=T0))
+    assert [a.id for a in await tantivy.archive.search("parachain")] == [new.article.id]
+    assert _answered(tantivy) == before  # FTS5 answered while the write was pending
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+async def test_a_lost_index_is_rebuilt_and_fts5_answers_meanwhile(tmp_path: Path, damage: str):
+    path = tmp_path / "cw.db"
+    store = await _open(path, "tantivy")
+    for article in CORPUS:
+        await save(store.archive, article)
+    assert await store.archive.search_settled(30)
+    expected = await _ids(store, "bitcoin")
+    await store.close()
+    folder = folder_for(path)
+    if damage == "missing":
+        shutil.rmtree(folder)
+    else:
+        for file in folder.iterdir():
+            if file.is_file():
+                file.write_bytes(b"\x00garbage")
+    store = await _open(path, "tantivy")
+    try:
+        assert await _ids(store, "bitcoin") == expected  # FTS5, or tantivy once rebuilt
+        assert await store.archive.search_settled(30)
+        before = _answered(store)
+        assert await _ids(store, "bitcoin") == expected
+        assert _answered(store) == before + 1
+    finally:
+        await store.close()
