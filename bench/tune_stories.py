@@ -176,7 +176,16 @@ def main() -> None:
         labels = [r["story"] for r, _ in items]
         same = np.array([[x == y for y in labels] for x in labels])
         times = np.array([f.published_at.timestamp() / 3600.0 for _, f in items])
-        blocks[name] = {"cube": cube, "near": near, "same": same, "labels": labels, "times": times}
+        digest = np.array([bool(f.profile.singleton) for _, f in items])  # type: ignore[attr-defined]
+        never = np.logical_or.outer(digest, digest)  # a recurring digest joins nothing (rule 7)
+        blocks[name] = {
+            "cube": cube,
+            "near": near,
+            "same": same,
+            "labels": labels,
+            "times": times,
+            "never": never,
+        }
         print(
             f"   block {name}: {len(items)} articles, {int(same[near].sum()) // 2} same-event pairs"
         )
@@ -193,6 +202,7 @@ def main() -> None:
     def pooled(weights: np.ndarray, bias: float, name: str, threshold: float, floor: float):  # type: ignore[no-untyped-def]
         b = blocks[name]
         scores = np.where(b["near"], b["cube"] @ weights + bias, -np.inf)
+        scores = np.where(b["never"], np.minimum(scores, threshold - 1.0), scores)
         cos = b["cube"][:, :, 0]
         predicted = replay(b["times"], scores, cos, threshold, floor)
         return pair_scores(b["labels"], predicted)

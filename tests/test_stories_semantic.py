@@ -266,3 +266,36 @@ def test_story_command_prints_why_each_article_joined(tmp_path: Path):
     assert "similarity" in joined and "shared names" in joined and "starbucks" in joined
     assert "rarest shared words" in joined
     assert "closest to #1" in joined
+
+
+WRAP_A = make(
+    "Bitcoin and Ethereum Rally, SOL and XRP Surge",
+    summary="Bitcoin rose above $90,000 while Solana and XRP led the altcoins higher.",
+    source="cryptonews",
+    tags=("BTC", "ETH", "SOL", "XRP"),
+)
+WRAP_B = make(
+    "Bitcoin and Ethereum Rally, SOL and XRP Jump",
+    summary="Bitcoin climbed above $90,000 as Solana and XRP led the altcoins higher.",
+    source="cryptopotato",
+    at=T0 + timedelta(hours=2),
+    tags=("BTC", "ETH", "SOL", "XRP"),
+)
+
+
+async def test_recurring_market_wraps_never_group_and_say_why(storage: SqlStorage):
+    # labels' rule 7: a multi-coin wrap without a news cause is a roundup, one alert each
+    first = await save(storage.archive, WRAP_A)
+    second = await save(storage.archive, WRAP_B)
+    assert first.story is not None and second.story is not None
+    assert second.story.id != first.story.id
+    why = await storage.archive.story_evidence(second.story.id)
+    assert second.article is not None
+    assert why[second.article.id]["singleton"] == "market wrap"
+
+
+def test_a_wrap_naming_its_cause_may_still_join():
+    wrap = make("Bitcoin Tests $30K, Ethereum Dives, LUNA Halves as UST Loses Peg")
+    assert semantic.features(wrap).profile.singleton == ""  # type: ignore[union-attr]
+    digest = make("FTX Europe, Binance's Crypto Payments, Dogecoin's Trademark + More News")
+    assert semantic.features(digest).profile.singleton == "roundup"  # type: ignore[union-attr]

@@ -332,6 +332,8 @@ def why_line(evidence: dict[str, Any] | None) -> str:
     if not evidence.get("joined"):
         best = evidence.get("score")
         closest = "" if best is None else f"; closest other story scored {best:+.2f}"
+        if evidence.get("singleton"):
+            closest += f"; a recurring {evidence['singleton']} joins no story"
         return f"why: started the story ({method}{closest})"
     parts = [f"score {evidence.get('score', 0):+.2f}"]
     if method == "semantic":

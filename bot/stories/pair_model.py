@@ -113,6 +113,15 @@ def events_and_opinion(lowered: str) -> tuple[frozenset[str], bool]:
 
 # The twice-daily multi-coin market wrap ("Bitcoin and Ethereum Consolidate, XRP Surges").
 MARKET_WRAP = re.compile(r"^(?:bitcoin|btc|ethereum|eth|crypto market)\b[^,:]{0,60}(?:,| and )")
+# The recurring digests only (labels' rule 7): ROUNDUP also matches "weekly", "daily", "top 100",
+# which are words of news headlines too ("NFT markets slump as weekly sales volume dives 30%").
+DIGEST = re.compile(
+    r"\+ ?more news|nifty news|finance redefined|price analysis \d|things to know"
+    r"|week in review|roundup|round-up|this week in|newsletter"
+)
+# A wrap that names its news cause ("..., LUNA Halves as UST Loses Peg") may join that story
+# (labels' rule 7); one without a cause is a recurring roundup.
+_CAUSE = re.compile(r"\b(?:as|amid|after|following|despite|on)\b")
 MOVES = frozenset({"up", "down"})  # a price move: one story per asset and UTC day (labels' rule 5)
 MAX_NAMES = 4
 
@@ -125,6 +134,7 @@ class Profile:
     roundup: bool
     opinion: bool
     market_wrap: bool
+    singleton: str  # "roundup" or "market wrap": joins no story and takes no member (rule 7)
     weights: dict[str, float]  # content word -> its rarity (idf), for the overlaps
     norm: float  # the idf-weighted length of the title+lead content words
     title_norm: float
@@ -154,12 +164,17 @@ def profile(title: str, tokens: frozenset[str], title_tokens: frozenset[str]) ->
     events, opinion = events_and_opinion(lowered)
     table, unseen = _idf_table()
     weights = {t: table.get(t, unseen) for t in tokens | title_tokens if _is_word(t)}
+    roundup = bool(ROUNDUP.search(lowered))
+    wrap = bool(MARKET_WRAP.search(lowered)) and lowered.count(",") + lowered.count(" and ") >= 2
+    singleton = "roundup" if DIGEST.search(lowered) else ""
+    if wrap and not singleton and not _CAUSE.search(lowered):
+        singleton = "market wrap"
     return Profile(
         events=events,
-        roundup=bool(ROUNDUP.search(lowered)),
+        roundup=roundup,
         opinion=opinion,
-        market_wrap=bool(MARKET_WRAP.search(lowered))
-        and lowered.count(",") + lowered.count(" and ") >= 2,
+        market_wrap=wrap,
+        singleton=singleton,
         weights=weights,
         norm=math.sqrt(sum(weights[t] ** 2 for t in tokens if t in weights)),
         title_norm=math.sqrt(sum(weights[t] ** 2 for t in title_tokens if t in weights)),

@@ -96,6 +96,7 @@ class Evidence:
     same_source: bool = False
     matched_article: int | None = None
     first_score: float | None = None
+    singleton: str = ""  # "roundup" / "market wrap": a recurring digest, grouped with nothing
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -112,6 +113,7 @@ class Evidence:
             "same_source": self.same_source,
             "matched_article": self.matched_article,
             "first_score": None if self.first_score is None else round(self.first_score, 3),
+            "singleton": self.singleton,
         }
 
 
@@ -119,6 +121,11 @@ def _cos(a: np.ndarray | None, b: np.ndarray | None) -> float:
     if a is None or b is None:
         return 0.0
     return float((a * b).sum())  # no BLAS call: its threads spin (see story_vectors)
+
+
+def _singleton(f: grouping.StoryFeatures) -> str:
+    """ "roundup" / "market wrap" when the article is a recurring digest (never grouped)."""
+    return f.profile.singleton if isinstance(f.profile, pair_model.Profile) else ""
 
 
 def _events(f: grouping.StoryFeatures) -> frozenset[str]:
@@ -143,7 +150,7 @@ def _scored(
     names = len(a.entities & b.entities)
     x = pair_model.pair_features(a, b, cosine, title_cosine, lexical, names)
     score = model.score(x)
-    if cosine < model.min_cosine:
+    if cosine < model.min_cosine or _singleton(a) or _singleton(b):
         score = min(score, model.threshold - 1.0)
     return score, cosine, title_cosine, lexical, x
 
@@ -173,6 +180,7 @@ def score_pair(
         hours_apart=lexical.hours_apart,
         same_source=lexical.same_source,
         matched_article=matched,
+        singleton=_singleton(a),
     )
 
 
