@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from tests.fakes.telegram_harness import RecordingCore, running_adapter
+from tests.fakes.telegram_state import RateLimits
 
 
 async def test_a_server_that_does_not_long_poll_is_not_asked_hundreds_of_times_a_second():
@@ -27,3 +28,18 @@ async def test_a_server_that_does_not_long_poll_is_not_asked_hundreds_of_times_a
     # without a pause PTB asks again at once: several hundred polls in 2 s
     assert idle_polls <= 15, f"{idle_polls} getUpdates in 2 s of quiet"
     assert answered_in < 1.5
+
+
+async def test_replies_refused_by_the_flood_limit_are_sent_once_it_allows():
+    users = range(7001, 7121)  # 120 replies at 30 a second: 4 s of the server's limit
+    async with running_adapter(RecordingCore().services()) as (fake, _):
+        limits = fake.enforce_limits(RateLimits(per_second=30))
+        for user in users:
+            fake.command(fake.private_chat(user), user, "/start")
+        await fake.wait_for(lambda: all(fake.messages_in(u) for u in users), within=25)
+        await asyncio.sleep(0.5)  # nothing else arrives: no apology after the reply
+        got = {user: [m["text"] for m in fake.messages_in(user)] for user in users}
+    assert limits.refused > 0  # the limit was hit, and waited out
+    assert all(texts == ["ok: /start"] for texts in got.values()), got
+    # the replies waited at one shared gate: not hundreds of refused sends per second
+    assert limits.refused < 3 * len(users), limits.refused

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import partial
 
 from telegram import (
     Bot,
@@ -61,6 +60,7 @@ from adapters.telegram.keyboards import (
 from adapters.telegram.language import localized, picker_prompt, picker_summary
 from adapters.telegram.permissions import AdminCache, may_manage, resolve_channel
 from adapters.telegram.render import esc, render_article_list, reply_parts, split_text
+from adapters.telegram.request import Handler, patient
 from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.models import ChatKind, ChatRef, IncomingCommand, Reply
@@ -103,7 +103,10 @@ class TelegramHandlers:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         updates = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-        lang = partial(localized, reply_language=self.core.reply_language)  # the chat's
+
+        def lang(handler: Handler) -> Handler:  # the chat's language; replies wait out 429s
+            return patient(localized(handler, reply_language=self.core.reply_language))
+
         on_command = MessageHandler(updates & filters.COMMAND, lang(self.on_command))
         application.add_handler(on_command)
         application.add_handler(CallbackQueryHandler(lang(self.on_picker), pattern=r"^sub:"))

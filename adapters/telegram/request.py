@@ -14,21 +14,76 @@ answer ``getUpdates`` at once even when nothing is queued: PTB would then ask ag
 immediately, hundreds of times a second, taking a core from the commands it should be
 answering. An empty answer that came back well before the poll's ``timeout`` is followed
 by a short pause instead (a real long poll never comes back early and empty).
+
+Replies to users wait out flood limits (``patient``): a command's reply that the server
+refuses with 429 "retry after N" is sent again after N s instead of failing (the user
+would get nothing: the apology would be refused too). While one reply waits, the others
+wait with it at a shared gate, checked again once a turn is had, so a burst does not
+send hundreds of requests into a limit it already knows about. Alerts are not patient:
+the dispatcher paces them and reschedules on 429 itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+log = logging.getLogger(__name__)
+
 SLOTS = 16  # requests in flight at once (and connections kept)
 EMPTY_POLL_PAUSE_S = 0.2  # after an early empty getUpdates answer (see the module docstring)
+PATIENCE_S = 300.0  # how long a reply keeps waiting out 429s before its error is raised
+_PATIENT: ContextVar[bool] = ContextVar("telegram_patient_requests", default=False)
+
+Handler = Callable[[Any, Any], Awaitable[None]]
+
+
+def patient(handler: Handler) -> Handler:
+    """Run a PTB handler with its requests waiting out 429s (see the module docstring)."""
+
+    @functools.wraps(handler)
+    async def run(update: Any, context: Any) -> None:
+        token = _PATIENT.set(True)
+        try:
+            await handler(update, context)
+        finally:
+            _PATIENT.reset(token)
+
+    return run
+
+
+class FloodGate:
+    """Shared by the patient requests: closed until the latest "retry after" has passed."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def closed(self) -> bool:
+        return self.until > time.monotonic()
+
+    def close(self, seconds: float) -> bool:
+        """True when this closes the gate for longer than it already was."""
+        until = time.monotonic() + seconds
+        if until <= self.until:
+            return False
+        self.until = until
+        return True
+
+    async def wait(self) -> None:
+        """Until the gate opens (the caller checks again: a reply may close it meanwhile)."""
+        left = self.until - time.monotonic()
+        if left > 0:
+            await asyncio.sleep(left)
 
 
 def _value(default: Any, given: Any) -> float | None:
@@ -57,6 +112,7 @@ class AiohttpRequest(BaseRequest):
         self._session: aiohttp.ClientSession | None = None
         self._turns: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.flood = FloodGate()
 
     @property
     def read_timeout(self) -> float | None:
@@ -101,15 +157,47 @@ class AiohttpRequest(BaseRequest):
         parts = (connect, write, read)
         total = None if None in parts else sum(p for p in parts if p is not None)
         timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        give_up = time.monotonic() + PATIENCE_S if _PATIENT.get() else 0.0
+        while True:
+            if give_up:
+                await self.flood.wait()
+            async with turns:
+                if give_up and self.flood.closed():
+                    continue  # another reply was refused while this one waited for a turn
+                status, payload = await _send(session, method, url, request_data, timeout)
+            if status != 429 or not give_up:
+                return status, payload
+            seconds = _retry_after(payload)
+            if seconds is None or time.monotonic() + seconds > give_up:
+                return status, payload
+            if self.flood.close(max(seconds, 0.1)):  # "retry after 0" must not spin
+                log.info("telegram: flood limit, replies wait %g s", seconds)
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    request_data: RequestData | None,
+    limits: aiohttp.ClientTimeout,
+) -> tuple[int, bytes]:
+    try:
         body = _body(request_data)
-        async with turns:
-            try:
-                async with session.request(method, url, data=body, timeout=timeout) as response:
-                    return response.status, await response.read()
-            except TimeoutError as exc:
-                raise TimedOut from exc
-            except aiohttp.ClientError as exc:
-                raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        async with session.request(method, url, data=body, timeout=limits) as response:
+            return response.status, await response.read()
+    except TimeoutError as exc:
+        raise TimedOut from exc
+    except aiohttp.ClientError as exc:
+        raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+def _retry_after(payload: bytes) -> float | None:
+    """The seconds of a 429 answer's ``parameters.retry_after``, if it has them."""
+    try:
+        seconds = json.loads(payload)["parameters"]["retry_after"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return float(seconds) if isinstance(seconds, int | float) and seconds >= 0 else None
 
 
 def _body(request_data: RequestData | None) -> Any:
