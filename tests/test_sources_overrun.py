@@ -66,3 +66,44 @@ async def test_a_poll_outlasting_its_interval_is_logged_once_not_per_tick(
     assert len(overrun) == 1 and overrun[0].startswith("Slow: "), messages
     assert len(ended) == 1 and "tick(s) skipped" in ended[0], messages
     assert requests == 1  # the skipped ticks did not fetch it again meanwhile
+
+
+async def test_a_slow_read_of_the_consoles_switches_is_not_warned_about_every_tick(
+    storage: SqlStorage,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A database busy with a burst of commands made the 2 s switch read outlast its
+    interval, and APScheduler warned on every tick; the read now runs once at a time in
+    its own task and the job never overruns."""
+    import bot.sources.scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "CONTROL_S", 0.2)
+    reads = {"now": 0, "most": 0, "all": 0}
+    read_switches = storage.sources.controls
+
+    async def slow_controls():  # type: ignore[no-untyped-def]
+        reads["now"] += 1
+        reads["most"] = max(reads["most"], reads["now"])
+        try:
+            await asyncio.sleep(0.9)  # the busy database: 4-5 ticks per read
+            return await read_switches()
+        finally:
+            reads["now"] -= 1
+            reads["all"] += 1
+
+    monkeypatch.setattr(storage.sources, "controls", slow_controls)
+    pipeline = IngestPipeline(
+        storage.archive, max_bytes=settings.ingest.max_file_bytes, story_window=timedelta(hours=72)
+    )
+    scheduler = SourceScheduler(settings, pipeline, storage.sources, rng=random.Random(3))
+    caplog.set_level(logging.INFO)
+    await scheduler.start()
+    try:
+        await asyncio.sleep(2.5)
+    finally:
+        await scheduler.stop()
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "maximum number of running instances" in m], messages
+    assert reads["all"] >= 2 and reads["most"] == 1, reads  # kept reading, never two at once

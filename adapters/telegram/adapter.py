@@ -19,7 +19,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, InvalidToken, TelegramError
 from telegram.ext import Application, Defaults
 
-from adapters.telegram.errors import is_not_modified, is_photo_problem, to_result
+from adapters.telegram.errors import (
+    is_not_modified,
+    is_photo_problem,
+    is_unsupported_method,
+    to_result,
+)
 from adapters.telegram.handlers import TelegramHandlers
 from adapters.telegram.keyboards import PageCache
 from adapters.telegram.menu import bot_commands, load_core_commands, telegram_code
@@ -112,6 +117,7 @@ class TelegramAdapter:
         self._ready = False
         self._stopped = False
         self._init_lock = asyncio.Lock()
+        self.photos = True  # False once the server says it has no sendPhoto (an emulator)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, core: CoreServices) -> None:
@@ -175,6 +181,8 @@ class TelegramAdapter:
                 await self.bot.set_my_commands(commands, language_code=telegram_code(code))
             except TelegramError as exc:
                 log.error("telegram: setMyCommands(%s) failed, menu stale: %s", code, exc)
+                if code is None:  # the server refuses the menu itself: one line, not 13
+                    return
 
     async def stop(self) -> None:
         """Stop receiving updates, let running handlers finish, close connections."""
@@ -231,7 +239,7 @@ class TelegramAdapter:
         photo = None if digest else safe_url(article.image_url)
         if alert.rendered is not None and not alert.rendered.image:
             photo = None  # the chat's template sends no cover image
-        if photo:
+        if photo and self.photos:
             try:
                 return await self.bot.send_photo(
                     chat,
@@ -240,10 +248,14 @@ class TelegramAdapter:
                     parse_mode=ParseMode.HTML,
                     message_thread_id=thread,
                 )
-            except BadRequest as exc:
-                if not is_photo_problem(exc):
+            except TelegramError as exc:
+                if is_unsupported_method(exc):
+                    self.photos = False  # a Bot API look-alike without sendPhoto: say it once
+                    log.warning("telegram: this server has no sendPhoto; alerts go as text")
+                elif not is_photo_problem(exc):
                     raise
-                log.warning("telegram: photo refused for %s (%s); sending text", chat, exc.message)
+                else:
+                    log.warning("telegram: photo refused for %s (%s); sending text", chat, exc)
         return await self.bot.send_message(
             chat,
             render_alert(alert, limit=MAX_TEXT),
@@ -267,7 +279,7 @@ class TelegramAdapter:
             return problem
         chat, mid = _chat_id(to.chat_id), int(message_id)
         attempts = [self._edit_caption, self._edit_text]
-        no_cover = alert.rendered is not None and not alert.rendered.image
+        no_cover = (alert.rendered is not None and not alert.rendered.image) or not self.photos
         if no_cover or not safe_url(alert.article.image_url):
             attempts.reverse()
         elif alert.new_image:

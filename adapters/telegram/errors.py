@@ -85,6 +85,19 @@ def is_photo_problem(error: TelegramError) -> bool:
     return any(phrase in text for phrase in _PHOTO_PHRASES) and not is_chat_gone(error)
 
 
+# How servers other than Telegram (local Bot API emulators) say they lack a method; Telegram
+# itself has every method the adapter calls.
+_UNSUPPORTED_PHRASES = ("is not supported", "method not found", "not implemented", "unknown method")
+
+
+def is_unsupported_method(error: TelegramError) -> bool:
+    """The server has no such method: retrying can never succeed."""
+    if isinstance(error, (BadRequest, Forbidden, RetryAfter, ChatMigrated, TimedOut)):
+        return False
+    text = error.message.lower()
+    return any(phrase in text for phrase in _UNSUPPORTED_PHRASES)
+
+
 def is_chat_gone(error: TelegramError) -> bool:
     if isinstance(error, Forbidden):
         return True

@@ -38,6 +38,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from adapters.telegram.lenient import normalise_answer
+
 log = logging.getLogger(__name__)
 
 SLOTS = 16  # requests in flight at once (and connections kept)
@@ -184,7 +186,7 @@ async def _send(
     try:
         body = _body(request_data)
         async with session.request(method, url, data=body, timeout=limits) as response:
-            return response.status, await response.read()
+            return response.status, normalise_answer(url, response.status, await response.read())
     except TimeoutError as exc:
         raise TimedOut from exc
     except aiohttp.ClientError as exc:

@@ -105,6 +105,18 @@ class Switches:
 
     async def _poll(self, entry: Any) -> PollReport: ...
 
+    _control_task: asyncio.Task[None] | None = None
+
+    async def control_tick(self) -> None:
+        """The ``CONTROL_S`` job: read the switches in a task of its own unless the last
+        read still runs (a database busy with a burst), so APScheduler never finds the job
+        overrunning and never warns about it on every tick."""
+        if self._control_task is None or self._control_task.done():
+            task = asyncio.create_task(self.apply_controls(), name="sources: console switches")
+            self._control_task = task
+            self._running.add(task)  # type: ignore[arg-type]
+            task.add_done_callback(self._running.discard)  # type: ignore[arg-type]
+
     def _begin(self, entry: Any) -> None:
         """Schedule and watch the source, unless it is switched off in the console."""
         if entry.key not in self.controls.disabled:

@@ -183,7 +183,7 @@ class SourceScheduler(Switches):
         await self.controls.read()  # what the console switched off stays off after a restart
         for entry in self._entries.values():
             self._begin(entry)
-        self._scheduler.add_job(self.apply_controls, IntervalTrigger(seconds=CONTROL_S),
+        self._scheduler.add_job(self.control_tick, IntervalTrigger(seconds=CONTROL_S),
                                 id=CONTROL_JOB, replace_existing=True, coalesce=True,
                                 max_instances=1, misfire_grace_time=MISFIRE_GRACE_S)  # fmt: skip
 
