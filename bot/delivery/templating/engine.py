@@ -20,13 +20,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError
+from jinja2 import TemplateSyntaxError, meta
+from jinja2.runtime import new_context
 
 from bot.delivery.templating import lines as lines_of
-from bot.delivery.templating import markup, values
+from bot.delivery.templating import markup, pieces, values
 from bot.delivery.templating.sandbox import (
-    _COLOUR,
     MAX_TEMPLATE_CHARS,
     build_environment,
     statically_refused,
@@ -40,46 +39,6 @@ CACHE_SIZE = 20_000
 
 class TemplateProblem(ValueError):
     """A template that cannot be used; the message is one line for the chat."""
-
-
-class _Sheet:
-    """What a template chose beyond its text (embed parts, Telegram options) in one render."""
-
-    __slots__ = ("fields", "options")
-
-    def __init__(self) -> None:
-        self.options: dict[str, Any] = {}
-        self.fields: list[tuple[str, str, bool]] = []
-
-    def embed(
-        self,
-        title: Any = None,
-        footer: Any = None,
-        author: Any = None,
-        colour: Any = None,
-        image: Any = None,
-        timestamp: Any = None,
-        color: Any = None,
-    ) -> str:
-        colour = colour if colour is not None else color
-        if colour is not None and not _COLOUR.match(str(colour)):
-            raise SecurityError("colour is 'sentiment', 'none' or '#rrggbb'")
-        given = {"title": title, "footer": footer, "author": author, "colour": colour}
-        given |= {"image": image, "timestamp": timestamp}
-        self.options.update({k: v for k, v in given.items() if v is not None})
-        return ""
-
-    def field(self, name: Any, value: Any, inline: Any = True) -> str:
-        if len(self.fields) < 25:
-            self.fields.append((markup.unmark(str(name)), str(value), bool(inline)))
-        return ""
-
-    def telegram(self, cover: Any = None, preview: Any = None) -> str:
-        if cover is not None:
-            self.options["image"] = bool(cover)
-        if preview is not None:
-            self.options["preview"] = bool(preview)
-        return ""
 
 
 HELPER_NAMES = frozenset({"bold", "italic", "strike", "code", "linked", "embed", "field"})
@@ -99,7 +58,8 @@ class Templates:
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self.env = build_environment()
         self._globals = dict(self.env.globals)
-        self._cache: OrderedDict[str, tuple[Any, bool, bool]] = OrderedDict()
+        self._pieces = pieces.Pieces(self.env)
+        self._cache: OrderedDict[str, tuple[pieces.Parts, bool, bool]] = OrderedDict()
         self._cache_size = cache_size
         self._failed_logged: set[str] = set()
         self._values: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
@@ -131,50 +91,49 @@ class Templates:
         if refused:
             return refused
         try:
-            compiled = self.env.from_string(ast)
+            self.env.from_string(ast)  # the whole: its compile errors name their line
+            parts = self._remember(text, self.env.parse(text))  # compiling changed ``ast``
             for alert in _samples():
-                output = self._run(compiled, alert)
+                output = self._run(parts[0], alert, (), parts[2])
                 if not any(markup.line_text(line).strip() for line in output.lines):
                     if not alert.digest_items:
                         return "the template renders an empty message for a sample article"
         except Exception as exc:  # the message names what failed; one line of it
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._cache.pop(text, None)
             return f"the template fails on a sample article: {first[:200]}"
-        self._remember(text, compiled, ast)
         return None
 
     # -- send time -----------------------------------------------------------------------
-
-    def compiled(self, text: str) -> Any:
-        return self._entry(text)[0]
 
     def handles_digest(self, text: str) -> bool:
         """Whether the template has a digest part (uses ``digest`` or ``items``)."""
         return self._entry(text)[1]
 
-    def _entry(self, text: str) -> tuple[Any, bool, bool]:
+    def _entry(self, text: str) -> tuple[pieces.Parts, bool, bool]:
         found = self._cache.get(text)
         if found is not None:
             self._cache.move_to_end(text)
             return found
-        ast = self.env.parse(text)
-        return self._remember(text, self.env.from_string(ast), ast)
+        return self._remember(text, self.env.parse(text))
 
-    def _remember(self, text: str, compiled: Any, ast: Any) -> tuple[Any, bool, bool]:
-        """Kept with what the send path asks of it, worked out once from the syntax tree:
+    def _remember(self, text: str, ast: Any) -> tuple[pieces.Parts, bool, bool]:
+        """Its pieces (``pieces.py``: only those no template had before are compiled),
+        kept with what the send path asks of it, worked out once from the syntax tree:
         whether it has a digest part, and whether it shows the summary only as
         ``{{ summary }}`` (or tests it with ``{% if summary %}``), never through a
         filter or an expression, so a stand-in can take its place while rendering."""
-        digest = bool(meta.find_undeclared_variables(ast) & {"items", "digest"})
-        found = self._cache[text] = (compiled, digest, _plain_summary(ast))
+        parts = self._pieces.split(ast)
+        digest = bool(pieces.names(parts) & {"items", "digest"})
+        found = self._cache[text] = (parts, digest, pieces.shows_summary_plainly(parts))
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return found
 
     def render(self, text: str, alert: Alert, sources: tuple[str, ...] = ()) -> RenderedAlert:
         """The alert through ``text`` (may raise: ``render_or_none`` is the send path)."""
-        compiled, _digest, plain_summary = self._entry(text)
-        return self._run(compiled, alert, sources, plain_summary)
+        parts, _digest, plain_summary = self._entry(text)
+        return self._run(parts, alert, sources, plain_summary)
 
     def render_or_none(
         self, text: str, alert: Alert, sources: tuple[str, ...] = ()
@@ -195,7 +154,11 @@ class Templates:
             return None
 
     def _values_of(
-        self, alert: Alert, sources: tuple[str, ...], key: tuple[Any, ...] | None = None
+        self,
+        alert: Alert,
+        sources: tuple[str, ...],
+        key: tuple[Any, ...] | None = None,
+        copy: bool = True,
     ) -> dict[str, Any]:
         """The placeholders, computed once per alert and reused for every chat it goes to
         (a fan-out sends one article to thousands of chats); a copy per render."""
@@ -207,7 +170,7 @@ class Templates:
             found = self._values[key] = values.alert_values(alert, sources)
             if len(self._values) > 512:
                 self._values.popitem(last=False)
-        return dict(found)
+        return dict(found) if copy else found
 
     def _memo_of(
         self,
@@ -231,6 +194,9 @@ class Templates:
                 self._lines.popitem(last=False)
         return found
 
+    def _new_context(self, found: dict[str, Any]) -> Any:
+        return new_context(self.env, None, {}, found, shared=True)
+
     def forget_renders(self) -> None:
         """Drop the per-alert caches (placeholder values, lines); compiled templates stay."""
         self._values.clear()
@@ -238,47 +204,50 @@ class Templates:
 
     def _run(
         self,
-        compiled: Any,
+        parts: pieces.Parts,
         alert: Alert,
         sources: tuple[str, ...] = (),
         plain_summary: bool = False,
     ) -> RenderedAlert:
-        sheet = _Sheet()
         values_key = _values_key(alert, sources)
-        context = self._values_of(alert, sources, values_key)
-        context["embed"] = sheet.embed
-        context["field"] = sheet.field
-        context["telegram"] = sheet.telegram
-        context["mention"] = alert.mention or ""
-        context.update(self._globals)
+        shared = self._values_of(alert, sources, values_key, copy=False)
         mention = alert.mention
-        summary = context["summary"]
+        summary = shared["summary"]
 
         def allowed() -> str:
             return values.allowed_text(alert, mention)
 
-        def output() -> str:
-            return compiled.environment.concat(  # type: ignore[no-any-return]
-                compiled.root_render_func(compiled.new_context(context, shared=True))
-            )
+        def output(sheet: pieces.Sheet, stand_in: bool) -> str:
+            def context() -> Any:  # made only when a piece is rendered, not reused
+                found = dict(shared)
+                found["embed"] = sheet.embed
+                found["field"] = sheet.field
+                found["telegram"] = sheet.telegram
+                found["mention"] = mention or ""
+                found.update(self._globals)
+                if stand_in:
+                    found["summary"] = lines_of.SUMMARY
+                return self._new_context(found)
+
+            rendered = memo.pieces if memo is not None else None
+            return pieces.render(parts, rendered, stand_in, context, sheet)
 
         memo = self._memo_of(alert, values_key, mention, allowed, summary)
         # a summary shown only as {{ summary }}: a stand-in the memo fills with its spans
         stand_in = memo is not None and plain_summary and bool(summary)
         stand_in = stand_in and not (mention and markup.has_private(mention))
-        if stand_in:
-            context["summary"] = lines_of.SUMMARY
-        text = output()
+        sheet = pieces.Sheet()
+        text = output(sheet, stand_in)
         done = lines_of.process(text, memo) if memo is not None else None
-        if done is None and stand_in:
-            context["summary"] = summary  # the rare text that needs the whole-text path
-            text = output()
+        if done is None and stand_in:  # the rare text that needs the whole-text path
+            sheet = pieces.Sheet()
+            text = output(sheet, False)
         if done is not None:
             lines, text = done
             urls = memo.urls  # type: ignore[union-attr]
             placed = bool(mention) and memo.contains(text, mention)  # type: ignore[union-attr,arg-type]
         else:
-            untouched = (context["summary"], context["body"])
+            untouched = (summary, shared["body"])
             text = markup.sanitise(text, allowed, mention, untouched)
             urls = values.article_urls(alert)
             lines = markup.parse(text, urls)
@@ -340,17 +309,6 @@ def _values_key(alert: Alert, sources: tuple[str, ...]) -> tuple[Any, ...] | Non
         items,
         sources,
     )
-
-
-def _plain_summary(ast: Any) -> bool:
-    """True when every use of ``summary`` is a bare output or a bare ``if`` test."""
-    plain: set[int] = set()
-    for output in ast.find_all(nodes.Output):
-        plain.update(id(n) for n in output.nodes if isinstance(n, nodes.Name))
-    for test in ast.find_all(nodes.If):
-        plain.add(id(test.test))
-    uses = [n for n in ast.find_all(nodes.Name) if n.name == "summary"]
-    return bool(uses) and all(id(n) in plain for n in uses)
 
 
 def _line(text: str, urls: frozenset[str]) -> Line:

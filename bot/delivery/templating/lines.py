@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from bot.delivery.templating import markup
 from bot.models import Line, Span
@@ -27,11 +28,21 @@ _State = tuple[tuple[bool, ...], str]
 _START: _State = ((False,) * 7, "")
 
 
+class PieceMemo(dict[tuple[int, bool], tuple[str, tuple[Any, ...]]]):
+    """Template pieces' outputs for one alert and mention; emptied when it grows too big
+    (a fan-out where each chat's template has pieces nobody else has)."""
+
+    def __setitem__(self, key: tuple[int, bool], value: tuple[str, tuple[Any, ...]]) -> None:
+        if len(self) >= MAX_LINES:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class LineMemo:
     """Lines of one alert's output (with one mention) already sanitised and parsed."""
 
     __slots__ = ("_allowed", "_clean", "_haystack", "_mention", "_parsed", "_raw_summary")
-    __slots__ += ("_summary", "urls")
+    __slots__ += ("_summary", "pieces", "urls")
 
     def __init__(
         self,
@@ -48,6 +59,8 @@ class LineMemo:
         self.urls = urls
         self._clean: dict[str, tuple[str, bool]] = {}
         self._parsed: dict[tuple[str, bool, _State], tuple[Line, _State, bool]] = {}
+        # each template piece's output for this alert and mention (``pieces.render``)
+        self.pieces: PieceMemo = PieceMemo()
 
     def _text(self) -> str:
         if self._haystack is None:

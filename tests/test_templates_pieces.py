@@ -1,0 +1,91 @@
+"""Templates rendered piece by piece (each top-level piece compiled once per process and
+rendered once per alert, whichever chat's template it came from) give exactly the message
+the whole template gives, embed and Telegram choices included; a preset under a chat's own
+header costs no new compile."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+from bot.delivery.templating import pieces, presets
+from bot.delivery.templating.engine import Templates
+from bot.delivery.templating.values import sample_article
+from bot.models import Alert, DeliveryKind, Sentiment
+
+
+class _Whole(Templates):
+    """Each template as one piece: the whole template rendered at once, for every chat."""
+
+    def _remember(self, text: str, ast: Any) -> Any:
+        parts = (self._pieces._piece(ast.body, whole=True),)
+        digest = bool(pieces.names(parts) & {"items", "digest"})
+        found = self._cache[text] = (parts, digest, pieces.shows_summary_plainly(parts))
+        return found
+
+
+HEADERS = ["", "Desk {n} · {{{{ source }}}}\n", "{{{{ title | bold }}}} #{n}\n", "{{# {n} #}}"]
+OWN = [
+    "{% if summary %}{{ title | bold }}\n{{ summary }}{% endif %}@{{ summary }}",
+    "{{ title }} {{ summary | cut(60) }} {{ summary }}",
+    "{{ embed(title=title, colour='#ff0000') }}{{ field('Coins', coins | join(' ')) }}"
+    "{{ telegram(preview=false) }}{% for t in tags %}{{ t | code }} {% endfor %}"
+    "{{ source }}\n{{ summary }}",
+    "{{ field('A', source) }}{{ title | linked }}{{ field('B', sentiment) }}{{ mention }}",
+]
+
+
+def _alerts() -> list[Alert]:
+    base = sample_article()
+    hostile = replace(
+        base,
+        title="<b>Pump</b> **now** @everyone https://evil.example/x",
+        summary="Funds grew @here and www.phish.io/a <i>x</i> " * 20,
+        sentiment=Sentiment.NEGATIVE,
+        id=13,
+    )
+    bare = replace(base, summary="", url=None, tags=(), id=14)
+    return [
+        Alert(article=base, extra_sources=2),
+        Alert(article=hostile, kind=DeliveryKind.BREAKING, mention="@alice"),
+        Alert(article=bare, updated=True, retracted=True),
+        Alert(article=base, kind=DeliveryKind.DIGEST, digest_items=(base, hostile, bare)),
+    ]
+
+
+def test_piece_by_piece_gives_the_whole_template_s_message_for_every_chat() -> None:
+    texts = [
+        presets.preset(name, platform)
+        for name in ("compact", "standard", "full")
+        for platform in ("telegram", "discord", "console")
+    ]
+    texts = [str(t) for t in texts] + OWN
+    chats = [h.format(n=n) + t for n, (h, t) in enumerate((h, t) for t in texts for h in HEADERS)]
+    fast, whole = Templates(), _Whole()
+    for text in chats:
+        assert fast.check(text) is None, text
+    rng = random.Random(5)
+    order = [(text, alert) for text in chats for alert in _alerts()]
+    rng.shuffle(order)  # chats of one alert interleaved with others' as in a busy lane
+    for mention in (None, "@bob"):
+        for text, alert in order:
+            alert = replace(alert, mention=alert.mention or mention)
+            got = fast.render_or_none(text, alert)
+            assert got == whole.render_or_none(text, alert), (text, alert.article.title)
+    # the embed choices came from pieces other chats rendered first, and still arrived
+    discord = presets.preset("standard", "discord")
+    shown = fast.render(f"Desk 1 · {{{{ source }}}}\n{discord}", _alerts()[0])
+    assert [name for name, _, _ in shown.fields] == ["Source", "Tags", "Sentiment"]
+    assert shown.footer == "+2 sources · Cryptowire" and shown.author == "Article 12"
+
+
+def test_a_preset_under_a_chat_s_own_header_is_compiled_once() -> None:
+    templates = Templates()
+    standard = presets.standard("telegram")
+    assert templates.check(f"Desk 0 · {{{{ source }}}}\n{standard}") is None
+    compiled = len(templates._pieces._known)
+    for n in range(1, 40):  # forty chats, forty templates: no new piece to compile
+        templates.render(f"Desk {n} · {{{{ source }}}}\n{standard}", _alerts()[0])
+        templates.render(f"{{# chat {n} #}}{standard}", _alerts()[1])
+    assert len(templates._pieces._known) == compiled
