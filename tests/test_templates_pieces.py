@@ -18,8 +18,8 @@ from bot.models import Alert, DeliveryKind, Sentiment
 class _Whole(Templates):
     """Each template as one piece: the whole template rendered at once, for every chat."""
 
-    def _remember(self, text: str, ast: Any) -> Any:
-        parts = (self._pieces._piece(ast.body, whole=True),)
+    def _remember(self, text: str) -> Any:
+        parts = (self._pieces._piece(self.env.parse(text).body, whole=True),)
         digest = bool(pieces.names(parts) & {"items", "digest"})
         found = self._cache[text] = (parts, digest, pieces.shows_summary_plainly(parts))
         return found
@@ -89,3 +89,56 @@ def test_a_preset_under_a_chat_s_own_header_is_compiled_once() -> None:
         templates.render(f"Desk {n} · {{{{ source }}}}\n{standard}", _alerts()[0])
         templates.render(f"{{# chat {n} #}}{standard}", _alerts()[1])
     assert len(templates._pieces._known) == compiled
+
+
+HEADS = [
+    "Desk 1 · {{ source }}",
+    "{{ title -}}",
+    "x {%- if breaking %}B{% endif %}",
+    "trailing space ",
+    "{% raw %}{{ not }}",
+    "{% raw %}{{ a }}{% endraw %}",
+    "{# c",
+    "ok {# c #}",
+    "{{ 'a",
+    "{% if breaking %}",
+    "{{ title | bold }}{% for t in tags %}{{ t }}{% endfor %}",
+    "A\r",
+    "",
+    "{{ source }}\n  {{ title }}",
+]
+TAILS = [
+    "\n" + presets.standard("telegram"),
+    "\n{%- if breaking %}X{% endif %}{{ title }}",
+    "\n   {{- title }} \n",
+    "\n\n{{ summary }}\n",
+    "\n{% endif %}{{ title }}",
+    "\n{% endraw %}",
+]
+
+
+def test_a_known_template_under_a_chat_s_head_parses_to_the_whole_template_s_parts() -> None:
+    """Only the head is parsed when the rest is a template seen before; the parts are
+    those of the whole text, whatever whitespace control, comments or raw blocks meet at
+    the cut; a text that does not parse as a whole still does not."""
+    from jinja2 import TemplateSyntaxError
+
+    cut = pieces.Pieces(Templates().env)
+    for tail in TAILS:
+        for learn in ("Desk 7 · {{ title }}", "Desk 8"):  # seen twice: learnt
+            try:
+                cut.parts_of(learn + tail)
+            except TemplateSyntaxError:
+                pass
+        for head in HEADS:
+            text = head + tail
+            try:
+                whole = cut.split(cut.env.parse(text))
+            except TemplateSyntaxError:
+                try:
+                    cut.parts_of(text)
+                except TemplateSyntaxError:
+                    continue
+                raise AssertionError(f"parsed a text that does not parse: {text!r}") from None
+            assert cut.parts_of(text) == whole, repr(text)
+    assert cut._tails  # the cut really served (the standard preset's tail at least)

@@ -92,7 +92,7 @@ class Templates:
             return refused
         try:
             self.env.from_string(ast)  # the whole: its compile errors name their line
-            parts = self._remember(text, self.env.parse(text))  # compiling changed ``ast``
+            parts = self._remember(text)  # parsed again: compiling changed ``ast``
             for alert in _samples():
                 output = self._run(parts[0], alert, (), parts[2])
                 if not any(markup.line_text(line).strip() for line in output.lines):
@@ -115,15 +115,15 @@ class Templates:
         if found is not None:
             self._cache.move_to_end(text)
             return found
-        return self._remember(text, self.env.parse(text))
+        return self._remember(text)
 
-    def _remember(self, text: str, ast: Any) -> tuple[pieces.Parts, bool, bool]:
+    def _remember(self, text: str) -> tuple[pieces.Parts, bool, bool]:
         """Its pieces (``pieces.py``: only those no template had before are compiled),
         kept with what the send path asks of it, worked out once from the syntax tree:
         whether it has a digest part, and whether it shows the summary only as
         ``{{ summary }}`` (or tests it with ``{% if summary %}``), never through a
         filter or an expression, so a stand-in can take its place while rendering."""
-        parts = self._pieces.split(ast)
+        parts = self._pieces.parts_of(text)
         digest = bool(pieces.names(parts) & {"items", "digest"})
         found = self._cache[text] = (parts, digest, pieces.shows_summary_plainly(parts))
         if len(self._cache) > self._cache_size:

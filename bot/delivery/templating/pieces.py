@@ -12,6 +12,10 @@ So a piece is compiled once for every template that has it (the same syntax tree
 chat's own header does not make the preset below it new), and rendered once per alert
 and mention for every chat that has it; a chat pays for a dictionary look-up per piece.
 A template with any other top-level statement is one piece (rendered whole).
+
+Parsing is then most of what a template's first use costs (after a restart, every chat's
+template at its first send): a template that is one seen before under a few lines of the
+chat's own (``_cuts``) parses only those lines.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from jinja2 import meta, nodes
+from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 
 from bot.delivery.templating import markup
 from bot.delivery.templating.sandbox import _COLOUR
 
 MAX_PIECES = 50_000  # distinct pieces kept compiled (a preset has about twenty)
+MAX_TAILS = 2_000  # templates kept parsed for reuse under chats' own heads
+MAX_HEAD, HEAD_LINES = 400, 3  # a chat's own head: at most this long, this many lines
 # top-level statements that are whole on their own: their output is all they do
 _WHOLE = (nodes.If, nodes.For, nodes.FilterBlock, nodes.ScopedEvalContextModifier)
 
@@ -85,14 +91,53 @@ def plain_summary(tree: nodes.Template) -> bool:
 
 
 class Pieces:
-    """Splits parsed templates into pieces; compiles each distinct piece once."""
+    """Turns template text into parts; compiles each distinct piece once."""
 
     def __init__(self, env: Any) -> None:
         self.env = env
         self._known: dict[str, Piece] = {}
+        self._tails: dict[str, Parts] = {}  # a template seen under several heads: its parts
+        self._seen: set[str] = set()  # tails seen once (learnt when seen again)
+
+    def parts_of(self, text: str) -> Parts:
+        """``split(env.parse(text))``. A template that is a known one under a few lines of
+        its own (a preset with the chat's header) parses only those lines: parsing is most
+        of what a template's first use costs, once its pieces are compiled."""
+        cuts = _cuts(text)
+        for head, tail in cuts:
+            known = self._tails.get(tail)
+            if known is not None:
+                above = self._standalone(head)
+                if above is not None:
+                    return _merged([*above, *known])
+        parts = self.split(self.env.parse(text))
+        for _head, tail in cuts:
+            if tail in self._seen:
+                self._seen.discard(tail)
+                found = self._standalone(tail)
+                if found is not None and len(self._tails) < MAX_TAILS:
+                    self._tails[tail] = found
+            elif tail not in self._tails:
+                if len(self._seen) >= MAX_TAILS:
+                    self._seen.clear()
+                self._seen.add(tail)
+        return parts
+
+    def _standalone(self, text: str) -> list[str | Piece] | None:
+        """The parts of text parsed alone; None when it does not parse alone, or has a
+        statement rendered whole (which could depend on the rest)."""
+        try:
+            parts = self._split(self.env.parse(text))
+        except TemplateSyntaxError:
+            return None
+        return parts
 
     def split(self, ast: nodes.Template) -> Parts:
         """The template's parts in order: literal text, or a compiled piece."""
+        parts = self._split(ast)
+        return _merged(parts) if parts is not None else (self._piece(ast.body, whole=True),)
+
+    def _split(self, ast: nodes.Template) -> list[str | Piece] | None:
         parts: list[str | Piece] = []
         for node in ast.body:
             if isinstance(node, nodes.Output):
@@ -104,14 +149,8 @@ class Pieces:
             elif isinstance(node, _WHOLE):
                 parts.append(self._piece(node))
             else:
-                return (self._piece(ast.body, whole=True),)
-        merged: list[str | Piece] = []
-        for part in parts:  # adjacent literals as one
-            if isinstance(part, str) and merged and isinstance(merged[-1], str):
-                merged[-1] += part
-            elif part != "":
-                merged.append(part)
-        return tuple(merged)
+                return None
+        return parts
 
     def _piece(self, node: Any, whole: bool = False) -> Piece:
         body = node if whole else [node]
@@ -127,6 +166,36 @@ class Pieces:
             if len(self._known) < MAX_PIECES:
                 self._known[key] = found
         return found
+
+
+def _merged(parts: list[str | Piece]) -> Parts:
+    merged: list[str | Piece] = []
+    for part in parts:  # adjacent literals as one
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    return tuple(merged)
+
+
+def _cuts(text: str) -> list[tuple[str, str]]:
+    """Where a template may be cut into a head of its own and a tail that parse alone to
+    the same parts as the whole: at one of its first new lines (the tail starts with it),
+    the head ending in neither white space (a tail's ``{%-`` would strip it in the whole)
+    nor a tag's ``-`` (which would strip the new line in the whole). The head must parse
+    alone (no statement left open, no tag, comment or raw block cut in two) and the tail
+    too; both are checked where the cut is used."""
+    cuts = []
+    start = 0
+    for _ in range(HEAD_LINES):
+        at = text.find("\n", start, MAX_HEAD)
+        if at <= 0:
+            break
+        head = text[:at]
+        if not head[-1].isspace() and not head.endswith(("-}}", "-%}", "-#}")):
+            cuts.append((head, text[at:]))
+        start = at + 1
+    return cuts
 
 
 class Sheet:
