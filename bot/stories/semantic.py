@@ -6,8 +6,9 @@ the `tune` half of bench/data/stories_real only). Names are extracted here (capi
 words other than generic crypto words). A story is joined through its best-matching
 member (single link), but only while the article also scores at least the drift floor
 against the story's first article, lies within the window of that first article, and the
-story is below MAX_STORY_SIZE articles (decision 018). Only the best member's pair is
-explained in full (the evidence ``cryptowire story ID`` shows).
+story is below MAX_STORY_SIZE articles (decision 018). A recurring digest or cause-less
+market wrap joins nothing and takes no member (decision 031). Only the best member's pair
+is explained in full (the evidence ``cryptowire story ID`` shows).
 """
 
 from __future__ import annotations
