@@ -30,6 +30,7 @@ from bot.models import (
 from storage.chat_routing import CHUNK, RoutingQueries, chat_settings, chunks
 from storage.chat_writes import CHAT_BY_REF, ChatWrites, orm_get_or_create
 from storage.database import Database
+from storage.sqlite_reads import GroupedReader
 from storage.subscription_rows import FILTER_COLUMNS, RawFilters, filter_of, subscription_batches
 from storage.tables import (
     ChatRow,
@@ -91,6 +92,12 @@ class SqlChats(RoutingQueries):
     def __init__(self, db: Database) -> None:
         self.db = db  # SQLite files: chat and subscription writes in groups (chat_writes)
         self.writes = ChatWrites(db) if db.sqlite_file else None
+        self._reader = GroupedReader(db) if db.sqlite_file else None  # point reads likewise
+
+    async def _read(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        if self._reader is not None:
+            return await self._reader.read(statement, params)
+        return await self.db.read(statement, params)
 
     # ------------------------------------------------------------------ chats
 
@@ -104,7 +111,7 @@ class SqlChats(RoutingQueries):
     ) -> ChatSettings:
         """The chat for ``ref`` (thread ignored), created on first contact; refreshed."""
         params = {"platform": ref.platform, "chat_id": ref.chat_id}
-        found = await self.db.read(CHAT_BY_REF, params)  # the usual case: one fast read
+        found = await self._read(CHAT_BY_REF, params)  # the usual case: one fast read
         if found:
             row = SimpleNamespace(**found[0])
             if row.kind == kind.value and title in (None, row.title):
@@ -115,7 +122,7 @@ class SqlChats(RoutingQueries):
         return await orm_get_or_create(self.db, ref, kind, title, language_hint, bool(found))
 
     async def find(self, ref: ChatRef) -> ChatSettings | None:
-        found = await self.db.read(CHAT_BY_REF, {"platform": ref.platform, "chat_id": ref.chat_id})
+        found = await self._read(CHAT_BY_REF, {"platform": ref.platform, "chat_id": ref.chat_id})
         return chat_settings(SimpleNamespace(**found[0])) if found else None  # type: ignore[arg-type]
 
     async def get(self, chat_id: int) -> ChatSettings | None:
@@ -217,7 +224,7 @@ class SqlChats(RoutingQueries):
 
     async def list_subscriptions(self, chat_id: int) -> list[Subscription]:
         """The chat's active subscriptions, oldest first (their ids are what users type)."""
-        rows = await self.db.read(_ACTIVE_OF_CHAT, {"chat_id": chat_id})
+        rows = await self._read(_ACTIVE_OF_CHAT, {"chat_id": chat_id})
         return [
             Subscription(
                 id=row["id"],
