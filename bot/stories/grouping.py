@@ -97,14 +97,13 @@ class Figures:
 
     amounts: tuple[float, ...] = ()
     percents: tuple[float, ...] = ()
+    # split once here, not for every pair scored (the story rule reads them per pair)
+    large: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    prices: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def large(self) -> tuple[float, ...]:
-        return tuple(a for a in self.amounts if a >= LARGE_AMOUNT)
-
-    @property
-    def prices(self) -> tuple[float, ...]:
-        return tuple(a for a in self.amounts if a < LARGE_AMOUNT)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "large", tuple(a for a in self.amounts if a >= LARGE_AMOUNT))
+        object.__setattr__(self, "prices", tuple(a for a in self.amounts if a < LARGE_AMOUNT))
 
 
 @dataclass(frozen=True, slots=True)

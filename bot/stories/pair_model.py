@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -224,6 +225,23 @@ def rare_shared(a: frozenset[str], b: frozenset[str], limit: int = 3) -> tuple[s
     return tuple(shared[:limit])
 
 
+def figure_facts(a: grouping.Figures, b: grouping.Figures) -> tuple[bool, bool, bool, bool]:
+    """(shared total, conflicting totals, shared price, conflicting prices) of two texts:
+    the values ``grouping.score_pair`` finds, without the rest of the lexical score."""
+    shared_large = bool(a.large and b.large) and grouping._shares(a.large, b.large)
+    shared_price = bool(a.prices and b.prices) and grouping._shares(a.prices, b.prices)
+    return (
+        shared_large,
+        bool(a.large and b.large) and not shared_large,
+        shared_price,
+        bool(a.prices and b.prices) and not shared_price,
+    )
+
+
+def hours_apart(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> float:
+    return abs((a.published_at - b.published_at).total_seconds()) / 3600.0
+
+
 def pair_features(
     a: grouping.StoryFeatures,
     b: grouping.StoryFeatures,
@@ -233,6 +251,30 @@ def pair_features(
     shared_names: int,
 ) -> list[float]:
     """The model's inputs for one pair, in ``FEATURES`` order."""
+    figures = (
+        lexical.shared_large,
+        lexical.conflict_large,
+        lexical.shared_price,
+        lexical.conflict_price,
+    )
+    return pair_inputs(
+        a, b, cosine, title_cosine, figures, lexical.hours_apart, lexical.same_source, shared_names
+    )
+
+
+def pair_inputs(
+    a: grouping.StoryFeatures,
+    b: grouping.StoryFeatures,
+    cosine: float,
+    title_cosine: float,
+    figures: tuple[bool, bool, bool, bool],
+    hours_apart: float,
+    same_source: bool,
+    shared_names: int,
+) -> list[float]:
+    """``pair_features`` from the lexical facts it uses (``figure_facts``, hours,
+    outlet) rather than the lexical rule's whole score: the hot path of the story rule."""
+    shared_large, conflict_large, shared_price, conflict_price = figures
     pa, pb = a.profile, b.profile
     assert isinstance(pa, Profile) and isinstance(pb, Profile)
     rare, rarest = _overlap(a.tokens, b.tokens, pa.weights, pa.norm, pb.norm)
@@ -260,12 +302,12 @@ def pair_features(
         float(same),
         float(other),
         float(opposite),
-        float(lexical.shared_large),
-        float(lexical.conflict_large),
-        float(lexical.shared_price),
-        float(lexical.conflict_price),
-        lexical.hours_apart / 24.0,
-        float(lexical.same_source),
+        float(shared_large),
+        float(conflict_large),
+        float(shared_price),
+        float(conflict_price),
+        hours_apart / 24.0,
+        float(same_source),
         float(pa.roundup or pb.roundup),
         float(pa.opinion or pb.opinion),
         cosine * names,
@@ -286,7 +328,10 @@ class Model:
     min_cosine: float  # below this cosine a pair never joins
 
     def score(self, x: list[float]) -> float:
-        return self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+        # the same left-to-right sum as a generator, without a frame per term
+        if len(x) != len(self.weights):
+            raise ValueError(f"{len(x)} inputs for {len(self.weights)} weights")
+        return self.bias + sum(map(operator.mul, self.weights, x))
 
 
 @cache
