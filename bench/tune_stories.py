@@ -120,9 +120,7 @@ def pair_cube(items: list[tuple[dict[str, str], grouping.StoryFeatures]]):  # ty
     return cube, near
 
 
-def candidate_stories(
-    i: int, times: np.ndarray, cos: np.ndarray, story_of: np.ndarray
-) -> set[int]:
+def candidate_stories(i: int, times: np.ndarray, cos: np.ndarray, story_of: np.ndarray) -> set[int]:
     """The stories the archive's vector search proposes for article ``i``: those of the
     nearest earlier articles within the window, cosine >= CANDIDATE_COSINE, at most
     MAX_CANDIDATES (``storage/story_vectors.py``; the MinHash band candidates, which add a
