@@ -173,7 +173,7 @@ def _log_odds(
     )
     model = pair_model.model()
     score = model.score(x)
-    if cosine < model.min_cosine:
+    if cosine < model.min_cosine or _singleton(a) or _singleton(b):  # as in ``_scored``
         score = min(score, model.threshold - 1.0)
     return score
 
