@@ -26,6 +26,7 @@ class _Whole(Templates):
 
 
 HEADERS = ["", "Desk {n} · {{{{ source }}}}\n", "{{{{ title | bold }}}} #{n}\n", "{{# {n} #}}"]
+HEADERS += ["Desk {n}\n", "{{{{ sentiment_emoji }}}} {n}\n"]
 OWN = [
     "{% if summary %}{{ title | bold }}\n{{ summary }}{% endif %}@{{ summary }}",
     "{{ title }} {{ summary | cut(60) }} {{ summary }}",
@@ -73,6 +74,8 @@ def test_piece_by_piece_gives_the_whole_template_s_message_for_every_chat() -> N
             alert = replace(alert, mention=alert.mention or mention)
             got = fast.render_or_none(text, alert)
             assert got == whole.render_or_none(text, alert), (text, alert.article.title)
+    runs = [text for text in chats if any(isinstance(p, pieces.Run) for p in fast._entry(text)[0])]
+    assert len(runs) >= len(texts)  # shared tails served as runs, for every template
     # the embed choices came from pieces other chats rendered first, and still arrived
     discord = presets.preset("standard", "discord")
     shown = fast.render(f"Desk 1 · {{{{ source }}}}\n{discord}", _alerts()[0])
@@ -140,5 +143,5 @@ def test_a_known_template_under_a_chat_s_head_parses_to_the_whole_template_s_par
                 except TemplateSyntaxError:
                     continue
                 raise AssertionError(f"parsed a text that does not parse: {text!r}") from None
-            assert cut.parts_of(text) == whole, repr(text)
+            assert pieces.flat(cut.parts_of(text)) == whole, repr(text)
     assert cut._tails  # the cut really served (the standard preset's tail at least)

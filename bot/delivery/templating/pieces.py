@@ -20,6 +20,7 @@ chat's own (``_cuts``) parses only those lines.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +62,30 @@ class Piece:
 Parts = tuple[str | Piece, ...]
 
 
+class Run(Piece):
+    """A tail several templates share (``Pieces.parts_of``), as one piece: its output is
+    kept whole per alert, so a chat with that tail under its own head looks up two or
+    three parts instead of twenty."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, number: int, parts: Parts) -> None:
+        self.number = number
+        self.parts = parts
+        self.names = names(parts)
+        uses = [p.plain_summary for p in parts if isinstance(p, Piece)]
+        uses = [plain for plain in uses if plain is not None]
+        self.plain_summary = all(uses) if uses else None
+
+
+def flat(parts: Parts) -> Parts:
+    """The parts with every run opened (what parsing the whole text gives)."""
+    opened: list[str | Piece] = []
+    for part in parts:
+        opened.extend(part.parts if isinstance(part, Run) else (part,))
+    return _merged(opened)
+
+
 def names(parts: Parts) -> frozenset[str]:
     """Every placeholder the template reads."""
     found: set[str] = set()
@@ -96,7 +121,8 @@ class Pieces:
     def __init__(self, env: Any) -> None:
         self.env = env
         self._known: dict[str, Piece] = {}
-        self._tails: dict[str, Parts] = {}  # a template seen under several heads: its parts
+        self._numbers = itertools.count(1)
+        self._tails: dict[str, Run] = {}  # a template seen under several heads, as one run
         self._seen: set[str] = set()  # tails seen once (learnt when seen again)
 
     def parts_of(self, text: str) -> Parts:
@@ -109,14 +135,14 @@ class Pieces:
             if known is not None:
                 above = self._standalone(head)
                 if above is not None:
-                    return _merged([*above, *known])
+                    return _merged([*above, known])
         parts = self.split(self.env.parse(text))
         for _head, tail in cuts:
             if tail in self._seen:
                 self._seen.discard(tail)
                 found = self._standalone(tail)
                 if found is not None and len(self._tails) < MAX_TAILS:
-                    self._tails[tail] = found
+                    self._tails[tail] = Run(next(self._numbers), _merged(found))
             elif tail not in self._tails:
                 if len(self._seen) >= MAX_TAILS:
                     self._seen.clear()
@@ -162,7 +188,7 @@ class Pieces:
             names = frozenset(meta.find_undeclared_variables(tree))
             plain = plain_summary(tree) if "summary" in names else None
             compiled = self.env.from_string(tree)  # after the analysis: compiling optimises
-            found = Piece(len(self._known) + 1, compiled, names, plain)
+            found = Piece(next(self._numbers), compiled, names, plain)
             if len(self._known) < MAX_PIECES:
                 self._known[key] = found
         return found
@@ -256,8 +282,24 @@ def render(
 ) -> str:
     """The template's output: each piece from ``memo`` (this alert's, this mention's) when a
     chat rendered it before, else rendered in ``context()`` (made at the first need)."""
+    made: list[Any] = []
+
+    def make() -> Any:
+        if not made:
+            made.append(context())
+        return made[0]
+
+    return _render(parts, memo, variant, make, sheet)
+
+
+def _render(
+    parts: Parts,
+    memo: dict[tuple[int, bool], tuple[str, tuple[Any, ...]]] | None,
+    variant: bool,
+    make: Callable[[], Any],
+    sheet: Sheet,
+) -> str:
     out: list[str] = []
-    made = None
     for part in parts:
         if part.__class__ is str:
             out.append(part)  # type: ignore[arg-type]
@@ -265,10 +307,11 @@ def render(
         key = (part.number, variant)  # type: ignore[union-attr]
         found = memo.get(key) if memo is not None else None
         if found is None:
-            if made is None:
-                made = context()
             mark = len(sheet.calls)
-            text = part.render(made)  # type: ignore[union-attr]
+            if part.__class__ is Run:
+                text = _render(part.parts, memo, variant, make, sheet)  # type: ignore[union-attr]
+            else:
+                text = part.render(make())  # type: ignore[union-attr]
             found = (text, tuple(sheet.calls[mark:]))
             if memo is not None:
                 memo[key] = found
