@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -48,14 +49,28 @@ class SubscriptionCommands:
         self.popular = frozenset(POPULAR_TAGS if popular_tags is None else popular_tags)
         self.max_subscriptions = max_subscriptions
         self._known: tuple[datetime, set[str]] | None = None
+        self._loading: asyncio.Task[None] | None = None
 
     async def known_tags(self) -> set[str]:
-        """Archive tags plus the popular ones, refreshed every few minutes."""
+        """Archive tags plus the popular ones, refreshed every few minutes. One refresh at
+        a time: a burst of /subscribe that finds the cache stale waits for one query
+        instead of each running its own."""
         now = self.clock()
         if self._known is None or now - self._known[0] > KNOWN_TAGS_TTL:
-            tags = {t.upper() for t in await self.archive.known_tags("", 1000)}
-            self._known = (now, tags | self.popular)
+            loading = self._loading
+            if (
+                loading is None
+                or loading.done()
+                or loading.get_loop() is not asyncio.get_running_loop()
+            ):
+                loading = self._loading = asyncio.ensure_future(self._load(now))
+            await asyncio.shield(loading)  # a caller cancelled does not cancel the others'
+        assert self._known is not None
         return self._known[1]
+
+    async def _load(self, now: datetime) -> None:
+        tags = {t.upper() for t in await self.archive.known_tags("", 1000)}
+        self._known = (now, tags | self.popular)
 
     async def subscribe(self, ctx: Context) -> Reply:
         if not ctx.args:
