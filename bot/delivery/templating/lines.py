@@ -41,7 +41,7 @@ class PieceMemo(dict[tuple[int, bool], tuple[str, tuple[Any, ...]]]):
 class LineMemo:
     """Lines of one alert's output (with one mention) already sanitised and parsed."""
 
-    __slots__ = ("_allowed", "_clean", "_haystack", "_mention", "_parsed", "_raw_summary")
+    __slots__ = ("_allowed", "_haystack", "_lines", "_mention", "_raw_summary")
     __slots__ += ("_summary", "pieces", "urls")
 
     def __init__(
@@ -57,8 +57,7 @@ class LineMemo:
         self._haystack: str | None = None
         self._mention = mention
         self.urls = urls
-        self._clean: dict[str, tuple[str, bool]] = {}
-        self._parsed: dict[tuple[str, bool, _State], tuple[Line, _State, bool]] = {}
+        self._lines: dict[tuple[str, bool, _State], _Done] = {}
         # each template piece's output for this alert and mention (``pieces.render``)
         self.pieces: PieceMemo = PieceMemo()
 
@@ -81,43 +80,43 @@ class LineMemo:
         """``needle`` (no styling marks) in the sanitised output, the summary in place."""
         return needle in text or (SUMMARY in text and needle in self.summary())
 
-    def clean(self, line: str) -> tuple[str, bool]:
-        """The line sanitised, and whether it holds styling marks."""
-        found = self._clean.get(line)
+    def line(self, raw: str, styled: bool, state: _State) -> _Done:
+        """One output line sanitised and parsed: (spans, the styles open after it, whether
+        a link target is still open, the sanitised text). Kept by the line as rendered:
+        sanitising neither adds nor removes a styling mark (its patterns stop at them), so
+        whether the message is styled is known before it."""
+        key = (raw, styled, state)
+        found = self._lines.get(key)
         if found is None:
-            if len(self._clean) >= MAX_LINES:
-                self._clean.clear()
-            kept = markup.sanitise(line, self._text, self._mention)
-            found = self._clean[line] = (kept, _MARK_RE.search(kept) is not None)
+            if len(self._lines) >= MAX_LINES:
+                self._lines.clear()
+            kept = markup.sanitise(raw, self._text, self._mention)
+            summary = self.summary() if SUMMARY in kept else ""
+            spans, after, reading_url = _parse_line(kept, styled, state, self.urls, summary)
+            found = self._lines[key] = (spans, after, reading_url, kept)
         return found
 
-    def parse(self, line: str, styled: bool, state: _State) -> tuple[Line, _State, bool]:
-        """(spans, the styles open after the line, whether a link target is still open)."""
-        key = (line, styled, state)
-        found = self._parsed.get(key)
-        if found is None:
-            if len(self._parsed) >= MAX_LINES:
-                self._parsed.clear()
-            summary = self.summary() if SUMMARY in line else ""
-            found = self._parsed[key] = _parse_line(line, styled, state, self.urls, summary)
-        return found
+
+_Done = tuple[Line, _State, bool, str]
 
 
 def process(text: str, memo: LineMemo) -> tuple[tuple[Line, ...], str] | None:
     """(``parse(sanitise(text))``, the sanitised text) through the memo; ``None`` when the
     text cannot be taken line by line (the caller then uses the whole-text path)."""
-    cleaned = [memo.clean(line) for line in markup.tidy(text).split("\n")]
-    sanitised = "\n".join(line for line, _ in cleaned)
-    if not sanitised:
-        return (), sanitised
-    styled = any(marks for _, marks in cleaned)
+    text = markup.tidy(text)
+    if not text:
+        return (), text
+    styled = _MARK_RE.search(text) is not None
     state = _START
     lines: list[Line] = []
-    for line, _ in cleaned:
-        spans, state, reading_url = memo.parse(line, styled, state)
+    kept: list[str] = []
+    for raw in text.split("\n"):
+        spans, state, reading_url, clean = memo.line(raw, styled, state)
         if reading_url:
             return None
         lines.append(spans)
+        kept.append(clean)
+    sanitised = "\n".join(kept)
     if not styled:
         return tuple(lines), sanitised
     result: list[Line] = []

@@ -119,6 +119,9 @@ def _blocked_only(match: re.Match[str]) -> str:
 
 
 def _scan(text: str, allowed: Callable[[], str], mention: str | None) -> str:
+    may_link = _MAY_LINK.search(text) is not None
+    if not may_link and "@" not in text:  # most lines: nothing to look at
+        return text
     known: list[str] = []
 
     def haystack() -> str:
@@ -140,7 +143,7 @@ def _scan(text: str, allowed: Callable[[], str], mention: str | None) -> str:
             return found
         return "@\u200b" + match.group(1)
 
-    if _MAY_LINK.search(text):
+    if may_link:
         text = _LINK_RE.sub(link, text)
     if "@" in text:
         text = _MENTION_RE.sub(at, text)
