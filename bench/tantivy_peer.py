@@ -86,24 +86,25 @@ Search = Callable[[str], Awaitable[object]]
 
 async def side_by_side(
     db: Path, searches: dict[str, Search], queries: list[str], rounds: int
-) -> tuple[dict[str, list[float]], list[float], float]:
-    """Each of ``searches`` and tantivy's times per query, interleaved query by query so
-    all see the same machine load (round 0 warms up, not counted); and tantivy's build
-    seconds."""
-    ours: dict[str, list[float]] = {name: [] for name in searches}
-    theirs: list[float] = []
+) -> tuple[dict[str, tuple[list[float], list[float]]], float]:
+    """For each of ``searches``: its times and tantivy's per query, interleaved query by
+    query so both see the same machine load (round 0 warms up, not counted); one search
+    after another (interleaving FTS5's heavy searches with ours too made each of ours
+    pay for the other's threads and evicted caches); and tantivy's build seconds."""
+    pairs: dict[str, tuple[list[float], list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         index, build_s = build(db, Path(tmp))
         searcher = index.searcher()  # type: ignore[attr-defined]
-        for round_ in range(rounds + 1):
-            for query in queries:
-                for name, search in searches.items():
+        for name, search in searches.items():
+            ours, theirs = pairs[name] = ([], [])
+            for round_ in range(rounds + 1):
+                for query in queries:
                     began = time.perf_counter()
                     await search(query)
+                    middle = time.perf_counter()
+                    search_once(index, searcher, query)
+                    ended = time.perf_counter()
                     if round_:
-                        ours[name].append(time.perf_counter() - began)
-                began = time.perf_counter()
-                search_once(index, searcher, query)
-                if round_:
-                    theirs.append(time.perf_counter() - began)
-    return ours, theirs, build_s
+                        ours.append(middle - began)
+                        theirs.append(ended - middle)
+    return pairs, build_s

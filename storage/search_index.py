@@ -30,8 +30,8 @@ ANALYZER = "cw_en"
 SCHEMA_VERSION = "1"  # bump when fields or the analyzer change: the index is rebuilt
 SUMMARY_UNIT = 4096.0  # scoring query: a title hit adds 1, a summary hit this much
 WRITER_HEAP = 32_000_000
-WINDOW_FACTOR = 8  # candidates are first looked for among the newest limit x 8 ids
-WIDEN = 8  # then among 8 times as many, and so on
+SPAN_MARGIN = 2.0  # the first window: twice the ids its terms' frequency suggests
+WIDEN = 8  # then 8 times as many, and so on
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -203,7 +203,10 @@ class TantivyIndex:
             return None
         match, terms = built
         searcher = self.index.searcher()
-        hits = self._newest(searcher, match, limit)
+        # a phrase matches far less often than its words: windows sized from the words
+        # would be widened again and again, each time matching the phrase anew
+        span = 0 if query.phrases else self._span(searcher, terms, limit)
+        hits = self._newest(searcher, match, limit, span)
         if not hits:
             return Candidates.empty()
         oldest = int(hits[-1][0])  # newest first: the last is the oldest candidate
@@ -232,14 +235,28 @@ class TantivyIndex:
             in_summary=in_summary,
         )
 
-    def _newest(self, searcher: Any, match: Any, limit: int) -> list[Any]:
+    def _span(self, searcher: Any, terms: list[list[str]], limit: int) -> int:
+        """How many of the newest ids should hold ``limit`` matches: from each term's
+        document frequency (terms taken as independent, a phrase as its rarest word)."""
+        total = max(1, int(searcher.num_docs))
+        density = 1.0
+        for tokens in terms:
+            density *= (
+                min(
+                    max(searcher.doc_freq(field, token) for field in ("title", "summary", "body"))
+                    for token in tokens
+                )
+                / total
+            )
+        return int(limit / max(density, 1e-9) * SPAN_MARGIN) + limit
+
+    def _newest(self, searcher: Any, match: Any, limit: int, span: int) -> list[Any]:
         """The newest ``limit`` matches. Ordering every match by id reads the id of each
-        (a common word: most of the index); so look among the newest ids first and widen
-        only when too few match there (the answer is the same: the newest matches are
-        always inside a window that holds ``limit`` of them)."""
+        (a common word: most of the index); so look among the newest ``span`` ids first
+        and widen only when too few match there (the answer is the same: the newest
+        matches are always inside a window that holds ``limit`` of them)."""
         import tantivy
 
-        span = limit * WINDOW_FACTOR
         while 0 < span < self.top_id:
             window = tantivy.Query.boolean_query(
                 [

@@ -1,4 +1,7 @@
 """The tantivy index beside a SQLite file (decision 027): the same answers as FTS5, kept
+import pytest
+
+pytest.importorskip("tantivy")  # a runtime dependency; an old venv without it skips
 current through edits, drafts and deletions, and never wrong while it lags or is lost."""
 
 from __future__ import annotations
