@@ -82,29 +82,38 @@ def search_once(index: object, searcher: object, query: str) -> list[int]:
 
 
 Search = Callable[[str], Awaitable[object]]
+Pair = tuple[list[float], list[float]]  # our times, the peer's
 
 
 async def side_by_side(
     db: Path, searches: dict[str, Search], queries: list[str], rounds: int
-) -> tuple[dict[str, tuple[list[float], list[float]]], float]:
+) -> tuple[
+    dict[str, tuple[list[float], list[float]]], dict[str, tuple[list[float], list[float]]], float
+]:
     """For each of ``searches``: its times and tantivy's per query, interleaved query by
     query so both see the same machine load (round 0 warms up, not counted); one search
     after another (interleaving FTS5's heavy searches with ours too made each of ours
-    pay for the other's threads and evicted caches); and tantivy's build seconds."""
-    pairs: dict[str, tuple[list[float], list[float]]] = {}
+    pay for the other's threads and evicted caches). Also the process CPU each took (all
+    threads: ours runs in a worker thread, the peer on the caller's), which the machine's
+    load barely moves. And tantivy's build seconds."""
+    walls: dict[str, Pair] = {}
+    cpus: dict[str, Pair] = {}
     with tempfile.TemporaryDirectory() as tmp:
         index, build_s = build(db, Path(tmp))
         searcher = index.searcher()  # type: ignore[attr-defined]
         for name, search in searches.items():
-            ours, theirs = pairs[name] = ([], [])
+            ours, theirs = walls[name] = ([], [])
+            ours_cpu, theirs_cpu = cpus[name] = ([], [])
             for round_ in range(rounds + 1):
                 for query in queries:
-                    began = time.perf_counter()
+                    began, began_cpu = time.perf_counter(), time.process_time()
                     await search(query)
-                    middle = time.perf_counter()
+                    middle, middle_cpu = time.perf_counter(), time.process_time()
                     search_once(index, searcher, query)
-                    ended = time.perf_counter()
+                    ended, ended_cpu = time.perf_counter(), time.process_time()
                     if round_:
                         ours.append(middle - began)
                         theirs.append(ended - middle)
-    return pairs, build_s
+                        ours_cpu.append(middle_cpu - began_cpu)
+                        theirs_cpu.append(ended_cpu - middle_cpu)
+    return walls, cpus, build_s
