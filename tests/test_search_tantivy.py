@@ -1,7 +1,4 @@
 """The tantivy index beside a SQLite file (decision 027): the same answers as FTS5, kept
-import pytest
-
-pytest.importorskip("tantivy")  # a runtime dependency; an old venv without it skips
 current through edits, drafts and deletions, and never wrong while it lags or is lost."""
 
 from __future__ import annotations
@@ -18,6 +15,8 @@ from storage.plugin import SqlStorage
 from storage.search_sync import folder_for
 from tests.archive_helpers import T0, edited, make, save
 from tests.test_search_archive import CORPUS, FILTERS, HOSTILE
+
+pytest.importorskip("tantivy")  # a runtime dependency; an old venv without it skips
 
 QUERIES = [
     "bitcoin",
@@ -77,6 +76,23 @@ async def test_tantivy_gives_fts5s_answers_in_fts5s_order(pair):  # type: ignore
         assert await _ids(tantivy, "bitcoin", limit) == await _ids(fts5, "bitcoin", limit)
     # every query with words went to tantivy (filters alone read SQLite's indexes)
     assert _answered(tantivy) - before >= 20
+
+
+async def test_a_word_repeated_counts_as_fts5_counts_it(pair):  # type: ignore[no-untyped-def]
+    """FTS5 ranks by how often the words occur in title and summary, not only whether."""
+    tantivy, fts5 = pair
+    often = make("Exchange update", summary="Custody moves: custody drained, custody frozen.")
+    once = make("Market update", summary="A custody note.", at=T0 + timedelta(hours=1))
+    await save(tantivy.archive, often)
+    await save(tantivy.archive, once)
+    assert await tantivy.archive.search_settled(30)
+    before = _answered(tantivy)
+    found = [a.title for a in await tantivy.archive.search("custody drained OR moves", 2)]
+    assert found == [a.title for a in await fts5.archive.search("custody drained OR moves", 2)]
+    titles = [a.title for a in await tantivy.archive.search("custody", 3)]
+    assert titles[:2] == ["Exchange update", "Market update"]  # 3 mentions beat 1 newer
+    assert titles == [a.title for a in await fts5.archive.search("custody", 3)]
+    assert _answered(tantivy) == before + 2
 
 
 async def test_edits_drafts_and_deletions_reach_the_index(pair):  # type: ignore[no-untyped-def]
