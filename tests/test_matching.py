@@ -258,3 +258,49 @@ def test_subscriptions_arriving_out_of_id_order_are_found_and_removable():
     expected = {sid for sid in range(1, 6001) if sid % 3 == 0 and sid != 3}
     assert index.match(article(tags=("ETH",))) == expected
     assert index.chat_of(5999) == 9
+
+
+@pytest.mark.parametrize("dense_share", STRATEGIES[1:], ids=["dense", "mixed"])
+def test_a_large_index_with_bitmaps_agrees_with_a_brute_force_scan(dense_share: int):
+    """Big enough for the bitmap paths (postings >= 1/64 of all slots), with chats first
+    seen out of order (renumbered), removals, and multi-tag subscriptions whose tags fall
+    in both a big and a small posting: every answer equals matching each filter alone."""
+    rng = random.Random(28)
+    tags = ["BTC"] * 12 + ["ETH"] * 6 + ["SOL"] * 3 + ["XRP", "DEFI", "RARE"]
+    words = ["etf", "spot etf", "hack", "price", "sec", "rally"]
+    index = SubscriptionIndex(dense_share=dense_share)
+    wanted: dict[int, tuple[int, SubscriptionFilter]] = {}
+    chats = list(range(1, 6_001))
+    rng.shuffle(chats)
+    for sid in range(1, 12_001):
+        counted = rng.random() < 0.3
+        flt = f(
+            tags=set(rng.sample(tags, rng.choice([0, 1, 1, 2, 3]))),
+            sentiments=set(rng.sample(list(Sentiment), rng.choice([0, 0, 0, 1, 2]))),
+            sources=set(rng.sample(["decrypt", "coindesk"], rng.choice([0, 1])) if counted else ()),
+            keywords=tuple(rng.sample(words, rng.choice([0, 1, 2]))) if counted else (),
+            exclude_keywords=tuple(rng.sample(words, rng.choice([0] * 9 + [1]))),
+            lang=rng.choice([None, "en", "de"]) if counted else None,
+        )
+        wanted[sid] = (chats[sid % len(chats)], flt)
+        index.add(sid, *wanted[sid])
+    for sid in rng.sample(sorted(wanted), 800):
+        assert index.remove(sid)
+        del wanted[sid]
+    vocabulary = "the spot etf price hack sec bitcoin rally news".split()
+    for _ in range(12):
+        item = article(
+            title=" ".join(rng.sample(vocabulary, 4)),
+            summary="",
+            body="",
+            source_key=rng.choice(["decrypt", "coindesk", "other"]),
+            tags=tuple(rng.sample(["BTC", "ETH", "SOL", "RARE"], rng.randint(0, 3))),
+            sentiment=rng.choice(list(Sentiment)),
+            lang=rng.choice(["en", "de"]),
+        )
+        expected = {sid for sid, (_chat, flt) in wanted.items() if matches(flt, item)}
+        assert index.match(item) == expected
+        per_chat = index.match_chats(item)
+        assert per_chat.keys() == {wanted[sid][0] for sid in expected}
+        assert all(sid in expected and wanted[sid][0] == chat for chat, sid in per_chat.items())
+    assert all(index.chat_of(sid) == chat for sid, (chat, _flt) in list(wanted.items())[:500])

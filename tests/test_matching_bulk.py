@@ -99,7 +99,7 @@ async def test_bulk_load_skips_inactive_subscriptions_and_pages_in_id_order(stor
 
 
 def test_bulk_load_refuses_out_of_order_batches_and_a_filled_index():
-    load = BulkLoad()
+    load = BulkLoad(SubscriptionIndex())
     first = SubscriptionBatch()
     first.ids.extend([5, 6])
     first.chats.extend([1, 1])
@@ -117,7 +117,7 @@ def test_bulk_load_refuses_out_of_order_batches_and_a_filled_index():
     index = SubscriptionIndex()
     index.add(1, 1, SubscriptionFilter())
     try:
-        load.build(index)
+        BulkLoad(index)
     except ValueError as error:
         assert "empty" in str(error)
     else:

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from bot.alerts.chat_numbers import ChatNumbers
 from bot.alerts.slot_sets import DENSE_SHARE, EMPTY, Posting, SlotSets
 from bot.alerts.subscription_filter import ArticleText, article_lang, mismatches
 from bot.i18n import _
@@ -51,8 +52,7 @@ class SubscriptionIndex:
     def __init__(self, *, dense_share: int = DENSE_SHARE) -> None:
         self._ids = array("q")  # slot -> subscription id
         self._chats = array("i")  # slot -> dense chat number
-        self._chat_db = array("q")  # dense chat number -> chat database id
-        self._chat_numbers: dict[int, int] = {}
+        self._chat_numbers = ChatNumbers()  # dense chat number <-> chat database id
         self._required = bytearray()  # slot -> clauses a counted subscription needs (0 = plain)
         self._alive = bytearray()  # slot -> 1 while the subscription is active
         self._sorted_len = 0  # ids[:sorted_len] ascend; later slots are found via _late
@@ -70,7 +70,7 @@ class SubscriptionIndex:
         self._phrases: dict[str, set[str]] = {}  # first two words -> phrases in either table
         self._sets = SlotSets(dense_share)
         self._chat_seen = np.zeros(0, dtype=np.bool_)
-        self._chat_best = np.zeros(0, dtype=np.int64)
+        self._chat_best = np.zeros(0, dtype=np.intp)
 
     # ------------------------------------------------------------------ building
 
@@ -103,11 +103,10 @@ class SubscriptionIndex:
         else:
             self._late[subscription_id] = slot
         self._ids.append(subscription_id)
-        number = self._chat_numbers.get(chat_id)
-        if number is None:
-            number = self._chat_numbers[chat_id] = len(self._chat_db)
-            self._chat_db.append(chat_id)
-        self._chats.append(number)
+        self._chats.append(self._chat_numbers.number(chat_id))
+        if self._chat_numbers.needs_renumbering():
+            remap = self._chat_numbers.renumber()
+            self._chats = array("i", remap[np.frombuffer(self._chats, dtype=np.int32)].tobytes())
         self._alive.append(1)
         required, postings = self.clauses(flt)
         self._required.append(required)
@@ -163,7 +162,7 @@ class SubscriptionIndex:
 
     def remove_chat(self, chat_id: int) -> int:
         """Forget every subscription of a chat (chat gone or deactivated)."""
-        number = self._chat_numbers.get(chat_id)
+        number = self._chat_numbers.find(chat_id)
         if number is None or not self._ids:
             return 0
         chats = np.frombuffer(self._chats, dtype=np.int32)
@@ -177,7 +176,7 @@ class SubscriptionIndex:
 
     def chat_of(self, subscription_id: int) -> int | None:
         slot = self._slot_of(subscription_id)
-        return None if slot is None else self._chat_db[self._chats[slot]]
+        return None if slot is None else self._chat_numbers.db[self._chats[slot]]
 
     # ------------------------------------------------------------------ matching
 
@@ -228,20 +227,20 @@ class SubscriptionIndex:
         slots = self.match_slots(article)
         if not len(slots):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        slots = slots[::-1]
-        chats = np.frombuffer(self._chats, dtype=np.int32)[slots]
-        ids = np.frombuffer(self._ids, dtype=np.int64)[slots]
-        if len(self._chat_seen) < len(self._chat_db):
-            size = len(self._chat_db) + 1024
+        order = slots[::-1].astype(np.intp)  # intp: numpy indexes fastest with it
+        chats = np.take(np.frombuffer(self._chats, dtype=np.int32), order).astype(np.intp)
+        chat_db = self._chat_numbers.db
+        if len(self._chat_seen) < len(chat_db):
+            size = len(chat_db) + 1024
             self._chat_seen = np.zeros(size, dtype=np.bool_)
-            self._chat_best = np.zeros(size, dtype=np.int64)
+            self._chat_best = np.zeros(size, dtype=np.intp)
         seen, best = self._chat_seen, self._chat_best
         seen[chats] = True
-        best[chats] = ids  # repeated chats: any write is a matching subscription of that chat
-        touched = np.flatnonzero(seen[: len(self._chat_db)])
-        chosen = best[touched]
+        best[chats] = order  # repeated chats: any write is a matching slot of that chat
+        touched = np.flatnonzero(seen[: len(chat_db)])
+        chosen = np.take(np.frombuffer(self._ids, dtype=np.int64), best[touched])
         seen[touched] = False
-        return np.frombuffer(self._chat_db, dtype=np.int64)[touched], chosen
+        return np.take(np.frombuffer(chat_db, dtype=np.int64), touched), chosen
 
     @staticmethod
     def explain(article: Article, subscription: Subscription) -> str:

@@ -95,10 +95,10 @@ class IndexSync:
         until = self.monotonic() + self.gap_seconds
         self.gaps = {n: until for n in range(max(1, self.cursor - 199), self.cursor + 1)}
         if not self.index.max_id:  # start-up: columns in bulk (decision 005)
-            bulk = BulkLoad()
+            bulk = BulkLoad(self.index)
             async for columns in self.chats.subscription_batches():
                 bulk.add(columns)
-            bulk.build(self.index)
+            bulk.build()
             return
         stale = set(self.index.subscription_ids())
         async for batch in self.chats.iter_active_subscriptions():
