@@ -89,7 +89,11 @@ class VectorIndex:
                 return []
             # multiply-and-sum, not a BLAS product: OpenBLAS threads spin while they wait,
             # taking the core the parse worker needs (measured: ingest at half speed)
-            sims = (self._vectors[near] * vector.astype(np.float32)).sum(axis=1)
+            low, high = int(near[0]), int(near[-1]) + 1
+            # rows arrive in publication order on bulk loads: the window is then one
+            # slice, read in place instead of gathered into a copy (the same values)
+            rows = self._vectors[low:high] if high - low == near.size else self._vectors[near]
+            sims = (rows * vector.astype(np.float32)).sum(axis=1)
             order = np.argsort(-sims)
             # the rows reaching min_cosine are a prefix of ``order``: their stories in
             # that order, each once, at most ``limit``

@@ -19,6 +19,7 @@ import numpy as np
 
 MAX_TEXT_CHARS = 1500  # a title + lead; longer input is cut (bounded work per article)
 CHUNK_CACHE = 1 << 16  # whitespace chunks whose token ids are remembered
+RECENT_TEXTS = 64  # texts whose vectors are remembered (the same headline, moments apart)
 VECTOR_DTYPE = np.float16  # stored form (bytes in story_members.vector)
 
 
@@ -39,6 +40,8 @@ class StaticEmbedder:
         self.unknown = self.tokenizer.token_to_id("[UNK]")
         # bounded: a hostile stream of new words cannot grow it forever
         self._chunk_ids = lru_cache(maxsize=CHUNK_CACHE)(self._encode_chunk)
+        # an article's headline is embedded twice in a row (sentiment, then story features)
+        self._recent = lru_cache(maxsize=RECENT_TEXTS)(self._vector)
 
     def token_ids(self, text: str) -> list[int]:
         """The tokenizer's ids for ``text`` (unknown tokens dropped), one whitespace chunk
@@ -59,19 +62,27 @@ class StaticEmbedder:
         """One unit-length float32 row per text (a zero row when no token is known)."""
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for i, text in enumerate(texts):
-            ids = self.token_ids(text)
-            if not ids:
-                continue
-            vector = self.rows[ids].sum(axis=0)
-            norm = float(np.sqrt((vector * vector).sum()))
-            if norm == 0.0:
-                continue
-            vector /= norm
-            vector -= self.mean
-            norm = float(np.sqrt((vector * vector).sum()))
-            if norm > 0.0:
-                out[i] = vector / norm
+            vector = self._recent(text)
+            if vector is not None:
+                out[i] = vector
         return out
+
+    def _vector(self, text: str) -> np.ndarray | None:
+        ids = self.token_ids(text)
+        if not ids:
+            return None
+        vector = self.rows[ids].sum(axis=0)
+        norm = float(np.sqrt((vector * vector).sum()))
+        if norm == 0.0:
+            return None
+        vector /= norm
+        vector -= self.mean
+        norm = float(np.sqrt((vector * vector).sum()))
+        if norm == 0.0:
+            return None
+        vector /= norm
+        vector.flags.writeable = False  # shared by the texts' later callers
+        return vector
 
 
 @cache

@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 
 import numpy as np
 
@@ -238,8 +239,7 @@ def best_story(
     members. Each member is scored once; the explanation is built for the chosen pair
     only (it is what the store keeps)."""
     model = pair_model.model()
-    # (rank, score, story id, best member id, its features, first member's score)
-    best: tuple[float, float, int, int, grouping.StoryFeatures, float] | None = None
+    open_stories = []
     for story_id in sorted(candidates):
         members = candidates[story_id]
         if not members:
@@ -248,8 +248,16 @@ def best_story(
         hours = abs((article.published_at - first.published_at).total_seconds()) / 3600
         if hours > window_hours or len(members) >= MAX_STORY_SIZE:
             continue  # closed to this article whatever it scores
-        cosines = _cosines(article.vector, [m.vector for _, m in members])
-        title_cosines = _cosines(article.title_vector, [m.title_vector for _, m in members])
+        open_stories.append((story_id, members, first_id))
+    # every member's two cosines in two numpy calls per article, not two per story
+    flat = [m for _, members, _ in open_stories for _, m in members]
+    all_cosines = iter(_cosines(article.vector, [m.vector for m in flat]))
+    all_title_cosines = iter(_cosines(article.title_vector, [m.title_vector for m in flat]))
+    # (rank, score, story id, best member id, its features, first member's score)
+    best: tuple[float, float, int, int, grouping.StoryFeatures, float] | None = None
+    for story_id, members, first_id in open_stories:
+        cosines = list(islice(all_cosines, len(members)))
+        title_cosines = list(islice(all_title_cosines, len(members)))
         scored: tuple[float, int, grouping.StoryFeatures] | None = None
         first_score: float | None = None
         for (member_id, member), cosine, title_cosine in zip(
