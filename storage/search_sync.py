@@ -115,8 +115,12 @@ class SearchSync:
                 break
             except IndexBusy:  # another process is building it
                 self._stop.wait(POLL_SECONDS)
+            except InterruptedError:  # closed while building: the next start resumes
+                return
             except Exception as exc:  # FTS5 keeps answering
-                log.info("search index at %s unavailable (%s); FTS5 answers", self.folder, exc)
+                # a read-only place (a CLI reading someone else's file) is expected
+                level = logging.DEBUG if isinstance(exc, PermissionError) else logging.INFO
+                log.log(level, "search index at %s unavailable (%s)", self.folder, exc)
                 return
         while not self._stop.is_set():
             self._wake.wait(POLL_SECONDS)
@@ -186,7 +190,7 @@ class SearchSync:
         written = self.index.write(self._visible_after(0), [], clear=True)
         self._forget(noted)
         (self.folder / COMPLETE).write_text("1")
-        log.info("search index built: %d articles", written)
+        log.debug("search index built: %d articles", written)
 
     def _catch_up(self) -> None:
         """Visible articles above the index's highest id (an index older than the file)."""
