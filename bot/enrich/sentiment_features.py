@@ -188,6 +188,45 @@ def _direction(words: list[str], cues: Cues) -> float:
     return total
 
 
+_INFLOW = frozenset("inflow inflows".split())
+_OUTFLOW = frozenset("outflow outflows".split())
+# What a fund does with money: "ETFs shed $1B", "funds bleed", "GBTC draws $200M".
+_FUNDS = frozenset("etf etfs etp etps fund funds products trust trusts gbtc ibit".split())
+_FUND_OUT = frozenset("shed sheds shedding bleed bleeds bleeding lose loses lost losing".split())
+_FUND_IN = frozenset("draw draws drew attract attracts attracted add adds added".split())
+_SLOWS = frozenset(
+    "slow slows slowed ease eases eased shrink shrinks shrank cool cools cooled "
+    "reverse reverses reversed end ends ended halt halts halted".split()
+)
+
+
+def _flow(words: list[str]) -> float:
+    """Money into (+1) or out of (-1) funds: "inflows", "outflows", "ETFs shed $1B";
+    a flow that slows or ends counts the other way ("outflows slow": good news). Fund
+    flows move prices, and 2021-22 news (the training set) has few of them."""
+    total = 0.0
+    fund_at = -10
+    for i, word in enumerate(words):
+        if word in _CLAUSE_BREAK:
+            fund_at = -10
+            continue
+        sign = 0.0
+        if word in _INFLOW:
+            sign = 1.0
+        elif word in _OUTFLOW:
+            sign = -1.0
+        elif word in _FUNDS:
+            fund_at = i
+        elif i - fund_at <= 3 and word in _FUND_OUT:
+            sign = -1.0
+        elif i - fund_at <= 3 and word in _FUND_IN:
+            sign = 1.0
+        if sign and any(w in _SLOWS for w in words[i + 1 : i + 4]):
+            sign = -sign
+        total += sign
+    return total
+
+
 def _grams(prefix: str, words: list[str], bigrams: bool, out: dict[str, float]) -> None:
     marked = []
     negated = 0
@@ -245,6 +284,7 @@ def features(
     out["dir_main"] = _clip(_direction(main, cues))
     out["dir_sub"] = _clip(_direction(sub, cues))
     out["dir_lead"] = _clip(_direction(lead_words, cues))
+    out["flow"] = _clip(_flow(title_words))
     if title.rstrip().endswith("?"):
         out["question"] = 1.0
     if vector is not None:
