@@ -74,6 +74,7 @@ def test_piece_by_piece_gives_the_whole_template_s_message_for_every_chat() -> N
             alert = replace(alert, mention=alert.mention or mention)
             got = fast.render_or_none(text, alert)
             assert got == whole.render_or_none(text, alert), (text, alert.article.title)
+            assert fast.render_or_none(text, alert) == got  # another chat, same template
     runs = [text for text in chats if any(isinstance(p, pieces.Run) for p in fast._entry(text)[0])]
     assert len(runs) >= len(texts)  # shared tails served as runs, for every template
     # the embed choices came from pieces other chats rendered first, and still arrived

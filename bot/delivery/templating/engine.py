@@ -133,7 +133,7 @@ class Templates:
     def render(self, text: str, alert: Alert, sources: tuple[str, ...] = ()) -> RenderedAlert:
         """The alert through ``text`` (may raise: ``render_or_none`` is the send path)."""
         parts, _digest, plain_summary = self._entry(text)
-        return self._run(parts, alert, sources, plain_summary)
+        return self._run(parts, alert, sources, plain_summary, text)
 
     def render_or_none(
         self, text: str, alert: Alert, sources: tuple[str, ...] = ()
@@ -208,7 +208,11 @@ class Templates:
         alert: Alert,
         sources: tuple[str, ...] = (),
         plain_summary: bool = False,
+        same: str | None = None,
     ) -> RenderedAlert:
+        """The alert through the template's parts. ``same`` (the template's text): the
+        result is kept for this alert and mention, for the next chat with that template
+        (chats on one preset)."""
         values_key = _values_key(alert, sources)
         shared = self._values_of(alert, sources, values_key, copy=False)
         mention = alert.mention
@@ -233,6 +237,11 @@ class Templates:
             return pieces.render(parts, rendered, stand_in, context, sheet)
 
         memo = self._memo_of(alert, values_key, mention, allowed, summary)
+        if memo is not None and same is not None:
+            result = memo.results.get(same)
+            if result is None:
+                result = memo.results[same] = self._run(parts, alert, sources, plain_summary)
+            return result
         # a summary shown only as {{ summary }}: a stand-in the memo fills with its spans
         stand_in = memo is not None and plain_summary and bool(summary)
         stand_in = stand_in and not (mention and markup.has_private(mention))

@@ -24,6 +24,7 @@ from bot.models import Line, Span
 
 SUMMARY = "\ue01e"  # stands for the summary in the output of a template that shows it plainly
 MAX_LINES = 4096  # distinct lines kept per alert (a fan-out has a few per chat at most)
+MAX_RESULTS = 64  # whole results kept per alert, by template text
 _State = tuple[tuple[bool, ...], str]
 _START: _State = ((False,) * 7, "")
 
@@ -38,11 +39,21 @@ class PieceMemo(dict[tuple[int, bool], tuple[str, tuple[Any, ...]]]):
         super().__setitem__(key, value)
 
 
+class Bounded(dict[str, Any]):
+    """Results by template text for one alert and mention; emptied when it grows past
+    MAX_RESULTS (chats share a few templates, the presets; the rest are their own)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if len(self) >= MAX_RESULTS:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class LineMemo:
     """Lines of one alert's output (with one mention) already sanitised and parsed."""
 
     __slots__ = ("_allowed", "_haystack", "_lines", "_mention", "_raw_summary")
-    __slots__ += ("_summary", "pieces", "urls")
+    __slots__ += ("_summary", "pieces", "results", "urls")
 
     def __init__(
         self,
@@ -60,6 +71,8 @@ class LineMemo:
         self._lines: dict[tuple[str, bool, _State], _Done] = {}
         # each template piece's output for this alert and mention (``pieces.render``)
         self.pieces: PieceMemo = PieceMemo()
+        # each template's whole result for this alert and mention (chats on one preset)
+        self.results: Bounded = Bounded()
 
     def _text(self) -> str:
         if self._haystack is None:
