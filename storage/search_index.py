@@ -28,9 +28,10 @@ from typing import Any
 from bot.commands.search_query import SearchQuery
 
 ANALYZER = "cw_en"
-SCHEMA_VERSION = "2"  # bump when fields or the analyzer change: the index is rebuilt
+SCHEMA_VERSION = "3"  # bump when fields or the analyzer change: the index is rebuilt
 SUMMARY_UNIT = 4096.0  # scoring query: a title hit adds 1, a summary hit this much
-TF_CAP = 16  # occurrences of a word counted per field (10 * 16 / 17.2 = 9.3 of 10)
+TF_CAP = 31  # occurrences of a word counted per field (10 * 31 / 32.2 = 9.6 of 10)
+_BITS = (1, 2, 4, 8, 16)
 WRITER_HEAP = 32_000_000
 SPAN_MARGIN = 2.0  # the first window: twice the ids its terms' frequency suggests
 WIDEN = 8  # then 8 times as many, and so on
@@ -99,11 +100,14 @@ def _schema() -> Any:
 
 
 def counted(tokens: Iterable[str]) -> list[str]:
-    """``word#1`` .. ``word#n`` for a word found n times (n capped at ``TF_CAP``): a
-    query adding one point per ``word#k`` it finds reads the word's count in the field,
-    which FTS5's ``highlight()`` counted and tantivy's scores do not expose."""
+    """A word found n times (capped at ``TF_CAP``) as one ``word#2^b`` term per bit b set
+    in n: a query adding 2^b points per such term it finds reads the word's count in the
+    field (FTS5's ``highlight()`` counted it; tantivy's scores do not expose it) with
+    five clauses per word and field."""
     counts = Counter(tokens)
-    return [f"{token}#{k}" for token, n in counts.items() for k in range(1, min(n, TF_CAP) + 1)]
+    return [
+        f"{token}#{bit}" for token, n in counts.items() for bit in _BITS if min(n, TF_CAP) & bit
+    ]
 
 
 def _analyzer() -> Any:
@@ -260,10 +264,10 @@ class TantivyIndex:
             (
                 Occur.Should,
                 Query.const_score_query(
-                    Query.term_query(self.schema, f"{field}_tf", f"{tokens[0]}#{k}"), unit
+                    Query.term_query(self.schema, f"{field}_tf", f"{tokens[0]}#{bit}"), unit * bit
                 ),
             )
-            for k in range(1, TF_CAP + 1)
+            for bit in _BITS
         ]
 
     def _span(self, searcher: Any, terms: list[list[str]], limit: int) -> int:
