@@ -32,6 +32,7 @@ SCHEMA_VERSION = "3"  # bump when fields or the analyzer change: the index is re
 SUMMARY_UNIT = 4096.0  # scoring query: a title hit adds 1, a summary hit this much
 TF_CAP = 31  # occurrences of a word counted per field (10 * 31 / 32.2 = 9.6 of 10)
 _BITS = (1, 2, 4, 8, 16)
+FEW_FACTOR = 4  # a phrase with at most limit x 4 matches is scored in one search
 WRITER_HEAP = 32_000_000
 SPAN_MARGIN = 2.0  # the first window: twice the ids its terms' frequency suggests
 WIDEN = 8  # then 8 times as many, and so on
@@ -77,6 +78,12 @@ class Candidates:
     ats: Any  # published_at, epoch microseconds
     in_title: Any  # query terms found in the title (float64)
     in_summary: Any
+
+    def only(self, keep: Any) -> Candidates:
+        """The candidates at ``keep`` (indexes or a boolean mask)."""
+        return Candidates(
+            self.ids[keep], self.ats[keep], self.in_title[keep], self.in_summary[keep]
+        )
 
     @classmethod
     def empty(cls) -> Candidates:
@@ -221,6 +228,14 @@ class TantivyIndex:
             return None
         match, terms = built
         searcher = self.index.searcher()
+        if query.phrases:
+            # a phrase is costly to match and matches rarely: score every match in one
+            # search and keep the newest, when there are few enough of them
+            wide = limit * FEW_FACTOR
+            result = self._scored(searcher, [match], terms, wide, count=True)
+            if result.count is not None and result.count <= wide:
+                found = self._candidates(searcher, result.hits)
+                return found.only(np.argsort(-found.ids, kind="stable")[:limit])
         # a phrase matches far less often than its words: windows sized from the words
         # would be widened again and again, each time matching the phrase anew
         span = 0 if query.phrases else self._span(searcher, terms, limit)
@@ -228,17 +243,29 @@ class TantivyIndex:
         if not hits:
             return Candidates.empty()
         oldest = int(hits[-1][0])  # newest first: the last is the oldest candidate
+        # the same documents again (the match, id >= oldest), now scored
+        window = tantivy.Query.const_score_query(self._range("id", oldest), 0.0)
+        result = self._scored(searcher, [match, window], terms, len(hits), count=False)
+        return self._candidates(searcher, result.hits)
+
+    def _scored(
+        self, searcher: Any, within: list[Any], terms: list[list[str]], limit: int, count: bool
+    ) -> Any:
+        """``within`` (all must match, scored 0) scored by the words' counts: 2^b per
+        title count term found, SUMMARY_UNIT x 2^b per summary one."""
+        import tantivy
+
         Occur, Query = tantivy.Occur, tantivy.Query
-        # the same documents again (the match, id >= oldest), now scored: a title hit
-        # adds 1, a summary hit SUMMARY_UNIT; ids and dates straight from fast fields
-        scoring = [
-            (Occur.Must, Query.const_score_query(match, 0.0)),
-            (Occur.Must, Query.const_score_query(self._range("id", oldest), 0.0)),
-        ]
+        scoring = [(Occur.Must, Query.const_score_query(q, 0.0)) for q in within]
         for tokens in dict.fromkeys(map(tuple, terms)):  # two words, one stem: one term
             scoring += self._counting(list(tokens), "title", 1.0)
             scoring += self._counting(list(tokens), "summary", SUMMARY_UNIT)
-        scored = searcher.search(Query.boolean_query(scoring), len(hits), count=False).hits
+        return searcher.search(Query.boolean_query(scoring), limit, count=count)
+
+    def _candidates(self, searcher: Any, scored: list[Any]) -> Candidates:
+        """Scored hits -> ids, dates (fast fields) and the two counts decoded."""
+        import numpy as np
+
         if not scored:
             return Candidates.empty()
         scores_, addresses_ = zip(*scored, strict=True)
