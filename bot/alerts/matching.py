@@ -70,7 +70,7 @@ class SubscriptionIndex:
         self._phrases: dict[str, set[str]] = {}  # first two words -> phrases in either table
         self._sets = SlotSets(dense_share)
         self._chat_seen = np.zeros(0, dtype=np.bool_)
-        self._chat_best = np.zeros(0, dtype=np.intp)
+        self._chat_best = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ building
 
@@ -227,20 +227,21 @@ class SubscriptionIndex:
         slots = self.match_slots(article)
         if not len(slots):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        order = slots[::-1].astype(np.intp)  # intp: numpy indexes fastest with it
-        chats = np.take(np.frombuffer(self._chats, dtype=np.int32), order).astype(np.intp)
+        slots = slots[::-1]
+        chats = np.frombuffer(self._chats, dtype=np.int32)[slots]
+        ids = np.frombuffer(self._ids, dtype=np.int64)[slots]
         chat_db = self._chat_numbers.db
         if len(self._chat_seen) < len(chat_db):
             size = len(chat_db) + 1024
             self._chat_seen = np.zeros(size, dtype=np.bool_)
-            self._chat_best = np.zeros(size, dtype=np.intp)
+            self._chat_best = np.zeros(size, dtype=np.int64)
         seen, best = self._chat_seen, self._chat_best
         seen[chats] = True
-        best[chats] = order  # repeated chats: any write is a matching slot of that chat
+        best[chats] = ids  # repeated chats: any write is a matching subscription of that chat
         touched = np.flatnonzero(seen[: len(chat_db)])
-        chosen = np.take(np.frombuffer(self._ids, dtype=np.int64), best[touched])
+        chosen = best[touched]
         seen[touched] = False
-        return np.take(np.frombuffer(chat_db, dtype=np.int64), touched), chosen
+        return np.frombuffer(chat_db, dtype=np.int64)[touched], chosen
 
     @staticmethod
     def explain(article: Article, subscription: Subscription) -> str:

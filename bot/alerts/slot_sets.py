@@ -121,49 +121,18 @@ class SlotSets:
         alive: np.ndarray | None,
     ) -> np.ndarray:
         marks = _bitmap_union(size, plain)
-        if clauses:  # a counted subscription always requires one: none matches without
-            marks[self._counted(struct, clauses, required)] = True
+        if struct or clauses:
+            counts = _bitmap_union(size, struct).view(np.uint8)
+            for part in clauses:
+                counts[part] += 1
+            full = counts == required[:size]
+            np.logical_and(full, counts, out=full)  # plain slots require 0 and count 0
+            np.logical_or(marks, full, out=marks)
         if alive is not None:
             np.logical_and(marks, alive[:size], out=marks)
         for out in excluded:
             marks[out] = False
         return marks.nonzero()[0]
-
-    def _counted(
-        self, struct: list[Posting], clauses: list[np.ndarray], required: np.ndarray
-    ) -> np.ndarray:
-        """Counted subscriptions whose clauses all hit, looked at only where the clause
-        postings point: the (tag, sentiment) clause is a bit test against the OR of the
-        big postings' bitmaps (N/8 bytes) and the marks of the small ones, never a pass
-        over all N slots (decision 028)."""
-        nbytes = (len(required) + 7) // 8
-        packed = np.zeros(nbytes, dtype=np.uint8)
-        small = []
-        for slots, bits in struct:
-            if bits is None:
-                small.append(slots)
-            else:
-                n = min(len(bits), nbytes)
-                np.bitwise_or(packed[:n], bits[:n], out=packed[:n])
-        small = [self.distinct(small)] if small else []
-        marks, counts = self._marks, self._counts
-        for part in small:
-            marks[part] = True
-        for part in clauses:
-            counts[part] += 1
-        done = []
-        for part in clauses:
-            struck = (packed[part >> 3] >> (part & 7).astype(np.uint8)) & 1
-            if small:
-                struck |= marks[part].view(np.uint8)  # one clause, however many postings
-            full = part[counts[part] + struck == required[part]]
-            counts[full] = 0  # reported once, even when listed in several clauses
-            done.append(full)
-        for part in clauses:
-            counts[part] = 0
-        for part in small:
-            marks[part] = False
-        return concat(done)
 
 
 def _bitmap_union(size: int, parts: list[Posting]) -> np.ndarray:
