@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from tests.fakes.telegram_harness import RecordingCore, running_adapter
 from tests.fakes.telegram_state import RateLimits
@@ -43,3 +44,21 @@ async def test_replies_refused_by_the_flood_limit_are_sent_once_it_allows():
     assert all(texts == ["ok: /start"] for texts in got.values()), got
     # the replies waited at one shared gate: not hundreds of refused sends per second
     assert limits.refused < 3 * len(users), limits.refused
+
+
+async def test_a_reply_answered_slowly_is_waited_for_and_not_followed_by_an_apology():
+    async with running_adapter(RecordingCore().services()) as (fake, _):
+        send, calls = fake._m_sendMessage, []
+
+        async def slow_first(params: dict[str, Any]) -> Any:
+            calls.append(params)
+            if len(calls) == 1:  # past PTB's 5 s read timeout: a server under a burst
+                await asyncio.sleep(6)
+            return await send(params)
+
+        fake._m_sendMessage = slow_first  # type: ignore[method-assign]
+        fake.command(fake.private_chat(5002), 5002, "/start")
+        await fake.wait_for(lambda: bool(fake.messages_in(5002)), within=15)
+        await asyncio.sleep(1)  # an apology would have come by now
+        texts = [m["text"] for m in fake.messages_in(5002)]
+    assert texts == ["ok: /start"]

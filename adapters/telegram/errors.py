@@ -142,3 +142,13 @@ async def chat_gone(core: CoreServices, update: object, where: str, error: objec
     except Exception as exc:  # the database may be down: the next failed send marks it
         log.warning("telegram: could not mark chat %s unreachable: %s", chat.id, exc)
     return True
+
+
+def unanswered(where: str, error: object) -> bool:
+    """True when a request made for an update timed out waiting for the Bot API's answer
+    (one log line, no traceback): the message may well have arrived, so no apology is
+    sent after it (it would wait on the same slow server, and may come second)."""
+    if not isinstance(error, TimedOut):
+        return False
+    log.warning("telegram: %s: the Bot API did not answer in time (%s)", where, error.message)
+    return True

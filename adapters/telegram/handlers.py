@@ -44,7 +44,7 @@ from adapters.telegram.context import (
     sender_name,
     target_argument,
 )
-from adapters.telegram.errors import chat_gone, is_not_modified
+from adapters.telegram.errors import chat_gone, is_not_modified, unanswered
 from adapters.telegram.keyboards import (
     PAGE_SIZE,
     PageCache,
@@ -365,8 +365,8 @@ class TelegramHandlers:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log every handler failure with its context; tell the user in one short line."""
         error, where = context.error, describe(update)
-        if await chat_gone(self.core, update, where, error):
-            return  # the user blocked the bot (or it was kicked): one log line, no answer
+        if await chat_gone(self.core, update, where, error) or unanswered(where, error):
+            return  # blocked, kicked, or a reply that may have arrived: one line, no answer
         if isinstance(error, UserError):
             log.info("telegram: %s: %s", where, error)
             answer = str(error).splitlines()[0] if str(error) else _(SORRY)

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 SLOTS = 16  # requests in flight at once (and connections kept)
 EMPTY_POLL_PAUSE_S = 0.2  # after an early empty getUpdates answer (see the module docstring)
 PATIENCE_S = 300.0  # how long a reply keeps waiting out 429s before its error is raised
+PATIENT_READ_S = 30.0  # a reply's wait for its answer (PTB's 5 s default, for the rest)
 _PATIENT: ContextVar[bool] = ContextVar("telegram_patient_requests", default=False)
 
 Handler = Callable[[Any, Any], Awaitable[None]]
@@ -153,13 +154,14 @@ class AiohttpRequest(BaseRequest):
         session, turns = self._open()
         files = request_data is not None and request_data.contains_files
         write = _value(self._media_write_timeout if files else self._write_timeout, write_timeout)
-        read = _value(self._read_timeout, read_timeout)
+        give_up = time.monotonic() + PATIENCE_S if _PATIENT.get() else 0.0
+        # a reply sent is as good as answered: a busy server gets longer to confirm it
+        read = _value(PATIENT_READ_S if give_up else self._read_timeout, read_timeout)
         connect = _value(self._connect_timeout, connect_timeout)
         # aiohttp has no write timeout: the whole request is bounded by the sum instead
         parts = (connect, write, read)
         total = None if None in parts else sum(p for p in parts if p is not None)
         timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
-        give_up = time.monotonic() + PATIENCE_S if _PATIENT.get() else 0.0
         while True:
             if give_up:
                 await self.flood.wait()
