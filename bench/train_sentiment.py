@@ -53,7 +53,8 @@ MIN_GAIN = 0.5
 REVERSAL_COST = 4.0
 # Value features (not indicators) are always kept whatever their count.
 VALUES = (
-    "bias", "lex_main", "lex_sub", "lex_lead", "dir_main", "dir_sub", "dir_lead", "flow", "question"
+    "bias", "lex_main", "lex_sub", "lex_lead", "dir_main", "dir_sub", "dir_lead",
+    "flow_in", "flow_out", "question",
 )  # fmt: skip
 
 

@@ -23,15 +23,7 @@ POS, NEG, NEU = Sentiment.POSITIVE, Sentiment.NEGATIVE, Sentiment.NEUTRAL
     ("title", "expected"),
     [
         ("Crypto Crime Soared to $154 Billion", NEG),
-        pytest.param(
-            "Bitcoin, Ether ETFs Shed Over $1B",
-            NEG,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known miss of the model trained with the 5,113 extra rows: 'shed' outflows"
-                " score slightly positive, so the polar margin answers neutral (BENCHMARKS.md)",
-            ),
-        ),
+        ("Bitcoin, Ether ETFs Shed Over $1B", NEG),  # fund flows (decision 030)
         ("Bitcoin reclaims $70,000", POS),
         ("XRP Rallies 9% as Court Rejects Last Appeal", POS),
         ("Bitcoin surges to a record high", POS),
@@ -81,7 +73,8 @@ def test_fund_flows_have_a_direction() -> None:
     lexicon, cues = default_sentiment_model(), Cues.from_package_data()
 
     def flow(title: str) -> float:
-        return features(title, "", lexicon, cues).get("flow", 0.0)
+        found = features(title, "", lexicon, cues)
+        return found.get("flow_in", 0.0) - found.get("flow_out", 0.0)
 
     assert flow("Bitcoin, Ether ETFs Shed Over $1B") < 0  # the example
     assert flow("Bitcoin funds saw largest single week of outflows since June 2021") < 0

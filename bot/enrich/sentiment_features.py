@@ -284,7 +284,8 @@ def features(
     out["dir_main"] = _clip(_direction(main, cues))
     out["dir_sub"] = _clip(_direction(sub, cues))
     out["dir_lead"] = _clip(_direction(lead_words, cues))
-    out["flow"] = _clip(_flow(title_words))
+    flow = _clip(_flow(title_words))  # in and out apart: each class weighs them its own way
+    out["flow_in"], out["flow_out"] = max(flow, 0.0), max(-flow, 0.0)
     if title.rstrip().endswith("?"):
         out["question"] = 1.0
     if vector is not None:
