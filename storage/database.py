@@ -39,6 +39,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from bot.errors import UserError
 from storage.availability import Availability
+from storage.pool_logs import quiet_cancelled_closes
 from storage.sqlite_gate import ReadLimit, WriteGate
 
 _ASYNC_DRIVERS = {
@@ -54,6 +55,7 @@ _SYNC_TO_ASYNC = {
 # WAL: many readers beside one writer. Kept open: enough for the bot's concurrent readers;
 # a burst above it opens extra connections that close when returned (never a wait).
 SQLITE_POOL_SIZE = 4
+quiet_cancelled_closes()  # see pool_logs.py
 SQLITE_READERS = 4  # reads at once (sqlite_gate.ReadLimit); writers go one by one
 
 
