@@ -118,6 +118,10 @@ class TantivySearch:
         for conn in self._connections:
             conn.close()
         self._connections.clear()
+        # a storage closed and used again (another loop) starts afresh; threads are lazy
+        self.sync = SearchSync(self.sync.database)
+        self._executor = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="cw-search")
+        self._local = threading.local()
 
     async def search(self, query: SearchQuery, limit: int) -> list[Article] | None:
         """The top ``limit`` articles, or None when FTS5 must answer."""

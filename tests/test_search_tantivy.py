@@ -136,6 +136,16 @@ async def test_a_lagging_index_never_hides_new_articles(pair):  # type: ignore[n
     assert _answered(tantivy) == before  # FTS5 answered while the write was pending
 
 
+async def test_a_closed_storage_searches_again(pair):  # type: ignore[no-untyped-def]
+    """The CLI runs one loop per command over one storage: close() is not the end."""
+    tantivy, fts5 = pair
+    await tantivy.close()
+    assert await tantivy.archive.search_settled(30)
+    before = _answered(tantivy)
+    assert await _ids(tantivy, "bitcoin") == await _ids(fts5, "bitcoin")
+    assert _answered(tantivy) == before + 1
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 async def test_a_lost_index_is_rebuilt_and_fts5_answers_meanwhile(tmp_path: Path, damage: str):
     path = tmp_path / "cw.db"
