@@ -105,7 +105,7 @@ def _chats(platform: str) -> list[ChatSettings]:
     return chats
 
 
-def _time(fn, alerts: list[Alert], chats: list[ChatSettings], book=None) -> float:  # type: ignore[no-untyped-def]
+def _time(fn, alerts: list[Alert], chats: list[ChatSettings], book=None, offset=0) -> float:  # type: ignore[no-untyped-def]
     """Best of ROUNDS: mean CPU ms per alert, each alert to a different chat.
 
     CPU time of this process (not wall time): the machine is shared, and waiting for a
@@ -120,7 +120,7 @@ def _time(fn, alerts: list[Alert], chats: list[ChatSettings], book=None) -> floa
     for round_ in range(ROUNDS + 1):
         if book is not None:
             book.templates.forget_renders()
-        shift = 7 * round_ + 1
+        shift = 7 * round_ + 1 + offset  # each figure its own pairs (results are kept)
         pairs = [
             (alerts[i % len(alerts)], chats[(i + shift) % len(chats)]) for i in range(len(chats))
         ]
@@ -165,9 +165,9 @@ def run(results: dict) -> None:
             book.apply(alert, chat)
 
         value = _time(templated, alerts, chats)
-        first = _time(templated, alerts, chats, book)
-        alone = _time(applied, alerts, chats)
-        alone_first = _time(applied, alerts, chats, book)
+        first = _time(templated, alerts, chats, book, offset=100)
+        alone = _time(applied, alerts, chats, offset=200)
+        alone_first = _time(applied, alerts, chats, book, offset=300)
         for name, figure, target in (
             (f"templates_render_ms_{platform}", value, None),
             (f"templates_render_ms_{platform}_first_chats", first, None),
