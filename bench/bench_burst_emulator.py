@@ -66,7 +66,7 @@ async def history(http: aiohttp.ClientSession, base: str) -> list[dict[str, Any]
         try:
             async with http.post(f"{base}/getUpdatesHistory", json={"token": TOKEN}) as answer:
                 return (await answer.json())["result"]
-        except aiohttp.ClientOSError:
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
             await asyncio.sleep(0.2 * (attempt + 1))
     raise RuntimeError("the emulator keeps resetting the connection")
 
@@ -78,8 +78,15 @@ async def burst(http: aiohttp.ClientSession, base: str, text: str) -> tuple[floa
     gate = asyncio.Semaphore(50)
 
     async def send(user: int) -> None:
-        async with gate, http.post(f"{base}/sendCommand", json=command(user, text)) as response:
-            await response.read()
+        async with gate:
+            for attempt in range(5):  # a starved emulator drops a connection now and then
+                try:
+                    async with http.post(f"{base}/sendCommand", json=command(user, text)) as sent:
+                        await sent.read()
+                        return
+                except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError):
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            raise RuntimeError(f"the emulator refused the command of user {user} five times")
 
     await asyncio.gather(*(send(FIRST_USER + n) for n in range(USERS)))
     replies: list[dict[str, Any]] = []
