@@ -266,18 +266,31 @@ class Templates:
         if not options and not sheet.fields:  # no embed or Telegram choices: the defaults
             return RenderedAlert(lines, mention=unplaced)
 
+        shared_parts = memo.embeds if memo is not None else {}
+
+        def kept(kind: str, text: str) -> Any:
+            """An embed part sanitised (and parsed): once per alert and mention, as the
+            same field or footer comes from every chat on a Discord preset."""
+            found = shared_parts.get((kind, text))
+            if found is None:
+                clean = markup.sanitise(text, allowed)
+                found = markup.unmark(clean) if kind == "plain" else clean
+                found = found[:256] if kind == "name" else found
+                found = _line(clean, urls) if kind == "line" else found
+                shared_parts[(kind, text)] = found
+            return found
+
         def one(key: str) -> str:
             value = options.get(key)
-            return markup.unmark(markup.sanitise(str(value), allowed)) if value else ""
+            return kept("plain", str(value)) if value else ""  # type: ignore[no-any-return]
 
         fields = tuple(
-            (markup.sanitise(name, allowed)[:256], _line(markup.sanitise(v, allowed), urls), inline)
-            for name, v, inline in sheet.fields
+            (kept("name", name), kept("line", v), inline) for name, v, inline in sheet.fields
         )
         title = options.get("title")
         return RenderedAlert(
             lines=lines,
-            title=_line(markup.sanitise(str(title), allowed), urls) if title else (),
+            title=kept("line", str(title)) if title else (),
             fields=fields,
             author=one("author"),
             footer=one("footer"),
