@@ -12,6 +12,7 @@ caller remaps its per-subscription numbers with the returned array.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 
 import numpy as np
 
@@ -36,9 +37,8 @@ class ChatNumbers:
         """The chat's number, or None when it was never numbered."""
         found = self._late.get(chat_id)
         if found is None and self._sorted_len:
-            ids = np.frombuffer(self.db, dtype=np.int64)[: self._sorted_len]
-            at = int(np.searchsorted(ids, chat_id))
-            if at < self._sorted_len and ids[at] == chat_id:
+            at = bisect_left(self.db, chat_id, 0, self._sorted_len)  # C, no numpy call
+            if at < self._sorted_len and self.db[at] == chat_id:
                 found = at
         return found
 
