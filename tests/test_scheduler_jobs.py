@@ -62,12 +62,14 @@ async def test_add_folder_while_running_starts_watching(
 ) -> None:
     from sources_support import article_md
 
+    inbox = tmp_path / "inbox"  # not tmp_path: the database and its search index live there
+    inbox.mkdir()
     scheduler = SourceScheduler(settings, pipeline(storage), storage.sources, settle_s=0.1)
     await scheduler.start()
     try:
-        scheduler.add_folder("Late", tmp_path, interval_s=3600)
+        scheduler.add_folder("Late", inbox, interval_s=3600)
         await asyncio.sleep(0.3)
-        (tmp_path / "late.md").write_text(article_md("Late arrival", "l-1"), encoding="utf-8")
+        (inbox / "late.md").write_text(article_md("Late arrival", "l-1"), encoding="utf-8")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 3
         while not await storage.archive.latest():
@@ -179,11 +181,13 @@ async def test_settle_returns_once_written_files_are_stored(
 ) -> None:
     from sources_support import article_md
 
+    inbox = tmp_path / "inbox"  # not tmp_path: the database and its search index live there
+    inbox.mkdir()
     scheduler = SourceScheduler(settings, pipeline(storage), storage.sources, settle_s=0.1)
-    scheduler.add_folder("Inbox", tmp_path, interval_s=3600)
+    scheduler.add_folder("Inbox", inbox, interval_s=3600)
     await scheduler.start()
     try:
-        (tmp_path / "x.md").write_text(article_md("Settled story", "s-1"), encoding="utf-8")
+        (inbox / "x.md").write_text(article_md("Settled story", "s-1"), encoding="utf-8")
         await scheduler.settle()
         assert [a.title for a in await storage.archive.latest()] == ["Settled story"]
     finally:
