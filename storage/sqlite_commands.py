@@ -21,16 +21,14 @@ import asyncio
 import sqlite3
 import weakref
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
 
-from storage.database import Database, _sqlite_pragmas
+from storage.database import Database
 from storage.sqlite_gate import NestedWriteError
+from storage.sqlite_thread import ThreadConnection
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], Any]
@@ -75,11 +73,7 @@ class CommandWriter:
         self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Group] = (
             weakref.WeakKeyDictionary()
         )
-        self._engine = create_engine(db.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
-        event.listen(self._engine, "connect", _sqlite_pragmas)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cw-sqlite-commands")
-        self._connection: Any = None  # the pool's proxy; used only in the executor's thread
-        db.on_dispose(self.close)
+        self._thread = ThreadConnection(db, "cw-sqlite-commands")
 
     def prepared(self, statement: ClauseElement) -> Prepared:
         """The compiled form of a module-level statement (compiled on first use)."""
@@ -103,13 +97,12 @@ class CommandWriter:
         return await future
 
     async def _flush(self, group: _Group) -> None:
-        loop = asyncio.get_running_loop()
         assert self.db.gate is not None
         while group.pending:
             async with self.db.gate.hold():  # taken before the batch: writes queued meanwhile join
                 batch, group.pending = group.pending[:MAX_GROUP], group.pending[MAX_GROUP:]
                 try:
-                    outcomes = await loop.run_in_executor(self._executor, self._commit, batch)
+                    outcomes = await self._thread.run(self._commit, batch)
                 except BaseException as exc:  # the commit itself failed: every write did
                     outcomes = [(False, exc)] * len(batch)
             for (_write, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -122,7 +115,7 @@ class CommandWriter:
 
     def _commit(self, batch: list[tuple[Write, asyncio.Future[Any]]]) -> list[tuple[bool, Any]]:
         """In the writer's thread: the batch in one IMMEDIATE transaction."""
-        raw = self._raw()
+        raw = self._thread.raw()
         outcomes: list[tuple[bool, Any]] = []
         raw.execute("BEGIN IMMEDIATE")
         try:
@@ -140,18 +133,3 @@ class CommandWriter:
                 raw.execute("ROLLBACK")
             raise
         return outcomes
-
-    def _raw(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = self._engine.raw_connection()
-            self._connection.dbapi_connection.isolation_level = None  # we BEGIN ourselves
-        return self._connection.dbapi_connection  # type: ignore[no-any-return]
-
-    def _close_in_thread(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    async def close(self) -> None:
-        """Close the connection (in its thread); the writer reopens it if used again."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_in_thread)

@@ -17,16 +17,14 @@ come here; searches and lists keep the pool, whose connections run side by side.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import weakref
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Select, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Select
 
-from storage.database import Database, _sqlite_pragmas, _SqliteRead
+from storage.database import Database, _SqliteRead
+from storage.sqlite_thread import ThreadConnection
 
 MAX_GROUP = 500  # reads per hop
 Pending = tuple[str, tuple[Any, ...], asyncio.Future[list[Sequence[Any]]]]
@@ -47,11 +45,7 @@ class GroupedReader:
         self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Group] = (
             weakref.WeakKeyDictionary()
         )
-        self._engine = create_engine(db.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
-        event.listen(self._engine, "connect", _sqlite_pragmas)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cw-sqlite-reads")
-        self._connection: Any = None  # the pool's proxy; used only in the executor's thread
-        db.on_dispose(self.close)
+        self._thread = ThreadConnection(db, "cw-sqlite-reads")
 
     async def read(self, statement: Select[Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
         compiled = self._compiled.get(statement)
@@ -69,11 +63,10 @@ class GroupedReader:
         return [compiled.mapping(row) for row in rows]
 
     async def _run(self, group: _Group) -> None:
-        loop = asyncio.get_running_loop()
         while group.pending:
             batch, group.pending = group.pending[:MAX_GROUP], group.pending[MAX_GROUP:]
             try:
-                outcomes = await loop.run_in_executor(self._executor, self._query, batch)
+                outcomes = await self._thread.run(self._query, batch)
             except BaseException as exc:  # the connection itself failed: every read did
                 outcomes = [(False, exc)] * len(batch)
             for (_sql, _values, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -86,7 +79,7 @@ class GroupedReader:
 
     def _query(self, batch: list[Pending]) -> list[tuple[bool, Any]]:
         """In the reader's thread: each read on its own."""
-        raw = self._raw()
+        raw = self._thread.raw()
         outcomes: list[tuple[bool, Any]] = []
         for sql, values, _future in batch:
             try:
@@ -94,18 +87,3 @@ class GroupedReader:
             except Exception as exc:
                 outcomes.append((False, exc))
         return outcomes
-
-    def _raw(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = self._engine.raw_connection()
-            self._connection.dbapi_connection.isolation_level = None  # autocommit reads
-        return self._connection.dbapi_connection  # type: ignore[no-any-return]
-
-    def _close_in_thread(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    async def close(self) -> None:
-        """Close the connection (in its thread); the reader reopens it if used again."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_in_thread)
