@@ -299,3 +299,41 @@ def test_a_wrap_naming_its_cause_may_still_join():
     assert semantic.features(wrap).profile.singleton == ""  # type: ignore[union-attr]
     digest = make("FTX Europe, Binance's Crypto Payments, Dogecoin's Trademark + More News")
     assert semantic.features(digest).profile.singleton == "roundup"  # type: ignore[union-attr]
+
+
+_SCORE_SCRIPT = """
+from bot.stories import pair_model
+words = frozenset(
+    "regulator exchange lawsuit settlement custody stablecoin issuer treasury reserves audit "
+    "attestation liquidity derivatives futures options leverage margin collateral validator "
+    "staking rewards slashing bridge exploit hacker laundering sanctions compliance".split()
+)
+p = pair_model.profile("SEC sues exchange over staking", words, words)
+print(repr(p.norm), repr(pair_model._overlap(words, words, p.weights, p.norm, p.norm)))
+"""
+
+
+def test_word_overlap_scores_are_the_same_in_every_process():
+    """Every process of a fleet must reach the same join decision for the same pair, and
+    ``cryptowire story`` must print the same evidence: the idf-weighted overlaps sum over
+    sets, whose order follows the per-process hash seed (a plain float sum differed in the
+    last digits between seeds)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    outputs = set()
+    for seed in ("1", "2", "3", "4", "5", "6", "7", "8"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", _SCORE_SCRIPT],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        outputs.add(out.stdout.strip())
+    assert len(outputs) == 1, outputs

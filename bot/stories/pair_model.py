@@ -177,8 +177,8 @@ def profile(title: str, tokens: frozenset[str], title_tokens: frozenset[str]) ->
         market_wrap=wrap,
         singleton=singleton,
         weights=weights,
-        norm=math.sqrt(sum(weights[t] ** 2 for t in tokens if t in weights)),
-        title_norm=math.sqrt(sum(weights[t] ** 2 for t in title_tokens if t in weights)),
+        norm=math.sqrt(math.fsum(weights[t] ** 2 for t in tokens if t in weights)),
+        title_norm=math.sqrt(math.fsum(weights[t] ** 2 for t in title_tokens if t in weights)),
     )
 
 
@@ -213,10 +213,11 @@ FEATURES = (
 def _overlap(
     a: frozenset[str], b: frozenset[str], weights: dict[str, float], na: float, nb: float
 ) -> tuple[float, float]:
+    # fsum: a set's order depends on the hash seed, and a plain float sum on the order
     shared = [weights[t] for t in a & b if t in weights]
     if not shared or na == 0.0 or nb == 0.0:
         return 0.0, 0.0
-    return sum(x * x for x in shared) / (na * nb), max(shared)
+    return math.fsum(x * x for x in shared) / (na * nb), max(shared)
 
 
 def rare_shared(a: frozenset[str], b: frozenset[str], limit: int = 3) -> tuple[str, ...]:
