@@ -31,6 +31,33 @@ class RunningBot:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def write_article(inbox: Path, name: str, text: str) -> None:
+    """Drop an article into a watched folder the way a finished download appears: whole."""
+    temporary = inbox / f".{name}.tmp"
+    temporary.write_text(text, encoding="utf-8")
+    temporary.rename(inbox / name)
+
+
+def write_config(
+    tmp_path: Path,
+    sections: str,
+    *,
+    inbox: Path | None = None,
+    source_name: str = "inbox",
+    interval: str | None = "1s",
+) -> Path:
+    """``tmp_path/config.toml`` for a real run: SQLite at ``tmp_path/cw.db``, a folder
+    source on INBOX when one is given, then the test's own TOML SECTIONS."""
+    head = f'[storage]\nurl = "sqlite:///{tmp_path / "cw.db"}"\n'
+    if inbox is not None:
+        head += f'\n[[sources]]\nname = "{source_name}"\nkind = "folder"\npath = "{inbox}"\n'
+        if interval is not None:
+            head += f'interval = "{interval}"\n'
+    path = tmp_path / "config.toml"
+    path.write_text(f"{head}\n{sections.strip()}\n", encoding="utf-8")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -19,7 +19,7 @@ import pytest
 
 from tests.fakes.discord_api import Failure, FakeDiscord
 from tests.fakes.discord_world import MANAGE_CHANNELS, TOKEN
-from tests.run_support import cryptowire_run, run_env
+from tests.run_support import cryptowire_run, run_env, write_article, write_config
 
 pytestmark = pytest.mark.slow
 TITLE = "Bitcoin *ETF* inflows hit a record as _funds_ pile in"
@@ -46,25 +46,10 @@ def article_file(title: str, summary: str, source: str, published: datetime) -> 
     )
 
 
-def write_article(inbox: Path, name: str, text: str) -> None:
-    temporary = inbox / f".{name}.tmp"
-    temporary.write_text(text, encoding="utf-8")
-    temporary.rename(inbox / name)  # appears whole, as a finished download would
-
-
 def config(tmp_path: Path, api_base: str, inbox: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
+    return write_config(
+        tmp_path,
         f"""
-[storage]
-url = "sqlite:///{tmp_path / "cw.db"}"
-
-[[sources]]
-name = "inbox"
-kind = "folder"
-path = "{inbox}"
-interval = "1s"
-
 [discord]
 token = "{TOKEN}"
 api_base = "{api_base}"
@@ -73,9 +58,8 @@ api_base = "{api_base}"
 poll_interval_s = 0.05
 backoff_base_s = 0.2
 """,
-        encoding="utf-8",
+        inbox=inbox,
     )
-    return path
 
 
 async def until(predicate: Callable[[], bool], within: float) -> None:

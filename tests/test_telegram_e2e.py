@@ -16,7 +16,7 @@ import pytest
 
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_state import BLOCKED, flood
-from tests.run_support import cryptowire_run
+from tests.run_support import cryptowire_run, write_article, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -49,25 +49,10 @@ def article_file(
     return "\n".join(lines)
 
 
-def write_article(inbox: Path, name: str, text: str) -> None:
-    temporary = inbox / f".{name}.tmp"
-    temporary.write_text(text, encoding="utf-8")
-    temporary.rename(inbox / name)  # appears whole, as a finished download would
-
-
 def config(tmp_path: Path, fake: FakeBotApi, inbox: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
+    return write_config(
+        tmp_path,
         f"""
-[storage]
-url = "sqlite:///{tmp_path / "cw.db"}"
-
-[[sources]]
-name = "inbox"
-kind = "folder"
-path = "{inbox}"
-interval = "1s"
-
 [telegram]
 token = "{fake.token}"
 base_url = "{fake.base_url}"
@@ -78,9 +63,8 @@ poll_timeout = 1
 poll_interval_s = 0.05
 backoff_base_s = 0.2
 """,
-        encoding="utf-8",
+        inbox=inbox,
     )
-    return path
 
 
 def sends_to(fake: FakeBotApi, chat_id: int) -> int:

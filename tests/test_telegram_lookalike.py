@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.lookalike_bot_api import LookalikeBotApi
-from tests.run_support import cryptowire_run
+from tests.run_support import cryptowire_run, write_config
 
 pytestmark = pytest.mark.slow
 BURST = 200
@@ -42,17 +42,9 @@ async def until(check: Callable[[], bool], within: float, what: str) -> None:
 
 
 def config(tmp_path: Path, api: LookalikeBotApi, inbox: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
+    return write_config(
+        tmp_path,
         f"""
-[storage]
-url = "sqlite:///{tmp_path / "cw.db"}"
-
-[[sources]]
-name = "Inbox"
-kind = "folder"
-path = "{inbox}"
-
 [telegram]
 token = "{api.token}"
 base_url = "{api.base_url}"
@@ -61,9 +53,10 @@ poll_timeout = 1
 [delivery]
 poll_interval_s = 0.05
 """,
-        encoding="utf-8",
+        inbox=inbox,
+        source_name="Inbox",
+        interval=None,
     )
-    return path
 
 
 async def test_the_bot_works_against_a_bot_api_lookalike(tmp_path: Path) -> None:

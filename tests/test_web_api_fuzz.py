@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.cli.demo import example_files
-from tests.run_support import cryptowire_run, free_port, run_env, wait_port
+from tests.run_support import cryptowire_run, free_port, run_env, wait_port, write_config
 
 pytestmark = pytest.mark.slow
 TOKEN = "fuzz-token-0123456789abcdef"
@@ -27,24 +27,16 @@ async def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
     inbox.mkdir()
     for item in example_files()[:6]:
         shutil.copy(item, inbox / item.name)
-    config = tmp_path / "config.toml"
-    config.write_text(
+    config = write_config(
+        tmp_path,
         f"""
-[storage]
-url = "sqlite:///{tmp_path / "cw.db"}"
-
-[[sources]]
-name = "Inbox"
-kind = "folder"
-path = "{inbox}"
-interval = "1s"
-
 [web]
 listen = "127.0.0.1:{port}"
 password = "fuzz-password"
 api_token = "{TOKEN}"
 """,
-        encoding="utf-8",
+        inbox=inbox,
+        source_name="Inbox",
     )
     env = run_env()
     base = f"http://127.0.0.1:{port}/api/v1"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.run_support import cryptowire_run, free_port, run_env, wait_port
+from tests.run_support import cryptowire_run, free_port, run_env, wait_port, write_config
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -46,30 +46,21 @@ def needs_chromium() -> None:
         pytest.skip("no chromium here (apt-get install -y chromium; .ci/run installs it)")
 
 
-def write_config(tmp_path: Path, port: int) -> Path:
+def console_config(tmp_path: Path, port: int) -> Path:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    path = tmp_path / "config.toml"
-    path.write_text(
+    return write_config(
+        tmp_path,
         f"""
-[storage]
-url = "sqlite:///{tmp_path / "cw.db"}"
-
-[[sources]]
-name = "Inbox"
-kind = "folder"
-path = "{inbox}"
-interval = "1s"
-
 [web]
 listen = "127.0.0.1:{port}"
 
 [delivery]
 poll_interval_s = 0.05
 """,
-        encoding="utf-8",
+        inbox=inbox,
+        source_name="Inbox",
     )
-    return path
 
 
 async def test_log_in_and_watch_a_dropped_file_become_a_live_story(tmp_path):
@@ -78,7 +69,7 @@ async def test_log_in_and_watch_a_dropped_file_become_a_live_story(tmp_path):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    config = write_config(tmp_path, port)
+    config = console_config(tmp_path, port)
     env = run_env(CRYPTOWIRE_WEB_PASSWORD=PASSWORD)
     async with cryptowire_run(config, tmp_path, env=env) as bot:
         await wait_port(port)
@@ -158,7 +149,7 @@ async def test_pause_a_subscription_and_send_a_broadcast_that_reaches_telegram(t
     port = free_port()
     async with FakeBotApi() as fake:
         fake.channel(CHANNEL, "Crypto Wire", "cryptowirenews")
-        config = write_config(tmp_path, port)
+        config = console_config(tmp_path, port)
         with config.open("a", encoding="utf-8") as extra:
             extra.write(
                 f'\n[telegram]\ntoken = "{fake.token}"\nbase_url = "{fake.base_url}"\n'

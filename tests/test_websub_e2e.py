@@ -11,7 +11,7 @@ import pytest
 from websub_hub import LocalHub
 
 from tests.fakes.telegram_api import FakeBotApi
-from tests.run_support import cryptowire_run, free_port
+from tests.run_support import cryptowire_run, free_port, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -20,12 +20,9 @@ PUSH_TO_ALERT_S = 1.0
 
 
 def config(tmp_path: Path, fake: FakeBotApi, hub: LocalHub, port: int) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
+    return write_config(
+        tmp_path,
         f"""
-[storage]
-url = "sqlite:///{tmp_path / "cw.db"}"
-
 [[sources]]
 name = "Hub News"
 kind = "rss"
@@ -46,9 +43,7 @@ poll_timeout = 1
 [delivery]
 poll_interval_s = 0.05
 """,
-        encoding="utf-8",
     )
-    return path
 
 
 def alerts(fake: FakeBotApi) -> list[tuple[float, str]]:
