@@ -41,10 +41,16 @@ class CompletionListener:
     skips them. The callback runs on the event loop with the paths of one read.
     """
 
-    def __init__(self, root: Path, on_complete: Callable[[list[Path]], None]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        on_complete: Callable[[list[Path]], None],
+        keep: Callable[[Path], bool] = lambda _path: True,
+    ) -> None:
         assert _inotify is not None
         self.root = root
         self.on_complete = on_complete
+        self.keep = keep  # paths the source reads (not the database's own files)
         flags = _inotify.flags
         self._file_mask = flags.CLOSE_WRITE | flags.MOVED_TO
         self._mask = self._file_mask | flags.CREATE
@@ -67,7 +73,7 @@ class CompletionListener:
 
     def _add_tree(self, top: Path) -> None:
         for root, dirs, _files in os.walk(top):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            dirs[:] = [d for d in dirs if not d.startswith(".") and self.keep(Path(root) / d)]
             if len(self._folders) >= MAX_WATCHED_FOLDERS:
                 return
             try:
@@ -94,10 +100,14 @@ class CompletionListener:
                 continue
             path = folder / event.name
             if event.mask & flags.ISDIR:
-                if not event.name.startswith(".") and event.mask & (flags.CREATE | flags.MOVED_TO):
+                if (
+                    not event.name.startswith(".")
+                    and event.mask & (flags.CREATE | flags.MOVED_TO)
+                    and self.keep(path)
+                ):
                     self._add_tree(path)
                 continue
-            if event.mask & self._file_mask:
+            if event.mask & self._file_mask and self.keep(path):
                 complete.append(path)
         if complete:
             self.on_complete(complete)
@@ -109,6 +119,7 @@ def listen(
     stop: asyncio.Event,
     *,
     name: str,
+    keep: Callable[[Path], bool] = lambda _path: True,
 ) -> asyncio.Task[None] | None:
     """A task handing complete arrivals under ``root`` to ``read`` (batched while it
     is busy) until ``stop``; None where the platform reports no such events."""
@@ -116,7 +127,7 @@ def listen(
         return None
     arrived: asyncio.Queue[list[Path]] = asyncio.Queue()
     try:
-        listener = CompletionListener(root, arrived.put_nowait)
+        listener = CompletionListener(root, arrived.put_nowait, keep)
         listener.start()
     except OSError as exc:
         log.info("%s: complete files wait like the others (%s)", name, exc)

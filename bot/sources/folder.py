@@ -8,7 +8,9 @@ How a file is judged finished (writers can rely on either rule):
 2. **Rename convention.** Names starting with ``.`` and names ending in ``.tmp``,
    ``.part``, ``.partial``, ``.crdownload``, ``.swp`` or ``~`` are never read: write
    ``story.md.tmp`` (or ``.story.md``) and rename it to ``story.md`` when complete,
-   which is atomic on the same filesystem. Hidden folders are skipped too.
+   which is atomic on the same filesystem. Hidden folders are skipped too, and so are
+   the configured SQLite database's own files and its search index folder when they sit
+   in the watched folder (``bot.sources.folder_paths``).
 3. **Complete arrivals are read at once.** Where the platform says a file arrived
    complete (Linux: renamed or moved into the folder, or closed after writing; see
    ``bot.sources.completion``), it is read without the stability wait.
@@ -29,31 +31,27 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watchfiles import Change, awatch
+from watchfiles import awatch
 
 from bot.errors import Unavailable
 from bot.models import Article
 from bot.sources import completion
 from bot.sources.base import Ingestor, PollReport, SourceError, SourceStore
+from bot.sources.folder_paths import FolderPaths, is_ignored
+
+__all__ = ["DEFAULT_SETTLE_S", "FileState", "FolderSource", "StabilityTracker", "is_ignored"]
 
 log = logging.getLogger("cryptowire.sources.folder")
 
-TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 DEFAULT_SETTLE_S = 0.5
 POLL_ROUNDS = 6
 WATCH_ROUNDS = 40
-
-
-def is_ignored(name: str) -> bool:
-    """True for hidden names and the temporary names of the rename convention."""
-    lowered = name.lower()
-    return lowered.startswith(".") or lowered.endswith(TEMP_SUFFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +131,12 @@ class FolderSource:
         memory: SourceStore | None = None,
         key: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        skip: Iterable[Path] = (),
     ) -> None:
         self.name = name
         # absolute, so the absolute paths of file events are inside it ("./inbox" never is)
         self.path = _absolute(Path(path))
+        self.paths = FolderPaths(self.path, skip)  # ``skip``: the database's own files
         self.pipeline = pipeline
         self.source_hint = source_hint
         self.max_bytes = max_bytes
@@ -154,13 +154,6 @@ class FolderSource:
     def target(self) -> str:
         return str(self.path)
 
-    def _files(self) -> Iterator[Path]:
-        for root, dirs, files in os.walk(self.path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if not is_ignored(name):
-                    yield Path(root) / name
-
     def ensure_folder(self) -> None:
         """Create the folder when it is missing (a configured inbox need not exist before
         the first start); a path that is a file, or cannot be created, is a SourceError."""
@@ -176,18 +169,6 @@ class FolderSource:
             ) from None
         log.info("%s: created the watched folder %s", self.name, self.path)
 
-    def _wanted(self, path: Path) -> bool:
-        """Inside the folder, not under a hidden folder, not a temporary name."""
-        try:
-            parts = _absolute(path).relative_to(self.path).parts
-        except ValueError:
-            return False
-        return (
-            bool(parts)
-            and not is_ignored(parts[-1])
-            and not any(part.startswith(".") for part in parts[:-1])
-        )
-
     async def scan(
         self,
         report: PollReport | None = None,
@@ -200,16 +181,16 @@ class FolderSource:
         report = report or PollReport(self.name, self.kind)
         self.ensure_folder()
         if only is not None:
-            named = {_absolute(path) for path in only}
+            named = sorted(p for p in map(_absolute, only) if self.paths.wanted(p))
             if any(path.is_dir() for path in named):
                 only, complete = None, False  # a folder moved in: look at everything
             else:
-                paths: Iterable[Path] = sorted(p for p in named if self._wanted(p))
+                paths: Iterable[Path] = named
         async with self._lock:
             await self._load_memory()
             failures: list[str] = []
             present: set[Path] = set()
-            for path in self._files() if only is None else paths:
+            for path in self.paths.files() if only is None else paths:
                 present.add(path)
                 try:
                     state = FileState.of(path.stat())
@@ -309,7 +290,7 @@ class FolderSource:
             async def read(paths: set[Path]) -> None:
                 await self._read_complete(paths, on_report)
 
-            fast = completion.listen(self.path, read, stop, name=self.name)
+            fast = completion.listen(self.path, read, stop, name=self.name, keep=self.paths.wanted)
         try:
             await self._watch_changes(on_report, stop, force_polling)
         finally:
@@ -337,7 +318,7 @@ class FolderSource:
     ) -> None:
         async for changes in awatch(
             self.path,
-            watch_filter=_interesting,
+            watch_filter=self.paths.watch_filter,
             stop_event=stop,
             debounce=400,
             step=30,
@@ -386,7 +367,3 @@ def _absolute(path: Path) -> Path:
     """Absolute and normalised ("/x/./inbox" -> "/x/inbox"), symlinks kept as named:
     watchfiles reports paths under the folder as it was given."""
     return Path(os.path.abspath(path.expanduser()))
-
-
-def _interesting(change: Change, path: str) -> bool:
-    return change != Change.deleted and not is_ignored(os.path.basename(path))

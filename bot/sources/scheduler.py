@@ -39,6 +39,7 @@ from bot.sources.base import (
 from bot.sources.control import CONTROL_JOB, CONTROL_S, ConsoleControls, Switches, job_id
 from bot.sources.enrichment import finish_item
 from bot.sources.folder import DEFAULT_SETTLE_S, FolderSource
+from bot.sources.folder_paths import database_files
 from bot.sources.http_fetch import Fetcher
 from bot.sources.overrun import PollTicks
 from bot.sources.push_polling import FeedFollower, websub_for
@@ -140,6 +141,7 @@ class SourceScheduler(Switches):
             memory=self.store,
             key=key,
             now=self.clock,
+            skip=database_files(self.settings.storage.url),
         )
         self._add(_Entry(key, name, interval_s, runner))
 
