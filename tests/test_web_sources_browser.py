@@ -15,8 +15,8 @@ from test_web_browser import (
     CHROMIUM,
     LAUNCH_ARGS,
     PASSWORD,
+    console_config,
     needs_chromium,
-    write_config,
 )
 
 from tests.run_support import cryptowire_run, free_port, run_env, wait_port
@@ -68,7 +68,7 @@ async def test_disable_a_folder_in_the_browser_and_it_stays_off_across_a_restart
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    config = write_config(tmp_path, port)
+    config = console_config(tmp_path, port)
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("[web]\n", f'[web]\napi_token = "{TOKEN}"\n', 1), "utf-8")
     base, inbox = f"http://127.0.0.1:{port}", tmp_path / "inbox"

@@ -28,6 +28,7 @@ from bot.sources.websub import WebSubSubscriber
 log = logging.getLogger("cryptowire.sources")
 
 CONTROL_S = 2.0
+CONTROL_KEY = "\0console switches"  # no source key starts with NUL
 CONTROL_JOB = "sources:control"
 
 
@@ -105,17 +106,12 @@ class Switches:
 
     async def _poll(self, entry: Any) -> PollReport: ...
 
-    _control_task: asyncio.Task[None] | None = None
-
     async def control_tick(self) -> None:
-        """The ``CONTROL_S`` job: read the switches in a task of its own unless the last
-        read still runs (a database busy with a burst), so APScheduler never finds the job
-        overrunning and never warns about it on every tick."""
-        if self._control_task is None or self._control_task.done():
-            task = asyncio.create_task(self.apply_controls(), name="sources: console switches")
-            self._control_task = task
-            self._running.add(task)  # type: ignore[arg-type]
-            task.add_done_callback(self._running.discard)  # type: ignore[arg-type]
+        """The ``CONTROL_S`` job: read the switches the way a source is polled (one read at a
+        time, in a task of its own; a read that outlasts the interval is logged once), so
+        APScheduler never finds the job overrunning and never warns on every tick when a
+        burst keeps the database busy."""
+        self._ticks.tick(CONTROL_KEY, "console switches", CONTROL_S, self.apply_controls)
 
     def _begin(self, entry: Any) -> None:
         """Schedule and watch the source, unless it is switched off in the console."""
