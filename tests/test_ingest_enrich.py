@@ -51,7 +51,7 @@ HITS = [
     ("Polygon (MATIC) upgrade", "POL"),
     ("Avalanche subnet launches", "AVAX"),
     ("Terra's LUNA collapses", "LUNA"),
-    ("Celsius freezes withdrawals", "CEL"),
+    ("Celsius (CEL) freezes withdrawals", "CEL"),  # the company alone is not CEL (decision 039)
     ("Price analysis 2/4: BTC, ETH, ADA, DOT, AVAX", "ADA"),
     ("Price analysis 2/4: BTC, ETH, ADA, DOT, AVAX", "DOT"),
     ("LUNA, ZEC, QNT, and FTM are down", "FTM"),

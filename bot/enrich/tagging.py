@@ -26,8 +26,13 @@ _COIN_WORDS = frozenset(
     "validators dapps wallet defi nft chain rises rise gains gain falls fall drops drop "
     "climbs climb surges surge rallies rally slides slips sinks tumbles plunges soars jumps "
     "spikes dips rebounds recovers slumps crashes dumps pumps extends trades trading "
-    "holders whales bulls bears outperforms breaks reclaims hits tests eyes founder".split()
+    "holders whales bulls bears outperforms breaks reclaims hits tests eyes founder "
+    # "Optimism loses 20M tokens", "Avalanche-based game", "Anchor dev claims", "Harmony
+    # Bridge hacked": a move, a hyphenated "-based" or the network's own parts.
+    "loses lose sheds reaches based powered native dev devs developer developers "
+    "bridge reserve reserves hacked exploited airdrop upgrade treasury dao".split()
 )
+_POSSESSIVE = "'s"  # "Optimism's airdrop", "NEAR's price": a name, not the word
 # "NEAR at $1.73", "NEAR +5.7%", "NEAR rises 5.7% to $1.73": a price or a percentage within
 # a few words after a word-like ticker makes it a ticker.
 _PRICE_AFTER = re.compile(
@@ -205,7 +210,7 @@ class Tagger:
                 spans.extend(m.span() for m in _TOKEN.finditer(text))
             end = i + len(phrase.words)
             if _sentence_start(text, spans[i][0]) and not (
-                (end < len(low) and low[end] in _COIN_WORDS)
+                (end < len(low) and (low[end] in _COIN_WORDS or low[end] == _POSSESSIVE))
                 or text[spans[end - 1][1] :].lstrip().startswith("(")
             ):
                 phrase = None
@@ -260,8 +265,11 @@ class Tagger:
         if guard == "none":
             return False
         if guard == "ctx":
-            return (i + 1 < len(low) and low[i + 1] in _COIN_WORDS) or bool(
-                _PRICE_AFTER.match(text[end : end + 40])
+            after = low[i + 1] if i + 1 < len(low) else ""
+            return (
+                after in _COIN_WORDS
+                or after == _POSSESSIVE
+                or bool(_PRICE_AFTER.match(text[end : end + 40]))
             )
         window = text[max(0, start - 40) : end + 40]
         letters = [ch for ch in window if ch.isalpha()]
