@@ -9,9 +9,9 @@ import random
 from dataclasses import replace
 from typing import Any
 
-from bot.delivery.templating import pieces, presets
+from bot.delivery.templating import heads, pieces, presets
 from bot.delivery.templating.engine import Templates
-from bot.delivery.templating.values import sample_article
+from bot.delivery.templating.values import PLACEHOLDERS, sample_article
 from bot.models import Alert, DeliveryKind, Sentiment
 
 
@@ -110,6 +110,15 @@ HEADS = [
     "A\r",
     "",
     "{{ source }}\n  {{ title }}",
+    "{# chat 7 #}",
+    "{#- c #}",
+    "{# c -#}",
+    "{# c +#}",
+    "{# a #} b {{source}}",
+    "{# {{ x #}",
+    "50% #1 }} %} {{  title  }}",
+    "{{ true }}",
+    "{{ source|bold }}",
 ]
 TAILS = [
     "\n" + presets.standard("telegram"),
@@ -118,6 +127,10 @@ TAILS = [
     "\n\n{{ summary }}\n",
     "\n{% endif %}{{ title }}",
     "\n{% endraw %}",
+    presets.preset("compact", "telegram"),
+    "{%- if breaking %}X{% endif %}{{ title }}",
+    " {{- title }} x",
+    "{% endif %}",
 ]
 
 
@@ -127,9 +140,9 @@ def test_a_known_template_under_a_chat_s_head_parses_to_the_whole_template_s_par
     the cut; a text that does not parse as a whole still does not."""
     from jinja2 import TemplateSyntaxError
 
-    cut = pieces.Pieces(Templates().env)
+    cut = pieces.Pieces(Templates().env, PLACEHOLDERS)
     for tail in TAILS:
-        for learn in ("Desk 7 · {{ title }}", "Desk 8"):  # seen twice: learnt
+        for learn in ("Desk 7 · {{ title }}", "Desk 8", "{# 7 #}", "{# 8 #}"):  # learnt
             try:
                 cut.parts_of(learn + tail)
             except TemplateSyntaxError:
@@ -146,3 +159,27 @@ def test_a_known_template_under_a_chat_s_head_parses_to_the_whole_template_s_par
                 raise AssertionError(f"parsed a text that does not parse: {text!r}") from None
             assert pieces.flat(cut.parts_of(text)) == whole, repr(text)
     assert cut._tails  # the cut really served (the standard preset's tail at least)
+
+
+def test_a_plain_head_read_without_the_parser_gives_the_parser_s_parts() -> None:
+    """Text, ``{{ name }}`` and comments are read to the parser's very nodes; anything
+    else (filters, whitespace control, constants, unknown names) goes to the parser."""
+    cut = pieces.Pieces(Templates().env, PLACEHOLDERS)
+    plain = ["Desk 7 · {{ source }}", "{# chat 7 #}", "{{source}} x {{  title  }}!"]
+    plain += ["50% #1 }} %} a", "{# {{ x }} #}ok {# b #}", "A\nB {{ tags }}", "x #} y"]
+    parsed = ["{{ true }}", "{{ source|bold }}", "{{- source }}", "{#- c #}", "{# c -#}"]
+    parsed += ["{{ unknown }}", "{ a", "a\n", "A\r", "{% if x %}{% endif %}", "{{ Title }}"]
+    for head in plain + parsed:
+        got = heads.plain_head(head, PLACEHOLDERS)
+        assert (got is not None) == (head in plain), head
+        try:
+            whole = cut._split(cut.env.parse(head))
+        except Exception:
+            assert got is None, head
+            continue
+        assert cut._standalone(head) == whole, head
+    assert heads.cuts("{# chat 7 #}{% if digest %}\nx") == [
+        ("{# chat 7 #}", "{% if digest %}\nx"),
+        ("{# chat 7 #}{% if digest %}", "\nx"),
+    ]
+    assert heads.cuts("{# chat 7 -#} x") == []  # "-#}" strips what starts the tail

@@ -58,7 +58,7 @@ class Templates:
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self.env = build_environment()
         self._globals = dict(self.env.globals)
-        self._pieces = pieces.Pieces(self.env)
+        self._pieces = pieces.Pieces(self.env, values.PLACEHOLDERS)
         self._cache: OrderedDict[str, tuple[pieces.Parts, bool, bool]] = OrderedDict()
         self._cache_size = cache_size
         self._failed_logged: set[str] = set()
@@ -216,10 +216,32 @@ class Templates:
         values_key = _values_key(alert, sources)
         shared = self._values_of(alert, sources, values_key, copy=False)
         mention = alert.mention
-        summary = shared["summary"]
 
         def allowed() -> str:
             return values.allowed_text(alert, mention)
+
+        memo = self._memo_of(alert, values_key, mention, allowed, shared["summary"])
+        if memo is None or same is None:
+            return self._compose(parts, alert, shared, memo, allowed, plain_summary)
+        result = memo.results.get(same)
+        if result is None:
+            result = self._compose(parts, alert, shared, memo, allowed, plain_summary)
+            memo.results[same] = result
+        return result
+
+    def _compose(
+        self,
+        parts: pieces.Parts,
+        alert: Alert,
+        shared: dict[str, Any],
+        memo: lines_of.LineMemo | None,
+        allowed: Callable[[], str],
+        plain_summary: bool,
+    ) -> RenderedAlert:
+        """Render, sanitise and parse the parts: the lines, and the embed and Telegram
+        choices the template made (worked out once per alert for the same choices)."""
+        mention = alert.mention
+        summary = shared["summary"]
 
         def output(sheet: pieces.Sheet, stand_in: bool) -> str:
             def context() -> Any:  # made only when a piece is rendered, not reused
@@ -236,12 +258,6 @@ class Templates:
             rendered = memo.pieces if memo is not None else None
             return pieces.render(parts, rendered, stand_in, context, sheet)
 
-        memo = self._memo_of(alert, values_key, mention, allowed, summary)
-        if memo is not None and same is not None:
-            result = memo.results.get(same)
-            if result is None:
-                result = memo.results[same] = self._run(parts, alert, sources, plain_summary)
-            return result
         # a summary shown only as {{ summary }}: a stand-in the memo fills with its spans
         stand_in = memo is not None and plain_summary and bool(summary)
         stand_in = stand_in and not (mention and markup.has_private(mention))
@@ -262,44 +278,47 @@ class Templates:
             lines = markup.parse(text, urls)
             placed = bool(mention) and mention in text  # type: ignore[operator]
         unplaced = "" if placed or not mention else mention
-        options = sheet.options
-        if not options and not sheet.fields:  # no embed or Telegram choices: the defaults
+        if not sheet.calls:  # no embed or Telegram choices: the defaults
             return RenderedAlert(lines, mention=unplaced)
+        calls = tuple(sheet.calls)
+        keep = memo is not None and all(call[2] is not None for call in calls)
+        found = memo.choices.get(calls) if keep else None  # type: ignore[union-attr]
+        if found is None:  # once per alert and mention for the same calls (a preset's)
+            found = _choices(pieces.Sheet.settled(calls), allowed, urls)
+            if keep:
+                memo.choices[calls] = found  # type: ignore[union-attr]
+        return RenderedAlert(lines, *found, mention=unplaced)  # type: ignore[arg-type]
 
-        shared_parts = memo.embeds if memo is not None else {}
 
-        def kept(kind: str, text: str) -> Any:
-            """An embed part sanitised (and parsed): once per alert and mention, as the
-            same field or footer comes from every chat on a Discord preset."""
-            found = shared_parts.get((kind, text))
-            if found is None:
-                clean = markup.sanitise(text, allowed)
-                found = markup.unmark(clean) if kind == "plain" else clean
-                found = found[:256] if kind == "name" else found
-                found = _line(clean, urls) if kind == "line" else found
-                shared_parts[(kind, text)] = found
-            return found
+def _choices(sheet: pieces.Sheet, allowed: Callable[[], str], urls: frozenset[str]) -> tuple:  # type: ignore[type-arg]
+    """The template's embed and Telegram choices, each text sanitised (and parsed), in
+    ``RenderedAlert``'s field order after ``lines``: title, fields, author, footer,
+    colour, image, preview, timestamp."""
+    options = sheet.options
+    if not options and not sheet.fields:
+        return ((), (), "", "", "sentiment", True, True, True)
 
-        def one(key: str) -> str:
-            value = options.get(key)
-            return kept("plain", str(value)) if value else ""  # type: ignore[no-any-return]
+    def plain(value: Any) -> str:
+        return markup.unmark(markup.sanitise(str(value), allowed)) if value else ""
 
-        fields = tuple(
-            (kept("name", name), kept("line", v), inline) for name, v, inline in sheet.fields
-        )
-        title = options.get("title")
-        return RenderedAlert(
-            lines=lines,
-            title=kept("line", str(title)) if title else (),
-            fields=fields,
-            author=one("author"),
-            footer=one("footer"),
-            colour=str(options.get("colour", "sentiment")),
-            image=bool(options.get("image", True)),
-            preview=bool(options.get("preview", True)),
-            timestamp=bool(options.get("timestamp", True)),
-            mention=unplaced,
-        )
+    def line(text: str) -> Line:
+        return _line(markup.sanitise(text, allowed), urls)
+
+    fields = tuple(
+        (markup.sanitise(name, allowed)[:256], line(value), inline)
+        for name, value, inline in sheet.fields
+    )
+    title = options.get("title")
+    return (
+        line(str(title)) if title else (),
+        fields,
+        plain(options.get("author")),
+        plain(options.get("footer")),
+        str(options.get("colour", "sentiment")),
+        bool(options.get("image", True)),
+        bool(options.get("preview", True)),
+        bool(options.get("timestamp", True)),
+    )
 
 
 def _values_key(alert: Alert, sources: tuple[str, ...]) -> tuple[Any, ...] | None:

@@ -53,7 +53,7 @@ class LineMemo:
     """Lines of one alert's output (with one mention) already sanitised and parsed."""
 
     __slots__ = ("_allowed", "_haystack", "_lines", "_mention", "_raw_summary")
-    __slots__ += ("_summary", "embeds", "pieces", "results", "urls")
+    __slots__ += ("_summary", "choices", "pieces", "results", "urls")
 
     def __init__(
         self,
@@ -73,8 +73,10 @@ class LineMemo:
         self.pieces: PieceMemo = PieceMemo()
         # each template's whole result for this alert and mention (chats on one preset)
         self.results: Bounded = Bounded()
-        # embed parts (field names and values, title, author, footer) sanitised and parsed
-        self.embeds: dict[Any, Any] = PieceMemo()
+        # embed and Telegram choices by the template's calls (``embed()``, ``field()``,
+        # ``telegram()``), their texts sanitised and parsed: the same from every chat on
+        # a preset, or with a preset's tail under a head of its own
+        self.choices: dict[Any, Any] = PieceMemo()
 
     def _text(self) -> str:
         if self._haystack is None:

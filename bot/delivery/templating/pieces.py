@@ -15,24 +15,24 @@ A template with any other top-level statement is one piece (rendered whole).
 
 Parsing is then most of what a template's first use costs (after a restart, every chat's
 template at its first send): a template that is one seen before under a few lines of the
-chat's own (``_cuts``) parses only those lines.
+chat's own (``heads.cuts``) parses only those lines, and a plain head (text and
+placeholders) is not parsed at all.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError
 
-from bot.delivery.templating import markup
+from bot.delivery.templating import heads, markup
 from bot.delivery.templating.sandbox import _COLOUR
 
 MAX_PIECES = 50_000  # distinct pieces kept compiled (a preset has about twenty)
 MAX_TAILS = 2_000  # templates kept parsed for reuse under chats' own heads
-MAX_HEAD, HEAD_LINES = 400, 3  # a chat's own head: at most this long, this many lines
 # top-level statements that are whole on their own: their output is all they do
 _WHOLE = (nodes.If, nodes.For, nodes.FilterBlock, nodes.ScopedEvalContextModifier)
 
@@ -118,8 +118,9 @@ def plain_summary(tree: nodes.Template) -> bool:
 class Pieces:
     """Turns template text into parts; compiles each distinct piece once."""
 
-    def __init__(self, env: Any) -> None:
+    def __init__(self, env: Any, names: Collection[str] = ()) -> None:
         self.env = env
+        self.names = frozenset(names)  # placeholders a plain head may show unparsed
         self._known: dict[str, Piece] = {}
         self._numbers = itertools.count(1)
         self._tails: dict[str, Run] = {}  # a template seen under several heads, as one run
@@ -129,7 +130,7 @@ class Pieces:
         """``split(env.parse(text))``. A template that is a known one under a few lines of
         its own (a preset with the chat's header) parses only those lines: parsing is most
         of what a template's first use costs, once its pieces are compiled."""
-        cuts = _cuts(text)
+        cuts = heads.cuts(text)
         for head, tail in cuts:
             known = self._tails.get(tail)
             if known is not None:
@@ -151,7 +152,11 @@ class Pieces:
 
     def _standalone(self, text: str) -> list[str | Piece] | None:
         """The parts of text parsed alone; None when it does not parse alone, or has a
-        statement rendered whole (which could depend on the rest)."""
+        statement rendered whole (which could depend on the rest). A plain head (text,
+        placeholders, comments) is read without the parser (``heads.plain_head``)."""
+        plain = heads.plain_head(text, self.names)
+        if plain is not None:
+            return [p if isinstance(p, str) else self._piece(p) for p in plain]
         try:
             parts = self._split(self.env.parse(text))
         except TemplateSyntaxError:
@@ -204,24 +209,8 @@ def _merged(parts: list[str | Piece]) -> Parts:
     return tuple(merged)
 
 
-def _cuts(text: str) -> list[tuple[str, str]]:
-    """Where a template may be cut into a head of its own and a tail that parse alone to
-    the same parts as the whole: at one of its first new lines (the tail starts with it),
-    the head ending in neither white space (a tail's ``{%-`` would strip it in the whole)
-    nor a tag's ``-`` (which would strip the new line in the whole). The head must parse
-    alone (no statement left open, no tag, comment or raw block cut in two) and the tail
-    too; both are checked where the cut is used."""
-    cuts = []
-    start = 0
-    for _ in range(HEAD_LINES):
-        at = text.find("\n", start, MAX_HEAD)
-        if at <= 0:
-            break
-        head = text[:at]
-        if not head[-1].isspace() and not head.endswith(("-}}", "-%}", "-#}")):
-            cuts.append((head, text[at:]))
-        start = at + 1
-    return cuts
+Call = tuple[str, tuple[Any, ...], "tuple[type, ...] | None"]
+_SIMPLE = frozenset({str, bool, int, float, type(None)})
 
 
 class Sheet:
@@ -233,11 +222,27 @@ class Sheet:
     def __init__(self) -> None:
         self.options: dict[str, Any] = {}
         self.fields: list[tuple[str, str, bool]] = []
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.calls: list[Call] = []
 
-    def replay(self, calls: tuple[tuple[str, tuple[Any, ...]], ...]) -> None:
-        for name, args in calls:
-            getattr(self, name)(*args)
+    def _record(self, name: str, args: tuple[Any, ...]) -> None:
+        """A call with its arguments' types: the calls are a key for the choices they make
+        (``1`` and ``True`` are equal, but shown as ``1`` and ``True``); ``None`` for
+        arguments of other types (a list, a tuple), which keep no choices."""
+        kinds = tuple(type(arg) for arg in args)
+        self.calls.append((name, args, kinds if _SIMPLE.issuperset(kinds) else None))
+
+    def replay(self, calls: tuple[Call, ...]) -> None:
+        """A reused piece's calls, recorded only (they were checked when it was rendered):
+        ``settled`` makes the choices of the whole sequence."""
+        self.calls.extend(calls)
+
+    @classmethod
+    def settled(cls, calls: tuple[Call, ...]) -> Sheet:
+        """A sheet with every call made in order: the template's choices."""
+        sheet = cls()
+        for name, args, _kinds in calls:
+            getattr(sheet, name)(*args)
+        return sheet
 
     def embed(
         self,
@@ -249,7 +254,7 @@ class Sheet:
         timestamp: Any = None,
         color: Any = None,
     ) -> str:
-        self.calls.append(("embed", (title, footer, author, colour, image, timestamp, color)))
+        self._record("embed", (title, footer, author, colour, image, timestamp, color))
         colour = colour if colour is not None else color
         if colour is not None and not _COLOUR.match(str(colour)):
             raise SecurityError("colour is 'sentiment', 'none' or '#rrggbb'")
@@ -259,13 +264,13 @@ class Sheet:
         return ""
 
     def field(self, name: Any, value: Any, inline: Any = True) -> str:
-        self.calls.append(("field", (name, value, inline)))
+        self._record("field", (name, value, inline))
         if len(self.fields) < 25:
             self.fields.append((markup.unmark(str(name)), str(value), bool(inline)))
         return ""
 
     def telegram(self, cover: Any = None, preview: Any = None) -> str:
-        self.calls.append(("telegram", (cover, preview)))
+        self._record("telegram", (cover, preview))
         if cover is not None:
             self.options["image"] = bool(cover)
         if preview is not None:
@@ -275,7 +280,7 @@ class Sheet:
 
 def render(
     parts: Parts,
-    memo: dict[tuple[int, bool], tuple[str, tuple[Any, ...]]] | None,
+    memo: dict[tuple[int, bool], tuple[str, tuple[Call, ...]]] | None,
     variant: bool,
     context: Callable[[], Any],
     sheet: Sheet,
@@ -294,7 +299,7 @@ def render(
 
 def _render(
     parts: Parts,
-    memo: dict[tuple[int, bool], tuple[str, tuple[Any, ...]]] | None,
+    memo: dict[tuple[int, bool], tuple[str, tuple[Call, ...]]] | None,
     variant: bool,
     make: Callable[[], Any],
     sheet: Sheet,
