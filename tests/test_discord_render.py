@@ -178,3 +178,25 @@ def test_articles_beyond_ten_embeds_are_counted():
 def test_plain_reply_text_is_not_read_as_markdown():
     content, _ = reply_message(Reply("#12 BTC keyword:some_word_here\n- item"))
     assert content == "\\#12 BTC keyword:some\\_word\\_here\n\\- item"
+
+
+def test_escaping_kept_per_text_gives_discord_py_s_result_within_its_budget() -> None:
+    """The escaped title and summary are kept for the next channel of a fan-out: the same
+    text as discord.py gives, every time, and the memo never holds more than its budget
+    however many long articles pass."""
+    import discord
+
+    from adapters.discord import escape
+
+    text = "**Pump** _now_ @everyone see https://x.example/a_b ~~x~~ `c` > q " * 20
+    for _ in range(2):
+        assert escape.markdown(text) == discord.utils.escape_markdown(text)
+        assert escape.markdown_and_mentions(text) == discord.utils.escape_mentions(
+            discord.utils.escape_markdown(text)
+        )
+    embed = alert_embed(Alert(_article(title=text, summary=text)))
+    assert embed.description == discord.utils.escape_markdown(text).strip()
+    long = "_x_ " * 50_000
+    for n in range(12):  # each about 0.5M characters kept
+        escape.markdown(f"{n}{long}")
+        assert escape.markdown._chars <= escape.MAX_CHARS

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import discord
 
+from adapters.discord import escape
 from bot.i18n import N_, _, _n, use_locale
 from bot.models import (
     Alert,
@@ -117,7 +118,7 @@ def _alert_embed(alert: Alert, limits: EmbedLimits) -> discord.Embed:
     prefix, footer = _markers(alert)
     retracted = alert.retracted or article.retracted
     embed = discord.Embed(
-        title=cut(prefix + discord.utils.escape_markdown(article.title), limits.title),
+        title=cut(prefix + escape.markdown(article.title), limits.title),
         url=web_url(article.url),
         colour=RETRACTED_COLOUR if retracted else COLOURS.get(article.sentiment, 0),
         timestamp=_aware(article.updated_at or article.published_at),
@@ -141,14 +142,14 @@ def _alert_embed(alert: Alert, limits: EmbedLimits) -> discord.Embed:
     if retracted:
         summary = _("This story was retracted by its source.")
     budget = min(limits.description, limits.total - embed_size(embed))
-    text = cut(discord.utils.escape_markdown(summary), budget)
+    text = cut(escape.markdown(summary), budget)
     if text:
         embed.description = text
     return embed
 
 
 def _digest_line(article: Article) -> str:
-    title = discord.utils.escape_markdown(article.title).replace("[", "(").replace("]", ")")
+    title = escape.markdown(article.title).replace("[", "(").replace("]", ")")
     url = web_url(article.url)
     head = f"[{cut(title, 200)}]({url})" if url else cut(title, 200)
     return f"• {head} · {article.source_name or article.source_key}"
@@ -257,7 +258,7 @@ def span_markdown(text: str, *, bold: bool, italic: bool, strike: bool, code: bo
     """Escaped text with Discord markdown for its style (code spans are shown verbatim)."""
     if code:
         return f"`{text.replace('`', 'ˋ')}`" if text else ""
-    out = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    out = escape.markdown_and_mentions(text)
     if strike:
         out = f"~~{out}~~"
     if italic:
