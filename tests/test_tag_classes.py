@@ -28,6 +28,10 @@ def coins(text: str) -> set[str]:
         ("OlympusDAO treasury votes on a buyback", "OHM"),
         ("Over $80 Million Stolen From DeFi Lender Rari Capital", "RGT"),
         ("Circle's USDC is now supported on the eighth blockchain, Dapper Labs' Flow", "FLOW"),
+        ("Olympus Sheds 35% in Price and USD 474M in Market Cap", "OHM"),
+        ("Another Compound fork has fallen victim to an exploit", "COMP"),
+        ("Synthetix racks up fees as sETH and sBTC trade", "SBTC"),
+        ("Polkadot parachains spike after the launch of a $250M aUSD stablecoin fund", "AUSD"),
     ],
 )
 def test_networks_protocols_and_stewards_tag_their_token(text: str, tag: str) -> None:
@@ -60,6 +64,12 @@ def test_word_like_names_with_coin_context_are_coins(text: str, tag: str) -> Non
         ("Optimism is high among traders. Avalanche of news follows", "OP"),
         ("Sandbox is a word too. Hype is everywhere", "SAND"),
         ("Bitcoin mining difficulty hit yet another all-time high (ATH)", "ATH"),
+        ("Crypto Market Maker Wintermute Raises Funds", "MKR"),
+        ("Solana Labs, Smartphone Maker Osom Team up to Unveil Web3-ready Handset", "MKR"),
+        (
+            "New crypto litigation tracker highlights 300 cases from SafeMoon to Pepe the Frog",
+            "PEPE",
+        ),
         # A company whose token shares its name is not the token (labelling rules).
         ("Crypto Lender Nexo Unveils Digital Asset Prime Brokerage Unit", "NEXO"),
         ("Celsius denies allegations on Alex Mashinsky trying to flee US", "CEL"),
