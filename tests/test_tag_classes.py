@@ -64,6 +64,7 @@ def test_word_like_names_with_coin_context_are_coins(text: str, tag: str) -> Non
         ("Optimism is high among traders. Avalanche of news follows", "OP"),
         ("Sandbox is a word too. Hype is everywhere", "SAND"),
         ("Bitcoin mining difficulty hit yet another all-time high (ATH)", "ATH"),
+        ("The controversy around the intellectual property (IP) licence of the game", "IP"),
         ("Crypto Market Maker Wintermute Raises Funds", "MKR"),
         ("Solana Labs, Smartphone Maker Osom Team up to Unveil Web3-ready Handset", "MKR"),
         (

@@ -44,7 +44,8 @@ _LIST_JOINERS = frozenset({",", "&", "and", "or", "vs"})
 _WORD_FOLLOWERS = frozenset(
     "of the a an in to for with on at by from is are was were more less than as".split()
 )
-_GUARDS = ("plain", "word", "ctx", "none")
+# cashtag: $T only, for tickers that are common abbreviations ("intellectual property (IP)").
+_GUARDS = ("plain", "word", "ctx", "none", "cashtag")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +226,8 @@ class Tagger:
         tag, guard, topic = found
         if guard == "plain":
             return tag, topic, 1
+        if guard == "cashtag":
+            return None
         if guard != "none" and self._in_ticker_list(raw, i):
             return tag, topic, 1
         if not spans:
@@ -244,7 +247,7 @@ class Tagger:
                 j += step
             if 0 <= j < len(raw) and raw[j].isupper():
                 found = self._tickers.get(raw[j])
-                if found is not None and found[1] != "none":
+                if found is not None and found[1] not in ("none", "cashtag"):
                     return True
         return False
 
