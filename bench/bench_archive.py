@@ -410,6 +410,12 @@ def _versus_tantivy(results: dict, db: Path, queries: list[str]) -> None:
             for q in (50, 95):
                 record(results, f"archive_search_p{q}_{kind}_{name}_vs_tantivy",
                        percentile(ours_ms, q), "ms", baseline=percentile(theirs_ms, q))  # fmt: skip
+            if name == "sqlite":  # issue 20's target: p95 within 3x of the peer's
+                times = percentile(ours_ms, 95) / percentile(theirs_ms, 95)
+                record(results, f"archive_search_p95_{kind}_sqlite_times_tantivy", times,
+                       "times the peer", target=3.0)  # fmt: skip
+    record(results, "archive_search_vs_tantivy_load", max(load[0], os.getloadavg()[0]),
+           "load average (1 min, highest of start/end)", digits=1)  # fmt: skip
 
 
 def kept_postgres(server: str, corpus: Corpus, start: datetime) -> tuple[str, float | None]:

@@ -18,25 +18,28 @@ occurrences through ``highlight()``; here a term counts once per field).
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.commands.search_query import SearchQuery
+from storage.search_docs import _BITS, Candidates, Doc, counted, micros
+
+__all__ = ["Candidates", "Doc", "IndexBusy", "Plan", "TantivyIndex", "available", "micros"]
 
 ANALYZER = "cw_en"
 SCHEMA_VERSION = "3"  # bump when fields or the analyzer change: the index is rebuilt
 SUMMARY_UNIT = 4096.0  # scoring query: a title hit adds 1, a summary hit this much
-TF_CAP = 31  # occurrences of a word counted per field (10 * 31 / 32.2 = 9.6 of 10)
-_BITS = (1, 2, 4, 8, 16)
-FEW_FACTOR = 4  # a phrase with at most limit x 4 matches is scored in one search
+FEW_FACTOR = 4  # a query with at most limit x 4 matches is scored in one search
+PHRASE_COST = 4  # work per posting of a phrase's words (positions, three fields)
+SEEK_COST = 128  # postings a seek into a common word's three fields reads (a block)
 WRITER_HEAP = 32_000_000
 SPAN_MARGIN = 2.0  # the first window: twice the ids its terms' frequency suggests
 WIDEN = 8  # then 8 times as many, and so on
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TEXT_FIELDS = ("title", "summary", "body")
+_WORD_UNITS = (0.0, 0.0, 0.0)  # a word's counts come from its count terms
+_PHRASE_UNITS = (1.0, SUMMARY_UNIT, 0.0)  # a phrase: present in the title, the summary
 
 
 def available() -> bool:
@@ -46,51 +49,6 @@ def available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def micros(moment: datetime) -> int:
-    """Microseconds since the epoch (UTC if naive), as stored in the ``at`` field."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-@dataclass(frozen=True, slots=True)
-class Doc:
-    """What the index needs of one visible article."""
-
-    id: int
-    title: str
-    summary: str
-    body: str
-    tags: Sequence[str]
-    sentiment: str
-    sources: Sequence[str]  # lower-cased source key and name
-    at: int  # published_at in epoch microseconds
-
-
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    """Parallel arrays, one entry per candidate."""
-
-    ids: Any  # numpy int64
-    ats: Any  # published_at, epoch microseconds
-    in_title: Any  # query terms found in the title (float64)
-    in_summary: Any
-
-    def only(self, keep: Any) -> Candidates:
-        """The candidates at ``keep`` (indexes or a boolean mask)."""
-        return Candidates(
-            self.ids[keep], self.ats[keep], self.in_title[keep], self.in_summary[keep]
-        )
-
-    @classmethod
-    def empty(cls) -> Candidates:
-        import numpy as np
-
-        none = np.zeros(0, dtype=np.int64)
-        return cls(none, none, none.astype(np.float64), none.astype(np.float64))
 
 
 def _schema() -> Any:
@@ -104,17 +62,6 @@ def _schema() -> Any:
     for name in ("tag", "sentiment", "source", "title_tf", "summary_tf"):
         builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     return builder.build()
-
-
-def counted(tokens: Iterable[str]) -> list[str]:
-    """A word found n times (capped at ``TF_CAP``) as one ``word#2^b`` term per bit b set
-    in n: a query adding 2^b points per such term it finds reads the word's count in the
-    field (FTS5's ``highlight()`` counted it; tantivy's scores do not expose it) with
-    five clauses per word and field."""
-    counts = Counter(tokens)
-    return [
-        f"{token}#{bit}" for token, n in counts.items() for bit in _BITS if min(n, TF_CAP) & bit
-    ]
 
 
 def _analyzer() -> Any:
@@ -220,46 +167,83 @@ class TantivyIndex:
         """The newest ``limit`` matches with their title/summary term counts; None when
         a term has no token (FTS5 answers such queries). Arrays, not objects: per-hit
         Python work was most of a search's time."""
-        import numpy as np
-        import tantivy
+        plan = self.plan(query, limit)
+        return None if plan is None else self.run(plan)
 
+    def plan(self, query: SearchQuery, limit: int) -> Plan | None:
+        """The query built and sized from its terms' document frequencies (microseconds):
+        enough to tell how much work ``run`` will do before doing it."""
         built = self._match(query)
         if built is None:
             return None
         match, terms = built
         searcher = self.index.searcher()
-        if query.phrases:
+        total = max(1, int(searcher.num_docs))
+        per_field = [[[searcher.doc_freq(f, t) for f in _TEXT_FIELDS] for t in ts] for ts in terms]
+        # a document matches every term: the rarest term's documents bound the matches
+        bound = min(min(sum(fields) for fields in term) for term in per_field)
+        density = 1.0
+        for term in per_field:  # terms taken as independent; a phrase as its rarest word
+            density *= min(min(max(fields) for fields in term), total) / total
+        for field, values in self._filters(query):
+            density *= min(1.0, sum(searcher.doc_freq(field, v) for v in values) / total)
+        span = int(limit / max(density, 1e-9) * SPAN_MARGIN) + limit
+        postings = sum(sum(fields) for term in per_field for fields in term)
+        tokens = sum(len(term) for term in per_field)
+        if query.phrases:  # matched over the whole index, positions read
+            work = postings * PHRASE_COST
+        elif bound <= limit * FEW_FACTOR:  # the rarest term leads: seeks into the others
+            work = min(postings, bound * tokens * len(_TEXT_FIELDS) * SEEK_COST)
+        else:  # two searches over the window
+            work = int(2 * postings * min(1.0, span / max(1, self.top_id)))
+        return Plan(query, limit, searcher, match, terms, bound, span, work)
+
+    def run(self, plan: Plan) -> Candidates:
+        """``plan``'s candidates: the newest ``limit`` matches, scored."""
+        import tantivy
+
+        searcher, match, terms, limit = plan.searcher, plan.match, plan.terms, plan.limit
+        if plan.bound <= limit * FEW_FACTOR:  # few matches: score them all at once
+            found = self._candidates(
+                searcher, self._scored(searcher, [match], terms, max(1, plan.bound)).hits
+            )
+            return found if len(found.ids) <= limit else found.newest(limit)
+        if plan.query.phrases:
             # a phrase is costly to match and matches rarely: score every match in one
             # search and keep the newest, when there are few enough of them
             wide = limit * FEW_FACTOR
             result = self._scored(searcher, [match], terms, wide, count=True)
             if result.count is not None and result.count <= wide:
-                found = self._candidates(searcher, result.hits)
-                return found.only(np.argsort(-found.ids, kind="stable")[:limit])
+                return self._candidates(searcher, result.hits).newest(limit)
         # a phrase matches far less often than its words: windows sized from the words
         # would be widened again and again, each time matching the phrase anew
-        span = 0 if query.phrases else self._span(searcher, terms, limit)
-        hits = self._newest(searcher, match, limit, span)
+        hits = self._newest(searcher, match, limit, 0 if plan.query.phrases else plan.span)
         if not hits:
             return Candidates.empty()
         oldest = int(hits[-1][0])  # newest first: the last is the oldest candidate
         # the same documents again (the match, id >= oldest), now scored
         window = tantivy.Query.const_score_query(self._range("id", oldest), 0.0)
-        result = self._scored(searcher, [match, window], terms, len(hits), count=False)
+        result = self._scored(searcher, [match, window], terms, len(hits))
         return self._candidates(searcher, result.hits)
 
     def _scored(
-        self, searcher: Any, within: list[Any], terms: list[list[str]], limit: int, count: bool
+        self,
+        searcher: Any,
+        within: list[Any],
+        terms: list[list[str]],
+        limit: int,
+        count: bool = False,
     ) -> Any:
-        """``within`` (all must match, scored 0) scored by the words' counts: 2^b per
-        title count term found, SUMMARY_UNIT x 2^b per summary one."""
+        """``within`` (all must match; the match scores its phrases, see ``_match``)
+        scored by the words' counts: 2^b per title count term found, SUMMARY_UNIT x 2^b
+        per summary one."""
         import tantivy
 
         Occur, Query = tantivy.Occur, tantivy.Query
-        scoring = [(Occur.Must, Query.const_score_query(q, 0.0)) for q in within]
-        for tokens in dict.fromkeys(map(tuple, terms)):  # two words, one stem: one term
-            scoring += self._counting(list(tokens), "title", 1.0)
-            scoring += self._counting(list(tokens), "summary", SUMMARY_UNIT)
+        scoring = [(Occur.Must, q) for q in within]
+        for tokens in dict.fromkeys(tuple(t) for t in terms if len(t) == 1):
+            scoring += self._counting(tokens[0], "title", 1.0)
+            scoring += self._counting(tokens[0], "summary", SUMMARY_UNIT)
         return searcher.search(Query.boolean_query(scoring), limit, count=count)
 
     def _candidates(self, searcher: Any, scored: list[Any]) -> Candidates:
@@ -279,38 +263,21 @@ class TantivyIndex:
             in_summary=in_summary,
         )
 
-    def _counting(self, tokens: list[str], field: str, unit: float) -> list[tuple[Any, Any]]:
+    def _counting(self, token: str, field: str, unit: float) -> list[tuple[Any, Any]]:
         """Should-clauses scoring ``unit`` per occurrence of a word in ``field`` (as FTS5's
-        highlight() counts); a phrase (or a word the analyzer splits) counts once."""
+        highlight() counts)."""
         import tantivy
 
         Occur, Query = tantivy.Occur, tantivy.Query
-        if len(tokens) > 1:
-            return [(Occur.Should, Query.const_score_query(self._term(field, tokens), unit))]
         return [
             (
                 Occur.Should,
                 Query.const_score_query(
-                    Query.term_query(self.schema, f"{field}_tf", f"{tokens[0]}#{bit}"), unit * bit
+                    Query.term_query(self.schema, f"{field}_tf", f"{token}#{bit}"), unit * bit
                 ),
             )
             for bit in _BITS
         ]
-
-    def _span(self, searcher: Any, terms: list[list[str]], limit: int) -> int:
-        """How many of the newest ids should hold ``limit`` matches: from each term's
-        document frequency (terms taken as independent, a phrase as its rarest word)."""
-        total = max(1, int(searcher.num_docs))
-        density = 1.0
-        for tokens in terms:
-            density *= (
-                min(
-                    max(searcher.doc_freq(field, token) for field in ("title", "summary", "body"))
-                    for token in tokens
-                )
-                / total
-            )
-        return int(limit / max(density, 1e-9) * SPAN_MARGIN) + limit
 
     def _newest(self, searcher: Any, match: Any, limit: int, span: int) -> list[Any]:
         """The newest ``limit`` matches. Ordering every match by id reads the id of each
@@ -354,8 +321,20 @@ class TantivyIndex:
 
         return tantivy.Query.term_set_query(self.schema, field, list(values))
 
+    def _filters(self, query: SearchQuery) -> list[tuple[str, list[str]]]:
+        """The exact-term filters as (field, any of these values)."""
+        pairs = [
+            ("tag", list(query.tags)),
+            ("sentiment", [str(s) for s in query.sentiments]),
+            ("source", list(query.sources)),
+        ]
+        return [(field, values) for field, values in pairs if values]
+
     def _match(self, query: SearchQuery) -> tuple[Any, list[list[str]]] | None:
-        """The boolean match of words, phrases and filters, and each term's tokens."""
+        """The boolean match of words, phrases and filters, and each term's tokens. It
+        scores only phrases (and words the analyzer splits), once per field, 1 in the
+        title and SUMMARY_UNIT in the summary: FTS5 counted a phrase once per field, and
+        counting it in the match saves matching it twice more."""
         import tantivy
 
         Occur, Query = tantivy.Occur, tantivy.Query
@@ -366,18 +345,35 @@ class TantivyIndex:
                 return None
             terms.append(tokens)
         clauses = []
-        for tokens in terms:
-            fields = [(Occur.Should, self._term(f, tokens)) for f in ("title", "summary", "body")]
+        for tokens in dict.fromkeys(map(tuple, terms)):  # two words, one stem: one term
+            units = _PHRASE_UNITS if len(tokens) > 1 else _WORD_UNITS
+            fields = [
+                (Occur.Should, Query.const_score_query(self._term(f, tokens), unit))
+                for f, unit in zip(_TEXT_FIELDS, units, strict=True)
+            ]
             clauses.append((Occur.Must, Query.boolean_query(fields)))
-        if query.tags:
-            clauses.append((Occur.Must, self._any_of("tag", query.tags)))
-        if query.sentiments:
-            clauses.append((Occur.Must, self._any_of("sentiment", map(str, query.sentiments))))
-        if query.sources:
-            clauses.append((Occur.Must, self._any_of("source", query.sources)))
+        clauses += [
+            (Occur.Must, Query.const_score_query(self._any_of(field, values), 0.0))
+            for field, values in self._filters(query)
+        ]
         if query.since is not None:
-            clauses.append((Occur.Must, self._range("at", micros(query.since))))
+            since = self._range("at", micros(query.since))
+            clauses.append((Occur.Must, Query.const_score_query(since, 0.0)))
         return Query.boolean_query(clauses), terms
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One search, built and sized (``TantivyIndex.plan``), not yet run."""
+
+    query: SearchQuery
+    limit: int
+    searcher: Any
+    match: Any
+    terms: list[list[str]]
+    bound: int  # at most this many documents match (the rarest term's frequency)
+    span: int  # newest ids expected to hold ``limit`` matches (twice over)
+    work: int  # postings the search is expected to read (what its time grows with)
 
 
 class IndexBusy(RuntimeError):

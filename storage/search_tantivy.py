@@ -27,10 +27,15 @@ from bot.commands.search_query import SearchQuery
 from bot.models import Article
 from storage.archive_rows import ARTICLE_COLUMNS, ARTICLES, article_from_row
 from storage.database import Database, _SqliteRead
-from storage.search_index import Candidates, available
+from storage.search_index import Candidates, Plan, available
 from storage.search_sync import SearchSync
 
 SEARCH_THREADS = 2  # searches at once (each thread keeps its own read connection)
+BUSY_MS = 10_000  # a search thread waits this long for a lock on the file
+# Searches expected to read at most this many postings run on the event loop: at 1M
+# articles on a loaded 2-core machine they take up to ~5 ms, where the hop to a thread
+# and back cost up to 10 ms of waiting to be scheduled (decision 035)
+INLINE_WORK = 500_000
 
 _PENDING = (
     text("SELECT EXISTS (SELECT 1 FROM search_changes) AS search_pending")
@@ -92,6 +97,7 @@ class TantivySearch:
         self._local = threading.local()  # each search thread's read connection
         self._connections: list[sqlite3.Connection] = []
         self._read = _SqliteRead(_FOUND, db.engine.dialect)
+        self._one_bind = self._read.binds == [("ids", None)]  # bind the JSON text as is
 
     @classmethod
     def open(
@@ -126,43 +132,65 @@ class TantivySearch:
     async def search(self, query: SearchQuery, limit: int) -> list[Article] | None:
         """The top ``limit`` articles, or None when FTS5 must answer."""
         self.sync.start()
-        if not query.has_text or self.sync.index is None or not self.sync.ready.is_set():
+        index = self.sync.index
+        if not query.has_text or index is None or not self.sync.ready.is_set():
             return None
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self._executor, self._find, query, limit)
+        plan = index.plan(query, self.candidates)  # tens of microseconds: analyse, count
+        if plan is None:  # a term without a token: FTS5 answers
+            return None
+        found: list[Article] | _Busy | None = _BUSY
+        if plan.work <= INLINE_WORK:
+            found = self._find(plan, limit, wait=False)
+        if found is _BUSY:  # costly, or a lock held on the file: in a search thread
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(self._executor, self._find, plan, limit)
         if found is None:
             self.sync.kick()
             return None
+        assert not isinstance(found, _Busy)
         self.answered += 1
         return found
 
-    def _find(self, query: SearchQuery, limit: int) -> list[Article] | None:
-        """In a search thread: tantivy's candidates, the blend, then the articles and the
-        pending flag in one statement on this thread's own read connection. One hop from
-        the loop in all: through aiosqlite it was three (each a wait for a thread on a
-        busy machine, most of a search's time)."""
+    def _find(self, plan: Plan, limit: int, wait: bool = True) -> list[Article] | _Busy | None:
+        """tantivy's candidates, the blend, then the articles and the pending flag in one
+        statement on this thread's own read connection. On the event loop (``wait``
+        false) a locked file answers ``_BUSY`` at once instead of waiting for it."""
         index = self.sync.index
         assert index is not None
-        found = index.candidates(query, self.candidates)
-        if found is None:
-            return None
-        ids = blend(found, self.weight, self.half_life_h)[:limit]
+        ids = blend(index.run(plan), self.weight, self.half_life_h)[:limit]
         read = self._read
-        rows = self._connection().execute(read.sql, read.parameters({"ids": json.dumps(ids)}))
-        mapped = [read.mapping(row) for row in rows.fetchall()]
+        try:
+            rows = self._connection(wait).execute(
+                read.sql,
+                (json.dumps(ids),) if self._one_bind else read.parameters({"ids": json.dumps(ids)}),
+            )
+            fetched = rows.fetchall()
+        except sqlite3.OperationalError as exc:
+            if wait or "locked" not in str(exc):
+                raise
+            return _BUSY
+        mapped = [read.mapping(row) for row in fetched]
         if not mapped or mapped[0]["search_pending"]:
             return None
         by_id = {row["id"]: article_from_row(row) for row in mapped if row["id"] is not None}
         return [by_id[i] for i in ids if i in by_id]
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self, wait: bool = True) -> sqlite3.Connection:
+        """This thread's read connection; the event loop's never waits for a lock."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(
                 self.sync.database, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_MS if wait else 0}")
             conn.execute("PRAGMA query_only=1")
             self._local.conn = conn
             self._connections.append(conn)
         return conn
+
+
+class _Busy:
+    """The loop could not answer without waiting: a search thread does."""
+
+
+_BUSY = _Busy()
