@@ -11,8 +11,10 @@ body; words are lower-cased, accent-folded and English-stemmed (tantivy's Snowba
 stemmer, FTS5's is the older Porter: a few rare word forms conflate differently); drafts
 are never indexed; ``tag:``/``sentiment:``/``source:``/``since:`` are exact fields. The
 candidates are the newest ``limit`` matches (highest id first, like FTS5's rowid order),
-each with the number of query terms found in its title and in its summary (FTS5 counted
-occurrences through ``highlight()``; here a term counts once per field).
+each with how often the query's words occur in its title and in its summary (FTS5 counted
+occurrences through ``highlight()``; a phrase counts once per field). A word is matched
+in ``words`` (title, summary and body in one posting list, decision 035); phrases in the
+three fields with positions.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from storage.search_docs import _BITS, Candidates, Doc, counted, micros
 __all__ = ["Candidates", "Doc", "IndexBusy", "Plan", "TantivyIndex", "available", "micros"]
 
 ANALYZER = "cw_en"
-SCHEMA_VERSION = "3"  # bump when fields or the analyzer change: the index is rebuilt
+SCHEMA_VERSION = "4"  # bump when fields or the analyzer change: the index is rebuilt
 SUMMARY_UNIT = 4096.0  # scoring query: a title hit adds 1, a summary hit this much
 FEW_FACTOR = 4  # a query with at most limit x 4 matches is scored in one search
 PHRASE_COST = 4  # work per posting of a phrase's words (positions, three fields)
@@ -38,7 +40,6 @@ WRITER_HEAP = 32_000_000
 SPAN_MARGIN = 2.0  # the first window: twice the ids its terms' frequency suggests
 WIDEN = 8  # then 8 times as many, and so on
 _TEXT_FIELDS = ("title", "summary", "body")
-_WORD_UNITS = (0.0, 0.0, 0.0)  # a word's counts come from its count terms
 _PHRASE_UNITS = (1.0, SUMMARY_UNIT, 0.0)  # a phrase: present in the title, the summary
 
 
@@ -59,6 +60,9 @@ def _schema() -> Any:
     builder.add_integer_field("at", stored=False, indexed=True, fast=True)
     for name in ("title", "summary", "body"):
         builder.add_text_field(name, stored=False, tokenizer_name=ANALYZER)
+    # title, summary and body again, without positions: a word in any of them is one
+    # posting list to intersect (phrases use the three fields' positions)
+    builder.add_text_field("words", stored=False, tokenizer_name=ANALYZER, index_option="freq")
     for name in ("tag", "sentiment", "source", "title_tf", "summary_tf"):
         builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     return builder.build()
@@ -131,6 +135,8 @@ class TantivyIndex:
                     document.add_text("title", doc.title)
                     document.add_text("summary", doc.summary)
                     document.add_text("body", doc.body)
+                    for text in (doc.title, doc.summary, doc.body):  # any field: a word's
+                        document.add_text("words", text)
                     for field, text in (("title_tf", doc.title), ("summary_tf", doc.summary)):
                         for term in counted(self._doc_analyzer.analyze(text)):
                             document.add_text(field, term)
@@ -179,21 +185,22 @@ class TantivyIndex:
         match, terms = built
         searcher = self.index.searcher()
         total = max(1, int(searcher.num_docs))
-        per_field = [[[searcher.doc_freq(f, t) for f in _TEXT_FIELDS] for t in ts] for ts in terms]
+        # documents holding each word anywhere (a phrase: each of its words)
+        frequencies = [[searcher.doc_freq("words", t) for t in tokens] for tokens in terms]
         # a document matches every term: the rarest term's documents bound the matches
-        bound = min(min(sum(fields) for fields in term) for term in per_field)
+        bound = min(min(term) for term in frequencies)
         density = 1.0
-        for term in per_field:  # terms taken as independent; a phrase as its rarest word
-            density *= min(min(max(fields) for fields in term), total) / total
+        for term in frequencies:  # terms taken as independent; a phrase as its rarest word
+            density *= min(min(term), total) / total
         for field, values in self._filters(query):
             density *= min(1.0, sum(searcher.doc_freq(field, v) for v in values) / total)
         span = int(limit / max(density, 1e-9) * SPAN_MARGIN) + limit
-        postings = sum(sum(fields) for term in per_field for fields in term)
-        tokens = sum(len(term) for term in per_field)
-        if query.phrases:  # matched over the whole index, positions read
+        postings = sum(sum(term) for term in frequencies)
+        tokens = sum(len(term) for term in frequencies)
+        if query.phrases:  # matched over the whole index, positions read in three fields
             work = postings * PHRASE_COST
         elif bound <= limit * FEW_FACTOR:  # the rarest term leads: seeks into the others
-            work = min(postings, bound * tokens * len(_TEXT_FIELDS) * SEEK_COST)
+            work = min(postings, bound * tokens * SEEK_COST)
         else:  # two searches over the window
             work = int(2 * postings * min(1.0, span / max(1, self.top_id)))
         return Plan(query, limit, searcher, match, terms, bound, span, work)
@@ -346,10 +353,14 @@ class TantivyIndex:
             terms.append(tokens)
         clauses = []
         for tokens in dict.fromkeys(map(tuple, terms)):  # two words, one stem: one term
-            units = _PHRASE_UNITS if len(tokens) > 1 else _WORD_UNITS
+            if len(tokens) == 1:  # one posting list, where three fields were a union to
+                # seek through (most of a two-word search's time); counts: count terms
+                word = Query.term_query(self.schema, "words", tokens[0])
+                clauses.append((Occur.Must, Query.const_score_query(word, 0.0)))
+                continue
             fields = [
                 (Occur.Should, Query.const_score_query(self._term(f, tokens), unit))
-                for f, unit in zip(_TEXT_FIELDS, units, strict=True)
+                for f, unit in zip(_TEXT_FIELDS, _PHRASE_UNITS, strict=True)
             ]
             clauses.append((Occur.Must, Query.boolean_query(fields)))
         clauses += [

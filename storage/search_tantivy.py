@@ -3,10 +3,12 @@
 Same answer as the FTS5 path (``storage/search_sql.py``): the newest 400 matches are the
 candidates, ranked by relevance (normalised to the best candidate) blended with recency
 (half-life a week from the newest candidate). tantivy finds the candidates and their
-title/summary term counts in a worker thread; then one SQLite read in one hop returns the
-top articles together with whether any article write is still waiting for the index
-(``search_changes``). Pending writes, an index not yet built, or a query tantivy cannot
-express: ``search`` returns None and FTS5 answers, so results are never stale.
+title/summary term counts; then one SQLite read returns the top articles together with
+whether any article write is still waiting for the index (``search_changes``). A search
+estimated cheap runs right on the event loop, never waiting for a lock there; a costly
+one, or one that met a lock, runs in a search thread (decision 035). Pending writes, an
+index not yet built, or a query tantivy cannot express: ``search`` returns None and FTS5
+answers, so results are never stale.
 """
 
 from __future__ import annotations
