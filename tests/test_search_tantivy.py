@@ -171,3 +171,99 @@ async def test_a_lost_index_is_rebuilt_and_fts5_answers_meanwhile(tmp_path: Path
         assert _answered(store) == before + 1
     finally:
         await store.close()
+
+
+async def test_a_locked_file_never_stalls_the_event_loop(tmp_path: Path) -> None:
+    """Cheap searches run on the event loop (decision 035) but never wait there: with the
+    file locked, the search moves to a search thread, the loop keeps serving, and the
+    answer comes once the lock is gone."""
+    import asyncio
+    import sqlite3
+
+    path = tmp_path / "cw.db"
+    store = await _open(path, "tantivy")
+    for article in CORPUS:
+        await save(store.archive, article)
+    assert await store.archive.search_settled(30)
+    expected = await _ids(store, "bitcoin")
+    await store.close()
+    store = SqlStorage(Database(f"sqlite:///{path}"), search_index="tantivy")
+    store.archive.clock = lambda: T0
+    try:
+        assert await store.archive.search_settled(30)  # the index's worker only
+        before = _answered(store)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")  # nobody else reads the file until it ends
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        found = asyncio.create_task(_ids(store, "bitcoin"))
+        try:
+            await asyncio.sleep(0.4)
+            assert not found.done()  # waiting for the lock, in a search thread
+            assert ticks >= 10  # the loop kept serving meanwhile
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+            ticker.cancel()
+        assert await found == expected
+        assert _answered(store) == before + 1
+    finally:
+        await store.close()
+
+
+async def test_many_matches_take_the_windowed_paths_with_fts5s_answers(tmp_path: Path) -> None:
+    """Past 1,600 matches tantivy looks among the newest ids (a window, widened when
+    short) and scores phrases apart: still FTS5's articles in FTS5's order."""
+    import json
+    import random
+    import sqlite3
+
+    path = tmp_path / "cw.db"
+    store = await _open(path, "tantivy")
+    await store.close()
+    rng = random.Random(7)
+    words = ["alpha", "beta", "gamma", "delta", "omega", "market", "price", "bitcoin"]
+    rows, postings = [], []
+    for i in range(1, 6001):
+        title = " ".join(rng.choice(words) for _ in range(6))
+        summary = " ".join(rng.choice(words) for _ in range(12))
+        # a phrase at most once per field (FTS5 counts each instance, we once: decision 027)
+        title += " solar flare" if i % 4 == 0 else ""
+        summary += " solar flare" if i % 5 == 0 else ""
+        tags = ["BTC"] if i % 3 == 0 else ["ETH"]
+        stamp = (T0 - timedelta(minutes=6001 - i)).replace(tzinfo=None).isoformat(sep=" ")
+        rows.append((i, f"w:{i}", title, summary, "", "desk", "Desk", stamp, json.dumps(tags),
+                     "NEUTRAL", f"{i:064x}", stamp))  # fmt: skip
+        postings += [(tag, i, stamp) for tag in tags]
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO articles (id, identity, title, summary, body, source_key, source_name,"
+            " published_at, lang, tags, sentiment, sticky_weight, draft, retracted,"
+            " content_hash, inferred, revision, ingested_at) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, 'en', ?, ?, 0, 0, 0, ?, '[]', 1, ?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO article_tags (tag, article_id, published_at) VALUES (?, ?, ?)", postings
+        )
+    tantivy = await _open(path, "tantivy")
+    fts5 = await _open(path, "fts5")
+    try:
+        assert await tantivy.archive.search_settled(60)
+        before = _answered(tantivy)
+        queries = ["alpha", "alpha beta", "alpha beta gamma delta", '"solar flare"',
+                   "price tag:BTC", '"solar flare" bitcoin', "omega since:2d"]  # fmt: skip
+        for query in queries:
+            assert await _ids(tantivy, query) == await _ids(fts5, query), query
+        assert _answered(tantivy) - before == len(queries)
+    finally:
+        await tantivy.close()
+        await fts5.close()
