@@ -267,3 +267,25 @@ async def test_many_matches_take_the_windowed_paths_with_fts5s_answers(tmp_path:
     finally:
         await tantivy.close()
         await fts5.close()
+
+
+async def test_searched_articles_are_the_stored_articles(pair):  # type: ignore[no-untyped-def]
+    """The search reads its rows in a search thread or on the loop with its own
+    connection: every field comes out as the archive's own read gives it (dates with and
+    without microseconds, an update time, tags)."""
+    tantivy, _fts5 = pair
+    story = make("Custody audit finds gaps", summary="An audit.", at=T0.replace(microsecond=0))
+    saved = await save(tantivy.archive, story, identity="t:audit")
+    later = edited(
+        story, summary="An audit, revised.", updated_at=T0 + timedelta(minutes=1, microseconds=7)
+    )
+    await save(tantivy.archive, later, identity="t:audit")
+    assert saved.article is not None
+    assert await tantivy.archive.search_settled(30)
+    before = _answered(tantivy)
+    for query in ("audit", "bitcoin", "etf", "wallet"):
+        found = await tantivy.archive.search(query, 10)
+        assert found
+        for article in found:
+            assert article == await tantivy.archive.get_article(article.id)
+    assert _answered(tantivy) == before + 4
