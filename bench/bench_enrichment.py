@@ -9,7 +9,9 @@ are what it was fitted on. Each is scored on the headline plus the dataset's one
 lead, as ``enrich_article`` reads an article. Beside it, in the same run: the crypto
 lexicon alone (the previous method) and the dataset's TextBlob class (reference).
 Measures: accuracy, per-class precision/recall, and reversals = clear headlines
-(``clear=1``: an unambiguous polarity) given the opposite polarity.
+(``clear=1``: an unambiguous polarity) given the opposite polarity. The same for
+``bench/data/sentiment_modern.tsv`` (1,000 real 2025-26 headlines, their own tune / holdout
+halves, README ``sentiment_modern.md``): keys ``enrich_sentiment_modern_*``.
 
 Tags: ``bench/data/coin_mentions.tsv`` (776 real items with the coins each mentions,
 README ``coin_mentions.md``), micro precision/recall over (item, coin) pairs of the
@@ -31,7 +33,7 @@ from datetime import UTC, datetime
 
 from bench.coin_labels import load_items
 from bench.coin_labels import score as tag_score
-from bench.sentiment_data import dataset_path, load_dataset, load_headlines
+from bench.sentiment_data import dataset_path, load_dataset, load_headlines, load_modern
 from bot.enrich.enrich import (
     article_sentiment,
     default_sentiment_model,
@@ -116,31 +118,49 @@ def sentiment_figures(rows: list[dict[str, str]], results: dict) -> None:
     }
     for split in ("holdout", "tune"):
         part = [h for h in items if h.split == split]
-        marker = "HELD OUT" if split == "holdout" else "tuned on"
-        print(f"   {split} half ({marker}), {len(part)} headlines:")
-        truth, clear = [h.label for h in part], [h.clear for h in part]
-        figures = {}
-        for name, method in methods.items():
-            figures[name] = quality(truth, [method(h) for h in part], clear)
-            show(name, figures[name])
-        reference = quality(truth, [textblob_label(by_url.get(h.url)) for h in part], clear)
-        show("TextBlob class in the dataset (reference)", reference)
-        q, base = figures["trained model (shipped)"], figures["lexicon alone (previous method)"]
-        key = f"enrich_sentiment_{split}"
-        target_acc = ">= 85%" if split == "holdout" else "tuned on: not a result"
-        target_rev = "<= 2%" if split == "holdout" else "tuned on: not a result"
-        results[f"{key}_accuracy"] = entry(
-            q["accuracy"] * 100, "%", round(base["accuracy"] * 100, 1), target_acc
-        )
-        results[f"{key}_reversal_rate"] = entry(
-            q["reversal_rate"] * 100, "% of clear", round(base["reversal_rate"] * 100, 1),
-            target_rev,
-        )  # fmt: skip
-        for cls in CLASSES:
-            for kind in ("precision", "recall"):
-                results[f"{key}_{kind}_{cls}"] = entry(
-                    q[f"{kind}_{cls}"] * 100, "%", round(base[f"{kind}_{cls}"] * 100, 1), None
-                )
+        reference = [textblob_label(by_url.get(h.url)) for h in part]
+        score_split(f"enrich_sentiment_{split}", f"{split} half 2021-22", part, methods,
+                    results, reference)  # fmt: skip
+    modern = load_modern()
+    for split in ("holdout", "tune"):
+        part = [h for h in modern if h.split == split]
+        score_split(f"enrich_sentiment_modern_{split}", f"{split} half 2025-26", part,
+                    methods, results)  # fmt: skip
+
+
+def score_split(
+    key: str,
+    title: str,
+    part: list,
+    methods: dict[str, Callable],
+    results: dict,
+    reference: list[str] | None = None,
+) -> None:
+    """Both methods (and the dataset's TextBlob class when given) on one labelled half."""
+    held = key.endswith("holdout")
+    print(f"   {title} ({'HELD OUT' if held else 'tuned on'}), {len(part)} headlines:")
+    truth, clear = [h.label for h in part], [h.clear for h in part]
+    figures = {}
+    for name, method in methods.items():
+        figures[name] = quality(truth, [method(h) for h in part], clear)
+        show(name, figures[name])
+    if reference is not None:
+        show("TextBlob class in the dataset (reference)", quality(truth, reference, clear))
+    q, base = figures["trained model (shipped)"], figures["lexicon alone (previous method)"]
+    target_acc = ">= 85%" if held else "tuned on: not a result"
+    target_rev = "<= 2%" if held else "tuned on: not a result"
+    results[f"{key}_accuracy"] = entry(
+        q["accuracy"] * 100, "%", round(base["accuracy"] * 100, 1), target_acc
+    )
+    results[f"{key}_reversal_rate"] = entry(
+        q["reversal_rate"] * 100, "% of clear", round(base["reversal_rate"] * 100, 1),
+        target_rev,
+    )  # fmt: skip
+    for cls in CLASSES:
+        for kind in ("precision", "recall"):
+            results[f"{key}_{kind}_{cls}"] = entry(
+                q[f"{kind}_{cls}"] * 100, "%", round(base[f"{kind}_{cls}"] * 100, 1), None
+            )
 
 
 def tag_figures(results: dict) -> None:

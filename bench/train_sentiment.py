@@ -24,7 +24,17 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bench.sentiment_data import EXTRA, TRAIN, Headline, dataset_path, load_dataset, load_headlines
+from bench.sentiment_data import (
+    EXTRA,
+    TRAIN,
+    Headline,
+    dataset_path,
+    load_dataset,
+    load_headlines,
+    load_modern,
+)
+from bot.enrich.boilerplate import strip_boilerplate
+from bot.enrich.enrich import LEAD_CHARS
 from bot.enrich.sentiment import SentimentModel
 from bot.enrich.sentiment_features import Cues, features
 from bot.stories.embedding import default_embedder
@@ -33,10 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "bot" / "data" / "sentiment_weights.tsv"
 CLASSES = ("positive", "neutral", "negative")
 MIN_DF = 2
-C_GRID = (0.1, 0.3, 1.0)
+C_GRID = (0.3, 1.0, 3.0)
 # Value features are multiplied by SCALE before fitting (so the L2 penalty holds them back
 # less than the thousands of word indicators) and the exported weight by SCALE after.
-SCALE_GRID = (1.0, 4.0)
+SCALE_GRID = (4.0,)  # 1.0 lost to 4.0 in every search since decision 014
+# Weight of each 2025-26 training headline (sentiment_modern.tsv) against a 2021-22 one;
+# chosen by cross-validation with both periods counting half.
+MODERN_WEIGHT_GRID = (1.0, 3.0)
 # A polarity is given only when P(positive) and P(negative) differ by at least this much
 # (else neutral): fewer good-news-as-bad reversals for some neutral misses; chosen by
 # cross-validation on tune.
@@ -54,7 +67,7 @@ REVERSAL_COST = 4.0
 # Value features (not indicators) are always kept whatever their count.
 VALUES = (
     "bias", "lex_main", "lex_sub", "lex_lead", "dir_main", "dir_sub", "dir_lead",
-    "flow_in", "flow_out", "question",
+    "flow_in", "flow_out", "liq", "question",
 )  # fmt: skip
 
 
@@ -62,8 +75,9 @@ def featurise(items: list[Headline]) -> list[dict[str, float]]:
     lexicon = SentimentModel.from_package_data()
     cues = Cues.from_package_data()
     vectors = default_embedder().embed([h.title for h in items])
+    # the lead as ``article_sentiment`` gives it at run time: cut, outlet boilerplate removed
     return [
-        features(h.title, h.lead, lexicon, cues, vector)
+        features(h.title, strip_boilerplate(h.lead[:LEAD_CHARS]), lexicon, cues, vector)
         for h, vector in zip(items, vectors, strict=True)
     ]
 
@@ -73,12 +87,35 @@ def prune(rows: list[dict[str, float]], min_df: int) -> set[str]:
     return {name for name, n in counts.items() if n >= min_df or name in VALUES}
 
 
-def fit(rows: list[dict[str, float]], labels: list[str], c: float):
+def model_for(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
+
+
+def fit(rows: list[dict[str, float]], labels: list[str], c: float, weights: np.ndarray):
     vectorizer = DictVectorizer()
     x = vectorizer.fit_transform(rows)
-    model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
-    model.fit(x, labels)
+    model = model_for(c)
+    model.fit(x, labels, sample_weight=weights)
     return vectorizer, model
+
+
+def group_objective(
+    items: list[Headline], guess: list[str], is_modern: np.ndarray
+) -> tuple[float, str]:
+    """Accuracy minus the reversal penalty, averaged over the 2021-22 rows and the 2025-26
+    rows (so 500 modern headlines count as much as 6,600 old ones: the news the bot reads
+    now is modern); and a line that shows both."""
+    parts, text = [], []
+    for name, mask in (("2021-22", ~is_modern), ("2025-26", is_modern)):
+        sub = [(h, g) for h, g, m in zip(items, guess, mask, strict=True) if m]
+        if not sub:
+            continue
+        accuracy = sum(h.label == g for h, g in sub) / len(sub)
+        clear = sum(h.clear for h, _ in sub)
+        flips = sum(h.clear and {h.label, g} == {"positive", "negative"} for h, g in sub)
+        parts.append(accuracy * 100 - REVERSAL_COST * flips * 100 / max(1, clear))
+        text.append(f"{name} 5-fold accuracy {accuracy:.1%}, reversed {flips}/{clear}")
+    return sum(parts) / len(parts), "; ".join(text)
 
 
 def report(name: str, items: list[Headline], predicted: list[str], show: bool = False) -> float:
@@ -109,7 +146,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="do not write the weights")
     parser.add_argument(
-        "--errors", action="store_true", help="print tune out-of-fold errors (C=1, scale=1)"
+        "--errors",
+        action="store_true",
+        help="print out-of-fold errors of the chosen model (2025-26 rows if any)",
     )
     parser.add_argument("--c", type=float, help="skip the search: this C")
     parser.add_argument("--scale", type=float, help="skip the search: this value scale")
@@ -117,6 +156,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--no-train", action="store_true", help="without the second labeller's train rows"
     )
+    parser.add_argument("--no-modern", action="store_true", help="without the 2025-26 rows")
+    parser.add_argument("--modern-weight", type=float, help="skip the search: this weight")
     parser.add_argument("--min-df", type=int, default=MIN_DF)
     parser.add_argument(
         "--holdout", action="store_true", help="also score the holdout half (once, at the end)"
@@ -133,77 +174,78 @@ def main(argv: list[str]) -> int:
         tune += load_headlines(rows_csv, EXTRA)
     if not args.no_train:
         tune += load_headlines(rows_csv, TRAIN)
+    modern = [h for h in load_modern() if h.split == "tune"] if not args.no_modern else []
+    tune += modern
+    is_modern = np.array([False] * (len(tune) - len(modern)) + [True] * len(modern))
     rows = featurise(tune)
     keep = prune(rows, args.min_df)
     rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
     labels = [h.label for h in tune]
     folds = StratifiedKFold(5, shuffle=True, random_state=7)
-    best: tuple[float, float, float] = (-1e9, C_GRID[0], SCALE_GRID[0])
-    if args.c and args.scale:
-        best = (0.0, args.c, args.scale)
-    for scale in () if args.c and args.scale else SCALE_GRID:
+    best: tuple[float, float, float, float] = (-1e9, C_GRID[0], SCALE_GRID[0], 1.0)
+    fixed = bool(args.c and args.scale and args.modern_weight)
+    if fixed:
+        best = (0.0, args.c, args.scale, args.modern_weight)
+    for scale in () if fixed else SCALE_GRID:
         scaled = [scaled_row(row, scale) for row in rows]
-        vectorizer = DictVectorizer()
-        x = vectorizer.fit_transform(scaled)
+        x = DictVectorizer().fit_transform(scaled)
         for c in C_GRID:
-            model = LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
-            guess = cross_val_predict(model, x, labels, cv=folds)
-            accuracy = float(np.mean([g == t for g, t in zip(guess, labels, strict=True)]))
-            flips = reversals(tune, list(guess))
-            objective = accuracy * 100 - REVERSAL_COST * flips * 100 / max(1, n_clear(tune))
-            print(
-                f"scale={scale} C={c}: tune 5-fold accuracy {accuracy:.1%},"
-                f" clear reversed {flips}/{n_clear(tune)}"
-            )
-            if objective > best[0]:
-                best = (objective, c, scale)
-            if args.errors and (c, scale) == (1.0, 1.0):
-                for h, g in zip(tune, guess, strict=True):
-                    if g != h.label:
-                        print(f"    {h.label[:3]}->{g[:3]}: {h.title}")
-    _, best_c, best_scale = best
+            for weight in MODERN_WEIGHT_GRID if modern else (1.0,):
+                weights = np.where(is_modern, weight, 1.0)
+                guess = list(cross_val_predict(model_for(c), x, labels, cv=folds,
+                                               params={"sample_weight": weights}))  # fmt: skip
+                objective = group_objective(tune, guess, is_modern)
+                print(f"scale={scale} C={c} modern weight={weight}: {objective[1]}")
+                if objective[0] > best[0]:
+                    best = (objective[0], c, scale, weight)
+    _, best_c, best_scale, best_w = best
+    weights = np.where(is_modern, best_w, 1.0)
     scaled = [scaled_row(row, best_scale) for row in rows]
-    vectorizer, model = fit(scaled, labels, best_c)
+    vectorizer, model = fit(scaled, labels, best_c, weights)
     x = vectorizer.transform(scaled)
-    oof = cross_val_predict(
-        LogisticRegression(C=best_c, max_iter=5000, fit_intercept=False),
-        x,
-        labels,
-        cv=folds,
-        method="predict_proba",
-    )
+    oof = cross_val_predict(model_for(best_c), x, labels, cv=folds, method="predict_proba",
+                            params={"sample_weight": weights})  # fmt: skip
+    if args.errors:
+        guess = with_margin(oof, list(model.classes_), 0.0)
+        for h, g, new in zip(tune, guess, is_modern, strict=True):
+            if g != h.label and (new or not modern):
+                print(f"    {h.label[:3]}->{g[:3]}: {h.title}")
     order = list(model.classes_)
     best_m, best_obj = 0.0, -1e9
     floor: dict[str, float] = {}
     for margin in MARGIN_GRID:
         guess = with_margin(oof, order, margin)
-        accuracy = float(np.mean([g == y for g, y in zip(guess, labels, strict=True)]))
-        flips = reversals(tune, guess)
-        objective = accuracy * 100 - REVERSAL_COST * flips * 100 / max(1, n_clear(tune))
+        objective, text = group_objective(tune, guess, is_modern)
         recall = {cls: recall_of(labels, guess, cls) for cls in ("positive", "negative")}
         floor = floor or {cls: r - MAX_RECALL_DROP for cls, r in recall.items()}
         allowed = all(recall[cls] >= floor[cls] for cls in recall)
         print(
-            f"polar margin {margin}: tune 5-fold accuracy {accuracy:.1%}, reversed {flips},"
+            f"polar margin {margin}: {text},"
             f" recall pos {recall['positive']:.3f} neg {recall['negative']:.3f}"
             + ("" if allowed else " (polar recall drops too far)")
         )
         gain = MIN_GAIN if margin else 0.0
         if allowed and objective - gain > best_obj:
             best_m, best_obj = margin, objective - gain
-    print(f"chosen C={best_c}, scale={best_scale}, margin={best_m}; {len(keep)} features")
+    print(
+        f"chosen C={best_c}, scale={best_scale}, modern weight={best_w}, margin={best_m};"
+        f" {len(keep)} features"
+    )
     fitted = with_margin(model.predict_proba(x), order, best_m)
     report("tune (trained on, optimistic)", tune, fitted)
     if args.holdout:
-        score_holdout(items, keep, best_scale, vectorizer, model, order, best_m)
+        for name, part in (("HOLDOUT 2021-22", items), ("HOLDOUT 2025-26", load_modern())):
+            held = [h for h in part if h.split == "holdout"]
+            score_holdout(name, held, keep, best_scale, vectorizer, model, order, best_m)
     if not args.dry_run:
-        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune))
+        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune), best_w)
         print(f"wrote {WEIGHTS.relative_to(ROOT)}")
     return 0
 
 
 def score_holdout(
-    items: list[Headline],
+    name: str,
+    holdout: list[Headline],
     keep: set[str],
     best_scale: float,
     vectorizer: DictVectorizer,
@@ -212,13 +254,12 @@ def score_holdout(
     best_m: float,
 ) -> None:
     """The held-out half, scored after every choice was made on the training rows."""
-    holdout = [h for h in items if h.split == "holdout"]
     held = [
         scaled_row({k: v for k, v in row.items() if k in keep}, best_scale)
         for row in featurise(holdout)
     ]
     proba = model.predict_proba(vectorizer.transform(held))
-    report("HOLDOUT", holdout, with_margin(proba, order, best_m))
+    report(name, holdout, with_margin(proba, order, best_m))
 
 
 def recall_of(truth: list[str], guess: list[str], cls: str) -> float:
@@ -262,6 +303,7 @@ def write_weights(
     scale: float,
     threshold: float,
     n: int,
+    modern_weight: float = 1.0,
 ) -> None:
     order = [list(model.classes_).index(cls) for cls in CLASSES]
     coef = model.coef_[order].copy()
@@ -271,7 +313,8 @@ def write_weights(
     lines = [
         "# Sentiment model weights, written by `python -m bench.train_sentiment` (do not edit).",
         f"# Multinomial logistic regression, C={c}, value scale {scale}, trained on {n}",
-        "# `tune` + `extra` headlines (bench/data/sentiment_headlines.tsv, sentiment_extra.tsv);",
+        "# headlines: `tune` of sentiment_headlines.tsv, sentiment_extra.tsv, sentiment_train.tsv",
+        f"# and `tune` of sentiment_modern.tsv (weight {modern_weight}; all in bench/data/);",
         "# features: bot/enrich/sentiment_features.py.",
         "classes\t" + "\t".join(CLASSES),
         f"polar_margin\t{threshold}",

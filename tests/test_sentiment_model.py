@@ -83,6 +83,32 @@ def test_fund_flows_have_a_direction() -> None:
     assert flow("BTC price dives with stocks as fresh sell-off sees PayPal shed nearly 25%") == 0
 
 
+def test_liquidations_read_by_the_side_that_was_forced_out() -> None:
+    """Shorts wiped out is a price that rose, longs liquidated one that fell; the word
+    "liquidations" alone says neither (decision 038). Real 2026 headlines of the tune half
+    of bench/data/sentiment_modern.tsv, and one written for the long side."""
+    lexicon, cues = default_sentiment_model(), Cues.from_package_data()
+
+    def side(title: str) -> float:
+        return features(title, "", lexicon, cues).get("liq", 0.0)
+
+    assert side("Bitcoin, ether and solana climb as another $1 billion shorts get wiped out") > 0
+    assert side("Shiba Inu (SHIB) Up 12% as $3 Billion Short Squeeze Fuels Crypto Market Rally") > 0
+    assert side("Traders' longs liquidated as bitcoin slides below $60,000") < 0
+    assert side("Bitcoin, Ethereum, and XRP Crash as $1.7B Got Liquidated in 24 Hours") == 0
+
+
+def test_a_move_that_cannot_stop_is_not_negated() -> None:
+    found = features(
+        "Ripple Whales Go Crazy as XRP Price Can’t Stop Surging",  # tune half, 2026
+        "",
+        default_sentiment_model(),
+        Cues.from_package_data(),
+    )
+    assert found["dir_sub"] > 0
+    assert "s_not_surging" not in found
+
+
 def test_names_and_figures_are_not_memorised() -> None:
     lexicon, cues = default_sentiment_model(), Cues.from_package_data()
     found = features("XRP jumps 9% to $2.10", "", lexicon, cues)

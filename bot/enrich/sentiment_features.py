@@ -44,6 +44,8 @@ _NEGATORS = frozenset(
     "not no never without cannot cant 't neither nor unable fails fail failed failing "
     "reverse reverses reversed reversing erases erased trims trimmed pares pared".split()
 )
+# "can't stop rising", "no end to the rally": a negated stop is a move that goes on.
+_STOPS = frozenset("stop stops stopping halt end".split())
 NEGATION_SPAN = 3
 LEXICON_CLIP = 4.0
 # The lead the model reads: about what it was trained on (the labelled leads are one or
@@ -183,9 +185,13 @@ def _direction(words: list[str], cues: Cues) -> float:
             if i - neg_at <= NEGATION_SPAN:
                 sign = -sign * 0.7
             total += sign
-        if word in _NEGATORS:
+        if word in _NEGATORS and not _stop_next(words, i):
             neg_at = i
     return total
+
+
+def _stop_next(words: list[str], i: int) -> bool:
+    return i + 1 < len(words) and words[i + 1] in _STOPS
 
 
 _INFLOW = frozenset("inflow inflows".split())
@@ -194,6 +200,7 @@ _OUTFLOW = frozenset("outflow outflows".split())
 _FUNDS = frozenset("etf etfs etp etps fund funds products trust trusts gbtc ibit".split())
 _FUND_OUT = frozenset("shed sheds shedding bleed bleeds bleeding lose loses lost losing".split())
 _FUND_IN = frozenset("draw draws drew attract attracts attracted add adds added".split())
+_EXCHANGES = frozenset("exchange exchanges cex cexs".split())
 _SLOWS = frozenset(
     "slow slows slowed ease eases eased shrink shrinks shrank cool cools cooled "
     "reverse reverses reversed end ends ended halt halts halted".split()
@@ -202,8 +209,10 @@ _SLOWS = frozenset(
 
 def _flow(words: list[str]) -> float:
     """Money into (+1) or out of (-1) funds: "inflows", "outflows", "ETFs shed $1B";
-    a flow that slows or ends counts the other way ("outflows slow": good news). Fund
-    flows move prices, and 2021-22 news (the training set) has few of them."""
+    a flow that slows or ends counts the other way ("outflows slow": good news), and so
+    does a flow of coins into or out of exchanges ("exchange outflows" are coins
+    withdrawn to hold, as the labelling rules read them). Fund flows move prices, and
+    2021-22 news (the training set) has few of them."""
     total = 0.0
     fund_at = -10
     for i, word in enumerate(words):
@@ -223,14 +232,40 @@ def _flow(words: list[str]) -> float:
             sign = 1.0
         if sign and any(w in _SLOWS for w in words[i + 1 : i + 4]):
             sign = -sign
+        if sign and word in _INFLOW | _OUTFLOW and _EXCHANGES & set(words[max(0, i - 3) : i + 3]):
+            sign = -sign  # coins into exchanges are coins to sell; out of them, coins held
         total += sign
+    return total
+
+
+_SHORT_SIDE = frozenset("short shorts bears bearish".split())
+_LONG_SIDE = frozenset("long longs bulls bullish".split())
+_LIQUIDATED = frozenset(
+    "liquidated liquidation liquidations liquidate wiped wipe wipes rekt squeeze squeezed "
+    "squeezes decimated burned crushed trapped lose loses lost".split()
+)
+
+
+def _liquidation(words: list[str]) -> float:
+    """Which side of the market was forced out: shorts liquidated or squeezed is a price
+    that rose (+1), longs liquidated one that fell (-1), whatever "liquidations" alone
+    would suggest. Record liquidations are daily 2024-26 news, rare in the training set."""
+    total = 0.0
+    for i, word in enumerate(words):
+        if word not in _LIQUIDATED:
+            continue
+        near = words[max(0, i - 4) : i + 6]
+        if any(w in _SHORT_SIDE for w in near):
+            total += 1.0
+        elif any(w in _LONG_SIDE for w in near):
+            total -= 1.0
     return total
 
 
 def _grams(prefix: str, words: list[str], bigrams: bool, out: dict[str, float]) -> None:
     marked = []
     negated = 0
-    for word in words:
+    for i, word in enumerate(words):
         if word in _CLAUSE_BREAK:
             negated = 0
             marked.append("|")
@@ -240,7 +275,7 @@ def _grams(prefix: str, words: list[str], bigrams: bool, out: dict[str, float]) 
             negated -= 1
         else:
             marked.append(word)
-        if word in _NEGATORS:
+        if word in _NEGATORS and not _stop_next(words, i):
             negated = NEGATION_SPAN
     for word in marked:
         if word != "|":
@@ -269,10 +304,12 @@ def features(
     """Sparse named features of one article: indicator words/bigrams plus a few values,
     and, when given, the headline's static sentence vector (``bot.stories.embedding``:
     meaning beyond the words the training set happened to contain)."""
-    title_words = _reframe(_words(title, cues), cues)
+    title_raw = _words(title, cues)
+    title_words = _reframe(title_raw, cues)
     if len(lead) > LEAD_CHARS:
         lead = lead[: lead.rfind(" ", 0, LEAD_CHARS) + 1 or LEAD_CHARS]
-    lead_words = _reframe(_words(lead, cues)[:LEAD_WORDS], cues)
+    lead_raw = _words(lead, cues)[:LEAD_WORDS]
+    lead_words = _reframe(lead_raw, cues)
     main, sub = _split_main(title_words)
     out: dict[str, float] = {"bias": 1.0}
     _grams("t_", main, True, out)
@@ -286,6 +323,7 @@ def features(
     out["dir_lead"] = _clip(_direction(lead_words, cues))
     flow = _clip(_flow(title_words))  # in and out apart: each class weighs them its own way
     out["flow_in"], out["flow_out"] = max(flow, 0.0), max(-flow, 0.0)
+    out["liq"] = _clip(_liquidation(title_raw) + _liquidation(lead_raw) / 2)
     if title.rstrip().endswith("?"):
         out["question"] = 1.0
     if vector is not None:
