@@ -15,6 +15,7 @@ import numpy as np
 from bench.bench_stories import load_real
 from bot.stories import grouping, pair_model, semantic
 from bot.stories.embedding import from_bytes, to_bytes
+from bot.stories.pair_scorer import ArticleScorer
 
 WINDOW_H = 72.0
 
@@ -90,6 +91,7 @@ def test_batched_cosines_and_log_odds_are_the_pairwise_values():
     feats = [semantic.features(article) for _row, article in rows]
     stored = [_stored(f) for f in feats]
     for a in feats[:20]:
+        side = ArticleScorer(a)
         for others in (feats, stored):
             cosines = semantic._cosines(a.vector, [o.vector for o in others])
             assert cosines == [semantic._cos(a.vector, o.vector) for o in others]
@@ -97,6 +99,7 @@ def test_batched_cosines_and_log_odds_are_the_pairwise_values():
                 title_cosine = semantic._cos(a.title_vector, o.title_vector)
                 fast = semantic._log_odds(a, o, cosine, title_cosine)
                 assert fast == semantic._scored(a, o)[0]
+                assert side.log_odds(o, cosine, title_cosine) == fast
     assert semantic._cosines(None, [feats[0].vector]) == [0.0]
     assert semantic._cosines(feats[0].vector, [None, feats[1].vector])[0] == 0.0
     assert np.float32(semantic._cosines(feats[0].vector, [feats[0].vector])[0]) > 0.99

@@ -24,6 +24,7 @@ import numpy as np
 from bot.models import Article
 from bot.stories import grouping, pair_model
 from bot.stories.embedding import default_embedder
+from bot.stories.pair_scorer import ArticleScorer
 
 MAX_STORY_SIZE = 40  # no real event in the labelled days had more than 6 articles
 CANDIDATE_COSINE = 0.15  # stories whose member vectors reach this are candidates (top 10)
@@ -255,6 +256,7 @@ def best_story(
     all_title_cosines = iter(_cosines(article.title_vector, [m.title_vector for m in flat]))
     # (rank, score, story id, best member id, its features, first member's score)
     best: tuple[float, float, int, int, grouping.StoryFeatures, float] | None = None
+    scorer = ArticleScorer(article) if open_stories else None
     for story_id, members, first_id in open_stories:
         cosines = list(islice(all_cosines, len(members)))
         title_cosines = list(islice(all_title_cosines, len(members)))
@@ -265,7 +267,7 @@ def best_story(
         ):
             if member_id != first_id and cosine < model.min_cosine:
                 continue  # capped below the threshold anyway: skip the costly part
-            value = _log_odds(article, member, cosine, title_cosine)
+            value = scorer.log_odds(member, cosine, title_cosine)  # type: ignore[union-attr]
             if member_id == first_id:
                 first_score = value
             if scored is None or value > scored[0]:
