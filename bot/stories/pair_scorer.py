@@ -12,6 +12,7 @@ compares both on real labelled articles.
 
 from __future__ import annotations
 
+import math
 import operator
 
 from bot.stories import grouping
@@ -108,14 +109,14 @@ class ArticleScorer:
         if not shared or self.norm == 0.0 or pb.norm == 0.0:
             rare = rarest = 0.0
         else:
-            rare = sum([x * x for x in shared]) / (self.norm * pb.norm)
+            rare = math.fsum([x * x for x in shared]) / (self.norm * pb.norm)
             rarest = max(shared)
         a_titles, b_titles = self.title_tokens, b.title_tokens
         shared = [weights[t] for t in a_titles & b_titles if t in weights]
         if not shared or self.title_norm == 0.0 or pb.title_norm == 0.0:
             rare_title = 0.0
         else:
-            rare_title = sum([x * x for x in shared]) / (self.title_norm * pb.title_norm)
+            rare_title = math.fsum([x * x for x in shared]) / (self.title_norm * pb.title_norm)
         ea, eb = self.events, pb.events
         kinds = (ea | eb) - {"report"}
         same = bool(ea & eb)
