@@ -145,7 +145,14 @@ def _words(text: str, cues: Cues) -> list[str]:
 def _split_main(words: list[str]) -> tuple[list[str], list[str]]:
     """A headline's main clause and the rest: the rest starts at the first subordinator
     ("as", "despite") or at a comma after three or more words ("Bitcoin and Ethereum Move
-    Lower, QNT Rallies": the first clause is the market, the second one coin)."""
+    Lower, QNT Rallies": the first clause is the market, the second one coin). A headline
+    that opens with one ("Despite Meta's Plunge, Metaverse Tokens Surge") has its main
+    clause after the first comma."""
+    if words and words[0] in _SUBORDINATORS:
+        for i, word in enumerate(words):
+            if word in (",", ";", ":"):
+                return words[i + 1 :], words[:i]
+        return words, []
     for i, word in enumerate(words):
         if i > 0 and word in _SUBORDINATORS:
             return words[:i], words[i:]
@@ -165,9 +172,69 @@ def _reframe(words: list[str], cues: Cues) -> list[str]:
             continue
         if word in cues.bad:  # "outflows" is a subject here, not a move
             bad_at = i
-        elif i - bad_at <= 4 and (word in cues.up or word in cues.down):
+        elif (word in cues.up or word in cues.down) and (
+            i - bad_at <= 4 or _bad_next(words, i, cues)
+        ):
             out[i] = "worsens" if word in cues.up else "improves"
     return out
+
+
+# a move right before these is a price move ("jumps, shorts ..."), not what they do
+_NOT_OBJECTS = frozenset("short shorts bear bears".split())
+
+
+def _bad_next(words: list[str], i: int, cues: Cues) -> bool:
+    """A move right before a bad subject: "increased losses", "higher rates"."""
+    nxt = words[i + 1] if i + 1 < len(words) else ""
+    return nxt in cues.bad and nxt not in _NOT_OBJECTS
+
+
+# "shrugs off fears", "casts off dip": the move after it did not happen to the subject
+_SHRUGS = frozenset(
+    "shrug shrugs shrugged shrugging cast casts casting shake shakes shook shaking "
+    "brush brushes brushed brushing".split()
+)
+
+
+def _negates(words: list[str], i: int) -> bool:
+    word = words[i]
+    if word == "off":
+        return i > 0 and words[i - 1] in _SHRUGS
+    return word in _NEGATORS and not _stop_next(words, i)
+
+
+# Rejecting a rule against crypto is good news ("Ban Idea Rejected", "EU Says No to
+# Provisions Restricting Bitcoin"); rejecting a fund or licence bad ("ETF Trust Denied").
+_VETO = frozenset(
+    "reject rejects rejected rejecting deny denies denied denial dismiss dismisses dismissed "
+    "overturn overturns overturned veto vetoes vetoed scrap scraps scrapped block blocks "
+    "blocked".split()
+)
+_RULES_AGAINST = frozenset(
+    "ban bans banning restriction restrictions restricting restrictive crackdown tax taxes "
+    "lawsuit lawsuits charges suit complaint".split()
+)
+_WANTED = frozenset("etf etfs etp etps trust application approval listing licence license".split())
+VETO_SPAN = 4
+
+
+def _veto(words: list[str]) -> float:
+    """+1 per rejected rule against crypto, -1 per rejected fund, listing or licence (the
+    nearest of either within four words of "rejects", "denied", "says no to" decides)."""
+    total = 0.0
+    for i, word in enumerate(words):
+        said_no = word == "no" and i > 0 and words[i - 1] in ("says", "say", "said")
+        if word not in _VETO and not said_no:
+            continue
+        for d in range(1, VETO_SPAN + 1):
+            near = [j for j in (i + d, i - d) if 0 <= j < len(words)]
+            if any(words[j] in _CLAUSE_BREAK for j in near):
+                break
+            hit = [words[j] for j in near if words[j] in _RULES_AGAINST | _WANTED]
+            if hit:
+                total += 1.0 if hit[0] in _RULES_AGAINST else -1.0
+                break
+    return total
 
 
 def _direction(words: list[str], cues: Cues) -> float:
@@ -185,9 +252,9 @@ def _direction(words: list[str], cues: Cues) -> float:
             if i - neg_at <= NEGATION_SPAN:
                 sign = -sign * 0.7
             total += sign
-        if word in _NEGATORS and not _stop_next(words, i):
+        if _negates(words, i):
             neg_at = i
-    return total
+    return total + _veto(words)
 
 
 def _stop_next(words: list[str], i: int) -> bool:
@@ -275,7 +342,7 @@ def _grams(prefix: str, words: list[str], bigrams: bool, out: dict[str, float]) 
             negated -= 1
         else:
             marked.append(word)
-        if word in _NEGATORS and not _stop_next(words, i):
+        if _negates(words, i):
             negated = NEGATION_SPAN
     for word in marked:
         if word != "|":
