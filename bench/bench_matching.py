@@ -58,6 +58,17 @@ SUBSCRIPTIONS = int(os.environ.get("CRYPTOWIRE_BENCH_SUBSCRIPTIONS", "1000000"))
 CHATS = max(1, SUBSCRIPTIONS // 4)
 ARTICLES = 300
 NAIVE_SAMPLE = min(100_000, SUBSCRIPTIONS)
+# Issue 9's targets at 1,000,000 (p95 <= 5 ms, <= 300 MB); issue 20's at 5,000,000 (p95 <= 10
+# ms, <= 300 MB peak). Other sizes record under their own names, beside the 1M figures.
+P95_TARGET = {1_000_000: 5.0, 5_000_000: 10.0}.get(SUBSCRIPTIONS)
+SIZE = "" if SUBSCRIPTIONS == 1_000_000 else f"_{SUBSCRIPTIONS / 1e6:g}m".replace(".", "_")
+
+
+def _key(name: str) -> str:
+    """``matching_NAME`` at 1,000,000 subscriptions, ``matching_NAME_5m`` at 5,000,000."""
+    return f"matching_{name}{SIZE}"
+
+
 TAGS = (
     "BTC ETH SOL XRP BNB DOGE ADA DEFI NFT TRX AVAX LINK DOT MATIC TON SHIB LTC BCH UNI "
     "ATOM XLM ETC FIL APT ARB OP NEAR ICP HBAR VET MKR AAVE GRT ALGO STX INJ RNDR SUI SEI "
@@ -212,35 +223,35 @@ def run(results: dict) -> None:
         f"one-per-chat p95 {chats_p95:.2f} ms; naive scan {naive:.0f} ms "
         f"(x{naive / p95:.0f})"
     )
-    results["matching_p95_ms"] = {
+    results[_key("p95_ms")] = {
         "value": round(p95, 3),
         "unit": "ms",
         "baseline": round(naive, 1),
         "ratio": round(naive / p95, 1),
-        "target": 5.0,
+        "target": P95_TARGET,
     }
-    results["matching_p50_ms"] = {
+    results[_key("p50_ms")] = {
         "value": round(p50, 3),
         "unit": "ms",
         "baseline": round(naive, 1),
         "ratio": round(naive / p50, 1),
         "target": None,
     }
-    results["matching_chats_p95_ms"] = {
+    results[_key("chats_p95_ms")] = {
         "value": round(chats_p95, 3),
         "unit": "ms",
         "baseline": round(naive, 1),
         "ratio": round(naive / chats_p95, 1),
         "target": None,
     }
-    results["matching_index_rss_mb"] = {
+    results[_key("index_rss_mb")] = {
         "value": round(rss_index, 1),
         "unit": "MB",
         "baseline": None,
         "ratio": None,
         "target": 300.0,
     }
-    results["matching_index_build_s"] = {
+    results[_key("index_build_s")] = {
         "value": round(build_s, 2),
         "unit": "s",
         "baseline": None,
@@ -250,6 +261,12 @@ def run(results: dict) -> None:
     del index, sample
     gc.collect()
     _storage_load(results)
+    print(
+        f"matching targets at {SUBSCRIPTIONS:,} subscriptions (issue 20 at 5,000,000: p95 <= 10 "
+        f"ms, peak <= 300 MB; 1,000,000 loaded in <= 5 s): match p95 {p95:.2f} ms; start-up "
+        f"load peak RSS {results[_key('load_peak_rss_mb')]['value']:.0f} MB, "
+        f"{results[_key('load_s')]['value']:.1f} s wall"
+    )
     _fan_out(results)
 
 
@@ -269,21 +286,22 @@ def _storage_load(results: dict) -> None:
         f"one (the load before decision 005's bulk path) {old['seconds']:.1f} s (CPU "
         f"{old['cpu_s']:.1f} s), peak RSS {old['peak_rss_mb']:.0f} MB"
     )
-    results["matching_load_peak_rss_mb"] = {
+
+    results[_key("load_peak_rss_mb")] = {
         "value": round(figures["peak_rss_mb"], 1),
         "unit": "MB",
         "baseline": None,
         "ratio": None,
         "target": 300.0,
     }
-    results["matching_load_s"] = {
+    results[_key("load_s")] = {
         "value": round(figures["seconds"], 1),
         "unit": "s",
         "baseline": round(old["seconds"], 1),
         "ratio": round(old["seconds"] / figures["seconds"], 2),
         "target": 5.0 if SUBSCRIPTIONS == 1_000_000 else None,
     }
-    results["matching_load_cpu_s"] = {
+    results[_key("load_cpu_s")] = {
         "value": round(figures["cpu_s"], 1),
         "unit": "s CPU",
         "baseline": round(old["cpu_s"], 1),

@@ -285,7 +285,7 @@ class SqlChats(RoutingQueries):
             yield [(row[0], row[1], decode(*row[2:])) for row in rows]
             after = rows[-1][0]
 
-    def subscription_batches(self, size: int = 100_000) -> AsyncIterator[SubscriptionBatch]:
+    def subscription_batches(self, size: int = 50_000) -> AsyncIterator[SubscriptionBatch]:
         """Active subscriptions as columns in id order: the index's bulk load at start."""
         return subscription_batches(self.db, size)
 

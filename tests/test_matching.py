@@ -304,3 +304,16 @@ def test_a_large_index_with_bitmaps_agrees_with_a_brute_force_scan(dense_share: 
         assert per_chat.keys() == {wanted[sid][0] for sid in expected}
         assert all(sid in expected and wanted[sid][0] == chat for chat, sid in per_chat.items())
     assert all(index.chat_of(sid) == chat for sid, (chat, _flt) in list(wanted.items())[:500])
+
+
+def test_ids_beyond_32_bits_widen_the_index_and_keep_their_answers():
+    """Ids are held in 4 bytes while they fit (decision 034); a wider id widens them."""
+    index = SubscriptionIndex()
+    assert index.add(5, 1, f(tags={"BTC"})) and 2**40 not in index
+    assert index.add(2**40, 2, f(tags={"BTC"}))
+    assert index.add(2**31 - 1 + 2**33, 3, f(tags={"ETF"}))
+    assert index.match(article()) == {5, 2**40, 2**31 - 1 + 2**33}
+    assert index.match_chats(article()) == {1: 5, 2: 2**40, 3: 2**31 - 1 + 2**33}
+    assert index.max_id == 2**40
+    assert index.chat_of(2**40) == 2 and index.remove(2**40) and 2**40 not in index
+    assert index.match(article()) == {5, 2**31 - 1 + 2**33}

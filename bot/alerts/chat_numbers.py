@@ -22,11 +22,9 @@ class ChatNumbers:
 
     def __init__(self, ascending: np.ndarray | None = None) -> None:
         """``ascending``: distinct chat ids in ascending order, numbered 0, 1, ..."""
-        self.db = (
-            array("q", ascending.astype(np.int64).tobytes())
-            if ascending is not None
-            else array("q")
-        )
+        self.db = array("q")
+        if ascending is not None:
+            self.db.frombytes(memoryview(np.ascontiguousarray(ascending, dtype=np.int64)).cast("B"))
         self._sorted_len = len(self.db)
         self._late: dict[int, int] = {}
 

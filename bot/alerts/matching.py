@@ -12,8 +12,8 @@ clause, the language clause and one clause per keyword, minus its excluded keywo
 
 The cost of ``match`` is the size of the postings an article touches, i.e. the matches
 (``bot/alerts/slot_sets.py``; when an article touches a large share of all subscriptions, big
-postings are OR-ed as packed bitmaps instead). Storage is compact for 1,000,000
-subscriptions (about 60 MB): postings are ``array('i')`` of slot numbers, per-slot data
+postings are OR-ed as packed bitmaps instead). Storage is compact (about 100 MB for
+5,000,000 subscriptions): postings are ``array('i')`` of slot numbers, per-slot data
 are flat arrays (id, chat, clause count, alive), and no filter object is kept. numpy
 does the set algebra on zero-copy views of those arrays. Removal marks a slot dead;
 a compaction rebuilds everything once a quarter of the slots are dead.
@@ -34,6 +34,7 @@ from bot.models import Article, Sentiment, Subscription, SubscriptionFilter
 
 SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
 BITMAP_SHARE = 64  # postings holding at least 1/64 of all slots also keep a bitmap
+NARROW = 2**31
 
 
 def _bitmap(slots: array, size: int) -> bytearray:
@@ -46,11 +47,24 @@ def _view(values: array) -> np.ndarray:
     return np.frombuffer(values, dtype=np.int32) if len(values) else EMPTY
 
 
+def ids_view(ids: array) -> np.ndarray:
+    """Subscription ids (int32 while every id fits, else int64) as a zero-copy array."""
+    return np.frombuffer(ids, dtype=np.int32 if ids.typecode == "i" else np.int64)
+
+
+def ids_for(ids: array, low: int, high: int) -> array:
+    """``ids``, widened to int64 when ``low``..``high`` does not fit int32 (4 bytes a
+    subscription: 20 MB at 5,000,000, decision 034)."""
+    if ids.typecode == "i" and not (-NARROW <= low and high < NARROW):
+        return array("q", ids_view(ids).astype(np.int64).tobytes())
+    return ids
+
+
 class SubscriptionIndex:
     """Subscriptions by clause; add/remove one at a time, match an article in milliseconds."""
 
     def __init__(self, *, dense_share: int = DENSE_SHARE) -> None:
-        self._ids = array("q")  # slot -> subscription id
+        self._ids = array("i")  # slot -> subscription id (see ``ids_for``)
         self._chats = array("i")  # slot -> dense chat number
         self._chat_numbers = ChatNumbers()  # dense chat number <-> chat database id
         self._required = bytearray()  # slot -> clauses a counted subscription needs (0 = plain)
@@ -70,7 +84,7 @@ class SubscriptionIndex:
         self._phrases: dict[str, set[str]] = {}  # first two words -> phrases in either table
         self._sets = SlotSets(dense_share)
         self._chat_seen = np.zeros(0, dtype=np.bool_)
-        self._chat_best = np.zeros(0, dtype=np.int64)
+        self._chat_best = np.zeros(0, dtype=np.int32)
 
     # ------------------------------------------------------------------ building
 
@@ -102,6 +116,7 @@ class SubscriptionIndex:
             return False
         else:
             self._late[subscription_id] = slot
+        self._ids = ids_for(self._ids, subscription_id, subscription_id)
         self._ids.append(subscription_id)
         self._chats.append(self._chat_numbers.number(chat_id))
         if self._chat_numbers.needs_renumbering():
@@ -208,7 +223,9 @@ class SubscriptionIndex:
     def match_ids(self, article: Article) -> np.ndarray:
         """Matching subscription ids as an int64 array (no Python objects per match)."""
         slots = self.match_slots(article)
-        return np.frombuffer(self._ids, dtype=np.int64)[slots] if len(slots) else slots
+        if not len(slots):
+            return np.zeros(0, dtype=np.int64)
+        return ids_view(self._ids)[slots].astype(np.int64, copy=False)
 
     def match(self, article: Article) -> set[int]:
         """Matching subscription ids."""
@@ -222,24 +239,24 @@ class SubscriptionIndex:
     def match_chat_arrays(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
         """(chat ids, one matching subscription id of each): ``match_chats`` as arrays.
 
-        The subscription reported for a chat is one of its matching ones (in practice the
-        lowest id, as slots are written in reverse id order); callers must not rely on which."""
+        The subscription reported for a chat is one of its matching ones (often the
+        lowest id); callers must not rely on which. Chats keep a matching slot, not its
+        id: the ids of the chosen slots only are read at the end."""
         slots = self.match_slots(article)
         if not len(slots):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         slots = slots[::-1]
         chats = np.frombuffer(self._chats, dtype=np.int32)[slots]
-        ids = np.frombuffer(self._ids, dtype=np.int64)[slots]
         chat_db = self._chat_numbers.db
         if len(self._chat_seen) < len(chat_db):
             size = len(chat_db) + 1024
             self._chat_seen = np.zeros(size, dtype=np.bool_)
-            self._chat_best = np.zeros(size, dtype=np.int64)
+            self._chat_best = np.zeros(size, dtype=np.int32)
         seen, best = self._chat_seen, self._chat_best
         seen[chats] = True
-        best[chats] = ids  # repeated chats: any write is a matching subscription of that chat
+        best[chats] = slots  # repeated chats: any write is a matching slot of that chat
         touched = np.flatnonzero(seen[: len(chat_db)])
-        chosen = best[touched]
+        chosen = ids_view(self._ids)[best[touched]].astype(np.int64, copy=False)
         seen[touched] = False
         return np.frombuffer(chat_db, dtype=np.int64)[touched], chosen
 
@@ -255,8 +272,10 @@ class SubscriptionIndex:
 
     def _slot_of(self, subscription_id: int) -> int | None:
         slot = self._late.get(subscription_id)
+        if self._ids.typecode == "i" and not -NARROW <= subscription_id < NARROW:
+            return None  # wider than every indexed id
         if slot is None and self._sorted_len:
-            ids = np.frombuffer(self._ids, dtype=np.int64)[: self._sorted_len]
+            ids = ids_view(self._ids)[: self._sorted_len]
             at = int(np.searchsorted(ids, subscription_id))
             if at < self._sorted_len and ids[at] == subscription_id:
                 slot = at
@@ -333,7 +352,7 @@ class SubscriptionIndex:
 
     def _compact(self) -> None:
         """Rebuild without dead slots, in id order (a quarter dead, or many late adds)."""
-        ids = np.frombuffer(self._ids, dtype=np.int64)
+        ids = ids_view(self._ids)
         alive = np.frombuffer(self._alive, dtype=np.uint8) == 1
         old = np.flatnonzero(alive)
         old = old[np.argsort(ids[old], kind="stable")]
@@ -363,10 +382,11 @@ class SubscriptionIndex:
             for key, slots in table.items():
                 if len(slots) >= 1024 and len(slots) * BITMAP_SHARE >= len(new_ids):
                     bits[key] = _bitmap(slots, len(new_ids))
-        self._ids = array("q", new_ids.tobytes())
+        self._ids = array(self._ids.typecode, new_ids.tobytes())
         self._chats = array("i", chats.tobytes())
         self._required = bytearray(required.tobytes())
-        self._alive = bytearray(b"\x01" * len(new_ids))
+        self._alive = bytearray(len(new_ids))
+        np.frombuffer(self._alive, dtype=np.uint8)[:] = 1
         self._sorted_len = len(new_ids)
         self._late = {}
         self._dead = 0
