@@ -1,14 +1,11 @@
 """Set algebra over postings of subscription slots, with scratch buffers reused across calls.
 
-Plain subscriptions (tags/sentiments only) match when any of their postings is hit:
-postings of one family that cannot overlap (an article with one tag) are simply
-concatenated, a cost equal to the answer. Overlapping ones are deduplicated with scratch
-marks touched only where the postings point (sparse), or, when they cover a large share
-of all slots, by OR-ing the packed bitmaps kept for big postings (N/8 bytes each) and
-reading the set bits once (dense). Counted subscriptions always go sparse (decision
-034): each needs a source, language or keyword clause, so only slots in those postings
-are counted, and their (tag, sentiment) clause is a bit test of those slots alone.
-The scratch buffers are all-zero between calls.
+Two strategies give the same answer. Sparse: concatenate postings, deduplicate and
+count with scratch marks touched only where the postings point (cost = posting length).
+Dense: when the postings cover a large share of all slots, OR the packed bitmaps kept
+for big postings (N/8 bytes each), scatter the small ones, and finish with whole-array
+vector operations (a few passes over N bytes, which at that point cost less than the
+per-element work). The sparse scratch buffers are all-zero between calls.
 """
 
 from __future__ import annotations
@@ -63,36 +60,25 @@ class SlotSets:
         ``alive`` ones. ``overlapping`` says whether postings of one family may share slots.
         A ``Posting`` is (slots, packed bitmap or None); the bitmap serves the dense path."""
         self._ensure(size)
-        counted = self._counted(size, struct, clauses, required) if clauses else EMPTY
-        counted = self._keep(counted, excluded, alive)
-        touched = sum(len(p) for p, _ in plain)
-        if overlapping and self.dense_share and touched * self.dense_share >= size:
-            marks = _bitmap_union(size, plain)
-            for out in excluded:
-                marks[out] = False
-            if alive is not None:
-                np.logical_and(marks, alive[:size], out=marks)
-            found = np.flatnonzero(marks)
-        else:
-            found = (self.distinct if overlapping else concat)([p for p, _ in plain])
-            found = self._keep(found, excluded, alive)
-        # disjoint: a subscription is plain or counted, not both
-        return np.concatenate((found, counted)) if len(counted) else found
-
-    def _keep(
-        self, slots: np.ndarray, excluded: list[np.ndarray], alive: np.ndarray | None
-    ) -> np.ndarray:
-        """``slots`` without the excluded and the dead ones."""
-        if excluded and len(slots):
+        touched = sum(len(p) for p, _ in (*plain, *struct)) + sum(len(p) for p in clauses)
+        if self.dense_share and touched * self.dense_share >= size:
+            return self._dense(size, plain, struct, clauses, excluded, required, alive)
+        distinct = self.distinct if overlapping else concat
+        found = [distinct([p for p, _ in plain])]
+        counted = [p for p in [distinct([p for p, _ in struct]), *clauses] if len(p)]
+        if counted:
+            found.append(self._full(counted, required))
+        result = concat(found)  # disjoint: a subscription is plain or counted, not both
+        if excluded and len(result):
             marks = self._marks
             for out in excluded:
                 marks[out] = True
-            slots = slots[~marks[slots]]
+            result = result[~marks[result]]
             for out in excluded:
                 marks[out] = False
-        if alive is not None and len(slots):
-            slots = slots[alive[slots] == 1]
-        return slots
+        if alive is not None and len(result):
+            result = result[alive[result] == 1]
+        return result
 
     def distinct(self, parts: list[np.ndarray]) -> np.ndarray:
         """Union of postings (each free of repeats) in time proportional to their length."""
@@ -110,51 +96,43 @@ class SlotSets:
             marks[piece] = False
         return np.concatenate(pieces)
 
-    def _counted(
-        self, size: int, struct: list[Posting], clauses: list[np.ndarray], required: np.ndarray
-    ) -> np.ndarray:
-        """Counted subscriptions whose every clause the article meets. Each of them
-        requires a source, language or keyword clause, so only slots in ``clauses`` can
-        match: they are counted where they point, and the (tag, sentiment) clause is a
-        bit test of those slots alone (its postings can cover a third of all slots)."""
+    def _full(self, parts: list[np.ndarray], required: np.ndarray) -> np.ndarray:
+        """Slots listed in as many parts as they require (each part lists a slot once)."""
         counts = self._counts
-        for part in clauses:
+        for part in parts:
             counts[part] += 1
-        if struct:
-            candidates = concat(clauses)
-            hit = candidates[self._struct_hit(size, struct, candidates)]
-            counts[hit] += 1  # once per slot, however often it repeats in ``hit``
         done = []
-        for part in clauses:
+        for part in parts:
             full = part[counts[part] == required[part]]
             counts[full] = 0  # reported once, even when listed in several parts
             done.append(full)
-        for part in clauses:
+        for part in parts:
             counts[part] = 0
         return concat(done)
 
-    def _struct_hit(self, size: int, struct: list[Posting], slots: np.ndarray) -> np.ndarray:
-        """Which ``slots`` are in any of the ``struct`` postings (a bool per slot)."""
-        hit = np.zeros(len(slots), dtype=np.bool_)
-        packed = None
-        for _slots, bits in struct:
-            if bits is not None:
-                if packed is None:
-                    packed = np.zeros((size + 7) // 8, dtype=np.uint8)
-                n = min(len(bits), len(packed))
-                np.bitwise_or(packed[:n], bits[:n], out=packed[:n])
-        if packed is not None:
-            shift = (slots & 7).astype(np.uint8)
-            hit |= ((packed[slots >> 3] >> shift) & 1).view(np.bool_)
-        small = [posting for posting, bits in struct if bits is None]
-        if small:
-            marks = self._marks
-            for posting in small:
-                marks[posting] = True
-            hit |= marks[slots]
-            for posting in small:
-                marks[posting] = False
-        return hit
+    def _dense(
+        self,
+        size: int,
+        plain: list[Posting],
+        struct: list[Posting],
+        clauses: list[np.ndarray],
+        excluded: list[np.ndarray],
+        required: np.ndarray,
+        alive: np.ndarray | None,
+    ) -> np.ndarray:
+        marks = _bitmap_union(size, plain)
+        if struct or clauses:
+            counts = _bitmap_union(size, struct).view(np.uint8)
+            for part in clauses:
+                counts[part] += 1
+            full = counts == required[:size]
+            np.logical_and(full, counts, out=full)  # plain slots require 0 and count 0
+            np.logical_or(marks, full, out=marks)
+        if alive is not None:
+            np.logical_and(marks, alive[:size], out=marks)
+        for out in excluded:
+            marks[out] = False
+        return marks.nonzero()[0]
 
 
 def _bitmap_union(size: int, parts: list[Posting]) -> np.ndarray:
