@@ -84,7 +84,7 @@ class SubscriptionIndex:
         self._phrases: dict[str, set[str]] = {}  # first two words -> phrases in either table
         self._sets = SlotSets(dense_share)
         self._chat_seen = np.zeros(0, dtype=np.bool_)
-        self._chat_best = np.zeros(0, dtype=np.int32)
+        self._chat_best = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ building
 
@@ -239,24 +239,24 @@ class SubscriptionIndex:
     def match_chat_arrays(self, article: Article) -> tuple[np.ndarray, np.ndarray]:
         """(chat ids, one matching subscription id of each): ``match_chats`` as arrays.
 
-        The subscription reported for a chat is one of its matching ones (often the
-        lowest id); callers must not rely on which. Chats keep a matching slot, not its
-        id: the ids of the chosen slots only are read at the end."""
+        The subscription reported for a chat is one of its matching ones (in practice the
+        lowest id, as slots are written in reverse id order); callers must not rely on which."""
         slots = self.match_slots(article)
         if not len(slots):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         slots = slots[::-1]
         chats = np.frombuffer(self._chats, dtype=np.int32)[slots]
+        ids = ids_view(self._ids)[slots]
         chat_db = self._chat_numbers.db
         if len(self._chat_seen) < len(chat_db):
             size = len(chat_db) + 1024
             self._chat_seen = np.zeros(size, dtype=np.bool_)
-            self._chat_best = np.zeros(size, dtype=np.int32)
+            self._chat_best = np.zeros(size, dtype=np.int64)
         seen, best = self._chat_seen, self._chat_best
         seen[chats] = True
-        best[chats] = slots  # repeated chats: any write is a matching slot of that chat
+        best[chats] = ids  # repeated chats: any write is a matching subscription of that chat
         touched = np.flatnonzero(seen[: len(chat_db)])
-        chosen = ids_view(self._ids)[best[touched]].astype(np.int64, copy=False)
+        chosen = best[touched]
         seen[touched] = False
         return np.frombuffer(chat_db, dtype=np.int64)[touched], chosen
 
