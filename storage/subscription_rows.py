@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -112,42 +111,47 @@ _SQLITE_PAGE = (
 )
 
 
-COMMON_LIMIT = 20_000  # decoded filters kept across pages, the most recently used
+SHAPES_LIMIT = 50_000  # distinct filter texts numbered before the numbering starts over
 
 
 async def subscription_batches(db: Database, size: int) -> AsyncIterator[SubscriptionBatch]:
     """Every active subscription as columns, in id order (the bulk load at start-up).
 
     On SQLite a page of rows comes from the driver as one row of four texts (a million
-    rows as Python tuples cost more than the rest of the load). Filters are numbered
-    within each page (decision 034): a dictionary of every distinct text of the load
-    held about a million strings at 5,000,000 subscriptions (most filters with keywords
-    are unique). The most recently used texts stay decoded across pages (bounded), so
-    a popular filter is still decoded once."""
-    common: OrderedDict[Any, SubscriptionFilter] = OrderedDict()
+    rows as Python tuples cost more than the rest of the load); each distinct filter
+    text is decoded once per generation. Filters with keywords are nearly all unique
+    (607,692 distinct texts at 5,000,000 subscriptions), so once ``SHAPES_LIMIT`` texts
+    are numbered the numbering starts over (``SubscriptionBatch.fresh``, decision 034):
+    memory stays bounded and only the popular filters are decoded again."""
+    shapes: dict[Any, int] = {}
     decode = RawFilters()
+    fresh = False
     after = 0
     while True:
-        page = await (_postgres_page if db.is_postgres else _sqlite_page)(db, after, size)
+        if db.is_postgres:
+            page = await _postgres_page(db, after, size)
+        else:
+            async with db.read_connect() as conn:
+                raw = await conn.get_raw_connection()
+                found = await raw.driver_connection.execute_fetchall(  # type: ignore[union-attr]
+                    _SQLITE_PAGE, (after, size)
+                )
+            last, ids, chats, texts = found[0]
+            page = None if last is None else (ids, chats, texts.split("\x1e"))
         if page is None:
             return
-        batch = SubscriptionBatch()
-        local: dict[Any, int] = {}
-        for text in dict.fromkeys(page[2]):
-            flt = common.get(text)
-            if flt is None:
-                fields = text.split("\x1f", 5) if isinstance(text, str) else list(text)
-                flt = common[text] = decode(*fields[:5], fields[5] or None)
-                if len(common) > COMMON_LIMIT:
-                    common.popitem(last=False)  # the least recently used
-            else:
-                common.move_to_end(text)
-            local[text] = len(batch.filters)
-            batch.filters.append(flt)
+        if len(shapes) >= SHAPES_LIMIT:  # a new generation: bounded however many distinct
+            shapes.clear()
+            fresh = True
+        batch = SubscriptionBatch(fresh=fresh)
+        fresh = False
+        for text in set(page[2]).difference(shapes):
+            shapes[text] = len(shapes)
+            fields = text.split("\x1f", 5) if isinstance(text, str) else list(text)
+            batch.filters.append(decode(*fields[:5], fields[5] or None))
         batch.ids.frombytes(_integers(page[0]))
         batch.chats.frombytes(_integers(page[1]))
-        batch.shapes.extend(map(local.__getitem__, page[2]))
-        del page, local
+        batch.shapes.extend(map(shapes.__getitem__, page[2]))
         yield batch
         after = batch.ids[-1]
 
@@ -158,17 +162,6 @@ def _integers(values: str | list) -> bytes:
     if isinstance(values, str):
         return np.fromstring(values, dtype=np.int64, sep=",").tobytes()
     return np.asarray(values, dtype=np.int64).tobytes()
-
-
-async def _sqlite_page(db: Database, after: int, size: int) -> tuple[Any, ...] | None:
-    """SQLite: (ids text, chat ids text, one text per row) of the page, or None at the end."""
-    async with db.read_connect() as conn:
-        raw = await conn.get_raw_connection()
-        found = await raw.driver_connection.execute_fetchall(  # type: ignore[union-attr]
-            _SQLITE_PAGE, (after, size)
-        )
-    last, ids, chats, texts = found[0]
-    return None if last is None else (ids, chats, texts.split("\x1e"))
 
 
 async def _postgres_page(db: Database, after: int, size: int) -> tuple[list, ...] | None:

@@ -11,6 +11,7 @@ from bot.alerts.index_bulk import BulkLoad, SubscriptionBatch
 from bot.alerts.matching import SubscriptionIndex
 from bot.alerts.planner import IndexSync
 from bot.models import Article, ChatRef, Sentiment, SubscriptionFilter
+from storage import subscription_rows
 from storage.plugin import SqlStorage
 
 TAGS = ["BTC", "ETH", "SOL", "ETF", "DEFI"]
@@ -75,6 +76,34 @@ async def test_bulk_load_matches_what_adding_one_by_one_builds(storage: SqlStora
     assert bulk.remove(extra.id) and extra.id not in bulk
 
 
+async def test_bulk_load_starting_its_filter_numbering_over_builds_the_same_index(
+    storage: SqlStorage, monkeypatch
+):
+    """Storage numbers at most SHAPES_LIMIT distinct filters before starting over (decision
+    034): the index must not mix a filter numbered before with one numbered after."""
+    monkeypatch.setattr(subscription_rows, "SHAPES_LIMIT", 5)
+    rng = random.Random(34)
+    chats = [await storage.chats.get_or_create(ChatRef("telegram", str(n))) for n in range(9)]
+    for _ in range(300):
+        await storage.chats.add_subscription(rng.choice(chats).id, _filter(rng))
+    batches = [b async for b in storage.chats.subscription_batches(size=40)]
+    assert sum(b.fresh for b in batches) >= 3
+    assert all(max(b.shapes) < len(b.filters) for b in batches if b.fresh)
+    one_by_one = SubscriptionIndex()
+    async for rows in storage.chats.iter_active_subscriptions():
+        one_by_one.add_many(rows)
+    bulk = SubscriptionIndex()
+    load = BulkLoad(bulk)
+    for batch in batches:
+        load.add(batch)
+    assert load.build() == len(one_by_one) == 300
+    for article in _articles(rng):
+        assert np.array_equal(
+            np.sort(bulk.match_ids(article)), np.sort(one_by_one.match_ids(article))
+        )
+        assert bulk.match_chats(article).keys() == one_by_one.match_chats(article).keys()
+
+
 async def test_bulk_load_skips_inactive_subscriptions_and_pages_in_id_order(storage: SqlStorage):
     chat = await storage.chats.get_or_create(ChatRef("telegram", "1"))
     btc = SubscriptionFilter(tags=frozenset({"BTC"}))
@@ -86,10 +115,8 @@ async def test_bulk_load_skips_inactive_subscriptions_and_pages_in_id_order(stor
         [subs[2].id, subs[4].id],
         [subs[5].id, subs[6].id],
     ]
-    # Filters are numbered within each batch; one recurring filter is decoded once.
-    assert [b.filters for b in batches] == [[btc]] * 3
-    assert all(b.filters[0] is batches[0].filters[0] for b in batches)
-    assert [list(b.shapes) for b in batches] == [[0, 0]] * 3
+    assert sum(len(b.filters) for b in batches) == 1  # one distinct filter, decoded once
+    assert batches[0].filters == [btc]
     index = SubscriptionIndex()
     await IndexSync(storage.chats, index).load()
     article = Article(

@@ -4,20 +4,19 @@ Adding subscriptions one by one costs ~11 µs each in Python (every posting list
 row by row, one filter object per row), so a million took 11 s after 10 s more of
 reading and decoding. At start-up the rows arrive in id order and nearly all of them
 share one of a few thousand distinct filters, so storage hands over columns instead
-(``SubscriptionBatch``: ids, chat ids and the number of each row's filter within the
-page, with the page's distinct filters decoded) and ``BulkLoad`` posts each page as it
-arrives: the page's (posting, slot) pairs are expanded and grouped with one numpy sort
-and appended to the postings, so no page is kept once read (decision 028). Nothing
-grows with the number of distinct filters either (decision 034: 600,000 of them at
-5,000,000 subscriptions): the most recently used ones are remembered, a bounded number.
-The index it builds is the one ``add`` would have built for the same rows (tests
-compare them).
+(``SubscriptionBatch``: ids, chat ids and the number of each row's filter, with every
+distinct filter decoded once) and ``BulkLoad`` posts each page as it arrives: the
+page's (posting, slot) pairs are expanded and grouped with one numpy sort and appended
+to the postings, so no page is kept once read (decision 028). Nothing grows with the
+number of distinct filters either (decision 034: 607,692 of them at 5,000,000
+subscriptions): storage starts its numbering over every 100,000 distinct filters and
+the per-filter tables here start over with it. The index it builds is the one ``add``
+would have built for the same rows (tests compare them).
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,16 +31,15 @@ PIECE = 500_000  # rows numbered at a time
 
 @dataclass(slots=True)
 class SubscriptionBatch:
-    """Active subscriptions as columns: ``filters`` holds the distinct filters of this
-    batch and ``shapes`` numbers them within the batch (decision 034)."""
+    """Active subscriptions as columns: ``filters`` holds the distinct filters first seen
+    in this batch, numbered after those of the earlier batches of the same load, or from
+    0 when ``fresh`` (storage started its numbering over: decision 034)."""
 
     ids: array = field(default_factory=lambda: array("q"))  # ascending across batches
     chats: array = field(default_factory=lambda: array("q"))  # chat database ids
     shapes: array = field(default_factory=lambda: array("i"))  # filter number per row
     filters: list[SubscriptionFilter] = field(default_factory=list)
-
-
-KNOWN_LIMIT = 20_000  # filters whose postings are remembered across batches
+    fresh: bool = False
 
 
 class BulkLoad:
@@ -54,9 +52,9 @@ class BulkLoad:
         self._chats = array("i")  # raw chat database ids until ``build`` numbers them
         self._numbers: dict[tuple[int, object], int] = {}  # (table, key) -> posting number
         self._where: list[array] = []  # posting number -> its slots (the index's array)
-        # The most recently used filters by identity (storage hands the same object for
-        # the same text while it keeps it decoded). Value: (filter, required, postings).
-        self._known: OrderedDict[int, tuple[SubscriptionFilter, int, array]] = OrderedDict()
+        self._flat = array("i")  # posting numbers of every filter, filter after filter
+        self._per_filter = array("q")  # filter number -> how many postings it has
+        self._needed = bytearray()  # filter number -> clauses it requires
 
     def __len__(self) -> int:
         return len(self.index._ids)
@@ -65,10 +63,12 @@ class BulkLoad:
         index = self.index
         if index._ids and batch.ids and batch.ids[0] <= index._ids[-1]:
             raise ValueError("subscription batches must come in ascending id order")
+        if batch.fresh:  # filters are numbered from 0 again
+            self._flat, self._per_filter, self._needed = array("i"), array("q"), bytearray()
+        for flt in batch.filters:
+            self._learn(flt)
         if not batch.ids:
             return
-        shapes = np.frombuffer(batch.shapes, dtype=np.int32)
-        flat, per_filter, needed = self._learn(batch.filters)
         offset = len(index._ids)
         ids = np.frombuffer(batch.ids, dtype=np.int64)
         index._ids = ids_for(index._ids, int(ids[0]), int(ids[-1]))
@@ -81,37 +81,15 @@ class BulkLoad:
             self._chats.frombytes(chats.astype(np.int32).tobytes())
         else:
             self._chats.extend(batch.chats)
-        index._required.extend(np.frombuffer(needed, dtype=np.uint8)[shapes].tobytes())
-        self._post(shapes, offset, flat, per_filter)
+        shapes = np.frombuffer(batch.shapes, dtype=np.int32)
+        index._required.extend(np.frombuffer(self._needed, dtype=np.uint8)[shapes].tobytes())
+        self._post(shapes, offset)
 
-    def _learn(self, filters: list[SubscriptionFilter]) -> tuple[np.ndarray, np.ndarray, bytearray]:
-        """A batch's filters as (posting numbers of every filter, filter after filter;
-        how many each has; clauses each requires)."""
-        flat = array("i")
-        per_filter = array("q")
-        needed = bytearray()
-        for flt in filters:
-            known = self._known.get(id(flt))
-            if known is None or known[0] is not flt:
-                known = self._known[id(flt)] = (flt, *self._postings_of(flt))
-                if len(self._known) > KNOWN_LIMIT:
-                    self._known.popitem(last=False)  # the least recently used
-            else:
-                self._known.move_to_end(id(flt))
-            needed.append(known[1])
-            per_filter.append(len(known[2]))
-            flat.extend(known[2])
-        return (
-            np.frombuffer(flat, dtype=np.int32) if flat else np.zeros(0, dtype=np.int32),
-            np.frombuffer(per_filter, dtype=np.int64),
-            needed,
-        )
-
-    def _postings_of(self, flt: SubscriptionFilter) -> tuple[int, array]:
-        """(clauses the filter requires, its posting numbers; each (table, key) is
-        numbered once per load)."""
+    def _learn(self, flt: SubscriptionFilter) -> None:
+        """Number a new filter's postings (each (table, key) once per load)."""
         required, postings = self.index.clauses(flt)
-        numbers = array("i")
+        self._needed.append(required)
+        self._per_filter.append(len(postings))
         for table, key in postings:
             found = self._numbers.get((id(table), key))
             if found is None:
@@ -124,14 +102,12 @@ class BulkLoad:
                 ):
                     pair = " ".join(key.split(" ", 2)[:2])  # type: ignore[attr-defined]
                     self.index._phrases.setdefault(pair, set()).add(key)  # type: ignore[arg-type]
-            numbers.append(found)
-        return required, numbers
+            self._flat.append(found)
 
-    def _post(
-        self, shapes: np.ndarray, offset: int, flat: np.ndarray, per_filter: np.ndarray
-    ) -> None:
+    def _post(self, shapes: np.ndarray, offset: int) -> None:
         """Every (posting, slot) pair of one page, sorted by posting then slot (so each
         posting's slots stay ascending, as ``add`` in id order leaves them), appended."""
+        per_filter = np.frombuffer(self._per_filter, dtype=np.int64)
         starts = np.cumsum(per_filter) - per_filter
         counts = per_filter[shapes]
         total = int(counts.sum())
@@ -139,8 +115,9 @@ class BulkLoad:
             return
         rows = np.repeat(np.arange(offset, offset + len(shapes), dtype=np.int64), counts)
         within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        flat = np.frombuffer(self._flat, dtype=np.int32)
         pairs = flat[np.repeat(starts[shapes], counts) + within].astype(np.int64) << 32
-        del within
+        del within, per_filter, flat
         pairs |= rows
         del rows
         pairs.sort()
@@ -181,7 +158,6 @@ class BulkLoad:
         index._sorted_len = count
         index._sets.reset()
         self._where = []
-        self._known = OrderedDict()
         return count
 
 
