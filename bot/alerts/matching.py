@@ -35,6 +35,7 @@ from bot.models import Article, Sentiment, Subscription, SubscriptionFilter
 SENTIMENT_CODE = {Sentiment.POSITIVE: 1, Sentiment.NEGATIVE: 2, Sentiment.NEUTRAL: 3}
 BITMAP_SHARE = 64  # postings holding at least 1/64 of all slots also keep a bitmap
 NARROW = 2**31
+PLAIN = 255  # a plain subscription's clause count: no count of clauses reaches it
 
 
 def _bitmap(slots: array, size: int) -> bytearray:
@@ -67,7 +68,7 @@ class SubscriptionIndex:
         self._ids = array("i")  # slot -> subscription id (see ``ids_for``)
         self._chats = array("i")  # slot -> dense chat number
         self._chat_numbers = ChatNumbers()  # dense chat number <-> chat database id
-        self._required = bytearray()  # slot -> clauses a counted subscription needs (0 = plain)
+        self._required = bytearray()  # slot -> clauses a counted subscription needs (PLAIN)
         self._alive = bytearray()  # slot -> 1 while the subscription is active
         self._sorted_len = 0  # ids[:sorted_len] ascend; later slots are found via _late
         self._late: dict[int, int] = {}
@@ -138,18 +139,18 @@ class SubscriptionIndex:
         return True
 
     def clauses(self, flt: SubscriptionFilter) -> tuple[int, list[tuple[dict, object]]]:
-        """(clauses a counted subscription needs, 0 for plain; the (table, key) postings
+        """(clauses a counted subscription needs, PLAIN for plain; the (table, key) postings
         one subscription with this filter goes under): shared by ``add`` and bulk loads."""
         sentiments = flt.sentiments if len(flt.sentiments) < 3 else frozenset()
         keywords = flt.keywords if len(flt.keywords) < 2 else tuple(dict.fromkeys(flt.keywords))
         keys = self._struct_keys(flt.tags, sentiments)
         postings: list[tuple[dict, object]] = []
         if not (flt.sources or flt.lang or keywords):
-            required = 0
+            required = PLAIN
             postings += [(self._plain, key) for key in keys]
         else:
             required = (1 if flt.tags or sentiments else 0) + len(keywords)
-            required += (1 if flt.sources else 0) + (1 if flt.lang else 0)
+            required = min(PLAIN - 1, required + bool(flt.sources) + bool(flt.lang))
             if flt.tags or sentiments:
                 postings += [(self._counted, key) for key in keys]
             postings += [(self._sources, source) for source in flt.sources]
@@ -157,7 +158,7 @@ class SubscriptionIndex:
                 postings.append((self._langs, flt.lang))
             postings += [(self._keywords, keyword) for keyword in keywords]
         postings += [(self._excluded, k) for k in dict.fromkeys(flt.exclude_keywords)]
-        return min(required, 255), postings
+        return required, postings
 
     def add_many(self, rows: Iterable[tuple[int, int, SubscriptionFilter]]) -> int:
         """Index (subscription id, chat id, filter) rows, e.g. streamed from storage."""

@@ -125,8 +125,7 @@ class SlotSets:
             counts = _bitmap_union(size, struct).view(np.uint8)
             for part in clauses:
                 counts[part] += 1
-            full = counts == required[:size]
-            np.logical_and(full, counts, out=full)  # plain slots require 0 and count 0
+            full = counts == required[:size]  # plain slots require PLAIN (255) and count 0
             np.logical_or(marks, full, out=marks)
         if alive is not None:
             np.logical_and(marks, alive[:size], out=marks)
