@@ -197,7 +197,7 @@ class SubscriptionIndex:
     # ------------------------------------------------------------------ matching
 
     def match_slots(self, article: Article) -> np.ndarray:
-        """Distinct slot numbers of the matching subscriptions, unordered (int32)."""
+        """Distinct slot numbers of the matching subscriptions, unordered (an integer array)."""
         if article.draft or article.retracted or not self._ids:
             return EMPTY
         keys, tag_count = self._article_keys(article)

@@ -17,6 +17,13 @@ Posting = tuple[np.ndarray, "np.ndarray | None"]
 DENSE_SHARE = 16  # go dense when the postings touch at least 1/16 of all slots
 
 
+def _ix(slots: np.ndarray) -> np.ndarray:
+    """Slots as numpy's index type: postings are int32 to halve their memory, and numpy
+    casts an int32 index array on every gather and scatter (twice for ``a[i] += 1``);
+    casting once is 2-2.5x faster at 5M slots."""
+    return slots.astype(np.intp, copy=False)
+
+
 def concat(parts: list[np.ndarray]) -> np.ndarray:
     """One array from several; never a view of a posting (it would pin the array's size)."""
     parts = [p for p in parts if len(p)]
@@ -71,10 +78,11 @@ class SlotSets:
         result = concat(found)  # disjoint: a subscription is plain or counted, not both
         if excluded and len(result):
             marks = self._marks
-            for out in excluded:
+            outs = [_ix(out) for out in excluded]
+            for out in outs:
                 marks[out] = True
-            result = result[~marks[result]]
-            for out in excluded:
+            result = result[~marks[_ix(result)]]
+            for out in outs:
                 marks[out] = False
         if alive is not None and len(result):
             result = result[alive[result] == 1]
@@ -86,10 +94,11 @@ class SlotSets:
         if len(parts) <= 1:
             return concat(parts)
         marks = self._marks
-        pieces = [parts[0]]
-        marks[parts[0]] = True
+        pieces = [_ix(parts[0])]
+        marks[pieces[0]] = True
         for part in parts[1:]:
-            fresh = part[~marks[part]]
+            index = _ix(part)
+            fresh = index[~marks[index]]
             marks[fresh] = True
             pieces.append(fresh)
         for piece in pieces:
@@ -99,6 +108,7 @@ class SlotSets:
     def _full(self, parts: list[np.ndarray], required: np.ndarray) -> np.ndarray:
         """Slots listed in as many parts as they require (each part lists a slot once)."""
         counts = self._counts
+        parts = [_ix(part) for part in parts]
         for part in parts:
             counts[part] += 1
         done = []
@@ -124,13 +134,13 @@ class SlotSets:
         if struct or clauses:
             counts = _bitmap_union(size, struct).view(np.uint8)
             for part in clauses:
-                counts[part] += 1
+                counts[_ix(part)] += 1
             full = counts == required[:size]  # plain slots require PLAIN (255) and count 0
             np.logical_or(marks, full, out=marks)
         if alive is not None:
             np.logical_and(marks, alive[:size], out=marks)
         for out in excluded:
-            marks[out] = False
+            marks[_ix(out)] = False
         return marks.nonzero()[0]
 
 
@@ -147,5 +157,5 @@ def _bitmap_union(size: int, parts: list[Posting]) -> np.ndarray:
             np.bitwise_or(packed[:n], bits[:n], out=packed[:n])
     marks = np.unpackbits(packed, count=size, bitorder="little").view(np.bool_)
     for slots in scattered:
-        marks[slots] = True
+        marks[_ix(slots)] = True
     return marks
