@@ -67,6 +67,18 @@ async def _ids(store: SqlStorage, query: str, limit: int = 10) -> list[int]:
     return [a.id for a in await store.archive.search(query, limit) if a.id is not None]
 
 
+async def _indexed_and_closed(path: Path) -> list[int]:
+    """Save CORPUS through a tantivy-backed store, wait for its index, close it; returns
+    the ids a search for "bitcoin" gave then (what a later open must answer)."""
+    store = await _open(path, "tantivy")
+    for article in CORPUS:
+        await save(store.archive, article)
+    assert await store.archive.search_settled(30)
+    expected = await _ids(store, "bitcoin")
+    await store.close()
+    return expected
+
+
 async def test_tantivy_gives_fts5s_answers_in_fts5s_order(pair):  # type: ignore[no-untyped-def]
     tantivy, fts5 = pair
     before = _answered(tantivy)
@@ -149,12 +161,7 @@ async def test_a_closed_storage_searches_again(pair):  # type: ignore[no-untyped
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 async def test_a_lost_index_is_rebuilt_and_fts5_answers_meanwhile(tmp_path: Path, damage: str):
     path = tmp_path / "cw.db"
-    store = await _open(path, "tantivy")
-    for article in CORPUS:
-        await save(store.archive, article)
-    assert await store.archive.search_settled(30)
-    expected = await _ids(store, "bitcoin")
-    await store.close()
+    expected = await _indexed_and_closed(path)
     folder = folder_for(path)
     if damage == "missing":
         shutil.rmtree(folder)
@@ -181,12 +188,7 @@ async def test_a_locked_file_never_stalls_the_event_loop(tmp_path: Path) -> None
     import sqlite3
 
     path = tmp_path / "cw.db"
-    store = await _open(path, "tantivy")
-    for article in CORPUS:
-        await save(store.archive, article)
-    assert await store.archive.search_settled(30)
-    expected = await _ids(store, "bitcoin")
-    await store.close()
+    expected = await _indexed_and_closed(path)
     store = SqlStorage(Database(f"sqlite:///{path}"), search_index="tantivy")
     store.archive.clock = lambda: T0
     try:
