@@ -1,4 +1,6 @@
-"""Write ../holdout.csv (and items.csv: working id -> url, title_sha1, story) from the selection (sel.py) and the hand decisions in decisions/*.txt.
+"""Write ../holdout.csv from the selection (sel.py) and the hand decisions (decisions/*.txt).
+
+Also writes items.csv (working id -> url, title_sha1, story).
 
 Why: the CSV must reproduce exactly what was typed by hand; this script only numbers stories
 (h0001.. in order of each story's first article) and copies labels/notes, it decides nothing.
