@@ -7,6 +7,9 @@ fresh SQLite archive by the `cryptowire ingest` loop itself (``ingest_files``: p
 workers, batch writer), once per ``[stories] method``; the story ids the outcomes carry
 give pair precision/recall/F1 against the labels, and the largest story. Thresholds are
 tuned on `tune` only (bench/tune_stories.py); `holdout` is the reported figure.
+The same for bench/data/stories_modern/{tune,holdout}.csv (2026 articles of many outlets,
+same columns; decision 041) when those files are there: results
+``stories_{real,modern}_{split}_{semantic,lexical}_{precision,recall,f1,largest}``.
 
 Secondary, the older pair set (bench/data/story_pairs*.{csv,json}):
 
@@ -166,8 +169,19 @@ def mistakes(pairs: list[Pair]) -> list[str]:
 
 
 REAL = DATA / "stories_real" / "stories.csv"
+MODERN = DATA / "stories_modern"  # 2026 multi-outlet news: tune.csv and holdout.csv
 SPLITS = ("tune", "holdout")
 METHODS = ("semantic", "lexical")
+SETS = ("real", "modern")
+
+
+def set_file(name: str, split: str) -> Path:
+    """The CSV holding one split of a labelled set (same columns in both sets)."""
+    if name == "real":
+        return REAL
+    if name == "modern":
+        return MODERN / f"{split}.csv"
+    raise ValueError(f"unknown story set {name!r}")
 
 
 def _row_article(row: dict[str, str]) -> Article:
@@ -182,11 +196,17 @@ def _row_article(row: dict[str, str]) -> Article:
     )
 
 
+def load_set(name: str, split: str) -> list[tuple[dict[str, str], Article]]:
+    """The labelled rows of one split of a set, as (row, article) in file order; each row
+    also carries ``set`` (its set's name). Raises FileNotFoundError when not there yet."""
+    with set_file(name, split).open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("split", split) in (split, "")]
+    return [({**r, "set": name}, _row_article(r)) for r in rows]
+
+
 def load_real(split: str) -> list[tuple[dict[str, str], Article]]:
-    """The labelled rows of one split, as (row, article) in file order."""
-    with REAL.open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["split"] == split]
-    return [(r, _row_article(r)) for r in rows]
+    """The labelled rows of one split of bench/data/stories_real."""
+    return load_set("real", split)
 
 
 def _pairs(groups: list[object]) -> int:
@@ -262,48 +282,71 @@ async def ingest_split(files: list[Path], db: Path, method: str) -> list[int]:
     return [found[str(f)] for f in files]
 
 
-def run_real(results: dict) -> None:  # type: ignore[type-arg]
+def measure(
+    items: list[tuple[dict[str, str], Article]], method: str
+) -> tuple[dict[str, float], float]:
+    """Pair scores of one split ingested by the CLI's loop with one method, and the
+    articles per second of that ingest."""
     import asyncio
     import tempfile
     import time
 
-    for split in SPLITS:
-        items = load_real(split)
-        labels = [row["story"] for row, _ in items]
-        truth = pair_scores(labels, list(range(len(labels))))
-        print(f"   {split}: {len(items)} articles, {truth['true_pairs']} same-event pairs")
-        for method in METHODS:
-            with tempfile.TemporaryDirectory(prefix="cw-bench-stories-") as tmp:
-                files = write_front_matter(Path(tmp), items)
-                started = time.perf_counter()
-                predicted = asyncio.run(ingest_split(files, Path(tmp) / "s.db", method))
-                elapsed = time.perf_counter() - started
-            s = pair_scores(labels, predicted)
-            kind = "tuned on" if split == "tune" else "held out"
+    labels = [row["story"] for row, _ in items]
+    with tempfile.TemporaryDirectory(prefix="cw-bench-stories-") as tmp:
+        files = write_front_matter(Path(tmp), items)
+        started = time.perf_counter()
+        predicted = asyncio.run(ingest_split(files, Path(tmp) / "s.db", method))
+        elapsed = time.perf_counter() - started
+    return pair_scores(labels, predicted), len(items) / elapsed
+
+
+def _record(results: dict, key: str, s: dict[str, float], split: str, labels: list[str]) -> None:  # type: ignore[type-arg]
+    for metric in ("precision", "recall", "f1"):
+        results[f"{key}_{metric}"] = {
+            "value": round(s[metric], 4),
+            "unit": "ratio",
+            "baseline": None,
+            "ratio": None,
+            "target": ">= 0.95" if metric == "f1" and split == "holdout" else None,
+        }
+    results[f"{key}_largest"] = {
+        "value": s["largest"],
+        "unit": "articles",
+        "baseline": max(labels.count(x) for x in set(labels)),
+        "ratio": None,
+        "target": f"< {_max_size()}",
+    }
+
+
+def run_real(results: dict, sets: tuple[str, ...] = SETS) -> None:  # type: ignore[type-arg]
+    """Every split of every labelled set there is (results ``stories_{set}_{split}_...``);
+    a set's file not there yet is skipped with a line saying so."""
+    for name in sets:
+        for split in SPLITS:
+            try:
+                items = load_set(name, split)
+            except FileNotFoundError:
+                where = set_file(name, split)
+                print(f"   stories_{name} {split}: {where} not found: skipped")
+                continue
+            labels = [row["story"] for row, _ in items]
+            truth = pair_scores(labels, labels)
             print(
-                f"   {split:<8} {method:<9} precision {s['precision']:.3f}  recall "
-                f"{s['recall']:.3f}  F1 {s['f1']:.3f}  largest story {s['largest']}  "
-                f"({kind}; {len(items) / elapsed:,.0f} articles/s)"
+                f"   stories_{name} {split}: {len(items)} articles, "
+                f"{truth['true_pairs']} same-event pairs, largest labelled story {truth['largest']}"
             )
-            for metric in ("precision", "recall", "f1"):
-                results[f"stories_real_{split}_{method}_{metric}"] = {
-                    "value": round(s[metric], 4),
-                    "unit": "ratio",
-                    "baseline": None,
-                    "ratio": None,
-                    "target": ">= 0.95" if metric == "f1" and split == "holdout" else None,
-                }
-            results[f"stories_real_{split}_{method}_largest"] = {
-                "value": s["largest"],
-                "unit": "articles",
-                "baseline": max(labels.count(x) for x in set(labels)),
-                "ratio": None,
-                "target": f"< {_max_size()}",
-            }
-    for split in SPLITS:
-        sem = results[f"stories_real_{split}_semantic_f1"]
-        sem["baseline"] = results[f"stories_real_{split}_lexical_f1"]["value"]
-        sem["ratio"] = round(sem["value"] / sem["baseline"], 3) if sem["baseline"] else None
+            for method in METHODS:
+                s, rate = measure(items, method)
+                kind = "tuned on" if split == "tune" else "held out"
+                print(
+                    f"   {name:<6} {split:<8} {method:<9} precision {s['precision']:.3f}  "
+                    f"recall {s['recall']:.3f}  F1 {s['f1']:.3f}  largest story {s['largest']}  "
+                    f"({kind}; {rate:,.0f} articles/s)"
+                )
+                _record(results, f"stories_{name}_{split}_{method}", s, split, labels)
+            sem = results[f"stories_{name}_{split}_semantic_f1"]
+            sem["baseline"] = results[f"stories_{name}_{split}_lexical_f1"]["value"]
+            sem["ratio"] = round(sem["value"] / sem["baseline"], 3) if sem["baseline"] else None
 
 
 def _max_size() -> int:

