@@ -11,6 +11,7 @@ import csv
 import glob
 import hashlib
 import os
+import re
 import sys
 
 from sel import clean_text, clean_title, select
@@ -45,11 +46,22 @@ def main() -> None:
     for gi, (ids, label) in enumerate(groups):
         for wid in ids:
             assert wid in by_id, f"unknown id {wid}"
-            assert wid not in group_of, f"{wid} in two groups"
+        earlier = {group_of[w] for w in ids if w in group_of}
+        assert len(earlier) <= 1, f"{ids} spans two groups"
+        if earlier:  # a later day's line extending an earlier story
+            gi = earlier.pop()
+            if label != "+":
+                label_of[gi] = label
+        else:
+            label_of[gi] = label
+        for wid in ids:
             group_of[wid] = gi
-        label_of[gi] = label
     for wid in notes:
         assert wid in by_id, f"note for unknown id {wid}"
+    sha = {
+        w: hashlib.sha1(clean_title(v["title"]).encode("utf-8")).hexdigest()[:12]
+        for w, v in by_id.items()
+    }
     story_of, n = {}, 0
     out = []
     for v in rows:  # rows are in pubDate order
@@ -72,7 +84,10 @@ def main() -> None:
                 "text": clean_text(v.get("summary")),
                 "story": story_of[key],
                 "split": "holdout",
-                "note": "; ".join(parts),
+                # a working id named in a note becomes the [title_sha1] of that article
+                "note": re.sub(
+                    r"\b([AB]\d{3})\b", lambda m: f"[{sha[m.group(1)]}]", "; ".join(parts)
+                ),
             }
         )
     keys = {(r["url"], r["title_sha1"]) for r in out}
