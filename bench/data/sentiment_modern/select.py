@@ -1,36 +1,14 @@
 import collections
 import hashlib
-import html
 import json
 import re
 
-FINTECH = {
-    "Finextra",
-    "PYMNTS",
-    "Financial IT",
-    "Banking Dive",
-    "Payments Dive",
-    "Tearsheet",
-    "Finovate",
-    "The Fintech Times",
-    "Crowdfund Insider",
-    "Admin",
-}
+from feed import FINTECH, key, norm, split_of, utd_row
+
 utd = json.load(open("utd.json"))
 pool = []
 for a in utd.values():
-    pool.append(
-        dict(
-            title=a["title"],
-            summary=a.get("summary") or "",
-            url=a["link"],
-            source=a["source"],
-            date=a["pubDate"],
-            repo="Up-to-date-news/cryptonews",
-            commit=a["_commit"],
-            path=a["_path"],
-        )
-    )
+    pool.append(utd_row(a))
 for a in json.load(open("other.json")):
     pool.append(
         dict(
@@ -44,14 +22,6 @@ for a in json.load(open("other.json")):
             path=a["_path"],
         )
     )
-
-
-def norm(t):
-    return " ".join(html.unescape(t).split())
-
-
-def key(t):
-    return hashlib.sha1(norm(t).encode()).hexdigest()[:12]
 
 
 seen = set()
@@ -79,11 +49,7 @@ for a in rows:
     sel.append(a)
 sel = sel[:1000]
 for a in sel:
-    a["split"] = (
-        "tune"
-        if int(hashlib.sha1(("split:" + a["url"]).encode()).hexdigest()[-1], 16) % 2 == 0
-        else "holdout"
-    )
+    a["split"] = split_of(a["url"])
 print(
     len(sel),
     collections.Counter(a["split"] for a in sel),
