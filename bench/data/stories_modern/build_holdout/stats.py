@@ -45,3 +45,14 @@ def stats(rs: list[dict], name: str) -> None:
 for day in sorted({r["date"][:10] for r in rows}):
     stats([r for r in rows if r["date"][:10] == day], day)
 stats(rows, "total")
+
+by_story: dict[str, list[dict]] = {}
+for r in rows:
+    by_story.setdefault(r["story"], []).append(r)
+cross_day = [v for v in by_story.values() if len({r["date"][:10] for r in v}) > 1]
+print(f"stories spanning both days: {len(cross_day)}")
+for k, v in sorted(by_story.items()):
+    if len(v) > 1:
+        print(
+            f"  {k} {len(v)} {len({r['source'] for r in v})} outlets  {v[0]['note'].split(';')[0][:110]}"
+        )
