@@ -53,6 +53,5 @@ cross_day = [v for v in by_story.values() if len({r["date"][:10] for r in v}) > 
 print(f"stories spanning both days: {len(cross_day)}")
 for k, v in sorted(by_story.items()):
     if len(v) > 1:
-        print(
-            f"  {k} {len(v)} {len({r['source'] for r in v})} outlets  {v[0]['note'].split(';')[0][:110]}"
-        )
+        outlets = len({r["source"] for r in v})
+        print(f"  {k} {len(v)} {outlets} outlets  {v[0]['note'].split(';')[0][:110]}")
