@@ -19,7 +19,7 @@ COLS = ["url", "title_sha1", "date", "source", "title", "text", "story", "split"
 
 def read_decisions() -> tuple[set[str], list[tuple[list[str], str]], dict[str, list[str]]]:
     """Days covered, groups (ids, label) and per-row notes."""
-    days, groups, notes = set(), [], {}
+    days, groups, notes, joins = set(), [], {}, []
     for path in sorted(glob.glob(os.path.join(HERE, "decisions", "day*_*.txt"))):
         days.add(re.search(r"(\d{4}-\d\d-\d\d)", path).group(1))
         for line in open(path, encoding="utf-8"):
@@ -27,9 +27,20 @@ def read_decisions() -> tuple[set[str], list[tuple[list[str], str]], dict[str, l
             if line.startswith("G:"):
                 ids, label = line[2:].split("|", 1)
                 groups.append((ids.split(), label.strip()))
+            elif line.startswith("J:"):
+                ids, _, label = line[2:].partition("|")
+                joins.append((ids.split(), label.strip()))
             elif line.startswith("N:"):
                 wid, text = line[2:].strip().split(" ", 1)
                 notes.setdefault(wid, []).append(text.strip())
+    for ids, label in joins:
+        anchor = [g for g in groups if ids[0] in g[0]]
+        if anchor:
+            assert not label, f"label given for existing group of {ids[0]}"
+            anchor[0][0].extend(ids[1:])
+        else:
+            assert label, f"{ids[0]} is a singleton: J: needs a label"
+            groups.append((ids, label))
     return days, groups, notes
 
 
