@@ -2,7 +2,7 @@
 
 Why: the CSV must be exactly what was decided by hand. This script only merges the `G:` lines
 (a line whose label is `+` extends the group its ids already belong to), numbers stories
-g0001.. in order of each story's first article, and copies labels and `N:` notes.
+k0001.. (Feb 5) and g0001.. (Feb 6), each in order of its first article, and copies labels and `N:` notes.
 Only days with a decision file are written (e = 2026-02-05 tune, f = 2026-02-06 holdout).
 """
 
@@ -13,6 +13,7 @@ import os
 from sel import HERE, select, title_sha1
 
 SPLIT = {"e": "tune", "f": "holdout"}
+PREFIX = {"e": "k", "f": "g"}  # story-id prefix per day, each numbered on its own
 
 
 def read_decisions() -> tuple[list[tuple[list[str], str]], dict[str, list[str]]]:
@@ -57,12 +58,14 @@ def main() -> None:
     members: dict[str, list[str]] = {}
     for v in rows:
         members.setdefault(find(v["wid"]), []).append(v["wid"])
-    story_of, n = {}, 0
+    story_of: dict[str, str] = {}
+    n: dict[str, int] = {}
     for v in rows:
         r = find(v["wid"])
         if r not in story_of:
-            n += 1
-            story_of[r] = f"g{n:04d}"
+            p = v["wid"][0]
+            n[p] = n.get(p, 0) + 1
+            story_of[r] = f"{PREFIX[p]}{n[p]:04d}"
     out = os.path.join(HERE, "..", "cnth.csv")
     with open(out, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
@@ -91,7 +94,7 @@ def main() -> None:
         w.writerow(["wid", "url", "title_sha1", "story"])
         for v in rows:
             w.writerow([v["wid"], v["url"], title_sha1(v["title"]), story_of[find(v["wid"])]])
-    print(len(rows), "rows,", n, "stories ->", os.path.normpath(out))
+    print(len(rows), "rows,", sum(n.values()), "stories ->", os.path.normpath(out))
 
 
 if __name__ == "__main__":
