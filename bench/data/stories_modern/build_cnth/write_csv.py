@@ -2,7 +2,8 @@
 
 Why: the CSV must be exactly what was decided by hand. This script only merges the `G:` lines
 (a line whose label is `+` extends the group its ids already belong to), numbers stories
-k0001.. (Feb 5) and g0001.. (Feb 6), each in order of its first article, and copies labels and `N:` notes.
+k0001.. (Feb 5) and g0001.. (Feb 6), each in order of its first article, and copies labels
+and `N:` notes.
 Only days with a decision file are written (e = 2026-02-05 tune, f = 2026-02-06 holdout).
 """
 
