@@ -1,17 +1,20 @@
-"""Add the cnth rows (selection_cnth.json + batches/c*.txt) to sentiment_modern.tsv.
+"""Add the cnth rows (each day's selection file + its batches, select_cnth.DAYS) to the TSV.
 
-Run from this folder after select_cnth.py. Rows of the TSV whose url is in this selection are
-replaced by their current decision; every other row is kept as it is.
+Run from this folder after `select_cnth.py DAY` for each day. Rows of the TSV whose url is in a
+selection are replaced by their current decision; every other row is kept as it is.
 """
 
 import json
 
 from build import label_rows, read_codes
+from select_cnth import DAYS
 from write_tsv import TSV, tsv_line, write
 
-sel = json.load(open("selection_cnth.json"))
-new = label_rows(sel, read_codes("batches/c*.txt"))
-urls = {r["url"] for r in sel}
+new, urls = [], set()
+for sel_file, batches in DAYS.values():
+    sel = json.load(open(sel_file))
+    new += label_rows(sel, read_codes(batches))
+    urls |= {r["url"] for r in sel}
 kept = []
 for line in TSV.read_text(encoding="utf-8").splitlines()[1:]:
     fields = line.split("\t")
