@@ -115,13 +115,13 @@ def _instrument() -> None:
 
 
 async def _parsed(folder: Path) -> list[Any]:
-    from bot.ingest.prefetch import Document, parse_ahead
-    from bot.ingest.reorder import in_publication_order
+    from bot.ingest.prefetch import Document
+    from bot.ingest.reorder import parsed_in_publication_order
 
     files = write_files(folder)
     documents = [Document(str(p), p.read_bytes()) for p in files]
-    parsed = parse_ahead(documents, max_bytes=2 * 1024 * 1024, workers=0)
-    return [p async for p in in_publication_order(parsed)]
+    parsed = parsed_in_publication_order(documents, max_bytes=2 * 1024 * 1024, workers=0)
+    return [p async for p in parsed]
 
 
 def _schedstat() -> tuple[float, float]:

@@ -17,7 +17,6 @@ from bot.alerts.pipeline import alerting_pipeline
 from bot.cli.main import app, echo_json, fail, ready_storage, run_async, settings_or_exit
 from bot.commands.search_query import parse_search, require_valid
 from bot.errors import RuntimeFailure, UserError
-from bot.ingest import reorder
 from bot.ingest.outcome import IngestOutcome
 from bot.ingest.pipeline import IngestPipeline
 from bot.ingest.prefetch import Document, default_workers
@@ -114,9 +113,7 @@ async def ingest_files(
     for big inputs."""
     counts: Counter[str] = Counter()
     if workers is None:
-        # within the reorder window nothing is stored before everything is parsed
-        waits = len(files) <= reorder.MAX_ITEMS
-        workers = default_workers(writer_waits=waits) if len(files) >= PARALLEL_FROM else 0
+        workers = default_workers() if len(files) >= PARALLEL_FROM else 0
 
     def done(document: Document, outcome: IngestOutcome) -> None:
         counts[outcome.status] += 1

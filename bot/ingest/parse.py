@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from bot.enrich.enrich import ENRICHED, default_tagger, inferred_fields, with_inferred
 from bot.ingest import frontmatter_format, plaintext_format, scraped_format
@@ -41,10 +43,13 @@ __all__ = [
     "SourceHint",
     "build_article",
     "detect_format",
+    "finish_article",
     "parse_document",
+    "read_fields",
 ]
 
 log = logging.getLogger("cryptowire.ingest.parse")
+T = TypeVar("T")
 
 UNKNOWN_SOURCE = "unknown"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
@@ -101,6 +106,13 @@ def parse_document(
     """
     del origin  # the caller prefixes rejections with it
     moment = (now or datetime.now(UTC)).astimezone(UTC)
+    parsed = read_fields(raw, max_bytes=max_bytes, now=moment)
+    return finish_article(parsed, source=source, now=moment)
+
+
+def read_fields(raw: bytes, *, max_bytes: int, now: datetime) -> ParsedFields:
+    """The first half of ``parse_document``: what the document states (its date among
+    them), before defaults and enrichment. A bulk load orders its documents by this."""
     text = decode(raw, max_bytes=max_bytes)
     kind = detect_format(text)
     if kind is DocumentFormat.HTML:
@@ -112,17 +124,28 @@ def parse_document(
         kind = detect_format(text)
         if kind is DocumentFormat.HTML or not text.strip():
             raise RejectedDocument("HTML page without readable text")
+    return _guarded(kind.value, lambda: _PARSERS[kind](text, now=now))
+
+
+def finish_article(parsed: ParsedFields, *, source: SourceHint | None, now: datetime) -> Article:
+    """The second half of ``parse_document``: defaults, enrichment, content hash (``now``:
+    the moment ``read_fields`` was given)."""
+    return _guarded("parsed", lambda: build_article(parsed, source=source, now=now))
+
+
+def _guarded(kind: str, work: Callable[[], T]) -> T:
+    """``work()``, every failure as ``RejectedDocument``: one odd file must never stop a
+    folder or a feed."""
     try:
-        parsed = _PARSERS[kind](text, now=moment)
-        return build_article(parsed, source=source, now=moment)
+        return work()
     except RejectedDocument:
         raise
     except RecursionError:
         raise RejectedDocument("document is nested too deeply to read") from None
     except MemoryError:
         raise RejectedDocument("document needs too much memory to read") from None
-    except Exception as error:  # one odd file must never stop a folder or a feed
-        log.exception("parser bug on a %s document", kind.value)
+    except Exception as error:
+        log.exception("parser bug on a %s document", kind)
         raise RejectedDocument(f"could not read this document ({type(error).__name__})") from None
 
 

@@ -22,7 +22,7 @@ from bot.ingest.outcome import IngestOutcome
 from bot.ingest.parse import RejectedDocument, SourceHint
 from bot.ingest.parse_worker import ParseWorker
 from bot.ingest.prefetch import Document, Parsed, one_line, parse_ahead, story_features
-from bot.ingest.reorder import in_publication_order
+from bot.ingest.reorder import parsed_in_publication_order
 from bot.models import Article
 from bot.ports import Archive
 from bot.stories.grouping import StoryFeatures, article_bands
@@ -134,12 +134,12 @@ class IngestPipeline:
         announcements are those of calling ``ingest_bytes`` in a loop; a document that
         failed before parsing (``Document.error``) is rejected with that message.
         ``publication_order``: store the earliest published first instead (bounded; see
-        ``bot.ingest.reorder``), as stories form when news arrives live."""
-        parsed_documents = parse_ahead(
+        ``bot.ingest.reorder``), as stories form when news arrives live; every document
+        is read for its date first, then the rest is parsed while the writer writes."""
+        parse = parsed_in_publication_order if publication_order else parse_ahead
+        parsed_documents = parse(
             documents, max_bytes=self.max_bytes, workers=workers, method=self.story_method
         )
-        if publication_order:
-            parsed_documents = in_publication_order(parsed_documents)
         async with aclosing(parsed_documents) as parsed_all:
             async for parsed in parsed_all:
                 on_outcome(parsed.document, await self._store_parsed(parsed))

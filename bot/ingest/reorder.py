@@ -14,47 +14,81 @@ order beyond it. Rejections and failures pass straight through (they have no dat
 from __future__ import annotations
 
 import heapq
-from collections.abc import AsyncIterator
-from datetime import UTC
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import aclosing
 from itertools import count
+from typing import TypeVar
 
-from bot.ingest.prefetch import Parsed
+from bot.ingest.prefetch import (
+    Dated,
+    Document,
+    Parsed,
+    Workers,
+    article_size,
+    finish_one,
+    posix_time,
+    read_one,
+)
 
 MAX_ITEMS = 20_000
 MAX_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
 
 
-def _when(parsed: Parsed) -> float:
-    published = parsed.article.published_at  # type: ignore[union-attr]
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
-    return published.timestamp()
-
-
-def _size(parsed: Parsed) -> int:
+def _parsed_key(parsed: Parsed) -> tuple[float, int] | None:
     article = parsed.article
-    if article is None:
-        return 0
-    return len(article.body) + len(article.summary or "") + len(article.title) + 512
+    if article is None or parsed.failure is not None or parsed.document.error:
+        return None
+    size = article_size(article.title, article.summary, article.body)
+    return posix_time(article.published_at), size
+
+
+def _dated_key(dated: Dated) -> tuple[float, int] | None:
+    return None if dated.fields is None else (dated.when, dated.size)
 
 
 async def in_publication_order(
-    parsed_all: AsyncIterator[Parsed], *, max_items: int = MAX_ITEMS, max_bytes: int = MAX_BYTES
-) -> AsyncIterator[Parsed]:
-    """``parsed_all`` with stored articles earliest-published first (stable for ties)."""
-    waiting: list[tuple[float, int, Parsed]] = []
+    items: AsyncIterator[T],
+    *,
+    key: Callable[[T], tuple[float, int] | None] = _parsed_key,  # type: ignore[assignment]
+    max_items: int = MAX_ITEMS,
+    max_bytes: int = MAX_BYTES,
+) -> AsyncIterator[T]:
+    """``items`` with articles earliest-published first (stable for ties). ``key``: an
+    item's publication time and size, None to pass it straight through (rejections)."""
+    waiting: list[tuple[float, int, int, T]] = []
     sequence = count()
     held = 0
-    async for parsed in parsed_all:
-        article = parsed.article
-        if article is None or parsed.failure is not None or parsed.document.error:
-            yield parsed
+    async for item in items:
+        when_size = key(item)
+        if when_size is None:
+            yield item
             continue
-        heapq.heappush(waiting, (_when(parsed), next(sequence), parsed))
-        held += _size(parsed)
+        when, size = when_size
+        heapq.heappush(waiting, (when, next(sequence), size, item))
+        held += size
         while waiting and (len(waiting) > max_items or held > max_bytes):
-            _, _, first = heapq.heappop(waiting)
-            held -= _size(first)
+            _, _, size, first = heapq.heappop(waiting)
+            held -= size
             yield first
     while waiting:
-        yield heapq.heappop(waiting)[2]
+        yield heapq.heappop(waiting)[3]
+
+
+async def parsed_in_publication_order(
+    documents: Iterable[Document], *, max_bytes: int, workers: int, method: str = "semantic"
+) -> AsyncIterator[Parsed]:
+    """Every document parsed, in publication order, streamed: the first pass (the date)
+    over every file, with every worker; then the second (enrichment, story features) in
+    that order, each result handed on as soon as it and those before it are done, so the
+    writer starts at once and writes while the rest is parsed (decision 043)."""
+    pool = Workers(workers, method)
+    try:
+        dated = pool.map(documents, read_one, max_bytes)
+        ordered = in_publication_order(dated, key=_dated_key)
+        async with aclosing(dated), aclosing(ordered):
+            async with aclosing(pool.map(ordered, finish_one, method)) as parsed_all:
+                async for parsed in parsed_all:
+                    yield parsed
+    finally:
+        pool.close()
