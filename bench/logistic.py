@@ -17,14 +17,17 @@ TOLERANCE = 1e-10
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, c: float, positive: float
+    x: np.ndarray, y: np.ndarray, c: float, positive: float, weight: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
-    """Weights and bias in the units of ``x`` (the standardisation folded back in)."""
+    """Weights and bias in the units of ``x`` (the standardisation folded back in);
+    ``weight`` multiplies each row's loss (scikit-learn's ``sample_weight``)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0.0] = 1.0
     design = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
     sample = np.where(y == 1, positive, 1.0) * c
+    if weight is not None:
+        sample = sample * weight
     penalty = np.ones(design.shape[1])
     penalty[-1] = 0.0  # the intercept
     w = np.zeros(design.shape[1])

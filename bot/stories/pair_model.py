@@ -120,6 +120,14 @@ DIGEST = re.compile(
     r"\+ ?more news|nifty news|finance redefined|price analysis \d|things to know"
     r"|week in review|roundup|round-up|this week in|newsletter"
 )
+# An outlet's own price-prediction series ("Polkadot (DOT) Price Prediction 2026, 2027 - 2030")
+# and chatbot "predicts" pieces: singletons (2026 set's rule 7, labels' rule 5), though they
+# share every templated word. A named institution's forecast ("Bitcoin Price Prediction:
+# Standard Chartered Forecasts $100K") is a statement and may join (decision 041).
+PREDICTION = re.compile(
+    r"price prediction:? ?\d{4}|price predictions? \d{4}"
+    r"|\b(?:ai|chatgpt|grok|gemini|copilot|claude|perplexity|deepseek)\b[^,:]{0,30}\bpredicts?\b"
+)
 # A wrap that names its news cause ("..., LUNA Halves as UST Loses Peg") may join that story
 # (labels' rule 7); one without a cause is a recurring roundup.
 _CAUSE = re.compile(r"\b(?:as|amid|after|following|despite|on)\b")
@@ -135,7 +143,7 @@ class Profile:
     roundup: bool
     opinion: bool
     market_wrap: bool
-    singleton: str  # "roundup" or "market wrap": joins no story and takes no member (rule 7)
+    singleton: str  # "roundup", "market wrap", "price prediction": joins no story (rule 7)
     weights: dict[str, float]  # content word -> its rarity (idf), for the overlaps
     norm: float  # the idf-weighted length of the title+lead content words
     title_norm: float
@@ -168,6 +176,8 @@ def profile(title: str, tokens: frozenset[str], title_tokens: frozenset[str]) ->
     roundup = bool(ROUNDUP.search(lowered))
     wrap = bool(MARKET_WRAP.search(lowered)) and lowered.count(",") + lowered.count(" and ") >= 2
     singleton = "roundup" if DIGEST.search(lowered) else ""
+    if not singleton and PREDICTION.search(lowered):
+        singleton = "price prediction"
     if wrap and not singleton and not _CAUSE.search(lowered):
         singleton = "market wrap"
     return Profile(
