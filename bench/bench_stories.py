@@ -7,9 +7,10 @@ fresh SQLite archive by the `cryptowire ingest` loop itself (``ingest_files``: p
 workers, batch writer), once per ``[stories] method``; the story ids the outcomes carry
 give pair precision/recall/F1 against the labels, and the largest story. Thresholds are
 tuned on `tune` only (bench/tune_stories.py); `holdout` is the reported figure.
-The same for bench/data/stories_modern/{tune,holdout}.csv (2026 articles of many outlets,
-same columns; decision 041) when those files are there: results
-``stories_{real,modern}_{split}_{semantic,lexical}_{precision,recall,f1,largest}``.
+The same for stories_real/more.csv (blocks G-J), bench/data/stories_modern/{tune,holdout}.csv
+(2026 articles of many outlets) and stories_modern/cnth.csv (Feb 2026, holdout only), same
+columns (decision 041), when those files are there: results
+``stories_{real,realmore,modern,cnth}_{split}_{semantic,lexical}_{precision,recall,f1,largest}``.
 
 Secondary, the older pair set (bench/data/story_pairs*.{csv,json}):
 
@@ -172,16 +173,23 @@ REAL = DATA / "stories_real" / "stories.csv"
 MODERN = DATA / "stories_modern"  # 2026 multi-outlet news: tune.csv and holdout.csv
 SPLITS = ("tune", "holdout")
 METHODS = ("semantic", "lexical")
-SETS = ("real", "modern")
+# real: stories_real/stories.csv (blocks A-F); realmore: its blocks G-J (more.csv); modern:
+# 2026-08-19..22 (tune.csv, holdout.csv); cnth: 2026-02-06, another aggregator (holdout only)
+SETS = ("real", "realmore", "modern", "cnth")
+FAMILY = {"real": "real", "realmore": "real", "modern": "modern", "cnth": "modern"}
 
 
 def set_file(name: str, split: str) -> Path:
-    """The CSV holding one split of a labelled set (same columns in both sets)."""
-    if name == "real":
-        return REAL
-    if name == "modern":
-        return MODERN / f"{split}.csv"
-    raise ValueError(f"unknown story set {name!r}")
+    """The CSV holding one split of a labelled set (the same columns in every set)."""
+    files = {
+        "real": REAL,
+        "realmore": REAL.with_name("more.csv"),
+        "modern": MODERN / f"{split}.csv",
+        "cnth": MODERN / ("cnth.csv" if split == "holdout" else f"cnth_{split}.csv"),
+    }
+    if name not in files:
+        raise ValueError(f"unknown story set {name!r}")
+    return files[name]
 
 
 def _row_article(row: dict[str, str]) -> Article:

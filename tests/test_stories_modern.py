@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench import bench_stories, tune_stories
-from bot.stories import grouping, pair_model, semantic
+from bot.stories import feed_text, grouping, pair_model, semantic
 from storage.plugin import SqlStorage
 from tests.archive_helpers import save
 
@@ -37,7 +37,7 @@ def test_feed_boilerplate_is_not_part_of_the_lead():
     )
     shared = set(pair_model.rare_shared(a.tokens, b.tokens, limit=10))
     assert not shared & {"briefing", "crypto briefing", "appear", "appeared", "post"}
-    assert grouping.strip_boilerplate("Plain summary. [\u2026]") == "Plain summary."
+    assert feed_text.strip_boilerplate("Plain summary. [\u2026]") == "Plain summary."
 
 
 async def test_a_price_prediction_series_joins_nothing(storage: SqlStorage):

@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from bot.models import Article
+from bot.stories import feed_text
 
 NUM_HASHES = 32  # one row per band: a band key is one MinHash value
 LEAD_CHARS = 400
@@ -202,28 +203,9 @@ def tokenize(text: str) -> frozenset[str]:
     return frozenset(tokens)
 
 
-# What feeds and aggregators wrap around a summary: "The post <title> appeared first on
-# <outlet>." (often at the start, before the real summary), "Read The Full Article <title>
-# On <outlet>", 'Continue reading "<title>"', "[…]". It repeats the headline and names the
-# outlet, so two pieces of one outlet looked alike in their rare words (decision 041).
-BOILERPLATE = re.compile(
-    r"The post .{0,300}? appeared first on (?:Coinpedia Fintech News|.{0,40}?(?:\.(?=\s|$)|$))"
-    r"|Read [Tt]he [Ff]ull [Aa]rticle .{0,300}? [Oo]n [A-Z][\w.]*(?: [A-Z][\w.]*)?\.?\s*$"
-    r"|Continue reading\s*[\"“].{0,300}?[\"”]"
-    r"|\[(?:…|\.\.\.|&#8230;)\]"
-)
-
-
-def strip_boilerplate(text: str) -> str:
-    """The summary without its feed boilerplate (a cheap test first: most have none)."""
-    if "appeared first" not in text and "ead" not in text and "[" not in text:
-        return text
-    return " ".join(BOILERPLATE.sub(" ", text).split())
-
-
 def lead_of(article: Article) -> str:
     """The summary (feed boilerplate removed), or the start of the body when there is none."""
-    return strip_boilerplate(article.summary) or article.body[:LEAD_CHARS]
+    return feed_text.strip_boilerplate(article.summary) or article.body[:LEAD_CHARS]
 
 
 def features(article: Article) -> StoryFeatures:
