@@ -32,8 +32,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.story_sets import FAMILY, MODERN, REAL, SETS, load_real, load_set, set_file
 from bot.models import Article
 from bot.stories import grouping as rules
+
+__all__ = ["FAMILY", "MODERN", "REAL", "SETS", "load_real", "load_set", "set_file"]
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -169,52 +172,8 @@ def mistakes(pairs: list[Pair]) -> list[str]:
     return lines
 
 
-REAL = DATA / "stories_real" / "stories.csv"
-MODERN = DATA / "stories_modern"  # 2026 multi-outlet news: tune.csv and holdout.csv
 SPLITS = ("tune", "holdout")
 METHODS = ("semantic", "lexical")
-# real: stories_real/stories.csv (blocks A-F); realmore: its blocks G-J (more.csv); modern:
-# 2026-08-19..22 (tune.csv, holdout.csv); cnth: 2026-02-06, another aggregator (holdout only)
-SETS = ("real", "realmore", "modern", "cnth")
-FAMILY = {"real": "real", "realmore": "real", "modern": "modern", "cnth": "modern"}
-
-
-def set_file(name: str, split: str) -> Path:
-    """The CSV holding one split of a labelled set (the same columns in every set)."""
-    files = {
-        "real": REAL,
-        "realmore": REAL.with_name("more.csv"),
-        "modern": MODERN / f"{split}.csv",
-        "cnth": MODERN / ("cnth.csv" if split == "holdout" else f"cnth_{split}.csv"),
-    }
-    if name not in files:
-        raise ValueError(f"unknown story set {name!r}")
-    return files[name]
-
-
-def _row_article(row: dict[str, str]) -> Article:
-    return Article(
-        title=row["title"],
-        summary=row["text"],
-        body=row["text"],
-        source_key=row["source"].lower(),
-        source_name=row["source"],
-        published_at=datetime.fromisoformat(row["date"].replace("Z", "+00:00")),
-        url=row["url"] or None,
-    )
-
-
-def load_set(name: str, split: str) -> list[tuple[dict[str, str], Article]]:
-    """The labelled rows of one split of a set, as (row, article) in file order; each row
-    also carries ``set`` (its set's name). Raises FileNotFoundError when not there yet."""
-    with set_file(name, split).open(encoding="utf-8", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r.get("split", split) in (split, "")]
-    return [({**r, "set": name}, _row_article(r)) for r in rows]
-
-
-def load_real(split: str) -> list[tuple[dict[str, str], Article]]:
-    """The labelled rows of one split of bench/data/stories_real."""
-    return load_set("real", split)
 
 
 def _pairs(groups: list[object]) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import bench_stories, tune_stories
+from bench import bench_stories, story_sets, tune_stories
 from bench.logistic import fit_logistic
 
 COLUMNS = ["url", "title_sha1", "date", "source", "title", "text", "story", "split", "note"]
@@ -46,7 +46,7 @@ def _modern_tune(folder: Path) -> list[dict[str, str]]:
 def test_bench_scores_the_modern_set_per_split_and_skips_a_missing_file(
     tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(bench_stories, "MODERN", tmp_path / "stories_modern")
+    monkeypatch.setattr(story_sets, "MODERN", tmp_path / "stories_modern")
     written = _modern_tune(tmp_path / "stories_modern")
     results: dict = {}
     bench_stories.run_real(results, sets=("modern",))
@@ -68,7 +68,7 @@ def test_bench_scores_the_modern_set_per_split_and_skips_a_missing_file(
 
 
 def test_each_modern_day_is_its_own_cross_validation_block(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench_stories, "MODERN", tmp_path / "stories_modern")
+    monkeypatch.setattr(story_sets, "MODERN", tmp_path / "stories_modern")
     monkeypatch.setattr(tune_stories, "SETS", ("modern",))
     _modern_tune(tmp_path / "stories_modern")
     blocks = tune_stories.tune_blocks()
