@@ -54,7 +54,7 @@ def test_bench_scores_the_modern_set_per_split_and_skips_a_missing_file(
     assert "stories_modern holdout:" in out and "holdout.csv not found: skipped" in out
     assert "stories_modern tune: 12 articles, 6 same-event pairs" in out
     for method in ("semantic", "lexical"):
-        for metric in ("precision", "recall", "f1", "largest"):
+        for metric in ("precision", "recall", "f1", "strict_f1", "largest"):
             assert f"stories_modern_tune_{method}_{metric}" in results
     assert not any(k.startswith("stories_modern_holdout") for k in results)
     assert not any(k.startswith("stories_real") for k in results)
