@@ -8,9 +8,10 @@ workers, batch writer), once per ``[stories] method``; the story ids the outcome
 give pair precision/recall/F1 against the labels, and the largest story. Thresholds are
 tuned on `tune` only (bench/tune_stories.py); `holdout` is the reported figure.
 The same for stories_real/more.csv (blocks G-J), bench/data/stories_modern/{tune,holdout}.csv
-(2026 articles of many outlets) and stories_modern/cnth.csv (Feb 2026, holdout only), same
+(2026 articles of many outlets) and stories_modern/cnth.csv (Feb 5/6 2026, both halves), same
 columns (decision 041), when those files are there: results
-``stories_{real,realmore,modern,cnth}_{split}_{semantic,lexical}_{precision,recall,f1,largest}``.
+``stories_{real,realmore,modern,cnth}_{split}_{semantic,lexical}_{precision,recall,f1,
+strict_f1,largest}``.
 
 Secondary, the older pair set (bench/data/story_pairs*.{csv,json}):
 

@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parent / "data"
 REAL = DATA / "stories_real" / "stories.csv"
 MODERN = DATA / "stories_modern"  # 2026 multi-outlet news: tune.csv and holdout.csv
 # real: stories_real/stories.csv (blocks A-F); realmore: its blocks G-J (more.csv); modern:
-# 2026-08-19..22 (tune.csv, holdout.csv); cnth: 2026-02-06, another aggregator (holdout only)
+# 2026-08-19..22 (tune.csv, holdout.csv); cnth: 2026-02-05 tune / 02-06 holdout, another aggregator
 SETS = ("real", "realmore", "modern", "cnth")
 FAMILY = {"real": "real", "realmore": "real", "modern": "modern", "cnth": "modern"}
 
@@ -28,7 +28,7 @@ def set_file(name: str, split: str) -> Path:
         "real": REAL,
         "realmore": REAL.with_name("more.csv"),
         "modern": MODERN / f"{split}.csv",
-        "cnth": MODERN / ("cnth.csv" if split == "holdout" else f"cnth_{split}.csv"),
+        "cnth": MODERN / "cnth.csv",  # both halves in one file, told apart by `split`
     }
     if name not in files:
         raise ValueError(f"unknown story set {name!r}")
