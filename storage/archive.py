@@ -37,9 +37,7 @@ from storage.archive_rows import (
     article_from_row,
     story_from_row,
 )
-from storage.archive_rows import (
-    NOT_DRAFT_IN_STORY as _NOT_DRAFT,
-)
+from storage.archive_rows import NOT_DRAFT_IN_STORY as _NOT_DRAFT
 from storage.archive_write import InsertRace, SaveRequest, prepare, save_article
 from storage.database import Database
 from storage.search_tantivy import TantivySearch, rank
@@ -154,6 +152,8 @@ class SqlArchive:
                     gate=self.db.gate,
                 )
                 await writer.open()
+                if inline and self._tantivy is not None:  # keeps the writer's mirror valid
+                    stack.enter_context(self._tantivy.forgets_held())
             token = self._batch.set(_Batch(writer, on_commit))
             try:
                 yield

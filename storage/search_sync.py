@@ -71,6 +71,9 @@ class SearchSync:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.drained = 0  # changes taken so far (tests, benches)
+        self._holds = 0  # open bulk loads that asked for no forgetting (``hold_forgets``)
+        self._holds_lock = threading.Lock()
+        self._unforgotten = 0  # highest seq indexed but kept while held (0: none)
 
     # ---- lifecycle (called from the event loop: cheap) -------------------------------
 
@@ -82,6 +85,18 @@ class SearchSync:
     def kick(self) -> None:
         """Articles were committed: drain soon."""
         self._wake.set()
+
+    def hold_forgets(self) -> None:
+        """Index changes but keep their rows until ``release_forgets``: the delete is a
+        commit by another connection, which voids a bulk writer's memory of the story
+        tables (``storage/story_mirror.py``). Search answers from FTS5 meanwhile."""
+        with self._holds_lock:
+            self._holds += 1
+
+    def release_forgets(self) -> None:
+        with self._holds_lock:
+            self._holds -= 1
+        self.kick()  # the worker forgets what it kept
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -201,11 +216,14 @@ class SearchSync:
         """Apply every pending change; the number applied."""
         assert self.index is not None
         total = 0
+        if self._unforgotten:
+            self._forget(self._unforgotten)  # kept while a bulk load ran
         while not self._stop.is_set():
             conn = self._connect()
             try:
                 changes = conn.execute(
-                    "SELECT seq, article_id FROM search_changes ORDER BY seq LIMIT ?", (CHUNK,)
+                    "SELECT seq, article_id FROM search_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (self._unforgotten, CHUNK),
                 ).fetchall()
                 if not changes:
                     return total
@@ -225,6 +243,11 @@ class SearchSync:
         return total
 
     def _forget(self, seq: int) -> None:
+        with self._holds_lock:
+            if self._holds:
+                self._unforgotten = max(self._unforgotten, seq)
+                return
+        self._unforgotten = 0
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -18,8 +18,9 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,17 @@ class TantivySearch:
     def kick(self) -> None:
         self.sync.start()
         self.sync.kick()
+
+    @contextmanager
+    def forgets_held(self) -> Iterator[None]:
+        """A bulk load's span: changes are indexed, their rows deleted only after it
+        (``SearchSync.hold_forgets``)."""
+        sync = self.sync
+        sync.hold_forgets()
+        try:
+            yield
+        finally:
+            sync.release_forgets()
 
     async def settled(self, seconds: float = 60.0) -> bool:
         """Wait (in a thread) until the index holds every committed article."""

@@ -4,7 +4,8 @@ Why a second spelling of ``archive_write.save_article``: on a bulk load SQLAlche
 per-statement work (compile cache lookup, parameter and result processing) cost more than
 SQLite itself, ~0.2 ms for each of the ~9 statements of an article. Here the SQL text is
 fixed, values are converted once, and the story features of articles saved in this batch
-are kept in memory so candidate stories need not be re-read and re-tokenised.
+are kept in memory so candidate stories need not be re-read and re-tokenised; while no
+other connection writes, candidate lookups read ``story_mirror`` instead of two queries.
 The rules are shared, not copied: the decisions (duplicate / not applied, the story row
 a new or joined article writes, the tag postings, the story scoring) are the same
 functions the SQLAlchemy path calls. An applied update (rare in bulk) simply runs
@@ -38,6 +39,7 @@ from storage.archive_write import (
 )
 from storage.sqlite_bands import PendingBands, merge
 from storage.story_members import RawRows, insert_member_raw, member_row
+from storage.story_mirror import StoryMirror
 from storage.story_store import (
     MAX_CANDIDATES,
     MAX_MEMBERS,
@@ -102,16 +104,6 @@ def _candidates_sql(n: int) -> str:
 
 
 @cache
-def _member_ids_sql(n: int) -> str:
-    # the same statement (and so the same plan and LIMIT cut) as story_store._MEMBER_IDS
-    marks = ", ".join("?" * n)
-    return (
-        "SELECT id, story_id, content_hash FROM articles "
-        f"WHERE story_id IN ({marks}) AND draft IS NOT 1 LIMIT {MAX_MEMBERS}"
-    )
-
-
-@cache
 def _members_sql(n: int) -> str:
     marks = ", ".join("?" * n)
     return (
@@ -159,6 +151,7 @@ class BatchFeatures:
         self.vectors: VectorIndex | None = None  # the index the group's saves read
         self.bands = PendingBands()  # band rows of the group's new stories, until commit
         self.member: Row | None = None  # the article's story_members row, for ``vectors``
+        self.mirror = StoryMirror()  # band rows and members, while nobody else writes
 
     def get(self, key: FeatureKey) -> rules.StoryFeatures | None:
         found = self.staged.get(key) or self.group.get(key)
@@ -170,6 +163,7 @@ class BatchFeatures:
         self.group.update(self.staged)
         self.staged.clear()
         self.bands.keep_article()
+        self.mirror.keep_article()
         member, self.member = self.member, None
         if member is not None and member[3] is not None and self.vectors is not None:
             self.vectors.note(member)  # the next lookup need not read it back
@@ -177,6 +171,7 @@ class BatchFeatures:
     def drop_article(self) -> None:
         self.staged.clear()
         self.bands.drop_article()
+        self.mirror.drop_article()
         self.member = None
 
     def committed(self) -> None:
@@ -191,6 +186,7 @@ class BatchFeatures:
         self.group.clear()
         self.staged.clear()
         self.bands.clear()
+        self.mirror.reset()
         if self.vectors is not None:
             self.vectors.reset()  # it may hold rows of the group that never were
 
@@ -208,6 +204,7 @@ def save_raw(
     if skipped is not None:
         return skipped
     memory.bands.write(raw, in_article=True)  # the general path reads the table alone
+    memory.mirror.reset()  # and writes what the mirror does not see
     return save_article(conn, request)  # an applied update: the general path, same rules
 
 
@@ -266,6 +263,7 @@ def _insert_new(
     if assignment is not None:
         row = member_row(request.features, assignment.evidence, assignment.joined)
         memory.member = insert_member_raw(raw, new_id, assignment.story.id, published, row)
+        memory.mirror.add_member(assignment.story.id, new_id, article.content_hash, new=not joined)
     if not article.draft:
         tags = posted_tags(article)
         if tags:
@@ -294,14 +292,18 @@ def _candidate_members(
     )
     ids: list[int] = []
     if bands:
-        table = raw.execute(_candidates_sql(len(bands)), (*bands, *window)).fetchall()
-        ids = merge(table, memory.bands.candidates(bands, *window), MAX_CANDIDATES)
+        mirrored = memory.mirror.candidates(bands, *window)  # the group's pending rows too
+        if mirrored is not None:
+            ids = merge(mirrored, {}, MAX_CANDIDATES)
+        else:
+            table = raw.execute(_candidates_sql(len(bands)), (*bands, *window)).fetchall()
+            ids = merge(table, memory.bands.candidates(bands, *window), MAX_CANDIDATES)
     if request.vectors is not None:
         memory.vectors = request.vectors
     ids = candidate_ids(ids, semantic_candidates(request, RawRows(raw)))
     if not ids:
         return []
-    rows = raw.execute(_member_ids_sql(len(ids)), ids).fetchall()
+    rows = memory.mirror.member_rows(raw, ids, MAX_MEMBERS)
     known = {aid: memory.get((aid, digest)) for aid, _sid, digest in rows}
     missing = [aid for aid, _sid, _digest in rows if not usable(known[aid], semantic_method)]
     if missing:
@@ -390,6 +392,7 @@ def _assign_story(
         memory.bands.start(story.id)
     if unique:
         stamp = sqlite_datetime(story.first_published_at)
+        memory.mirror.add_bands(story.id, unique, stamp)
         if memory.bands.owns(story.id):  # started in this group: written at its commit
             memory.bands.add(story.id, unique, stamp)
         else:

@@ -112,9 +112,10 @@ class SqliteWriter:
     def _save(self, request: SaveRequest) -> IngestOutcome:
         if self._conn is None:
             raise RuntimeError("SqliteWriter used before open()")
+        raw = self._raw
         if self._outer is None:
             self._outer = self._conn.begin()
-        raw = self._raw
+            self._memory.mirror.begin(raw)  # another connection's commit voids it
         raw.execute("SAVEPOINT cw_article")
         try:
             outcome = save_raw(raw, self._conn, request, self._memory)
