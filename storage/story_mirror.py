@@ -153,13 +153,15 @@ class StoryMirror:
     # ---- one article's savepoint ----------------------------------------------------
 
     def keep_article(self) -> None:
-        rows, keys = self._bands, self._keys
+        rows = self._bands
         if rows is not None:
+            keys = self._keys
             for story_id, bands, stamp in self._staged_bands:
                 for band in bands:
-                    if (band, story_id) in keys:
+                    key = (band, story_id)
+                    if key in keys:
                         continue
-                    keys.add((band, story_id))
+                    keys.add(key)
                     found = rows.get(band)
                     if found is None:
                         rows[band] = ([stamp], [story_id])

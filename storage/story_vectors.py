@@ -62,6 +62,7 @@ class VectorIndex:
         self._last_id: int | None = None
         self._covered: tuple[float, float] | None = None
         self._noted: list[Row] | None = None
+        self._product = np.empty((0, 0), np.float32)
 
     def __len__(self) -> int:
         return self._n
@@ -93,7 +94,13 @@ class VectorIndex:
             # rows arrive in publication order on bulk loads: the window is then one
             # slice, read in place instead of gathered into a copy (the same values)
             rows = self._vectors[low:high] if high - low == near.size else self._vectors[near]
-            sims = (rows * vector.astype(np.float32)).sum(axis=1)
+            # the product into a kept buffer (no allocation per article), summed as before:
+            # the same array, the same values
+            if self._product.shape[0] < rows.shape[0]:
+                self._product = np.empty((2 * rows.shape[0], rows.shape[1]), np.float32)
+            product = self._product[: rows.shape[0], : rows.shape[1]]
+            np.multiply(rows, np.asarray(vector, dtype=np.float32), out=product)
+            sims = product.sum(axis=1)
             order = np.argsort(-sims)
             # the rows reaching min_cosine are a prefix of ``order``: their stories in
             # that order, each once, at most ``limit``

@@ -103,3 +103,32 @@ def test_batched_cosines_and_log_odds_are_the_pairwise_values():
     assert semantic._cosines(None, [feats[0].vector]) == [0.0]
     assert semantic._cosines(feats[0].vector, [None, feats[1].vector])[0] == 0.0
     assert np.float32(semantic._cosines(feats[0].vector, [feats[0].vector])[0]) > 0.99
+
+
+def _lexical_evidence(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> semantic.Evidence:
+    """The explanation as built before decision 044: from the lexical rule's whole score."""
+    score, cosine, title_cosine, lexical, x = semantic._scored(a, b)
+    shared = [v for v in a.figures.amounts if any(grouping._close(v, y) for y in b.figures.amounts)]
+    conflicting = [*a.figures.large, *b.figures.large] if lexical.conflict_large else []
+    return semantic.Evidence(
+        score=score,
+        similarity=cosine,
+        title_similarity=title_cosine,
+        word_overlap=x[pair_model.FEATURES.index("title_words")],
+        shared_names=tuple(sorted(a.entities & b.entities)),
+        shared_words=pair_model.rare_shared(a.tokens, b.tokens),
+        event_kinds=tuple(sorted(semantic._events(a) & semantic._events(b))),
+        shared_figures=semantic._figure_names(shared),
+        conflicting_figures=semantic._figure_names(conflicting),
+        hours_apart=lexical.hours_apart,
+        same_source=lexical.same_source,
+        singleton=semantic._singleton(a),
+    )
+
+
+def test_the_explanation_is_the_one_the_lexical_facts_gave():
+    rows = load_real("tune")[:80]
+    feats = [semantic.features(article) for _row, article in rows]
+    for a in feats[:30]:
+        for b in feats:
+            assert semantic.score_pair(a, b) == _lexical_evidence(a, b)

@@ -184,29 +184,54 @@ def score_pair(
     a: grouping.StoryFeatures, b: grouping.StoryFeatures, matched: int | None = None
 ) -> Evidence:
     """The pair's score with everything ``cryptowire story ID`` shows about it."""
-    score, cosine, title_cosine, lexical, x = _scored(a, b)
-    shared = tuple(sorted(a.entities & b.entities))
+    cosine, title_cosine = _cos(a.vector, b.vector), _cos(a.title_vector, b.title_vector)
+    return _explained(a, b, cosine, title_cosine, matched, None)
+
+
+def _explained(
+    a: grouping.StoryFeatures,
+    b: grouping.StoryFeatures,
+    cosine: float,
+    title_cosine: float,
+    matched: int | None,
+    first_score: float | None,
+) -> Evidence:
+    """``score_pair`` given both cosines: the model's inputs from the facts ``_log_odds``
+    uses (the lexical rule's figures, hours and outlet, without its whole score)."""
+    figures = pair_model.figure_facts(a.figures, b.figures)
+    hours = pair_model.hours_apart(a, b)
+    same_source = a.source == b.source and a.source not in grouping.UNNAMED_SOURCES
+    common = a.entities & b.entities
+    x = pair_model.pair_inputs(a, b, cosine, title_cosine, figures, hours, same_source, len(common))
+    model = pair_model.model()
+    score = model.score(x)
+    if cosine < model.min_cosine or _singleton(a) or _singleton(b):  # as in ``_scored``
+        score = min(score, model.threshold - 1.0)
     shared_figures = [
-        x for x in a.figures.amounts if any(grouping._close(x, y) for y in b.figures.amounts)
+        v for v in a.figures.amounts if any(grouping._close(v, y) for y in b.figures.amounts)
     ]
-    conflicting = []
-    if lexical.conflict_large:
-        conflicting = [*a.figures.large, *b.figures.large]
+    conflicting = [*a.figures.large, *b.figures.large] if figures[1] else []
     return Evidence(
         score=score,
         similarity=cosine,
         title_similarity=title_cosine,
-        word_overlap=x[pair_model.FEATURES.index("title_words")],
-        shared_names=shared,
+        word_overlap=x[_TITLE_WORDS],
+        shared_names=tuple(sorted(common)),
         shared_words=pair_model.rare_shared(a.tokens, b.tokens),
         event_kinds=tuple(sorted(_events(a) & _events(b))),
         shared_figures=_figure_names(shared_figures),
         conflicting_figures=_figure_names(conflicting),
-        hours_apart=lexical.hours_apart,
-        same_source=lexical.same_source,
+        hours_apart=hours,
+        same_source=same_source,
         matched_article=matched,
+        first_score=first_score,
         singleton=_singleton(a),
     )
+
+
+_TITLE_WORDS = pair_model.FEATURES.index("title_words")
+# a story's best member: (log-odds, member id, features, cosine, title cosine)
+_Scored = tuple[float, int, grouping.StoryFeatures, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +248,8 @@ def _cosines(vector: np.ndarray | None, others: Sequence[np.ndarray | None]) -> 
     present = [i for i, o in enumerate(others) if o is not None]
     out = [0.0] * len(others)
     if present:
-        stacked = np.stack([others[i] for i in present])  # type: ignore[misc]
+        # np.array builds the same matrix as np.stack, at a third of its call cost
+        stacked = np.array([others[i] for i in present])
         for i, value in zip(present, (stacked * vector).sum(axis=1).tolist(), strict=True):
             out[i] = value
     return out
@@ -254,13 +280,13 @@ def best_story(
     flat = [m for _, members, _ in open_stories for _, m in members]
     all_cosines = iter(_cosines(article.vector, [m.vector for m in flat]))
     all_title_cosines = iter(_cosines(article.title_vector, [m.title_vector for m in flat]))
-    # (rank, score, story id, best member id, its features, first member's score)
-    best: tuple[float, float, int, int, grouping.StoryFeatures, float] | None = None
+    # (rank, score, story id, its best member, first member's score)
+    best: tuple[float, float, int, _Scored, float] | None = None
     scorer = ArticleScorer(article) if open_stories else None
     for story_id, members, first_id in open_stories:
         cosines = list(islice(all_cosines, len(members)))
         title_cosines = list(islice(all_title_cosines, len(members)))
-        scored: tuple[float, int, grouping.StoryFeatures] | None = None
+        scored: _Scored | None = None
         first_score: float | None = None
         for (member_id, member), cosine, title_cosine in zip(
             members, cosines, title_cosines, strict=True
@@ -271,18 +297,18 @@ def best_story(
             if member_id == first_id:
                 first_score = value
             if scored is None or value > scored[0]:
-                scored = (value, member_id, member)
+                scored = (value, member_id, member, cosine, title_cosine)
         if scored is None or first_score is None:
             continue
         score = scored[0]
         eligible = score >= model.threshold and first_score >= model.drift_floor
         rank = score if eligible else -math.inf
         if best is None or rank > best[0] or (best[0] == -math.inf and score > best[1]):
-            best = (rank, score, story_id, scored[1], scored[2], first_score)
+            best = (rank, score, story_id, scored, first_score)
     if best is None:
         return Decision(None, None)
-    rank, _score, story_id, member_id, member, first_score = best
-    evidence = replace(score_pair(article, member, member_id), first_score=first_score)
+    rank, _score, story_id, (_value, member_id, member, cosine, title_cosine), first = best
+    evidence = _explained(article, member, cosine, title_cosine, member_id, first)
     return Decision(story_id if rank > -math.inf else None, evidence)
 
 
