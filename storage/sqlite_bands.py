@@ -30,13 +30,14 @@ class PendingBands:
 
     def __init__(self) -> None:
         self._rows: dict[int, dict[int, str]] = {}  # band -> {story id: stamp}
+        self._kept: list[tuple[int, Sequence[int], str]] = []  # not yet in ``_rows``
         self._stories: set[int] = set()
         self._staged: list[tuple[int, Sequence[int], str]] = []
         self._staged_stories: set[int] = set()
         self._written: tuple[dict[int, dict[int, str]], set[int]] | None = None
 
     def __len__(self) -> int:
-        return sum(len(stories) for stories in self._rows.values())
+        return sum(len(stories) for stories in self._indexed().values())
 
     def owns(self, story_id: int) -> bool:
         """True when the story was started in this group: its rows wait here."""
@@ -53,7 +54,7 @@ class PendingBands:
         """Story id -> how many of ``bands`` it holds with a stamp in [low, high] (the
         stamps are the table's text, so text order is the SQL comparison)."""
         counts: dict[int, int] = {}
-        rows = self._rows
+        rows = self._indexed()
         for band in set(bands):
             found = rows.get(band)
             if found is None:
@@ -64,10 +65,9 @@ class PendingBands:
         return counts
 
     def keep_article(self) -> None:
-        rows = self._rows
-        for story_id, bands, stamp in self._staged:
-            for band in bands:
-                rows.setdefault(band, {}).setdefault(story_id, stamp)
+        # indexed only when a lookup or the write needs it: with the writer's mirror
+        # answering lookups, once per group (the same rows: the first stamp still wins)
+        self._kept += self._staged
         self._stories |= self._staged_stories
         self._written = None
         self.drop_article()
@@ -83,17 +83,27 @@ class PendingBands:
         """Insert every kept row, sorted, and forget them (the table now answers).
         ``in_article``: inside an article's savepoint, so a rollback of that article
         puts them back here."""
-        if self._rows:
+        rows = self._indexed()
+        if rows:
             raw.executemany(_BANDS, self._sorted())
         if in_article:
-            self._written = (self._rows, self._stories)
+            self._written = (rows, self._stories)
         self._rows, self._stories = {}, set()
 
     def clear(self) -> None:
         self._rows, self._stories = {}, set()
+        self._kept = []
         self._staged.clear()
         self._staged_stories.clear()
         self._written = None
+
+    def _indexed(self) -> dict[int, dict[int, str]]:
+        rows = self._rows
+        for story_id, bands, stamp in self._kept:
+            for band in bands:
+                rows.setdefault(band, {}).setdefault(story_id, stamp)
+        self._kept = []
+        return rows
 
     def _sorted(self) -> list[tuple[int, int, str]]:
         return [

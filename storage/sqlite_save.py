@@ -392,7 +392,7 @@ def _assign_story(
         memory.bands.start(story.id)
     if unique:
         stamp = sqlite_datetime(story.first_published_at)
-        memory.mirror.add_bands(story.id, unique, stamp)
+        memory.mirror.add_bands(story.id, unique, stamp, new=not joined)
         if memory.bands.owns(story.id):  # started in this group: written at its commit
             memory.bands.add(story.id, unique, stamp)
         else:

@@ -56,11 +56,11 @@ class StoryMirror:
         # band -> (stamps ascending, their stories): the window is one bisected slice, as
         # the candidate query reads one range of its (band, published_at) index
         self._bands: dict[int, tuple[list[str], list[int]]] | None = None  # None: table
-        self._keys: set[tuple[int, int]] = set()  # (band, story): the first stamp wins
+        self._rows = 0
         self._low = ""  # rows stamped before this were dropped
         self._members: dict[int, list[tuple[int, str]]] = {}
         self._tried = False
-        self._staged_bands: list[tuple[int, Sequence[int], str]] = []
+        self._staged_bands: list[tuple[int, Sequence[int], str, bool]] = []
         self._staged_members: list[tuple[int, int, str, bool]] = []
 
     def begin(self, raw: sqlite3.Connection) -> None:
@@ -84,7 +84,7 @@ class StoryMirror:
         rows = self._bands
         if rows is None or low < self._low:
             return None
-        if len(self._keys) > self.max_band_rows:
+        if self._rows > self.max_band_rows:
             self._drop_before(low)
         counts: dict[int, int] = {}
         get = rows.get
@@ -104,22 +104,22 @@ class StoryMirror:
         least = rules.MIN_SHARED_BANDS
         return [(story, count) for story, count in counts.items() if count >= least]
 
-    def add_bands(self, story_id: int, bands: Sequence[int], stamp: str) -> None:
+    def add_bands(self, story_id: int, bands: Sequence[int], stamp: str, *, new: bool) -> None:
         """Rows the current article writes (to the table or to the group's pending rows:
-        both end in the table, the first stamp of a (band, story) winning)."""
+        both end in the table, the first stamp of a (band, story) winning). ``new``: the
+        article starts the story, which has no row yet."""
         if self._bands is not None:
-            self._staged_bands.append((story_id, bands, stamp))
+            self._staged_bands.append((story_id, bands, stamp, new))
 
     def _drop_before(self, low: str) -> None:
         assert self._bands is not None
         kept: dict[int, tuple[list[str], list[int]]] = {}
-        keys: set[tuple[int, int]] = set()
         for band, (stamps, stories) in self._bands.items():
             start = bisect_left(stamps, low)
             if start < len(stamps):
                 kept[band] = (stamps[start:], stories[start:])
-                keys.update((band, story) for story in stories[start:])
-        self._bands, self._keys, self._low = kept, keys, low
+        self._bands, self._low = kept, low
+        self._rows = sum(len(stamps) for stamps, _stories in kept.values())
 
     # ---- members ----------------------------------------------------------------------
 
@@ -155,16 +155,14 @@ class StoryMirror:
     def keep_article(self) -> None:
         rows = self._bands
         if rows is not None:
-            keys = self._keys
-            for story_id, bands, stamp in self._staged_bands:
+            get = rows.get
+            for story_id, bands, stamp, new in self._staged_bands:
                 for band in bands:
-                    key = (band, story_id)
-                    if key in keys:
-                        continue
-                    keys.add(key)
-                    found = rows.get(band)
+                    found = get(band)
                     if found is None:
                         rows[band] = ([stamp], [story_id])
+                    elif not new and story_id in found[1]:
+                        continue  # ON CONFLICT DO NOTHING: the first stamp stays
                     elif stamp >= found[0][-1]:  # publication order: the usual case
                         found[0].append(stamp)
                         found[1].append(story_id)
@@ -172,6 +170,7 @@ class StoryMirror:
                         at = bisect_right(found[0], stamp)
                         found[0].insert(at, stamp)
                         found[1].insert(at, story_id)
+                self._rows += len(bands)  # an upper bound (rows already held count again)
         members = self._members
         for story_id, article_id, digest, new in self._staged_members:
             if new:

@@ -124,7 +124,7 @@ async def test_members_and_bands_answer_as_the_queries(tmp_path: Path):
                 "ON CONFLICT DO NOTHING",
                 [(b, story, stamp) for b in bands],
             )
-            mirror.add_bands(story, bands, stamp)
+            mirror.add_bands(story, bands, stamp, new=new)
             mirror.add_member(story, aid, f"h{n}", new=new)
         mirror.keep_article()
         ids = rng.sample(stories, min(len(stories), rng.randint(1, 20)))
