@@ -90,8 +90,8 @@ class SqliteWriter:
     def _fewer_collections(self) -> None:
         """Inline (a CLI's bulk load, nothing else in the process): the cyclic GC's
         youngest pass every 10,000 new containers instead of 700. A load allocates many
-        short-lived ones per article while it holds every parsed article (publication
-        order), and the older passes walk them all: ~10% of the writer's CPU (decision 044).
+        short-lived ones per article while it holds many long-lived ones (queued first
+        passes, features, the story mirror) that the older passes walk (decision 044).
         Restored at ``close``."""
         if self.inline and self._gc is None:
             self._gc = gc.get_threshold()
