@@ -53,10 +53,18 @@ def candidate_stories(i: int, times: np.ndarray, cos: np.ndarray, story_of: np.n
 
 
 def replay(
-    times: np.ndarray, scores: np.ndarray, cos: np.ndarray, threshold: float, floor: float
+    times: np.ndarray,
+    scores: np.ndarray,
+    cos: np.ndarray,
+    threshold: float,
+    floor: float,
+    moves: list[str] | None = None,
 ) -> list[int]:
     """Online grouping in time order, the rule of ``semantic.best_story`` over the
-    candidates the archive proposes."""
+    candidates the archive proposes: a market move joins the open story of the same move
+    (found through its move bands), else another story only ``semantic.MOVE_SURE`` above
+    the threshold (decision 045)."""
+    moves = moves or [""] * len(times)
     n = len(times)
     cap = threshold - 1.0
     scores = np.where(cos < MIN_COSINE, np.minimum(scores, cap), scores)
@@ -65,13 +73,28 @@ def replay(
     size: dict[int, int] = {}
     for i in np.argsort(times, kind="stable"):
         best, best_story = -np.inf, -1
-        for sid in candidate_stories(i, times, cos, story_of):
+        found = set(candidate_stories(i, times, cos, story_of))
+        if moves[i]:
+            found |= {
+                int(story_of[k]) for k in range(n) if story_of[k] >= 0 and moves[k] == moves[i]
+            }
+        same_move = sorted(
+            (-sum(moves[k] == moves[i] for k in np.nonzero(story_of == sid)[0]), sid)
+            for sid in found
+            if moves[i]
+            and abs(times[i] - times[first[sid]]) <= WINDOW_H
+            and size[sid] < semantic.MAX_STORY_SIZE
+        )
+        if same_move and same_move[0][0] < 0:
+            best_story = same_move[0][1]
+        for sid in [] if best_story >= 0 else found:
             f = first[sid]
             if abs(times[i] - times[f]) > WINDOW_H or size[sid] >= semantic.MAX_STORY_SIZE:
                 continue
             members = np.nonzero(story_of == sid)[0]
             top = scores[i, members].max()
-            if top >= threshold and scores[i, f] >= floor and top > best:
+            sure = threshold + (semantic.MOVE_SURE if moves[i] else 0.0)
+            if top >= sure and scores[i, f] >= floor and top > best:
                 best, best_story = top, sid
         if best_story < 0:
             best_story = len(first) + 1
@@ -122,7 +145,7 @@ def block_scores(  # type: ignore[no-untyped-def]
     scores = np.where(b["near"], cube @ weights + bias, -np.inf)  # type: ignore[arg-type]
     scores = np.where(b["never"], np.minimum(scores, threshold - 1.0), scores)  # type: ignore[arg-type]
     cos = b["cube"][:, :, 0]  # type: ignore[index]
-    predicted = replay(b["times"], scores, cos, threshold, floor)  # type: ignore[arg-type]
+    predicted = replay(b["times"], scores, cos, threshold, floor, b.get("moves"))  # type: ignore[arg-type]
     return pair_scores(b["labels"], predicted), predicted  # type: ignore[arg-type]
 
 

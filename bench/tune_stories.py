@@ -60,7 +60,7 @@ MODEL = ROOT / "bot" / "data" / "story_pair_model.json"
 MIN_DF = 2
 # The fit of decision 041. stories_modern/cnth.csv's tune half (2026-02-05) landed after it
 # was frozen and measured: add "cnth" here at the next refit.
-SETS = ("real", "realmore", "modern")
+SETS = ("real", "realmore", "modern", "cnth")
 
 
 def holdout_days() -> set[date]:
@@ -155,6 +155,7 @@ def tune_blocks() -> dict[str, Block]:
             "times": np.array([f.published_at.timestamp() / 3600.0 for f in feats]),
             "never": np.logical_or.outer(digest, digest),  # a digest joins nothing (rule 7)
             "feats": feats,
+            "moves": [f.move for f in feats],
             "titles": [a.title for _, a in chosen],
             "leads": [grouping.lead_of(a) for _, a in chosen],
         }

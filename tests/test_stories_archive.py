@@ -32,12 +32,14 @@ async def test_two_sources_on_one_event_share_a_story(storage: SqlStorage):
 
 
 async def test_lookalikes_with_other_figures_or_days_stay_apart(storage: SqlStorage):
-    ids = set()
-    for article in (SAME_A, OTHER_DAY, OTHER_FIGURES):
-        outcome = await save(storage.archive, article)
-        assert outcome.story is not None and not outcome.story_joined
-        ids.add(outcome.story.id)
-    assert len(ids) == 3
+    """A dip on another UTC day is another story; two reports of one day's move below $90K
+    with different liquidation totals are one market move (labels' rule 5; decision 045)."""
+    outcomes = [await save(storage.archive, a) for a in (SAME_A, OTHER_DAY, OTHER_FIGURES)]
+    assert all(o.story is not None for o in outcomes)
+    first, other_day, other_figures = (o.story.id for o in outcomes if o.story)
+    assert not outcomes[0].story_joined and not outcomes[1].story_joined
+    assert other_day != first
+    assert other_figures == other_day and outcomes[2].story_joined
 
 
 async def test_candidates_come_only_from_the_window(storage: SqlStorage):

@@ -13,7 +13,7 @@ from datetime import timedelta
 import numpy as np
 
 from bench.bench_stories import load_real
-from bot.stories import grouping, pair_model, semantic
+from bot.stories import grouping, market_move, pair_model, semantic
 from bot.stories.embedding import from_bytes, to_bytes
 from bot.stories.pair_scorer import ArticleScorer
 
@@ -24,9 +24,22 @@ def reference_best_story(
     article: grouping.StoryFeatures,
     candidates: Mapping[int, Sequence[tuple[int, grouping.StoryFeatures]]],
 ) -> semantic.Decision:
-    """The rule as written before the fast path (decision 022)."""
+    """The rule as written before the fast path (decision 022), with decision 045's market
+    moves: the open story of the same move first, another story only when very sure."""
     model = pair_model.model()
     best: tuple[float, int, semantic.Evidence] | None = None
+    open_stories = [
+        (sid, members)
+        for sid, members in sorted(candidates.items())
+        if len(members) < semantic.MAX_STORY_SIZE
+        and abs((article.published_at - min(m.published_at for _, m in members)).total_seconds())
+        <= WINDOW_H * 3600
+    ]
+    moved = market_move.same_move_story(article.move, open_stories)
+    if moved is not None:
+        member = dict(candidates[moved[0]])[moved[1]]
+        evidence = replace(semantic.score_pair(article, member, moved[1]), move=article.move)
+        return semantic.Decision(moved[0], evidence)
     for story_id in sorted(candidates):
         members = candidates[story_id]
         first_id, first = min(members, key=lambda m: (m[1].published_at, m[0]))
@@ -46,6 +59,8 @@ def reference_best_story(
         assert scored is not None and first_score is not None
         top = replace(semantic.score_pair(article, scored[2], scored[1]), first_score=first_score)
         eligible = top.score >= model.threshold and first_score >= model.drift_floor
+        if article.move and top.score < model.threshold + semantic.MOVE_SURE:
+            eligible = False
         rank = top.score if eligible else -math.inf
         if best is None or rank > best[0] or (best[0] == -math.inf and top.score > best[2].score):
             best = (rank, story_id, top)

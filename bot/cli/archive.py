@@ -333,6 +333,10 @@ def why_line(evidence: dict[str, Any] | None) -> str:
             closest += f"; a recurring {evidence['singleton']} joins no story"
         return f"why: started the story ({method}{closest})"
     parts = [f"score {evidence.get('score', 0):+.2f}"]
+    if evidence.get("move"):
+        parts.insert(
+            0, f"same market move as #{evidence.get('matched_article')}: {evidence['move']}"
+        )
     if method == "semantic":
         parts.append(
             f"similarity {evidence.get('similarity', 0):.2f} "

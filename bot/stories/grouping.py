@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from bot.models import Article
-from bot.stories import feed_text
+from bot.stories import feed_text, market_move
 
 NUM_HASHES = 32  # one row per band: a band key is one MinHash value
 LEAD_CHARS = 400
@@ -123,6 +123,7 @@ class StoryFeatures:
     entities: frozenset[str] = frozenset()
     title_tokens: frozenset[str] = frozenset()
     profile: object = field(default=None, compare=False)
+    move: str = ""  # market_move.key: "BTC up 2026-08-20", "" when no move is reported
 
 
 def _stem(word: str) -> str:
@@ -289,7 +290,7 @@ def band_keys(signature: Sequence[int]) -> tuple[int, ...]:
 
 def article_bands(feature: StoryFeatures) -> tuple[int, ...]:
     tokens = feature.tokens - BAND_STOPWORDS
-    return band_keys(minhash(tokens or feature.tokens))
+    return band_keys(minhash(tokens or feature.tokens)) + market_move.bands(feature.move)
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

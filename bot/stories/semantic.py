@@ -22,11 +22,14 @@ from itertools import islice
 import numpy as np
 
 from bot.models import Article
-from bot.stories import grouping, pair_model
+from bot.stories import grouping, market_move, pair_model
 from bot.stories.embedding import default_embedder
 from bot.stories.pair_scorer import ArticleScorer
 
 MAX_STORY_SIZE = 40  # no real event in the labelled days had more than 6 articles
+# A market move joins a story other than its move's only this far above the threshold
+# (decision 045, by CV on tune rows).
+MOVE_SURE = 2.0
 CANDIDATE_COSINE = 0.15  # stories whose member vectors reach this are candidates (top 10)
 
 GENERIC_NAMES = frozenset(
@@ -72,13 +75,15 @@ def features(article: Article) -> grouping.StoryFeatures:
     lead = grouping.lead_of(article)
     vectors = default_embedder().embed([f"{article.title}\n{lead}", article.title])
     title_tokens = grouping.tokenize(article.title)
+    profile = pair_model.profile(article.title, base.tokens, title_tokens)
     return replace(
         base,
         vector=vectors[0],
         title_vector=vectors[1],
         entities=names(article.title, lead),
         title_tokens=title_tokens,
-        profile=pair_model.profile(article.title, base.tokens, title_tokens),
+        profile=profile,
+        move="" if profile.singleton else market_move.key(article.title, article.published_at),
     )
 
 
@@ -100,6 +105,7 @@ class Evidence:
     matched_article: int | None = None
     first_score: float | None = None
     singleton: str = ""  # "roundup" / "market wrap": a recurring digest, grouped with nothing
+    move: str = ""  # joined as this market move ("BTC up 2026-08-20"), whatever the score
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -117,6 +123,7 @@ class Evidence:
             "matched_article": self.matched_article,
             "first_score": None if self.first_score is None else round(self.first_score, 3),
             "singleton": self.singleton,
+            "move": self.move,
         }
 
 
@@ -276,6 +283,13 @@ def best_story(
         if hours > window_hours or len(members) >= MAX_STORY_SIZE:
             continue  # closed to this article whatever it scores
         open_stories.append((story_id, members, first_id))
+    moved = market_move.same_move_story(article.move, [(s, m) for s, m, _ in open_stories])
+    if moved is not None:  # one market move is one story, whatever the pair scores (045)
+        story_id, member_id = moved
+        member = dict(candidates[story_id])[member_id]
+        return Decision(
+            story_id, replace(score_pair(article, member, member_id), move=article.move)
+        )
     # every member's two cosines in two numpy calls per article, not two per story
     flat = [m for _, members, _ in open_stories for _, m in members]
     all_cosines = iter(_cosines(article.vector, [m.vector for m in flat]))
@@ -302,6 +316,8 @@ def best_story(
             continue
         score = scored[0]
         eligible = score >= model.threshold and first_score >= model.drift_floor
+        if article.move and score < model.threshold + MOVE_SURE:
+            eligible = False  # a move joins another story only when the model is very sure
         rank = score if eligible else -math.inf
         if best is None or rank > best[0] or (best[0] == -math.inf and score > best[1]):
             best = (rank, score, story_id, scored, first_score)
