@@ -26,7 +26,7 @@ from functools import cache
 
 from bot.stories import grouping as rules
 
-MAX_BAND_ROWS = 1_000_000  # past this, rows stamped before the current window are dropped
+MAX_BAND_ROWS = 500_000  # past this, rows stamped before the current window are dropped
 MAX_STORIES = 50_000  # member lists kept; the oldest half goes past this (re-read if needed)
 MemberRow = tuple[int, int, str]  # (article id, story id, content hash)
 
@@ -81,11 +81,13 @@ class StoryMirror:
     def band_counts(self, bands: Iterable[int], low: str, high: str) -> dict[int, int] | None:
         """Story id -> how many of ``bands`` it holds stamped within [low, high] (the
         candidate query's counts, before its HAVING), or None when the table must answer."""
-        rows = self._bands
-        if rows is None or low < self._low:
+        if self._bands is None or low < self._low:
             return None
         if self._rows > self.max_band_rows:
             self._drop_before(low)
+            # a window holding most rows itself: grow rather than drop at every lookup
+            self.max_band_rows = max(self.max_band_rows, 2 * self._rows)
+        rows = self._bands
         counts: dict[int, int] = {}
         get = rows.get
         for band in set(bands):

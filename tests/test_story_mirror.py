@@ -199,3 +199,24 @@ async def _indexed_so_far(sync, path: Path) -> None:  # type: ignore[no-untyped-
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"the search worker did not index up to {noted}")
+
+
+def test_a_bounded_mirror_drops_old_rows_and_sends_older_windows_to_the_table():
+    """Past its bound the mirror keeps the rows a moving window still needs: the same
+    counts as an unbounded one for windows at or after the cut, None (the query) before."""
+    rng = random.Random(4)
+    bounded, full = StoryMirror(max_band_rows=300), StoryMirror()
+    for mirror in (bounded, full):
+        mirror._bands = {}  # as found on an empty table
+    vocabulary = list(range(40))
+    for story in range(1, 400):
+        stamp = f"2026-01-01 {story // 60:02d}:{story % 60:02d}"
+        bands = rng.sample(vocabulary, 5)
+        for mirror in (bounded, full):
+            mirror.add_bands(story, bands, stamp, new=True)
+            mirror.keep_article()
+        low = f"2026-01-01 {max(0, story - 50) // 60:02d}:{max(0, story - 50) % 60:02d}"
+        probe = rng.sample(vocabulary, 8)
+        assert bounded.band_counts(probe, low, stamp) == full.band_counts(probe, low, stamp)
+    assert bounded._rows < full._rows  # it did drop rows
+    assert bounded.band_counts([1], "2026-01-01 00:00", "2026-01-01 01:00") is None
