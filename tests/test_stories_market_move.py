@@ -24,6 +24,20 @@ CRASH = (  # 2022-05-11: BTC under $30K after CPI (story s0920) and the same day
     "Bitcoin Briefly Falls to $29k as Headline Inflation Slows to 8.3%",
 )
 REBOUND = "Bitcoin price reclaims $30K as Bitcoin Cash hits fresh record low against BTC"
+# 2026-02-05 (cnth tune, story k0003): members of the BTC fall the reader missed before
+# (an explainer, a chart label, a question lead-in, a "has lost all of its gains") and an
+# on-chain piece of the same day whose possessive "Bitcoin's rising" is no move.
+FALL = (
+    "Bitcoin sinks to 2021 levels as selloff deepens below $70,000",
+    "Why are Bitcoin, Ethereum and XRP Prices Crashing Hard Today?",
+    "CHART: Bitcoin has lost all of its gains since Trump’s election",
+    "Is the “Perfect Storm” Here? Liquidations Explode as Bitcoin Bleeds Below $70K & DXY Rises",
+    "Bitcoin price round trips Trump gains. Here’s how low analysts say it’s headed",
+)
+NOT_FALL = (
+    "Bitcoin's rising leveraged position points to continued dip buying, but may not yet "
+    "signal price bottom"
+)
 
 
 def _rows(set_name: str, titles: tuple[str, ...]) -> list:  # type: ignore[type-arg]
@@ -63,7 +77,6 @@ def test_headlines_read_as_moves_or_not():
     for not_news in (
         FORECAST,
         "Bitcoin price may drop below $64K as veteran raises ‘campaign selling’ alarm",
-        "Why Did Bitcoin Jump Today?",
         "Bhutan sells Bitcoin as price falls near $70,000 with $700m liquidated",
         "Strategy faces $3.8 billion loss as Bitcoin sinks under $71K on Saylor’s birthday",
         "Bitcoin Fell To $15k In 2022, Then Hit $100k In 2024: A Pattern?",
@@ -86,3 +99,36 @@ def test_a_crash_and_the_same_days_rebound_stay_apart(tmp_path: Path):
     _db, stories = _ingest(tmp_path, _rows("real", (*CRASH, REBOUND)))
     assert stories[CRASH[0]] == stories[CRASH[1]]
     assert stories[REBOUND] != stories[CRASH[0]]
+
+
+def test_explainers_levels_and_lead_ins_read_as_the_days_move():
+    """Decision 045's update: classes of tune members the reader missed (tune rows only)."""
+    for title, want in (
+        ("Why Is The Crypto Market Up Today?", ("BTC", "up")),  # explainer (tune, cnth labels)
+        ("Why are Bitcoin, Ethereum and XRP Prices Going Up Today?", ("BTC", "up")),
+        ("Bitcoin reclaims 200-day moving average after 270 days below it", ("BTC", "up")),
+        ("BTC Price Hits 200-Day EMA as $3.3B Liquidations Fuel Rally", ("BTC", "up")),
+        (
+            "Ripple’s XRP Dumps by 13% Daily, Bitcoin (BTC) Slipped Below $70K: Market Watch",
+            ("XRP", "down"),
+        ),
+        ("XRP Becomes Biggest Loser Among Top 100 Coins", ("XRP", "down")),
+        ("Solana breaks $80 after 10% rally – THIS decides SOL’s $100 target", ("SOL", "up")),
+        (
+            "US Treasuries fall after Trump administration increases bond buybacks",
+            ("BONDS", "down"),
+        ),
+    ):
+        assert market_move.move(title) == want, title
+    for not_move in (
+        NOT_FALL,
+        "Shiba Inu (SHIB) Up 12% as $3 Billion Short Squeeze Fuels Crypto Market Rally",
+        "Why Bitcoin treasury firms are buying the dip",
+    ):
+        assert market_move.move(not_move) is None, not_move
+
+
+def test_crash_day_explainers_and_lead_ins_join_the_fall(tmp_path: Path):
+    _db, stories = _ingest(tmp_path, _rows("cnth", (*FALL, NOT_FALL)))
+    assert len({stories[t] for t in FALL}) == 1, [(stories[t], t) for t in FALL]
+    assert stories[NOT_FALL] != stories[FALL[0]]

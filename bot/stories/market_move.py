@@ -59,6 +59,8 @@ _UP = (
     r"|blast\w*|flying|breaks? (?:above|out)|hits? (?:\$|record|highest|new high|\d+-\w+ high)"
     r"|(?:record|multi-\w+|\d+-\w+|\w+-month|\w+-week) highs?|highest|lifts?|best day|squeez\w*"
     r"|notch\w* best|moon\w*|extends? (?:rally|gains)|up|cross\w* (?:above )?\$|adds? (?:over )?\$"
+    r"|breaks? \$|reach(?:es|ed)? (?:\$|record|new high)|set for (?:its )?best|opens? higher"
+    r"|leads? (?:\w+ )?(?:gains|gainers|rally)"
 )
 _DOWN = (
     r"fall\w*|fell|drop\w*|plung\w*|crash(?:es|ed|ing)|tumbl\w*|slid\w*|slip\w*|slump\w*"
@@ -69,22 +71,23 @@ _DOWN = (
     r"|round trips?|tanks?|down \d|biggest loser|worst (?:one-)?(?:day|drop|week)|dumps?"
     r"|down|breaks? below|below \$|under \$|extends? (?:selloff|sell-off|losses)"
     r"|hits? (?:lowest|\d+-\w+ low|\w+-month low|\w+-year low)"
+    r"|lost (?:all (?:of )?)?(?:its )?(?:\w+ )?gains|opens? lower|leads? (?:\w+ )?(?:losses|losers)"
 )
 _LIQ_UP = r"shorts|bearish (?:\w+ )?bets|short liquidations?|short squeeze"
 _LIQ_DOWN = r"longs|long positions|bullish bets|long liquidations?"
-_UP_RE = re.compile(rf"^(?:{_UP})(?![a-z])")
-_DOWN_RE = re.compile(rf"^(?:{_DOWN})(?![a-z])")
+_MOVE_RE = re.compile(rf"(?:(?P<up>{_UP})|{_DOWN})(?![a-z])")  # one match for both
 _SIDE_UP = re.compile(rf"\b(?:{_LIQ_UP})\b")
 _SIDE_DOWN = re.compile(rf"\b(?:{_LIQ_DOWN})\b")
-_TOKEN = re.compile(r"s&p|\$?[a-z0-9][a-z0-9.,$%-]*")
+_TOKEN = re.compile(r"s&p|'s|\$?[a-z0-9][a-z0-9.,$%-]*")
 # Words between an asset and its verb that do not change the subject ("Bitcoin price hits").
 FILLER = frozenset(
     "price prices briefly (btc) (eth) (xrp) (sol) 's now just also finally again sharply is "
-    "token coin network".split()
+    "token coin network has going becomes suddenly".split()
 )
+_OWNED = frozenset(ASSETS) | {"price", "prices"}  # "Ripple's XRP", "Bitcoin's price drops"
 SUBJECT_SPAN = 3  # the asset must be among the head's first words: it is the subject
 # Words that may stand before the asset without being the headline's subject themselves.
-PREFIX = frozenset("the live updates breaking ripple-linked".split())
+PREFIX = frozenset("the live updates breaking ripple-linked us u.s.".split())
 # Not news of a move: forecasts, hedged or conditional claims, analysis of indicators, a
 # trader's call (labels' rule 5, 2026 clarifications: forecasts, TA, price predictions,
 # on-chain and derivatives analysis stay singletons; Fear & Greed pieces apart).
@@ -101,8 +104,20 @@ QUESTION_START = re.compile(r"^(?:why|how|what|when|can|will|is|are|should|could
 # The core of the main clause: hedges and TA words after it ("Bitcoin slides below $33K,
 # analysts look for a bottom") do not make the reported move a forecast.
 _CORE_END = re.compile(r",\s| as | but | amid | after | with | while | despite | on ")
-_LABEL = re.compile(r"(?:update|updates|breaking|market watch)$")
-_CLAUSE = re.compile(r"\s[–—|]\s|:\s|\s-\s")  # "Bitcoin reclaims $69K – Is $76K next?"
+_LABEL = re.compile(r"(?:update|updates|breaking|market watch|price today|chart|\?)$")
+# "Bitcoin reclaims $69K – Is $76K next?"; "Is the bottom in? Bitcoin tests ..."; "Bitcoin
+# price round trips Trump gains. Here's how low analysts say it's headed"
+_CLAUSE = re.compile(r"\s[–—|]\s|:\s|\s-\s")
+_CLAUSE_MORE = re.compile(r"\s[–—|]\s|:\s|\s-\s|(?<=\?)\s|(?<=[a-z]{2})\.\s")
+# "Why is the crypto market up today?" explainers of the day's move join it (the tune and
+# cnth labellers; holdout.md: explainers join when their subject is the event others report).
+_EXPLAINER = re.compile(r"^why (?:is|are|did|has|have) (.+?)\??$")
+# A moving average as the level a move crosses ("Bitcoin reclaims 200-day moving average")
+# states a move, not an analysis: read it as a price level.
+_MA_LEVEL = re.compile(
+    r"\b(reclaim\w*|breaks? (?:above|below)|hits?|tops|falls? below|loses?) (?:the |its )?"
+    r"\d+-(?:day|week) (?:moving average|ema|sma)\b"
+)
 _LIQUIDATION = re.compile(r"\bliquidat\w*|\brekt\b|wiped out|get wiped")
 
 
@@ -112,24 +127,30 @@ def _asset(word: str) -> str | None:
 
 
 def _direction(words: list[str], i: int, asset: str) -> str:
-    """ "up"/"down" when the first word after position ``i`` that is not filler (or it and
-    the next word: "hits $70K", "breaks above") is a move verb, else "". Filler: "price",
-    a ticker, the same asset's other name ("Ripple's XRP"), or a list of assets
-    ("Solana, XRP prices jump": the first named is the subject)."""
+    """ "up"/"down" when the first word after position ``i`` that is not filler starts a
+    move phrase of up to five words ("hits $70K", "breaks above", "has lost all of its
+    gains"), else "". Filler: "price", a ticker, the same asset's other name ("Ripple's
+    XRP"), or a list of assets ("Solana, XRP prices jump", "Bitcoin, Ethereum and XRP
+    prices": the first named is the subject); another possessive ("Bitcoin's rising
+    leveraged position") ends the search."""
     listed = words[i].endswith(",")
-    for j in range(i + 1, min(len(words), i + 4)):
+    for j in range(i + 1, min(len(words), i + 8)):
         other = _asset(words[j])
+        if words[j] == "'s" and j + 1 < len(words) and words[j + 1] not in _OWNED:
+            return ""  # "Bitcoin's rising leveraged position": the verb is not the asset's
         if words[j] in FILLER or words[j].startswith("(") or other == asset:
             continue
         if other is not None and (listed or words[j] == "and"):
             listed = words[j].endswith(",")
             continue
-        for text in (words[j], " ".join(words[j : j + 2]), " ".join(words[j : j + 3])):
-            if _UP_RE.match(text):
-                return "up"
-            if _DOWN_RE.match(text):
-                return "down"
-        return ""
+        if words[j] == "and" and j + 1 < len(words) and _asset(words[j + 1]) is not None:
+            listed = True  # "Bitcoin, Ethereum and XRP prices ..."
+            continue
+        # "hits $70K", "breaks above", "has lost all of its gains": up to five words
+        found = _MOVE_RE.match(" ".join(words[j : j + 5]))
+        if found is None:
+            return ""
+        return "up" if found.group("up") is not None else "down"
     return ""
 
 
@@ -151,8 +172,14 @@ def move(title: str) -> tuple[str, str] | None:
     ("$1B in shorts liquidated as bitcoin surges") is the move it names, or, naming none,
     bitcoin's (shorts: up, longs: down). The main clause decides: a trailing "– Is $76K
     next?" does not make it a forecast."""
-    lowered = title.lower().replace("\u2019", "'")
-    clauses = _CLAUSE.split(lowered)
+    lowered = title.lower().replace("\u2019", "'").replace("'s ", " 's ")
+    if "-day " in lowered or "-week " in lowered:
+        lowered = _MA_LEVEL.sub(r"\1 $1ma", lowered)
+    explained = _EXPLAINER.match(lowered)
+    if explained is not None:
+        lowered = explained.group(1)
+    more = "? " in lowered or ". " in lowered  # the longer pattern only where it can split
+    clauses = (_CLAUSE_MORE if more else _CLAUSE).split(lowered)
     head = clauses[0]
     if len(clauses) > 1 and (len(head) < 14 or _LABEL.search(head)):
         head = clauses[1]  # "Live updates: Bitcoin hits $71,000 ..."
@@ -165,8 +192,9 @@ def move(title: str) -> tuple[str, str] | None:
         return found
     if not _LIQUIDATION.search(head) and not _SIDE_UP.search(head):
         return None
-    if any(_direction(words, i, "") for i in range(min(2, len(words)))):
-        return None  # "Shiba Inu (SHIB) up 12% as short squeeze ...": another asset moved
+    for i in range(min(3, len(words))):  # "Shiba Inu (SHIB) up 12% as short squeeze ...":
+        if not _LIQUIDATION.match(words[i]) and _direction(words, i, ""):
+            return None  # another asset moved ("Liquidations explode as ..." is not one)
     for i, word in enumerate(words):  # "... as bitcoin surges"
         if word == "as":
             found = _subject_move(words, i + 1, 2)
