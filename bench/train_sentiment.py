@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.neural_network import MLPClassifier
 
 from bench.sentiment_data import (
     EXTRA,
@@ -33,6 +34,7 @@ from bench.sentiment_data import (
     load_headlines,
     load_modern,
 )
+from bench.train_sentiment_mlp import MLP_WEIGHTS, fit_mlp, oof_mlp, write_mlp
 from bot.enrich.boilerplate import strip_boilerplate
 from bot.enrich.enrich import LEAD_CHARS
 from bot.enrich.sentiment import SentimentModel
@@ -80,6 +82,17 @@ def featurise(items: list[Headline]) -> list[dict[str, float]]:
         features(h.title, strip_boilerplate(h.lead[:LEAD_CHARS]), lexicon, cues, vector)
         for h, vector in zip(items, vectors, strict=True)
     ]
+
+
+def training_set(
+    rows_csv: list[dict[str, str]], extra: bool = True, train: bool = True, modern: bool = True
+) -> tuple[list[Headline], np.ndarray]:
+    """Every training row (never a holdout one) and which of them are 2025-26 headlines."""
+    tune = [h for h in load_headlines(rows_csv) if h.split == "tune"]
+    tune += load_headlines(rows_csv, EXTRA) if extra else []
+    tune += load_headlines(rows_csv, TRAIN) if train else []
+    new = [h for h in load_modern() if h.split == "tune"] if modern else []
+    return tune + new, np.array([False] * len(tune) + [True] * len(new))
 
 
 def prune(rows: list[dict[str, float]], min_df: int) -> set[str]:
@@ -160,6 +173,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--modern-weight", type=float, help="skip the search: this weight")
     parser.add_argument("--min-df", type=int, default=MIN_DF)
     parser.add_argument(
+        "--mlp", type=int, default=0, help="also a hidden-layer network of this width, averaged"
+    )
+    parser.add_argument(
         "--holdout", action="store_true", help="also score the holdout half (once, at the end)"
     )
     args = parser.parse_args(argv)
@@ -169,14 +185,9 @@ def main(argv: list[str]) -> int:
         return 2
     rows_csv = load_dataset(path)
     items = load_headlines(rows_csv)
-    tune = [h for h in items if h.split == "tune"]
-    if not args.no_extra:
-        tune += load_headlines(rows_csv, EXTRA)
-    if not args.no_train:
-        tune += load_headlines(rows_csv, TRAIN)
-    modern = [h for h in load_modern() if h.split == "tune"] if not args.no_modern else []
-    tune += modern
-    is_modern = np.array([False] * (len(tune) - len(modern)) + [True] * len(modern))
+    tune, is_modern = training_set(rows_csv, not args.no_extra, not args.no_train,
+                                   not args.no_modern)  # fmt: skip
+    modern = [h for h, new in zip(tune, is_modern, strict=True) if new]
     rows = featurise(tune)
     keep = prune(rows, args.min_df)
     rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
@@ -205,12 +216,46 @@ def main(argv: list[str]) -> int:
     x = vectorizer.transform(scaled)
     oof = cross_val_predict(model_for(best_c), x, labels, cv=folds, method="predict_proba",
                             params={"sample_weight": weights})  # fmt: skip
+    linear_oof = oof
+    network = fit_mlp(x, labels, weights, args.mlp) if args.mlp else None
+    if network is not None:  # decision 042: the two models' probabilities averaged
+        oof = (oof + oof_mlp(x, labels, weights, args.mlp, folds)) / 2
     if args.errors:
         guess = with_margin(oof, list(model.classes_), 0.0)
         for h, g, new in zip(tune, guess, is_modern, strict=True):
             if g != h.label and (new or not modern):
                 print(f"    {h.label[:3]}->{g[:3]}: {h.title}")
     order = list(model.classes_)
+    if network is not None:  # the same folds' figures of the linear model alone, to compare
+        print("linear model alone:")
+        choose_margin(linear_oof, order, tune, labels, is_modern)
+        print("averaged with the network:")
+    best_m = choose_margin(oof, order, tune, labels, is_modern)
+    print(
+        f"chosen C={best_c}, scale={best_scale}, modern weight={best_w}, margin={best_m};"
+        f" {len(keep)} features"
+    )
+    fitted = with_margin(blend(model, network, x), order, best_m)
+    report("tune (trained on, optimistic)", tune, fitted)
+    if args.holdout:
+        for name, part in (("HOLDOUT 2021-22", items), ("HOLDOUT 2025-26", load_modern())):
+            held = [h for h in part if h.split == "holdout"]
+            score_holdout(name, held, keep, best_scale, vectorizer, (model, network), best_m)
+    if not args.dry_run:
+        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune), best_w)
+        if network is not None:
+            write_mlp(vectorizer, network, CLASSES, set(VALUES) - {"bias"}, best_scale)
+        else:
+            MLP_WEIGHTS.unlink(missing_ok=True)  # the linear model alone
+        print(f"wrote {WEIGHTS.relative_to(ROOT)}")
+    return 0
+
+
+def choose_margin(
+    oof: np.ndarray, order: list[str], tune: list[Headline], labels: list[str], is_modern
+) -> float:
+    """The polar margin with the best objective whose polar recall stays within
+    ``MAX_RECALL_DROP`` of no margin (and that beats no margin by ``MIN_GAIN``)."""
     best_m, best_obj = 0.0, -1e9
     floor: dict[str, float] = {}
     for margin in MARGIN_GRID:
@@ -227,20 +272,7 @@ def main(argv: list[str]) -> int:
         gain = MIN_GAIN if margin else 0.0
         if allowed and objective - gain > best_obj:
             best_m, best_obj = margin, objective - gain
-    print(
-        f"chosen C={best_c}, scale={best_scale}, modern weight={best_w}, margin={best_m};"
-        f" {len(keep)} features"
-    )
-    fitted = with_margin(model.predict_proba(x), order, best_m)
-    report("tune (trained on, optimistic)", tune, fitted)
-    if args.holdout:
-        for name, part in (("HOLDOUT 2021-22", items), ("HOLDOUT 2025-26", load_modern())):
-            held = [h for h in part if h.split == "holdout"]
-            score_holdout(name, held, keep, best_scale, vectorizer, model, order, best_m)
-    if not args.dry_run:
-        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune), best_w)
-        print(f"wrote {WEIGHTS.relative_to(ROOT)}")
-    return 0
+    return best_m
 
 
 def score_holdout(
@@ -249,8 +281,7 @@ def score_holdout(
     keep: set[str],
     best_scale: float,
     vectorizer: DictVectorizer,
-    model: LogisticRegression,
-    order: list[str],
+    models: tuple[LogisticRegression, MLPClassifier | None],
     best_m: float,
 ) -> None:
     """The held-out half, scored after every choice was made on the training rows."""
@@ -258,8 +289,14 @@ def score_holdout(
         scaled_row({k: v for k, v in row.items() if k in keep}, best_scale)
         for row in featurise(holdout)
     ]
-    proba = model.predict_proba(vectorizer.transform(held))
-    report(name, holdout, with_margin(proba, order, best_m))
+    proba = blend(*models, vectorizer.transform(held))
+    report(name, holdout, with_margin(proba, list(models[0].classes_), best_m))
+
+
+def blend(model: LogisticRegression, network: MLPClassifier | None, x) -> np.ndarray:
+    """The linear model's probabilities, averaged with the network's when there is one."""
+    proba = model.predict_proba(x)
+    return proba if network is None else (proba + network.predict_proba(x)) / 2
 
 
 def recall_of(truth: list[str], guess: list[str], cls: str) -> float:
