@@ -9,7 +9,7 @@ own block). Never reads a `holdout` label, and keeps the holdout days out of the
 statistics. Steps (decisions 022, 041):
 1. Word rarity: document frequencies of content words over the shared dataset
    (cryptonews.csv, 2021-22) without the holdout blocks' days -> ``story_idf.tsv``.
-2. Every pair of tune articles within the story window gets ``pair_model.pair_features``
+2. Every pair of tune articles within the story window gets ``pair_scorer.ArticleSide.row``
    (the code the bot runs); a class-weighted logistic regression is fitted on them.
 3. Cross-validation by day block (fit on the other blocks, replay the held one online in
    time order exactly as ``semantic.best_story`` joins) chooses the regularisation, the
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import json
 import tempfile
 from collections import Counter
@@ -53,6 +52,7 @@ from bench.story_cv import (
 from bot.ingest.parse import parse_document
 from bot.models import Article
 from bot.stories import grouping, pair_model, semantic
+from bot.stories.pair_scorer import ArticleSide
 
 ROOT = Path(__file__).resolve().parents[1]
 IDF = ROOT / "bot" / "data" / "story_idf.tsv"
@@ -171,16 +171,17 @@ def pair_cube(items: list[tuple[dict[str, str], grouping.StoryFeatures]]):  # ty
     n, k = len(items), len(pair_model.FEATURES)
     cube = np.zeros((n, n, k))
     near = np.zeros((n, n), dtype=bool)
-    for i, j in itertools.combinations(range(n), 2):
-        a, b = items[i][1], items[j][1]
-        if abs(a.published_at - b.published_at) > timedelta(hours=WINDOW_H):
-            continue
-        lexical = grouping.score_pair(a, b)
-        cos = float(np.dot(a.vector, b.vector))  # type: ignore[arg-type]
-        tcos = float(np.dot(a.title_vector, b.title_vector))  # type: ignore[arg-type]
-        shared = len(a.entities & b.entities)
-        cube[i, j] = cube[j, i] = pair_model.pair_features(a, b, cos, tcos, lexical, shared)
-        near[i, j] = near[j, i] = True
+    for i in range(n):
+        a = items[i][1]
+        side = ArticleSide(a)  # the writer's article side: the rows it scores
+        for j in range(i + 1, n):
+            b = items[j][1]
+            if abs(a.published_at - b.published_at) > timedelta(hours=WINDOW_H):
+                continue
+            cos = float(np.dot(a.vector, b.vector))  # type: ignore[arg-type]
+            tcos = float(np.dot(a.title_vector, b.title_vector))  # type: ignore[arg-type]
+            cube[i, j] = cube[j, i] = side.row(b, cos, tcos)
+            near[i, j] = near[j, i] = True
     return cube, near
 
 

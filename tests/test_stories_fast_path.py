@@ -101,6 +101,16 @@ def test_fast_rule_decides_and_explains_exactly_as_the_plain_rule():
     assert compared > 500 and joins > 50  # the comparison covered joins and new stories
 
 
+_LEXICAL = (
+    "shared_total",
+    "conflict_total",
+    "shared_price",
+    "conflict_price",
+    "days_apart",
+    "same_source",
+)
+
+
 def test_batched_cosines_and_log_odds_are_the_pairwise_values():
     rows = load_real("tune")[:80]
     feats = [semantic.features(article) for _row, article in rows]
@@ -112,9 +122,19 @@ def test_batched_cosines_and_log_odds_are_the_pairwise_values():
             assert cosines == [semantic._cos(a.vector, o.vector) for o in others]
             for o, cosine in zip(others, cosines, strict=True):
                 title_cosine = semantic._cos(a.title_vector, o.title_vector)
-                fast = semantic._log_odds(a, o, cosine, title_cosine)
-                assert fast == semantic._scored(a, o)[0]
-                assert side.log_odds(o, cosine, title_cosine) == fast
+                score, _cos, _tcos, lexical, x = semantic._scored(a, o)
+                # one side kept for many members scores as a side made for the pair alone
+                assert side.log_odds(o, cosine, title_cosine) == score
+                # the row's figures, time and outlet are the lexical rule's facts
+                facts = [x[pair_model.FEATURES.index(name)] for name in _LEXICAL]
+                assert facts == [
+                    float(lexical.shared_large),
+                    float(lexical.conflict_large),
+                    float(lexical.shared_price),
+                    float(lexical.conflict_price),
+                    lexical.hours_apart / 24.0,
+                    float(lexical.same_source),
+                ]
     assert semantic._cosines(None, [feats[0].vector]) == [0.0]
     assert semantic._cosines(feats[0].vector, [None, feats[1].vector])[0] == 0.0
     assert np.float32(semantic._cosines(feats[0].vector, [feats[0].vector])[0]) > 0.99

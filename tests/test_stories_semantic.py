@@ -302,14 +302,22 @@ def test_a_wrap_naming_its_cause_may_still_join():
 
 
 _SCORE_SCRIPT = """
-from bot.stories import pair_model
+from datetime import datetime, timezone
+from bot.stories import grouping, pair_model
+from bot.stories.pair_scorer import pair_features
 words = frozenset(
     "regulator exchange lawsuit settlement custody stablecoin issuer treasury reserves audit "
     "attestation liquidity derivatives futures options leverage margin collateral validator "
     "staking rewards slashing bridge exploit hacker laundering sanctions compliance".split()
 )
 p = pair_model.profile("SEC sues exchange over staking", words, words)
-print(repr(p.norm), repr(pair_model._overlap(words, words, p.weights, p.norm, p.norm)))
+f = grouping.StoryFeatures(
+    words, grouping.Figures(), frozenset(), datetime(2026, 1, 1, tzinfo=timezone.utc),
+    title_tokens=words, profile=p,
+)
+x = pair_features(f, f, 0.5, 0.5)
+names = ("rare_overlap", "rare_title_overlap", "rarest_shared")
+print(repr(p.norm), [repr(x[pair_model.FEATURES.index(n)]) for n in names])
 """
 
 

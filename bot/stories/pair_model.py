@@ -192,6 +192,7 @@ def profile(title: str, tokens: frozenset[str], title_tokens: frozenset[str]) ->
     )
 
 
+# the model's inputs, in order; computed in one place: ``pair_scorer.ArticleSide.row``
 FEATURES = (
     "cosine",
     "title_cosine",
@@ -220,114 +221,14 @@ FEATURES = (
 )
 
 
-def _overlap(
-    a: frozenset[str], b: frozenset[str], weights: dict[str, float], na: float, nb: float
-) -> tuple[float, float]:
-    # fsum: a set's order depends on the hash seed, and a plain float sum on the order
-    shared = [weights[t] for t in a & b if t in weights]
-    if not shared or na == 0.0 or nb == 0.0:
-        return 0.0, 0.0
-    return math.fsum(x * x for x in shared) / (na * nb), max(shared)
-
-
 def rare_shared(a: frozenset[str], b: frozenset[str], limit: int = 3) -> tuple[str, ...]:
     """The rarest content words two texts share (for the explanation)."""
     shared = sorted((t for t in a & b if _is_word(t)), key=lambda t: (-idf(t), t))
     return tuple(shared[:limit])
 
 
-def figure_facts(a: grouping.Figures, b: grouping.Figures) -> tuple[bool, bool, bool, bool]:
-    """(shared total, conflicting totals, shared price, conflicting prices) of two texts:
-    the values ``grouping.score_pair`` finds, without the rest of the lexical score."""
-    shared_large = bool(a.large and b.large) and grouping._shares(a.large, b.large)
-    shared_price = bool(a.prices and b.prices) and grouping._shares(a.prices, b.prices)
-    return (
-        shared_large,
-        bool(a.large and b.large) and not shared_large,
-        shared_price,
-        bool(a.prices and b.prices) and not shared_price,
-    )
-
-
 def hours_apart(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> float:
     return abs((a.published_at - b.published_at).total_seconds()) / 3600.0
-
-
-def pair_features(
-    a: grouping.StoryFeatures,
-    b: grouping.StoryFeatures,
-    cosine: float,
-    title_cosine: float,
-    lexical: grouping.PairScore,
-    shared_names: int,
-) -> list[float]:
-    """The model's inputs for one pair, in ``FEATURES`` order."""
-    figures = (
-        lexical.shared_large,
-        lexical.conflict_large,
-        lexical.shared_price,
-        lexical.conflict_price,
-    )
-    return pair_inputs(
-        a, b, cosine, title_cosine, figures, lexical.hours_apart, lexical.same_source, shared_names
-    )
-
-
-def pair_inputs(
-    a: grouping.StoryFeatures,
-    b: grouping.StoryFeatures,
-    cosine: float,
-    title_cosine: float,
-    figures: tuple[bool, bool, bool, bool],
-    hours_apart: float,
-    same_source: bool,
-    shared_names: int,
-) -> list[float]:
-    """``pair_features`` from the lexical facts it uses (``figure_facts``, hours,
-    outlet) rather than the lexical rule's whole score: the hot path of the story rule."""
-    shared_large, conflict_large, shared_price, conflict_price = figures
-    pa, pb = a.profile, b.profile
-    assert isinstance(pa, Profile) and isinstance(pb, Profile)
-    rare, rarest = _overlap(a.tokens, b.tokens, pa.weights, pa.norm, pb.norm)
-    rare_title, _ = _overlap(
-        a.title_tokens, b.title_tokens, pa.weights, pa.title_norm, pb.title_norm
-    )
-    kinds = (pa.events | pb.events) - {"report"}
-    same = bool(pa.events & pb.events)
-    other = bool(pa.events and pb.events and not same and kinds)
-    opposite = ("up" in pa.events and "down" in pb.events and "down" not in pa.events) or (
-        "down" in pa.events and "up" in pb.events and "up" not in pa.events
-    )
-    names = min(shared_names, MAX_NAMES)
-    same_day = a.published_at.date() == b.published_at.date()
-    move = pa.events & pb.events & {"up", "down"}
-    same_move = bool(move) and same_day and bool(a.tags & b.tags) and not opposite
-    return [
-        cosine,
-        title_cosine,
-        grouping.jaccard(a.title_tokens, b.title_tokens),
-        rare,
-        rare_title,
-        rarest / 10.0,
-        float(names),
-        float(same),
-        float(other),
-        float(opposite),
-        float(shared_large),
-        float(conflict_large),
-        float(shared_price),
-        float(conflict_price),
-        hours_apart / 24.0,
-        float(same_source),
-        float(pa.roundup or pb.roundup),
-        float(pa.opinion or pb.opinion),
-        cosine * names,
-        grouping.jaccard(a.tags, b.tags),
-        float(same_day),
-        float(same_move),
-        float(pa.market_wrap or pb.market_wrap),
-        float(bool(pa.events & MOVES) and bool(pb.events & MOVES) and not same_day),
-    ]
 
 
 @dataclass(frozen=True, slots=True)

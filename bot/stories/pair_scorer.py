@@ -1,13 +1,12 @@
-"""One article scored against many story members: the pair model's log-odds, bit for bit
-the value of ``semantic.pair_score`` given both cosines.
+"""The pair model's inputs, one definition: the article's side of every pair read once,
+then one row per member in ``pair_model.FEATURES`` order.
 
-Why a second spelling of ``pair_model.pair_inputs``: the story rule scores ~15 members
-per article in the single-threaded bulk writer, and looking up the article's own side
-(profile, token sets, word weights, date, event kinds, the model) again for every member
-was a third of that cost (issue 14, decision 037). Here it is read once per article;
-every input is the same expression on the same operands, in ``pair_model.FEATURES``
-order, summed as ``pair_model.Model.score`` sums them. ``tests/test_stories_fast_path.py``
-compares both on real labelled articles.
+Why an article side: the story rule scores ~15 members per article in the single-threaded
+bulk writer, and looking up the article's own side (profile, token sets, word weights,
+date, event kinds, the model) again for every member was a third of that cost (issue 14,
+decision 037). The writer's fast path (``ArticleScorer.log_odds``), the explanation,
+``semantic.pair_score`` and the fit (``bench/tune_stories.py``) all read ``ArticleSide.row``,
+so the model and the fast path cannot drift (decision 044).
 """
 
 from __future__ import annotations
@@ -21,21 +20,17 @@ from bot.stories.pair_model import FEATURES, MAX_NAMES, MOVES, Profile, model
 _MUL = operator.mul
 
 
-class ArticleScorer:
-    """The article's side of every pair, for ``log_odds(member, cosine, title_cosine)``."""
+class ArticleSide:
+    """The article's side of every pair, for ``row(member, cosine, title_cosine)``."""
 
     __slots__ = (
         "a_down",
         "a_moves",
         "a_up",
-        "bias",
-        "cap",
         "date",
         "entities",
         "events",
         "large",
-        "min_cosine",
-        "model_weights",
         "named",
         "norm",
         "opinion",
@@ -56,13 +51,6 @@ class ArticleScorer:
     def __init__(self, article: grouping.StoryFeatures) -> None:
         pa = article.profile
         assert isinstance(pa, Profile)
-        fitted = model()
-        self.model_weights = fitted.weights
-        if len(self.model_weights) != len(FEATURES):  # as Model.score checks
-            raise ValueError(f"{len(FEATURES)} inputs for {len(self.model_weights)} weights")
-        self.bias = fitted.bias
-        self.cap = fitted.threshold - 1.0
-        self.min_cosine = fitted.min_cosine
         self.profile = pa
         self.single = bool(pa.singleton)
         self.tokens = article.tokens
@@ -86,11 +74,14 @@ class ArticleScorer:
         self.large = article.figures.large
         self.prices = article.figures.prices
 
-    def log_odds(self, b: grouping.StoryFeatures, cosine: float, title_cosine: float) -> float:
-        """``semantic._log_odds(article, b, cosine, title_cosine)``, the same float."""
+    def row(self, b: grouping.StoryFeatures, cosine: float, title_cosine: float) -> list[float]:
+        """The model's inputs for the pair (this article, ``b``), in ``FEATURES`` order.
+        Yes/no inputs stay bools: 0/1 in the weighted sum give the same products as
+        0.0/1.0, without a ``float()`` per input (it pays for this method's call)."""
         pb = b.profile
         assert isinstance(pb, Profile)
         fb = b.figures
+        # figures: a shared one is weak evidence, two different totals count against
         if self.large and fb.large:
             shared_large = grouping._shares(self.large, fb.large)
             conflict_large = not shared_large
@@ -104,7 +95,8 @@ class ArticleScorer:
         hours = abs((self.published_at - b.published_at).total_seconds()) / 3600.0
         names = min(len(self.entities & b.entities), MAX_NAMES)
         weights = self.weights
-        # pair_model._overlap on the words, then on the titles (same operands, same order)
+        # the idf-weighted overlap of the words, then of the titles (inline: ~15 members per
+        # article); fsum: a set's order follows the hash seed, and a plain sum the order
         shared = [weights[t] for t in self.tokens & b.tokens if t in weights]
         if not shared or self.norm == 0.0 or pb.norm == 0.0:
             rare = rarest = 0.0
@@ -127,7 +119,7 @@ class ArticleScorer:
         same_day = self.date == b.published_at.date()
         same_move = bool(ea & eb & MOVES) and same_day and bool(self.tags & b.tags)
         same_move = same_move and not opposite
-        x = [
+        return [
             cosine,
             title_cosine,
             grouping.jaccard(a_titles, b_titles),
@@ -135,25 +127,52 @@ class ArticleScorer:
             rare_title,
             rarest / 10.0,
             float(names),
-            float(same),
-            float(other),
-            float(opposite),
-            float(shared_large),
-            float(conflict_large),
-            float(shared_price),
-            float(conflict_price),
+            same,
+            other,
+            opposite,
+            shared_large,
+            conflict_large,
+            shared_price,
+            conflict_price,
             hours / 24.0,
-            float(self.named and self.source == b.source),
-            float(self.roundup or pb.roundup),
-            float(self.opinion or pb.opinion),
+            self.named and self.source == b.source,
+            self.roundup or pb.roundup,
+            self.opinion or pb.opinion,
             cosine * names,
             grouping.jaccard(self.tags, b.tags),
-            float(same_day),
-            float(same_move),
-            float(self.wrap or pb.market_wrap),
-            float(self.a_moves and bool(eb & MOVES) and not same_day),
+            same_day,
+            same_move,
+            self.wrap or pb.market_wrap,
+            self.a_moves and bool(eb & MOVES) and not same_day,
         ]
-        score = self.bias + sum(map(_MUL, self.model_weights, x))
-        if cosine < self.min_cosine or self.single or pb.singleton:
+
+
+class ArticleScorer(ArticleSide):
+    """The article's side and the fitted model: ``log_odds`` for each member."""
+
+    __slots__ = ("bias", "cap", "min_cosine", "model_weights")
+
+    def __init__(self, article: grouping.StoryFeatures) -> None:
+        super().__init__(article)
+        fitted = model()
+        self.model_weights = fitted.weights
+        if len(self.model_weights) != len(FEATURES):  # as Model.score checks
+            raise ValueError(f"{len(FEATURES)} inputs for {len(self.model_weights)} weights")
+        self.bias = fitted.bias
+        self.cap = fitted.threshold - 1.0
+        self.min_cosine = fitted.min_cosine
+
+    def log_odds(self, b: grouping.StoryFeatures, cosine: float, title_cosine: float) -> float:
+        """``semantic.pair_score(article, b)`` given both cosines: the same float (the sum
+        and the cap of ``pair_model.Model.score`` and ``semantic._scored``)."""
+        score = self.bias + sum(map(_MUL, self.model_weights, self.row(b, cosine, title_cosine)))
+        if cosine < self.min_cosine or self.single or b.profile.singleton:  # type: ignore[attr-defined]
             score = min(score, self.cap)
         return score
+
+
+def pair_features(
+    a: grouping.StoryFeatures, b: grouping.StoryFeatures, cosine: float, title_cosine: float
+) -> list[float]:
+    """The model's inputs for one pair (no side kept: scoring many, keep an ArticleSide)."""
+    return ArticleSide(a).row(b, cosine, title_cosine)

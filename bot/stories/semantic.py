@@ -24,7 +24,7 @@ import numpy as np
 from bot.models import Article
 from bot.stories import grouping, market_move, pair_model
 from bot.stories.embedding import default_embedder
-from bot.stories.pair_scorer import ArticleScorer
+from bot.stories.pair_scorer import ArticleScorer, ArticleSide, pair_features
 
 MAX_STORY_SIZE = 40  # no real event in the labelled days had more than 6 articles
 # A market move joins a story other than its move's only this far above the threshold
@@ -157,34 +157,11 @@ def _scored(
     lexical = grouping.score_pair(a, b)
     cosine, title_cosine = _cos(a.vector, b.vector), _cos(a.title_vector, b.title_vector)
     model = pair_model.model()
-    names = len(a.entities & b.entities)
-    x = pair_model.pair_features(a, b, cosine, title_cosine, lexical, names)
+    x = pair_features(a, b, cosine, title_cosine)
     score = model.score(x)
     if cosine < model.min_cosine or _singleton(a) or _singleton(b):
         score = min(score, model.threshold - 1.0)
     return score, cosine, title_cosine, lexical, x
-
-
-def _log_odds(
-    a: grouping.StoryFeatures, b: grouping.StoryFeatures, cosine: float, title_cosine: float
-) -> float:
-    """``_scored(a, b)[0]`` (the same value, bit for bit) given both cosines, without the
-    parts only an explanation needs: the rule scores ~30 members per article."""
-    x = pair_model.pair_inputs(
-        a,
-        b,
-        cosine,
-        title_cosine,
-        pair_model.figure_facts(a.figures, b.figures),
-        pair_model.hours_apart(a, b),
-        a.source == b.source and a.source not in grouping.UNNAMED_SOURCES,
-        len(a.entities & b.entities),
-    )
-    model = pair_model.model()
-    score = model.score(x)
-    if cosine < model.min_cosine or _singleton(a) or _singleton(b):  # as in ``_scored``
-        score = min(score, model.threshold - 1.0)
-    return score
 
 
 def score_pair(
@@ -202,14 +179,11 @@ def _explained(
     title_cosine: float,
     matched: int | None,
     first_score: float | None,
+    side: ArticleSide | None = None,
 ) -> Evidence:
-    """``score_pair`` given both cosines: the model's inputs from the facts ``_log_odds``
-    uses (the lexical rule's figures, hours and outlet, without its whole score)."""
-    figures = pair_model.figure_facts(a.figures, b.figures)
-    hours = pair_model.hours_apart(a, b)
-    same_source = a.source == b.source and a.source not in grouping.UNNAMED_SOURCES
-    common = a.entities & b.entities
-    x = pair_model.pair_inputs(a, b, cosine, title_cosine, figures, hours, same_source, len(common))
+    """``score_pair`` given both cosines (and ``a``'s side when the caller has it): the
+    model's inputs of the fast path, without the lexical rule's whole score."""
+    x = (side or ArticleSide(a)).row(b, cosine, title_cosine)
     model = pair_model.model()
     score = model.score(x)
     if cosine < model.min_cosine or _singleton(a) or _singleton(b):  # as in ``_scored``
@@ -217,19 +191,19 @@ def _explained(
     shared_figures = [
         v for v in a.figures.amounts if any(grouping._close(v, y) for y in b.figures.amounts)
     ]
-    conflicting = [*a.figures.large, *b.figures.large] if figures[1] else []
+    conflicting = [*a.figures.large, *b.figures.large] if x[_CONFLICT_TOTAL] else []
     return Evidence(
         score=score,
         similarity=cosine,
         title_similarity=title_cosine,
         word_overlap=x[_TITLE_WORDS],
-        shared_names=tuple(sorted(common)),
+        shared_names=tuple(sorted(a.entities & b.entities)),
         shared_words=pair_model.rare_shared(a.tokens, b.tokens),
         event_kinds=tuple(sorted(_events(a) & _events(b))),
         shared_figures=_figure_names(shared_figures),
         conflicting_figures=_figure_names(conflicting),
-        hours_apart=hours,
-        same_source=same_source,
+        hours_apart=pair_model.hours_apart(a, b),
+        same_source=bool(x[_SAME_SOURCE]),
         matched_article=matched,
         first_score=first_score,
         singleton=_singleton(a),
@@ -237,6 +211,8 @@ def _explained(
 
 
 _TITLE_WORDS = pair_model.FEATURES.index("title_words")
+_CONFLICT_TOTAL = pair_model.FEATURES.index("conflict_total")
+_SAME_SOURCE = pair_model.FEATURES.index("same_source")
 # a story's best member: (log-odds, member id, features, cosine, title cosine)
 _Scored = tuple[float, int, grouping.StoryFeatures, float, float]
 
@@ -324,7 +300,7 @@ def best_story(
     if best is None:
         return Decision(None, None)
     rank, _score, story_id, (_value, member_id, member, cosine, title_cosine), first = best
-    evidence = _explained(article, member, cosine, title_cosine, member_id, first)
+    evidence = _explained(article, member, cosine, title_cosine, member_id, first, scorer)
     return Decision(story_id if rank > -math.inf else None, evidence)
 
 
