@@ -101,14 +101,8 @@ def test_fast_rule_decides_and_explains_exactly_as_the_plain_rule():
     assert compared > 500 and joins > 50  # the comparison covered joins and new stories
 
 
-_LEXICAL = (
-    "shared_total",
-    "conflict_total",
-    "shared_price",
-    "conflict_price",
-    "days_apart",
-    "same_source",
-)
+# the inputs the lexical rule's facts give (figures, hours, outlet)
+_LEXICAL = "shared_total conflict_total shared_price conflict_price days_apart same_source".split()
 
 
 def test_batched_cosines_and_log_odds_are_the_pairwise_values():
