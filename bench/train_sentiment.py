@@ -1,6 +1,6 @@
 """Train the shipped sentiment model on the `tune` half; report the `holdout` half.
 
-    pip install scikit-learn   # a development tool only, never needed at run time
+    pip install -e '.[train]'   # scikit-learn: a development tool only, never needed at run time
     python -m bench.train_sentiment            # writes bot/data/sentiment_weights.tsv
     python -m bench.train_sentiment --dry-run  # cross-validation figures only
     python -m bench.train_sentiment --holdout  # ... and score `holdout` (once, at the end)
