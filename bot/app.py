@@ -25,6 +25,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.pacing import Clock
 from bot.delivery.shared_pacing import scale_limits
 from bot.errors import RuntimeFailure
+from bot.ingest.prefetch import warm_up
 from bot.ops.http_server import HealthReport, HealthServer
 from bot.ops.roles import LeaderGate, Role, runs, shared_budgets
 from bot.ops.startup import until_ready
@@ -194,6 +195,7 @@ class App:
                     await adapter.start(parts.core.services)
                     log.info("adapter %s started", adapter.name)
             if runs(self.role, "sources"):  # one ingesting process per database
+                await asyncio.to_thread(warm_up, self.settings.stories.method)
                 leader = parts.storage.coordination.leader("ingest")
                 parts.gate = LeaderGate(
                     leader,

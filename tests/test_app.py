@@ -60,3 +60,20 @@ async def test_command_ingest_alert_and_health(settings: Settings):
     finally:
         await app.stop()
     assert len(adapter.sent) == 1
+
+
+async def test_models_are_loaded_before_the_sources_start(settings: Settings):
+    """The first file after start-up does not wait ~0.3 s for the tagger, the sentiment
+    weights and the story vectors: the ingesting process loads them while starting."""
+    from bot.enrich import enrich
+    from bot.stories import embedding
+
+    loaders = (enrich.default_tagger, enrich.default_sentiment, embedding.default_embedder)
+    for loader in loaders:
+        loader.cache_clear()
+    app = App(settings, adapters=[RecordingAdapter(name="console")])
+    await app.start()
+    try:
+        assert [loader.cache_info().currsize for loader in loaders] == [1, 1, 1]
+    finally:
+        await app.stop()

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from bot.enrich import enrich
 from bot.ingest.fields import MAX_SUMMARY, MAX_TITLE, ParsedFields
 from bot.ingest.identity import identity_key
 from bot.ingest.parse import RejectedDocument, finish_article, read_fields
@@ -163,8 +164,13 @@ def _each(func: Callable[..., R], items: list[X], *args: Any) -> list[R]:
     return [func(item, *args) for item in items]
 
 
-def _warm_up(method: str) -> None:
-    """Imports done (and the story vectors loaded when used): the worker is ready."""
+def warm_up(method: str) -> None:
+    """Load what the first article would otherwise wait for (the tagger, the sentiment
+    weights, the story vectors when ``method`` is semantic): a parse worker is ready after
+    it, and a live bot calls it in a thread before its sources start, so the first file
+    after start-up is not ~0.3 s slower than the rest."""
+    enrich.default_tagger()
+    enrich.default_sentiment()
     if method == "semantic":
         semantic.default_embedder()
 
@@ -191,7 +197,7 @@ class Workers:
         self._ready: Future[None] | None = None
         if count > 0:
             self._pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
-            self._ready = self._pool.submit(_warm_up, method)
+            self._ready = self._pool.submit(warm_up, method)
 
     def _usable(self) -> bool:
         ready = self._ready
