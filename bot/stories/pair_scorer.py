@@ -5,7 +5,7 @@ Why an article side: the story rule scores ~15 members per article in the single
 bulk writer, and looking up the article's own side (profile, token sets, word weights,
 date, event kinds, the model) again for every member was a third of that cost (issue 14,
 decision 037). The writer's fast path (``ArticleScorer.log_odds``), the explanation,
-``semantic.pair_score`` and the fit (``bench/tune_stories.py``) all read ``ArticleSide.row``,
+``semantic._scored`` and the fit (``bench/tune_stories.py``) all read ``ArticleSide.row``,
 so the model and the fast path cannot drift (decision 044).
 """
 
@@ -163,8 +163,8 @@ class ArticleScorer(ArticleSide):
         self.min_cosine = fitted.min_cosine
 
     def log_odds(self, b: grouping.StoryFeatures, cosine: float, title_cosine: float) -> float:
-        """``semantic.pair_score(article, b)`` given both cosines: the same float (the sum
-        and the cap of ``pair_model.Model.score`` and ``semantic._scored``)."""
+        """``semantic._scored(article, b)[0]`` given both cosines: the same float (the sum
+        of ``pair_model.Model.score`` and the cap of ``semantic._capped``)."""
         score = self.bias + sum(map(_MUL, self.model_weights, self.row(b, cosine, title_cosine)))
         if cosine < self.min_cosine or self.single or b.profile.singleton:  # type: ignore[attr-defined]
             score = min(score, self.cap)

@@ -146,9 +146,16 @@ def _figure_names(values: Sequence[float]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(grouping.figure_token(v) for v in values))
 
 
-def pair_score(a: grouping.StoryFeatures, b: grouping.StoryFeatures) -> float:
-    """The model's log-odds that ``a`` and ``b`` report one event (no explanation built)."""
-    return _scored(a, b)[0]
+def _capped(
+    a: grouping.StoryFeatures, b: grouping.StoryFeatures, x: list[float], cosine: float
+) -> float:
+    """The model's log-odds for inputs ``x``, held under the threshold for pairs the rule
+    never joins (too far apart in meaning, or a recurring digest on either side)."""
+    model = pair_model.model()
+    score = model.score(x)
+    if cosine < model.min_cosine or _singleton(a) or _singleton(b):
+        score = min(score, model.threshold - 1.0)
+    return score
 
 
 def _scored(
@@ -156,12 +163,8 @@ def _scored(
 ) -> tuple[float, float, float, grouping.PairScore, list[float]]:
     lexical = grouping.score_pair(a, b)
     cosine, title_cosine = _cos(a.vector, b.vector), _cos(a.title_vector, b.title_vector)
-    model = pair_model.model()
     x = pair_features(a, b, cosine, title_cosine)
-    score = model.score(x)
-    if cosine < model.min_cosine or _singleton(a) or _singleton(b):
-        score = min(score, model.threshold - 1.0)
-    return score, cosine, title_cosine, lexical, x
+    return _capped(a, b, x, cosine), cosine, title_cosine, lexical, x
 
 
 def score_pair(
@@ -184,10 +187,7 @@ def _explained(
     """``score_pair`` given both cosines (and ``a``'s side when the caller has it): the
     model's inputs of the fast path, without the lexical rule's whole score."""
     x = (side or ArticleSide(a)).row(b, cosine, title_cosine)
-    model = pair_model.model()
-    score = model.score(x)
-    if cosine < model.min_cosine or _singleton(a) or _singleton(b):  # as in ``_scored``
-        score = min(score, model.threshold - 1.0)
+    score = _capped(a, b, x, cosine)
     shared_figures = [
         v for v in a.figures.amounts if any(grouping._close(v, y) for y in b.figures.amounts)
     ]
