@@ -126,6 +126,7 @@ async def fan_out(
             base_file_url=f"http://127.0.0.1:{api['port']}/file/bot",
         )
         adapter = TelegramAdapter(config)
+        await adapter.application.initialize()  # so shutdown below closes its HTTP session
         caps = adapter.capabilities
         adapter.capabilities = replace(  # type: ignore[misc]
             caps,
