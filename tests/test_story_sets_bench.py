@@ -96,3 +96,15 @@ def test_logistic_fit_is_the_regularised_optimum():
     assert np.abs(z.T @ (sample * (p - y)) + w_std).max() < 1e-6
     assert abs(float(sample @ (p - y))) < 1e-6
     assert np.sign(weights).tolist() == [1.0, -1.0, 1.0]
+
+
+def test_rereport_subject_reads_one_actor_under_two_names():
+    """Decision 047's same_subject column: a headline's first rare capitalised word,
+    alias-canonical, so two outlets' names for one actor meet and generic words do not."""
+    from bench.story_features_cv import subject
+
+    assert subject("a16z Raises $4.5 Billion to Invest in Crypto") == subject(
+        "Andreessen Horowitz closes $4.5 billion crypto fund"
+    )
+    assert subject("Bhutan makes second Bitcoin transfer in a week") == "bhutan"
+    assert subject("Bitcoin price falls below $70K") == ""
