@@ -11,7 +11,10 @@ lexicon alone (the previous method) and the dataset's TextBlob class (reference)
 Measures: accuracy, per-class precision/recall, and reversals = clear headlines
 (``clear=1``: an unambiguous polarity) given the opposite polarity. The same for
 ``bench/data/sentiment_modern.tsv`` (1,000 real 2025-26 headlines, their own tune / holdout
-halves, README ``sentiment_modern.md``): keys ``enrich_sentiment_modern_*``.
+halves, README ``sentiment_modern.md``): keys ``enrich_sentiment_modern_*``; and for
+``bench/data/sentiment_cc.tsv`` (CryptoCompare news-API headlines, the aggregator of issue
+14's external check: December 2025 tune, February-April 2026 holdout, README
+``sentiment_cc.md``): keys ``enrich_sentiment_cc_*``.
 
 Tags: ``bench/data/coin_mentions.tsv`` (776 real items with the coins each mentions,
 README ``coin_mentions.md``), micro precision/recall over (item, coin) pairs of the
@@ -33,7 +36,7 @@ from datetime import UTC, datetime
 
 from bench.coin_labels import load_items
 from bench.coin_labels import score as tag_score
-from bench.sentiment_data import dataset_path, load_dataset, load_headlines, load_modern
+from bench.sentiment_data import CC, MODERN, dataset_path, load_dataset, load_headlines, load_modern
 from bot.enrich.enrich import (
     article_sentiment,
     default_sentiment_model,
@@ -106,25 +109,47 @@ def textblob_label(row: dict[str, str] | None) -> str:
     return Sentiment.parse(str(data["class"])).value.lower()
 
 
-def sentiment_figures(rows: list[dict[str, str]], results: dict) -> None:
-    by_url = {row["url"]: row for row in rows}
-    items = load_headlines(rows)
+def sentiment_methods() -> dict[str, Callable]:
+    """The shipped model and, as the baseline, the crypto lexicon alone."""
     lexicon = default_sentiment_model()
-    methods: dict[str, Callable] = {
+    return {
         "trained model (shipped)": lambda h: article_sentiment(h.title, h.lead).value.lower(),
         "lexicon alone (previous method)": lambda h: lexicon_label(
             2.0 * lexicon.score(h.title) + lexicon.score(h.lead)
         ).value.lower(),
     }
+
+
+def sentiment_figures(rows: list[dict[str, str]], results: dict) -> None:
+    by_url = {row["url"]: row for row in rows}
+    items = load_headlines(rows)
+    methods = sentiment_methods()
     for split in ("holdout", "tune"):
         part = [h for h in items if h.split == split]
         reference = [textblob_label(by_url.get(h.url)) for h in part]
         score_split(f"enrich_sentiment_{split}", f"{split} half 2021-22", part, methods,
                     results, reference)  # fmt: skip
-    modern = load_modern()
+    for name, path, period in LABELLED_SETS:
+        score_set(name, period, load_modern(path), methods, results)
+
+
+# Sets with the lead in the file (columns of sentiment_modern.tsv): key part, file, period.
+LABELLED_SETS = (
+    ("modern", MODERN, "2025-26"),
+    ("cc", CC, "CryptoCompare Dec 2025 / Feb-Apr 2026"),
+)
+
+
+def score_set(
+    name: str, period: str, headlines: list, methods: dict[str, Callable], results: dict
+) -> None:
+    """``enrich_sentiment_{name}_{split}_*`` for each split the set has rows of."""
     for split in ("holdout", "tune"):
-        part = [h for h in modern if h.split == split]
-        score_split(f"enrich_sentiment_modern_{split}", f"{split} half 2025-26", part,
+        part = [h for h in headlines if h.split == split]
+        if not part:
+            print(f"   {split} half {period}: no rows, skipped")
+            continue
+        score_split(f"enrich_sentiment_{name}_{split}", f"{split} half {period}", part,
                     methods, results)  # fmt: skip
 
 

@@ -24,6 +24,11 @@ TRAIN = HERE / "data" / "sentiment_train.tsv"
 # rules, their own tune / holdout split, the lead carried in the file
 # (bench/data/sentiment_modern.md): the vocabulary of 2024-26 news.
 MODERN = HERE / "data" / "sentiment_modern.tsv"
+# 1,150 CryptoCompare news-API headlines (December 2025 = tune, February-April 2026 =
+# holdout; January 2026 left out), the aggregator of issue 14's external check, labelled
+# by reading with the same rules and columns as MODERN (bench/data/sentiment_cc.md).
+# Evaluation only: never a training row.
+CC = HERE / "data" / "sentiment_cc.tsv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,8 @@ def load_headlines(rows: list[dict[str, str]], path: Path = HEADLINES) -> list[H
 
 
 def load_modern(path: Path = MODERN) -> list[Headline]:
-    """The 2025-26 headlines of ``sentiment_modern.tsv``; the lead is a column of the file."""
+    """The 2025-26 headlines of ``sentiment_modern.tsv`` (or of ``sentiment_cc.tsv``, which
+    has the same columns); the lead is a column of the file."""
     with path.open(encoding="utf-8", newline="") as handle:
         return [
             Headline(
