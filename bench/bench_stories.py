@@ -8,10 +8,11 @@ workers, batch writer), once per ``[stories] method``; the story ids the outcome
 give pair precision/recall/F1 against the labels, and the largest story. Thresholds are
 tuned on `tune` only (bench/tune_stories.py); `holdout` is the reported figure.
 The same for stories_real/more.csv (blocks G-J), bench/data/stories_modern/{tune,holdout}.csv
-(2026 articles of many outlets) and stories_modern/cnth.csv (Feb 5/6 2026, both halves), same
-columns (decision 041), when those files are there: results
-``stories_{real,realmore,modern,cnth}_{split}_{semantic,lexical}_{precision,recall,f1,
-strict_f1,largest}``.
+(2026 articles of many outlets), stories_modern/cnth.csv (Feb 5/6 2026, both halves) and
+bench/data/stories_cc/{tune,holdout}.csv (CryptoCompare-fed front matter: Dec 2025 / Feb 2026,
+with a ``body`` column that is written as the file's body), same columns (decision 041), when
+those files are there: results ``stories_{real,realmore,modern,cnth,cc}_{split}_{semantic,
+lexical}_{precision,recall,f1,strict_f1,largest}``.
 
 Secondary, the older pair set (bench/data/story_pairs*.{csv,json}):
 
@@ -33,11 +34,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.story_sets import FAMILY, MODERN, REAL, SETS, load_real, load_set, set_file
+from bench.story_sets import CC, FAMILY, MODERN, REAL, SETS, load_real, load_set, set_file
 from bot.models import Article
 from bot.stories import grouping as rules
 
-__all__ = ["FAMILY", "MODERN", "REAL", "SETS", "load_real", "load_set", "set_file"]
+__all__ = ["CC", "FAMILY", "MODERN", "REAL", "SETS", "load_real", "load_set", "set_file"]
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -206,7 +207,8 @@ def pair_scores(labels: list[str], predicted: list[int]) -> dict[str, float]:
 
 
 def write_front_matter(folder: Path, items: list[tuple[dict[str, str], Article]]) -> list[Path]:
-    """One markdown file per row, as a feed would send it: no tags, no sentiment."""
+    """One markdown file per row, as a feed would send it: no tags, no sentiment; the body is
+    the row's ``body`` when the set has one (stories_cc), else its summary."""
     import yaml
 
     files = []
@@ -221,7 +223,8 @@ def write_front_matter(folder: Path, items: list[tuple[dict[str, str], Article]]
         }
         head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
         path = folder / f"{i:05d}.md"
-        path.write_text(f"---\n{head}---\n{row['text']}\n", encoding="utf-8")
+        body = row.get("body") or row["text"]
+        path.write_text(f"---\n{head}---\n{body}\n", encoding="utf-8")
         files.append(path)
     return files
 

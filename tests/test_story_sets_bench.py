@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from bench import bench_stories, story_sets, tune_stories
 from bench.logistic import fit_logistic
@@ -65,6 +66,43 @@ def test_bench_scores_the_modern_set_per_split_and_skips_a_missing_file(
     assert {r["set"] for r, _ in loaded} == {"modern"}
     with pytest.raises(FileNotFoundError):
         bench_stories.load_set("modern", "holdout")
+
+
+def test_bench_scores_the_cc_set_with_its_bodies_and_skips_a_missing_file(
+    tmp_path, monkeypatch, capsys
+):
+    """stories_cc (CryptoCompare-fed front matter, decision-free data set): its rows carry a
+    ``body`` column, which is what the bench writes after the front matter."""
+    with (story_sets.DATA / "stories_cc" / "tune.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    by_story: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_story.setdefault(r["story"], []).append(r)
+    pairs = [g for g in by_story.values() if len(g) == 2][:3]
+    chosen = [r for g in pairs for r in g] + [g[0] for g in by_story.values() if len(g) == 1][:4]
+    folder = tmp_path / "stories_cc"
+    folder.mkdir()
+    with (folder / "tune.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(chosen)
+    monkeypatch.setattr(story_sets, "CC", folder)
+    results: dict = {}
+    bench_stories.run_real(results, sets=("cc",))
+    out = capsys.readouterr().out
+    assert "stories_cc holdout:" in out and "holdout.csv not found: skipped" in out
+    assert "stories_cc tune: 10 articles, 3 same-event pairs" in out
+    for method in ("semantic", "lexical"):
+        for metric in ("precision", "recall", "f1", "strict_f1", "largest"):
+            assert f"stories_cc_tune_{method}_{metric}" in results
+    assert not any(k.startswith("stories_cc_holdout") for k in results)
+    loaded = bench_stories.load_set("cc", "tune")
+    assert [a.body for _, a in loaded] == [r["body"] for r in chosen]
+    assert all(len(r["body"]) > len(r["text"]) for r in chosen)
+    written = bench_stories.write_front_matter(tmp_path, loaded[:1])[0].read_text(encoding="utf-8")
+    _, head, body = written.split("---\n", 2)
+    assert body == chosen[0]["body"] + "\n"
+    assert yaml.safe_load(head)["description"] == chosen[0]["text"]
 
 
 def test_each_modern_day_is_its_own_cross_validation_block(tmp_path, monkeypatch):

@@ -1,12 +1,13 @@
 """Select whole UTC days (before any label) and print them for reading.
-usage: sel.py items.json SPLIT  -> writes sel_SPLIT.json, prints id | time | source | title | description"""
+usage: sel.py items.json SPLIT
+writes sel_SPLIT.json, prints id | time | source | title || body start"""
 
 import json
 import re
 import sys
 import unicodedata
 
-WINDOWS = {"holdout": ("2026-02-02", "2026-02-05"), "tune": ("2025-12-09", "2025-12-11")}
+WINDOWS = {"holdout": ("2026-02-02", "2026-02-05"), "tune": ("2025-12-08", "2025-12-12")}
 
 
 def key(title):
@@ -17,7 +18,9 @@ def key(title):
 items = json.load(open(sys.argv[1]))
 split = sys.argv[2]
 lo, hi = WINDOWS[split]
-rows = sorted((i for i in items if lo <= i["publishedAt"][:10] <= hi), key=lambda i: i["publishedAt"])
+rows = sorted(
+    (i for i in items if lo <= i["publishedAt"][:10] <= hi), key=lambda i: i["publishedAt"]
+)
 seen, out, dropped = set(), [], []
 for i in rows:
     k = key(i["title"])
@@ -29,7 +32,9 @@ for i in rows:
 prefix = "H" if split == "holdout" else "T"
 for n, i in enumerate(out, 1):
     i["wid"] = f"{prefix}{n:03d}"
-json.dump(out, open(f"sel_{split}.json", "w"), ensure_ascii=False)
+keep = ("wid", "path", "commit", "title", "description", "publishedAt", "externalId", "source")
+saved = [{**{k: i[k] for k in keep}, "body": i["body"][:1600]} for i in out]
+json.dump(saved, open(f"sel_{split}.json", "w"), ensure_ascii=False, indent=0)
 print(f"# {split} {lo}..{hi}: {len(out)} kept, {len(dropped)} duplicate titles dropped: {dropped}")
 for i in out:
     body = re.sub(r"\s+", " ", re.sub(r"^#+ .*$", "", i["body"], flags=re.M)).strip()

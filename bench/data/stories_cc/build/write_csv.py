@@ -57,18 +57,22 @@ for i in items:  # in time order: ids numbered by each story's first article
         note.append(f"[{label}]")
         note += [f for f in (x.strip() for x in flags.split(",")) if f]
     note += notes.get(w, [])
-    rows.append({
-        "url": "",
-        "title_sha1": sha[w],
-        "date": i["publishedAt"][:19] + "Z",
-        "source": i["source"],
-        "title": clean(i["title"]),
-        "text": clean(i["description"]),
-        "story": story[key],
-        "split": split,
-        "note": re.sub(r"\[([HT]\d{3})\]", lambda m: f"[{sha[m.group(1)]}]", "; ".join(dict.fromkeys(note))),
-        "body": cut(i["body"].strip()),
-    })
+    rows.append(
+        {
+            "url": "",
+            "title_sha1": sha[w],
+            "date": i["publishedAt"][:19] + "Z",
+            "source": i["source"],
+            "title": clean(i["title"]),
+            "text": clean(i["description"]),
+            "story": story[key],
+            "split": split,
+            "note": re.sub(
+                r"\[([HT]\d{3})\]", lambda m: f"[{sha[m.group(1)]}]", "; ".join(dict.fromkeys(note))
+            ),
+            "body": cut(i["body"].strip()),
+        }
+    )
 with open(HERE.parent / f"{split}.csv", "w", encoding="utf-8", newline="") as handle:
     writer = csv.DictWriter(handle, fieldnames=COLUMNS)
     writer.writeheader()
@@ -78,5 +82,7 @@ for r in rows:
     sizes[r["story"]] = sizes.get(r["story"], 0) + 1
 multi = [s for s in sizes.values() if s > 1]
 pairs = sum(s * (s - 1) // 2 for s in multi)
-print(f"{split}: {len(rows)} articles, {len(sizes)} stories, {len(multi)} multi-article, "
-      f"{pairs} pairs, largest {max(sizes.values())}")
+print(
+    f"{split}: {len(rows)} articles, {len(sizes)} stories, {len(multi)} multi-article, "
+    f"{pairs} pairs, largest {max(sizes.values())}"
+)
