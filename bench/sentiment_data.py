@@ -24,7 +24,7 @@ TRAIN = HERE / "data" / "sentiment_train.tsv"
 # rules, their own tune / holdout split, the lead carried in the file
 # (bench/data/sentiment_modern.md): the vocabulary of 2024-26 news.
 MODERN = HERE / "data" / "sentiment_modern.tsv"
-# 1,150 CryptoCompare news-API headlines (December 2025 = tune, February-April 2026 =
+# 1,715 CryptoCompare news-API headlines (December 2025 = tune, February-April 2026 =
 # holdout; January 2026 left out), the aggregator of issue 14's external check, labelled
 # by reading with the same rules and columns as MODERN (bench/data/sentiment_cc.md).
 # Evaluation only: never a training row.

@@ -34,8 +34,8 @@ def test_the_file_holds_december_tune_and_february_to_april_holdout() -> None:
         assert row["clear"] == "0" or row["label"] != "neutral"
         assert row["lead"] and row["origin"].startswith("savvoff/pumpushka.trade@")
     assert len({_norm(r["title"]) for r in rows}) == len(rows)
-    assert sum(r["split"] == "tune" for r in rows) >= 600
-    assert sum(r["split"] == "holdout" for r in rows) >= 450
+    assert sum(r["split"] == "tune" for r in rows) >= 900
+    assert sum(r["split"] == "holdout" for r in rows) >= 750
 
 
 def test_no_title_is_in_a_set_the_trainer_reads() -> None:

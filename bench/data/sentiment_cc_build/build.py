@@ -2,7 +2,8 @@
 
 Inputs: ``tune.tsv`` / ``holdout.tsv`` written by ``select_rows.py`` (index, externalId,
 date, source, title, description, commit, path) and ``decisions/{holdout,tune}_a.txt``
-(``index code``; code = p|n|u + clear digit), both made before any model saw the rows.
+and ``_b.txt`` (second pass, further down the same order; ``index code``; code = p|n|u
++ clear digit), all made before any model saw the rows.
 Only rows with a decision are written (a prefix of each split's fixed random order). Rows
 whose normalised title is also in another labelled set of bench/data (sentiment_modern.tsv
 holds 21 of them; its `tune` rows are training rows) are dropped, by title alone, so this
@@ -52,7 +53,11 @@ def decisions(path):
 def main(selected: Path):
     rows, dropped, taken = [], 0, other_titles()
     for split in ("tune", "holdout"):
-        codes = decisions(HERE / "decisions" / f"{split}_a.txt")
+        codes = {}
+        for batch in sorted((HERE / "decisions").glob(f"{split}_[a-z].txt")):
+            more = decisions(batch)
+            assert not codes.keys() & more.keys(), batch
+            codes |= more
         for line in (selected / f"{split}.tsv").read_text(encoding="utf-8").splitlines():
             index, ext, date, source, title, lead, commit, path = line.split("\t")
             if int(index) not in codes:
