@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from bench.sentiment_data import (  # noqa: E402
+    CC,
     EXTRA,
     HEADLINES,
     MODERN,
@@ -50,7 +51,7 @@ def norm(title: str) -> str:
 
 def labelled() -> tuple[set[str], set[str]]:
     titles, urls = set(), set()
-    for path in (HEADLINES, EXTRA, TRAIN, MODERN):
+    for path in (HEADLINES, EXTRA, TRAIN, MODERN, CC):
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
                 titles.add(norm(row["title"]))
