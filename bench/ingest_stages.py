@@ -115,13 +115,65 @@ def _instrument() -> None:
 
 
 async def _parsed(folder: Path) -> list[Any]:
-    from bot.ingest.prefetch import Document
+    from bot.ingest.prefetch import Document, warm_up
     from bot.ingest.reorder import parsed_in_publication_order
 
     files = write_files(folder)
     documents = [Document(str(p), p.read_bytes()) for p in files]
+    warm_up("semantic")  # as a worker is before its first chunk
+    started = time.thread_time()
     parsed = parsed_in_publication_order(documents, max_bytes=2 * 1024 * 1024, workers=0)
-    return [p async for p in parsed]
+    items = [p async for p in parsed]
+    CPU["parse"] = time.thread_time() - started
+    return items
+
+
+def _hops(documents: list[Any], items: list[Any]) -> dict[str, float]:
+    """CPU of what crosses between processes in a CLI load, per article, min of 3, in
+    chunks as ``prefetch`` sends them: the first pass's results go worker -> main process
+    (which orders them) -> worker; the second's worker -> main (the writer's process)."""
+    import pickle
+
+    from bot.ingest.prefetch import CHUNK, read_one
+
+    def chunks(values: list[Any]) -> list[list[Any]]:
+        return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
+
+    def opened(chunk: list[Any]) -> None:  # what the second pass reads of a first result
+        for dated in chunk:
+            _ = dated.fields
+
+    protocol = pickle.HIGHEST_PROTOCOL
+    dated = chunks([read_one(d, 2 * 1024 * 1024) for d in documents])
+    steps: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+        ("first pass: the worker pickles", lambda c: pickle.dumps(c, protocol)),
+        ("first pass: the main process unpickles", pickle.loads),
+        ("first pass: the main process pickles", lambda c: pickle.dumps(c, protocol)),
+        ("first pass: the worker unpickles", pickle.loads),
+        ("first pass: the worker reads the fields", opened),
+    )
+    best: dict[str, float] = {}
+    for _ in range(3):
+        values: list[Any] = dated
+        for label, step in steps:
+            started = time.thread_time()
+            out = [step(c) for c in values]
+            took = time.thread_time() - started
+            best[label] = min(best.get(label, took), took)
+            values = values if label.endswith("fields") else out
+        started = time.thread_time()
+        blobs = [pickle.dumps(c, protocol) for c in chunks(items)]
+        took = time.thread_time() - started
+        best["second pass: the worker pickles"] = min(
+            best.get("second pass: the worker pickles", took), took
+        )
+        started = time.thread_time()
+        for blob in blobs:
+            pickle.loads(blob)
+        took = time.thread_time() - started
+        key = "second pass: the main process unpickles"
+        best[key] = min(best.get(key, took), took)
+    return best
 
 
 def _schedstat() -> tuple[float, float]:
@@ -229,10 +281,19 @@ def main(report: Callable[[str], None] = print) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="cw-ingest-stages-") as tmp:
         folder = Path(tmp)
+        report(f"load average before: {os.getloadavg()[0]:.1f}")
         items = asyncio.run(_parsed(folder))
         n = len(items)
+        report(
+            f"parse, both passes inline (a worker's work): {CPU.pop('parse') / n * 1e6:.0f} us"
+            f" CPU per article; {n} documents"
+        )
+        from bot.ingest.prefetch import Document
+
+        documents = [Document(str(p), p.read_bytes()) for p in sorted(folder.glob("*.md"))]
+        for label, seconds in _hops(documents, items).items():
+            report(f"   {seconds / n * 1e6:6.0f} us CPU  {label}")
         _instrument()
-        report(f"load average before: {os.getloadavg()[0]:.1f}; {n} documents")
         run, queue, off_cpu, digest = asyncio.run(_store(items, folder / "stages.db"))
         report(
             f"writer main thread per article: {run / n * 1e6:.0f} us on CPU, {queue / n * 1e6:.0f}"

@@ -15,6 +15,7 @@ import random
 import pytest
 
 from bot.stories import grouping as rules
+from bot.stories import minhash as mh
 from tests.conftest import SHARED
 
 DATASET = SHARED / "datasets" / "cryptonews.csv"
@@ -28,7 +29,7 @@ def reference_minhash(tokens: frozenset[str] | set[str]) -> tuple[int, ...]:
     ]
     if not hashes:
         return ()
-    return tuple(min((a * h + b) % P for h in hashes) for a, b in rules._PERMUTATIONS)
+    return tuple(min((a * h + b) % P for h in hashes) for a, b in mh._PERMUTATIONS)
 
 
 def reference_band_keys(signature: tuple[int, ...]) -> tuple[int, ...]:
@@ -92,16 +93,16 @@ def test_numpy_permutations_match_integer_arithmetic_on_edge_hashes():
     """Hashes whose products land on 0, 1, p - 1 and the carries in between."""
     rng = random.Random(20261121)
     edge = [0, 1, 2, P - 1, P - 2, (1 << 32) - 1, 1 << 32, (1 << 60) + 12345, (1 << 61) - 3]
-    for a, b in rules._PERMUTATIONS:
+    for a, b in mh._PERMUTATIONS:
         inverse = pow(a, -1, P)
         edge += [((target - b) * inverse) % P for target in (0, 1, 2, P - 1, P - 2)]
-    columns = rules._permuted(edge).tolist()
-    for row, (a, b) in zip(columns, rules._PERMUTATIONS, strict=True):
+    columns = mh._permuted(edge).tolist()
+    for row, (a, b) in zip(columns, mh._PERMUTATIONS, strict=True):
         assert row == [(a * h + b) % P for h in edge]
     for _ in range(300):
         hashes = [rng.getrandbits(61) % P for _ in range(rng.randint(1, 80))]
-        expected = [min((a * h + b) % P for h in hashes) for a, b in rules._PERMUTATIONS]
-        assert rules._permuted(hashes).min(axis=1).tolist() == expected
+        expected = [min((a * h + b) % P for h in hashes) for a, b in mh._PERMUTATIONS]
+        assert mh._permuted(hashes).min(axis=1).tolist() == expected
 
 
 def test_minhash_and_bands_match_the_reference_on_random_tokens():
@@ -145,3 +146,28 @@ def test_features_match_the_reference_on_dataset_rows():
         assert rules.extract_figures(text) == reference_figures(text)
         band_tokens = tokens - rules.BAND_STOPWORDS or tokens
         assert rules.minhash(band_tokens) == reference_minhash(band_tokens)
+
+
+def test_remembered_columns_and_band_keys_match_the_reference_when_full(monkeypatch):
+    """The token columns and band keys remembered across articles (decision 048) give the
+    same signatures and keys as the definitions, also across the clearing of a full
+    cache, with tokens repeated between articles as headlines repeat them."""
+    monkeypatch.setattr(mh, "_COLUMNS_MAX", 40)
+    monkeypatch.setattr(mh, "_BAND_KEYS_MAX", 50)
+    mh._COLUMNS.clear()
+    mh._BAND_KEYS.clear()
+    rng = random.Random(11)
+    vocabulary = ["".join(rng.choice("abcdefgh") for _ in range(5)) for _ in range(90)]
+    cleared = 0
+    for _ in range(200):
+        before = len(mh._COLUMNS)
+        tokens = set(rng.sample(vocabulary, rng.randint(1, 30)))
+        signature = rules.minhash(tokens)
+        cleared += len(mh._COLUMNS) < before
+        assert signature == reference_minhash(tokens)
+        assert rules.band_keys(signature) == reference_band_keys(signature)
+        assert rules.band_keys(signature) == reference_band_keys(signature)  # remembered
+    assert cleared > 0  # the bound was reached and the cache started again
+    assert len(mh._BAND_KEYS) <= 50 + len(signature)
+    mh._COLUMNS.clear()
+    mh._BAND_KEYS.clear()

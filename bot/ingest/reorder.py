@@ -44,7 +44,7 @@ def _parsed_key(parsed: Parsed) -> tuple[float, int] | None:
 
 
 def _dated_key(dated: Dated) -> tuple[float, int] | None:
-    return None if dated.fields is None else (dated.when, dated.size)
+    return None if dated.read is None else (dated.when, dated.size)
 
 
 async def in_publication_order(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+from bot.models import tuple_state
 from bot.stories import grouping
 
 # The event kinds a headline can carry: its words (lower-cased), "x*" = any word starting
@@ -135,6 +136,7 @@ MOVES = frozenset({"up", "down"})  # a price move: one story per asset and UTC d
 MAX_NAMES = 4
 
 
+@tuple_state
 @dataclass(frozen=True, slots=True)
 class Profile:
     """What the pair model needs about one article beyond the lexical features."""
