@@ -108,29 +108,29 @@ _BAND_OFFSET = 1 << 62
 _BAND_PREFIXES = tuple(hashlib.blake2b(b"%d:" % i, digest_size=8) for i in range(NUM_HASHES))
 
 
-# (band, value) -> key: similar articles share band values (that is what finds their
-# story), so in a bulk load ~80 % of them were worked out before. Bounded: cleared when full.
-_BAND_KEYS: dict[tuple[int, int], int] = {}
-_BAND_KEYS_MAX = 1 << 16
+# band -> {value: key}: similar articles share band values (that is what finds their
+# story), so in a bulk load ~80 % of them were worked out before. Int-to-int dicts: no
+# tuple per look-up, and nothing the cyclic GC walks. Bounded: cleared when full.
+_BAND_KEYS: tuple[dict[int, int], ...] = tuple({} for _ in range(NUM_HASHES))
+_BAND_KEYS_MAX = 1 << 11  # per band: 65,536 in all
 
 
 def band_keys(signature: Sequence[int]) -> tuple[int, ...]:
     """One signed 63-bit key per band (band index mixed in), fit for a BIGINT column:
     the blake2b of "{band}:{value}"."""
-    known = _BAND_KEYS
-    if len(known) > _BAND_KEYS_MAX:
-        known.clear()
     keys = []
-    for band in enumerate(signature):
-        key = known.get(band)
+    for i, value in enumerate(signature):
+        known = _BAND_KEYS[i] if i < NUM_HASHES else {}
+        key = known.get(value)
         if key is None:
-            i, value = band
             digest = (
                 _BAND_PREFIXES[i].copy()
                 if i < NUM_HASHES
                 else hashlib.blake2b(b"%d:" % i, digest_size=8)
             )
             digest.update(b"%d" % value)
-            key = known[band] = (int.from_bytes(digest.digest(), "big") & _MASK63) - _BAND_OFFSET
+            if len(known) >= _BAND_KEYS_MAX:
+                known.clear()
+            key = known[value] = (int.from_bytes(digest.digest(), "big") & _MASK63) - _BAND_OFFSET
         keys.append(key)
     return tuple(keys)
