@@ -24,6 +24,8 @@ from bot.stories.minhash import NUM_HASHES, band_keys, minhash  # noqa: F401 (ke
 
 LEAD_CHARS = 400
 FIGURE_CHARS = 3000
+_ELLIPSIS = ("…", "...")
+TEASER_PROBE = 40  # characters of a cut summary that must open the body (lead_of)
 JOIN_THRESHOLD = 0.8
 MIN_SHARED_BANDS = 2
 
@@ -244,8 +246,21 @@ def tokenize(text: str) -> frozenset[str]:
 
 
 def lead_of(article: Article) -> str:
-    """The summary (feed boilerplate removed), or the start of the body when there is none."""
-    return feed_text.strip_boilerplate(article.summary) or article.body[:LEAD_CHARS]
+    """The summary (feed boilerplate removed), or the start of the body when there is none.
+
+    A summary that is a cut teaser of the body (it ends in an ellipsis, its start is the
+    body's start and the body goes on past it: CryptoCompare's descriptions, the first ~180
+    characters of a rewritten body) gives only its first sentence; the cut second sentence
+    is generic filler ("As it consolidates gains, the cryptocurrency may be poised to...")
+    that joins unrelated reports (decision 049)."""
+    summary = feed_text.strip_boilerplate(article.summary)
+    if not summary:
+        return article.body[:LEAD_CHARS]
+    if summary.endswith(_ELLIPSIS) and len(article.body) > len(article.summary):
+        cut = summary.find(". ")
+        if cut > 0 and summary[:TEASER_PROBE] in article.body[:LEAD_CHARS]:
+            return summary[: cut + 1]
+    return summary
 
 
 def features(article: Article) -> StoryFeatures:
