@@ -43,10 +43,12 @@ from bench.story_cv import (
     WINDOW_H,
     Block,
     _columns,
+    _pooled,
     block_scores,
     cross_validate,
     describe,
     fit,
+    strict_scores,
     xy,
 )
 from bot.ingest.parse import parse_document
@@ -61,6 +63,9 @@ MIN_DF = 2
 # The fit of decision 041. stories_modern/cnth.csv's tune half (2026-02-05) landed after it
 # was frozen and measured: add "cnth" here at the next refit.
 SETS = ("real", "realmore", "modern", "cnth")
+# Scored by --dry-run with the final fit, not fitted: stories_cc (CryptoCompare-fed front
+# matter). Decision 049: every weighting that put it in the fit lowered 2021-22's CV F1.
+SCORED = ("cc",)
 
 
 def holdout_days() -> set[date]:
@@ -105,12 +110,12 @@ def build_idf() -> None:
     print(f"   {IDF.name}: {len(rows)} words from {documents} documents")
 
 
-def parsed_tune() -> list[tuple[dict[str, str], Article]]:
+def parsed_tune(sets: tuple[str, ...] = SETS) -> list[tuple[dict[str, str], Article]]:
     """The tune rows of every set there is, as ``cryptowire ingest`` sees them: front
     matter without tags or sentiment, through the real parser (tags inferred as in the
     archive)."""
     rows = []
-    for name in SETS:
+    for name in sets:
         try:
             rows += load_set(name, "tune")
         except FileNotFoundError:
@@ -133,10 +138,10 @@ def block_of(row: dict[str, str]) -> str:
     return row["date"][:10]
 
 
-def tune_blocks() -> dict[str, Block]:
+def tune_blocks(sets: tuple[str, ...] = SETS) -> dict[str, Block]:
     """Every tune block's pair features (the shipped ``pair_model.FEATURES``), labels,
     times and digest flags, plus the articles' features for extra columns."""
-    rows = parsed_tune()
+    rows = parsed_tune(sets)
     blocks: dict[str, Block] = {}
     for name in dict.fromkeys(block_of(r) for r, _ in rows):
         chosen = [(r, a) for r, a in rows if block_of(r) == name]
@@ -147,6 +152,7 @@ def tune_blocks() -> dict[str, Block]:
         digest = np.array([bool(f.profile.singleton) for f in feats])  # type: ignore[attr-defined]
         blocks[name] = {
             "set": FAMILY[chosen[0][0]["set"]],  # 2021-22 or 2026: one say each in the fit
+            "rows_set": chosen[0][0]["set"],
             "cube": cube,
             "near": near,
             "same": same,
@@ -185,6 +191,27 @@ def pair_cube(items: list[tuple[dict[str, str], grouping.StoryFeatures]]):  # ty
     return cube, near
 
 
+def score_outside(weights: np.ndarray, bias: float, threshold: float, floor: float) -> None:
+    """The ``SCORED`` sets' tune blocks replayed with the final fit (none of their rows in
+    it): pooled pair F1 / precision / recall, strict F1 and largest story per set."""
+    outside = tune_blocks(SCORED)
+    for name in SCORED:
+        per, strict, largest = [], [], 0
+        for b in outside.values():
+            if b["rows_set"] != name:
+                continue
+            s, predicted = block_scores(b, b["cube"], weights, bias, threshold, floor)  # type: ignore[arg-type]
+            per.append(s)
+            strict.append(strict_scores(b, predicted))
+            largest = max(largest, int(s["largest"]))
+        if per:
+            f1, p, r = _pooled(per)
+            print(
+                f"   {name} tune (not in the fit, each day a block): F1 {f1:.3f} "
+                f"(P {p:.3f} R {r:.3f}, strict {_pooled(strict)[0]:.3f}) largest {largest}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dry-run", action="store_true")
@@ -207,6 +234,7 @@ def main() -> None:
         s = block_scores(b, cubes[name], weights, bias, threshold, floor)[0]
         print(f"   block {name} (in the fit): F1 {s['f1']:.3f} largest {s['largest']}")
     if args.dry_run:
+        score_outside(weights, bias, threshold, floor)
         return
     MODEL.write_text(
         json.dumps(

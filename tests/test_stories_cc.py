@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import bench_stories
+from bench import bench_stories, tune_stories
 from bot.ingest.parse import parse_document
 from bot.stories import feed_text, grouping, pair_model, semantic
 from bot.stories.pair_scorer import ArticleSide
@@ -55,3 +55,11 @@ def test_a_summary_without_a_longer_body_keeps_its_lead():
             break
     else:
         raise AssertionError("no ellipsis summary in stories_modern tune")
+
+
+def test_the_dry_run_scores_cc_outside_the_fit():
+    assert "cc" in tune_stories.SCORED and "cc" not in tune_stories.SETS
+    blocks = tune_stories.tune_blocks(tune_stories.SCORED)
+    assert sorted(blocks) == [f"2025-12-{d:02d}" for d in range(8, 13)]
+    assert {b["rows_set"] for b in blocks.values()} == {"cc"}
+    assert sum(len(b["labels"]) for b in blocks.values()) == 409  # type: ignore[arg-type]
