@@ -110,12 +110,12 @@ def build_idf() -> None:
     print(f"   {IDF.name}: {len(rows)} words from {documents} documents")
 
 
-def parsed_tune(sets: tuple[str, ...] = SETS) -> list[tuple[dict[str, str], Article]]:
+def parsed_tune(sets: tuple[str, ...] | None = None) -> list[tuple[dict[str, str], Article]]:
     """The tune rows of every set there is, as ``cryptowire ingest`` sees them: front
     matter without tags or sentiment, through the real parser (tags inferred as in the
     archive)."""
     rows = []
-    for name in sets:
+    for name in sets or SETS:
         try:
             rows += load_set(name, "tune")
         except FileNotFoundError:
@@ -138,7 +138,7 @@ def block_of(row: dict[str, str]) -> str:
     return row["date"][:10]
 
 
-def tune_blocks(sets: tuple[str, ...] = SETS) -> dict[str, Block]:
+def tune_blocks(sets: tuple[str, ...] | None = None) -> dict[str, Block]:
     """Every tune block's pair features (the shipped ``pair_model.FEATURES``), labels,
     times and digest flags, plus the articles' features for extra columns."""
     rows = parsed_tune(sets)
