@@ -27,7 +27,7 @@ MODERN = HERE / "data" / "sentiment_modern.tsv"
 # 1,715 CryptoCompare news-API headlines (December 2025 = tune, February-April 2026 =
 # holdout; January 2026 left out), the aggregator of issue 14's external check, labelled
 # by reading with the same rules and columns as MODERN (bench/data/sentiment_cc.md).
-# Evaluation only: never a training row.
+# Not in the shipped model's training rows; `train_sentiment --cc` adds the tune half (050).
 CC = HERE / "data" / "sentiment_cc.tsv"
 
 

@@ -4,6 +4,7 @@
     python -m bench.train_sentiment            # writes bot/data/sentiment_weights.tsv
     python -m bench.train_sentiment --dry-run  # cross-validation figures only
     python -m bench.train_sentiment --holdout  # ... and score `holdout` (once, at the end)
+    python -m bench.train_sentiment --cc --dry-run  # + sentiment_cc.tsv's tune rows (050)
 
 Features come from ``bot.enrich.sentiment_features`` (the same code the bot runs).
 Word and bigram indicators seen in fewer than ``MIN_DF`` tune headlines are dropped, so
@@ -22,10 +23,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 
 from bench.sentiment_data import (
+    CC,
     EXTRA,
     TRAIN,
     Headline,
@@ -52,6 +54,10 @@ SCALE_GRID = (4.0,)  # 1.0 lost to 4.0 in every search since decision 014
 # Weight of each 2025-26 training headline (sentiment_modern.tsv) against a 2021-22 one;
 # chosen by cross-validation with both periods counting half.
 MODERN_WEIGHT_GRID = (1.0, 3.0)
+# Weight of each CryptoCompare `tune` headline (sentiment_cc.tsv, December 2025: the
+# aggregator of issue 14's external check), chosen the same way with that set as a third
+# period of the objective (decision 050); 0 = scored out of fold, never learned from.
+CC_WEIGHT_GRID = (1.0, 3.0)
 # A polarity is given only when P(positive) and P(negative) differ by at least this much
 # (else neutral): fewer good-news-as-bad reversals for some neutral misses; chosen by
 # cross-validation on tune.
@@ -73,15 +79,18 @@ VALUES = (
 )  # fmt: skip
 
 
-def featurise(items: list[Headline]) -> list[dict[str, float]]:
+def featurise(items: list[Headline], no_lead: np.ndarray | None = None) -> list[dict[str, float]]:
+    """Each headline's features with its lead as ``article_sentiment`` gives it at run time
+    (cut, outlet boilerplate removed); without the lead where ``no_lead`` is set."""
     lexicon = SentimentModel.from_package_data()
     cues = Cues.from_package_data()
     vectors = default_embedder().embed([h.title for h in items])
-    # the lead as ``article_sentiment`` gives it at run time: cut, outlet boilerplate removed
+    skip = np.zeros(len(items), bool) if no_lead is None else no_lead
     return [
-        features(h.title, strip_boilerplate(h.lead[:LEAD_CHARS]), lexicon, cues, vector)
-        for h, vector in zip(items, vectors, strict=True)
-    ]
+        features(h.title, "" if drop else strip_boilerplate(h.lead[:LEAD_CHARS]),
+                 lexicon, cues, vector)
+        for h, vector, drop in zip(items, vectors, skip, strict=True)
+    ]  # fmt: skip
 
 
 def training_set(
@@ -95,6 +104,11 @@ def training_set(
     return tune + new, np.array([False] * len(tune) + [True] * len(new))
 
 
+def cc_tune() -> list[Headline]:
+    """The `tune` half of sentiment_cc.tsv (never a holdout row)."""
+    return [h for h in load_modern(CC) if h.split == "tune"]
+
+
 def prune(rows: list[dict[str, float]], min_df: int) -> set[str]:
     counts: Counter[str] = Counter(name for row in rows for name in row)
     return {name for name, n in counts.items() if n >= min_df or name in VALUES}
@@ -104,22 +118,20 @@ def model_for(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
 
 
-def fit(rows: list[dict[str, float]], labels: list[str], c: float, weights: np.ndarray):
-    vectorizer = DictVectorizer()
-    x = vectorizer.fit_transform(rows)
-    model = model_for(c)
-    model.fit(x, labels, sample_weight=weights)
-    return vectorizer, model
-
-
 def group_objective(
-    items: list[Headline], guess: list[str], is_modern: np.ndarray
+    items: list[Headline],
+    guess: list[str],
+    is_modern: np.ndarray,
+    is_cc: np.ndarray | None = None,
 ) -> tuple[float, str]:
-    """Accuracy minus the reversal penalty, averaged over the 2021-22 rows and the 2025-26
-    rows (so 500 modern headlines count as much as 6,600 old ones: the news the bot reads
-    now is modern); and a line that shows both."""
+    """Accuracy minus the reversal penalty, averaged over the 2021-22 rows, the 2025-26
+    rows and the CryptoCompare rows when there are any (so 500 modern headlines count as
+    much as 6,600 old ones: the news the bot reads now is modern); and a line that shows
+    each."""
+    cc = np.zeros(len(items), bool) if is_cc is None else is_cc
     parts, text = [], []
-    for name, mask in (("2021-22", ~is_modern), ("2025-26", is_modern)):
+    groups = (("2021-22", ~is_modern & ~cc), ("2025-26", is_modern & ~cc), ("cc", cc))
+    for name, mask in groups:
         sub = [(h, g) for h, g, m in zip(items, guess, mask, strict=True) if m]
         if not sub:
             continue
@@ -171,6 +183,19 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--no-modern", action="store_true", help="without the 2025-26 rows")
     parser.add_argument("--modern-weight", type=float, help="skip the search: this weight")
+    parser.add_argument(
+        "--cc", action="store_true", help="also the CryptoCompare `tune` rows (decision 050)"
+    )
+    parser.add_argument(
+        "--cc-weight",
+        type=float,
+        help="skip the search: this CryptoCompare weight (0: scored out of fold, not learned)",
+    )
+    parser.add_argument(
+        "--cc-no-lead",
+        action="store_true",
+        help="learn the CryptoCompare rows from their headlines alone (scored with the lead)",
+    )
     parser.add_argument("--min-df", type=int, default=MIN_DF)
     parser.add_argument(
         "--mlp", type=int, default=0, help="also a hidden-layer network of this width, averaged"
@@ -187,62 +212,84 @@ def main(argv: list[str]) -> int:
     items = load_headlines(rows_csv)
     tune, is_modern = training_set(rows_csv, not args.no_extra, not args.no_train,
                                    not args.no_modern)  # fmt: skip
+    cc = cc_tune() if args.cc else []
+    tune += cc
+    is_cc = np.array([False] * len(is_modern) + [True] * len(cc))
+    is_modern = np.concatenate([is_modern, np.zeros(len(cc), bool)])
     modern = [h for h, new in zip(tune, is_modern, strict=True) if new]
-    rows = featurise(tune)
-    keep = prune(rows, args.min_df)
-    rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
+    # what the model is scored on: the lead as at run time; what it learns from: the same,
+    # or the CryptoCompare rows' headlines alone (their leads are machine rewrites)
+    scored = featurise(tune)
+    learned = featurise(tune, is_cc) if args.cc_no_lead else scored
+    # with weight 0 the CryptoCompare rows are only scored: their words are not features
+    counted = [r for r, c in zip(learned, is_cc, strict=True) if not c or args.cc_weight != 0]
+    keep = prune(counted, args.min_df)
+    learned = [{k: v for k, v in row.items() if k in keep} for row in learned]
+    scored = [{k: v for k, v in row.items() if k in keep} for row in scored]
     labels = [h.label for h in tune]
     folds = StratifiedKFold(5, shuffle=True, random_state=7)
-    best: tuple[float, float, float, float] = (-1e9, C_GRID[0], SCALE_GRID[0], 1.0)
-    fixed = bool(args.c and args.scale and args.modern_weight)
+    best: tuple[float, float, float, float, float] = (-1e9, C_GRID[0], SCALE_GRID[0], 1.0, 1.0)
+    fixed = bool(args.c and args.scale and args.modern_weight and args.cc_weight is not None)
     if fixed:
-        best = (0.0, args.c, args.scale, args.modern_weight)
+        best = (0.0, args.c, args.scale, args.modern_weight, args.cc_weight)
+    cc_grid = (args.cc_weight,) if args.cc_weight is not None else CC_WEIGHT_GRID
     for scale in () if fixed else SCALE_GRID:
-        scaled = [scaled_row(row, scale) for row in rows]
-        x = DictVectorizer().fit_transform(scaled)
-        for c in C_GRID:
-            for weight in MODERN_WEIGHT_GRID if modern else (1.0,):
-                weights = np.where(is_modern, weight, 1.0)
-                guess = list(cross_val_predict(model_for(c), x, labels, cv=folds,
-                                               params={"sample_weight": weights}))  # fmt: skip
-                objective = group_objective(tune, guess, is_modern)
-                print(f"scale={scale} C={c} modern weight={weight}: {objective[1]}")
-                if objective[0] > best[0]:
-                    best = (objective[0], c, scale, weight)
-    _, best_c, best_scale, best_w = best
-    weights = np.where(is_modern, best_w, 1.0)
-    scaled = [scaled_row(row, best_scale) for row in rows]
-    vectorizer, model = fit(scaled, labels, best_c, weights)
-    x = vectorizer.transform(scaled)
-    oof = cross_val_predict(model_for(best_c), x, labels, cv=folds, method="predict_proba",
-                            params={"sample_weight": weights})  # fmt: skip
+        x_fit, x_eval = matrices(learned, scored, scale)
+        for c in (args.c,) if args.c else C_GRID:
+            for weight in (
+                MODERN_WEIGHT_GRID
+                if modern and not args.modern_weight
+                else (args.modern_weight or 1.0,)
+            ):
+                for cc_w in cc_grid if cc else (0.0,):
+                    weights = row_weights(is_modern, is_cc, weight, cc_w)
+                    proba, order = oof_linear(c, x_fit, x_eval, labels, weights, folds)
+                    objective = group_objective(tune, with_margin(proba, order, 0.0),
+                                                is_modern, is_cc)  # fmt: skip
+                    print(f"scale={scale} C={c} modern weight={weight} cc weight={cc_w}:"
+                          f" {objective[1]}", flush=True)  # fmt: skip
+                    if objective[0] > best[0]:
+                        best = (objective[0], c, scale, weight, cc_w)
+    _, best_c, best_scale, best_w, best_cc = best
+    weights = row_weights(is_modern, is_cc, best_w, best_cc)
+    x_fit, x_eval = matrices(learned, scored, best_scale)
+    model = model_for(best_c).fit(x_fit[0], labels, sample_weight=weights)
+    vectorizer = x_fit[1]
+    oof, order = oof_linear(best_c, x_fit, x_eval, labels, weights, folds)
     linear_oof = oof
-    network = fit_mlp(x, labels, weights, args.mlp) if args.mlp else None
+    network = fit_mlp(x_fit[0], labels, weights, args.mlp) if args.mlp else None
     if network is not None:  # decision 042: the two models' probabilities averaged
-        oof = (oof + oof_mlp(x, labels, weights, args.mlp, folds)) / 2
+        network_oof = oof_mlp(x_fit[0], labels, weights, args.mlp, folds, x_eval)
+        oof = (oof + network_oof) / 2
     if args.errors:
-        guess = with_margin(oof, list(model.classes_), 0.0)
-        for h, g, new in zip(tune, guess, is_modern, strict=True):
+        guess = with_margin(oof, order, 0.0)
+        for h, g, new in zip(tune, guess, is_modern | is_cc, strict=True):
             if g != h.label and (new or not modern):
                 print(f"    {h.label[:3]}->{g[:3]}: {h.title}")
-    order = list(model.classes_)
     if network is not None:  # the same folds' figures of the linear model alone, to compare
         print("linear model alone:")
-        choose_margin(linear_oof, order, tune, labels, is_modern)
+        choose_margin(linear_oof, order, tune, labels, is_modern, is_cc)
         print("averaged with the network:")
-    best_m = choose_margin(oof, order, tune, labels, is_modern)
+    best_m = choose_margin(oof, order, tune, labels, is_modern, is_cc)
     print(
-        f"chosen C={best_c}, scale={best_scale}, modern weight={best_w}, margin={best_m};"
-        f" {len(keep)} features"
+        f"chosen C={best_c}, scale={best_scale}, modern weight={best_w},"
+        f" cc weight={best_cc}, margin={best_m}; {len(keep)} features"
     )
-    fitted = with_margin(blend(model, network, x), order, best_m)
+    for name, mask in (("2021-22", ~is_modern & ~is_cc), ("2025-26", is_modern), ("cc", is_cc)):
+        part = [(h, g) for h, g, m in zip(tune, with_margin(oof, order, best_m), mask,
+                                          strict=True) if m]  # fmt: skip
+        if part:
+            report(f"CV {name} (out of fold)", *map(list, zip(*part, strict=True)))
+    fitted = with_margin(blend(model, network, x_eval), order, best_m)
     report("tune (trained on, optimistic)", tune, fitted)
     if args.holdout:
-        for name, part in (("HOLDOUT 2021-22", items), ("HOLDOUT 2025-26", load_modern())):
+        sets = (("HOLDOUT 2021-22", items), ("HOLDOUT 2025-26", load_modern()),
+                ("HOLDOUT cc", load_modern(CC)))  # fmt: skip
+        for name, part in sets:
             held = [h for h in part if h.split == "holdout"]
             score_holdout(name, held, keep, best_scale, vectorizer, (model, network), best_m)
     if not args.dry_run:
-        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune), best_w)
+        write_weights(vectorizer, model, best_c, best_scale, best_m, len(tune), best_w, best_cc)
         if network is not None:
             write_mlp(vectorizer, network, CLASSES, set(VALUES) - {"bias"}, best_scale)
         else:
@@ -251,8 +298,41 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def row_weights(is_modern: np.ndarray, is_cc: np.ndarray, modern: float, cc: float) -> np.ndarray:
+    return np.where(is_cc, cc, np.where(is_modern, modern, 1.0))
+
+
+def matrices(learned: list[dict[str, float]], scored: list[dict[str, float]], scale: float):
+    """(matrix fitted on, its vectorizer) and the matrix scored out of fold (the same rows,
+    leads as at run time), values times ``scale``."""
+    vectorizer = DictVectorizer()
+    x_fit = vectorizer.fit_transform([scaled_row(row, scale) for row in learned]).tocsr()
+    x_eval = x_fit if learned is scored else vectorizer.transform(
+        [scaled_row(row, scale) for row in scored]
+    ).tocsr()  # fmt: skip
+    return (x_fit, vectorizer), x_eval
+
+
+def oof_linear(c: float, x_fit, x_eval, labels: list[str], weights: np.ndarray, folds):
+    """Out-of-fold probabilities of the linear model (fitted on ``x_fit``'s rows, scored on
+    ``x_eval``'s) and their class order; the folds of ``cross_val_predict``."""
+    y = np.asarray(labels)
+    out = np.zeros((len(y), 3))
+    order: list[str] = []
+    for train, test in folds.split(np.zeros(len(y)), y):
+        model = model_for(c).fit(x_fit[0][train], y[train], sample_weight=weights[train])
+        out[test] = model.predict_proba(x_eval[test])
+        order = list(model.classes_)
+    return out, order
+
+
 def choose_margin(
-    oof: np.ndarray, order: list[str], tune: list[Headline], labels: list[str], is_modern
+    oof: np.ndarray,
+    order: list[str],
+    tune: list[Headline],
+    labels: list[str],
+    is_modern: np.ndarray,
+    is_cc: np.ndarray | None = None,
 ) -> float:
     """The polar margin with the best objective whose polar recall stays within
     ``MAX_RECALL_DROP`` of no margin (and that beats no margin by ``MIN_GAIN``)."""
@@ -260,7 +340,7 @@ def choose_margin(
     floor: dict[str, float] = {}
     for margin in MARGIN_GRID:
         guess = with_margin(oof, order, margin)
-        objective, text = group_objective(tune, guess, is_modern)
+        objective, text = group_objective(tune, guess, is_modern, is_cc)
         recall = {cls: recall_of(labels, guess, cls) for cls in ("positive", "negative")}
         floor = floor or {cls: r - MAX_RECALL_DROP for cls, r in recall.items()}
         allowed = all(recall[cls] >= floor[cls] for cls in recall)
@@ -341,6 +421,7 @@ def write_weights(
     threshold: float,
     n: int,
     modern_weight: float = 1.0,
+    cc_weight: float = 0.0,
 ) -> None:
     order = [list(model.classes_).index(cls) for cls in CLASSES]
     coef = model.coef_[order].copy()
@@ -351,7 +432,10 @@ def write_weights(
         "# Sentiment model weights, written by `python -m bench.train_sentiment` (do not edit).",
         f"# Multinomial logistic regression, C={c}, value scale {scale}, trained on {n}",
         "# headlines: `tune` of sentiment_headlines.tsv, sentiment_extra.tsv, sentiment_train.tsv",
-        f"# and `tune` of sentiment_modern.tsv (weight {modern_weight}; all in bench/data/);",
+        f"# and `tune` of sentiment_modern.tsv (weight {modern_weight}; all in bench/data/);"
+        if not cc_weight
+        else f"# `tune` of sentiment_modern.tsv (weight {modern_weight}) and of sentiment_cc.tsv"
+        f" (weight {cc_weight}; all in bench/data/);",
         "# features: bot/enrich/sentiment_features.py.",
         "classes\t" + "\t".join(CLASSES),
         f"polar_margin\t{threshold}",

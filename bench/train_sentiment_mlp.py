@@ -48,14 +48,16 @@ def fit_mlp(x, labels: list[str], weights: np.ndarray, hidden: int) -> MLPClassi
 
 
 def oof_mlp(
-    x, labels: list[str], weights: np.ndarray, hidden: int, folds: StratifiedKFold
+    x, labels: list[str], weights: np.ndarray, hidden: int, folds: StratifiedKFold, x_eval=None
 ) -> np.ndarray:
-    """Out-of-fold probabilities (sklearn's class order) on the trainer's folds."""
+    """Out-of-fold probabilities (sklearn's class order) on the trainer's folds, of the rows
+    of ``x_eval`` when given (the same rows as ``x``, featurised as at run time)."""
+    x_eval = x if x_eval is None else x_eval
     y = np.asarray(labels)
     out = np.zeros((len(y), 3))
     for train, test in folds.split(np.zeros(len(y)), y):
         model = fit_mlp(x[train], list(y[train]), weights[train], hidden)
-        out[test] = model.predict_proba(x[test])
+        out[test] = model.predict_proba(x_eval[test])
     return out
 
 
