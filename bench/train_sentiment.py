@@ -5,6 +5,7 @@
     python -m bench.train_sentiment --dry-run  # cross-validation figures only
     python -m bench.train_sentiment --holdout  # ... and score `holdout` (once, at the end)
     python -m bench.train_sentiment --cc --dry-run  # + sentiment_cc.tsv's tune rows (050)
+    python -m bench.train_sentiment --no-recall-rule  # margin by the objective alone (051)
 
 Features come from ``bot.enrich.sentiment_features`` (the same code the bot runs).
 Word and bigram indicators seen in fewer than ``MIN_DF`` tune headlines are dropped, so
@@ -196,6 +197,11 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="learn the CryptoCompare rows from their headlines alone (scored with the lead)",
     )
+    parser.add_argument(
+        "--no-recall-rule",
+        action="store_true",
+        help="choose the polar margin by the objective alone, without the recall rule (051)",
+    )
     parser.add_argument("--min-df", type=int, default=MIN_DF)
     parser.add_argument(
         "--mlp", type=int, default=0, help="also a hidden-layer network of this width, averaged"
@@ -266,11 +272,12 @@ def main(argv: list[str]) -> int:
         for h, g, new in zip(tune, guess, is_modern | is_cc, strict=True):
             if g != h.label and (new or not modern):
                 print(f"    {h.label[:3]}->{g[:3]}: {h.title}")
+    rule = not args.no_recall_rule
     if network is not None:  # the same folds' figures of the linear model alone, to compare
         print("linear model alone:")
-        choose_margin(linear_oof, order, tune, labels, is_modern, is_cc)
+        choose_margin(linear_oof, order, tune, labels, is_modern, is_cc, rule)
         print("averaged with the network:")
-    best_m = choose_margin(oof, order, tune, labels, is_modern, is_cc)
+    best_m = choose_margin(oof, order, tune, labels, is_modern, is_cc, rule)
     print(
         f"chosen C={best_c}, scale={best_scale}, modern weight={best_w},"
         f" cc weight={best_cc}, margin={best_m}; {len(keep)} features"
@@ -333,9 +340,11 @@ def choose_margin(
     labels: list[str],
     is_modern: np.ndarray,
     is_cc: np.ndarray | None = None,
+    recall_rule: bool = True,
 ) -> float:
     """The polar margin with the best objective whose polar recall stays within
-    ``MAX_RECALL_DROP`` of no margin (and that beats no margin by ``MIN_GAIN``)."""
+    ``MAX_RECALL_DROP`` of no margin (and that beats no margin by ``MIN_GAIN``); without
+    ``recall_rule``, the best objective alone (decision 051)."""
     best_m, best_obj = 0.0, -1e9
     floor: dict[str, float] = {}
     for margin in MARGIN_GRID:
@@ -343,11 +352,12 @@ def choose_margin(
         objective, text = group_objective(tune, guess, is_modern, is_cc)
         recall = {cls: recall_of(labels, guess, cls) for cls in ("positive", "negative")}
         floor = floor or {cls: r - MAX_RECALL_DROP for cls, r in recall.items()}
-        allowed = all(recall[cls] >= floor[cls] for cls in recall)
+        kept = all(recall[cls] >= floor[cls] for cls in recall)
+        allowed = kept or not recall_rule
         print(
-            f"polar margin {margin}: {text},"
+            f"polar margin {margin}: objective {objective:.2f}; {text},"
             f" recall pos {recall['positive']:.3f} neg {recall['negative']:.3f}"
-            + ("" if allowed else " (polar recall drops too far)")
+            + ("" if kept else " (polar recall drops too far)")
         )
         gain = MIN_GAIN if margin else 0.0
         if allowed and objective - gain > best_obj:

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("sklearn", reason="the trainer's extra (pip install -e '.[train]')")
 
 from bench.sentiment_data import CC, Headline, load_modern
-from bench.train_sentiment import cc_tune, group_objective, row_weights
+from bench.train_sentiment import cc_tune, choose_margin, group_objective, row_weights
 
 
 def test_cc_rows_for_training_are_the_tune_half_only() -> None:
@@ -37,3 +37,18 @@ def test_the_objective_scores_cc_rows_as_their_own_period() -> None:
     two = group_objective(items[:3], guess[:3], is_modern[:3])
     assert "; cc " not in two[1] and two[0] == pytest.approx(100)
     assert list(row_weights(is_modern, is_cc, 3.0, 2.0)) == [1.0, 1.0, 3.0, 2.0]
+
+
+def test_without_the_recall_rule_the_margin_is_the_objectives_choice() -> None:
+    """Decision 051: a margin that ends two clear reversals but costs 4 of 14 positive
+    recalls is forbidden by the 5-point recall rule, and chosen by the objective alone."""
+    order = ["negative", "neutral", "positive"]
+    sure_pos, sure_neg, torn = [0.05, 0.05, 0.9], [0.9, 0.05, 0.05], [0.35, 0.1, 0.55]
+    rows = [("positive", sure_pos)] * 10 + [("negative", sure_neg)] * 10
+    rows += [("positive", torn)] * 4 + [("negative", torn)] * 2  # the last two reversed
+    items = [Headline("t", "", label, True, "tune") for label, _ in rows]
+    oof = np.array([p for _, p in rows])
+    labels = [h.label for h in items]
+    is_modern = np.zeros(len(items), bool)
+    assert choose_margin(oof, order, items, labels, is_modern) == 0.0
+    assert choose_margin(oof, order, items, labels, is_modern, recall_rule=False) == 0.3
