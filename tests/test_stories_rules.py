@@ -8,6 +8,7 @@ import pytest
 
 from bot.models import Sentiment
 from bot.stories import grouping as rules
+from bot.stories import minhash as mh
 from tests.archive_helpers import T0, make
 
 
@@ -42,13 +43,13 @@ def test_minhash_is_deterministic_and_tracks_overlap():
     a = rules.tokenize("bitcoin liquidations top $440M as price dips to $92K")
     b = rules.tokenize("bitcoin price tests $92K support after $440 million liquidations")
     c = rules.tokenize("ethereum developers schedule the pectra upgrade for march")
-    assert rules.minhash(a) == rules.minhash(set(a))
-    bands_a, bands_b, bands_c = (set(rules.band_keys(rules.minhash(t))) for t in (a, b, c))
-    assert len(bands_a) == rules.NUM_HASHES
+    assert mh.minhash(a) == mh.minhash(set(a))
+    bands_a, bands_b, bands_c = (set(mh.band_keys(mh.minhash(t))) for t in (a, b, c))
+    assert len(bands_a) == mh.NUM_HASHES
     assert len(bands_a & bands_b) >= rules.MIN_SHARED_BANDS
     assert len(bands_a & bands_c) < rules.MIN_SHARED_BANDS
     assert all(-(1 << 62) <= k < (1 << 62) for k in bands_a)
-    assert rules.minhash(frozenset()) == ()
+    assert mh.minhash(frozenset()) == ()
 
 
 SAME_A = make(

@@ -20,7 +20,7 @@ import numpy as np
 
 from bot.models import Article, tuple_state
 from bot.stories import feed_text, market_move
-from bot.stories.minhash import NUM_HASHES, band_keys, minhash  # noqa: F401 (kept here)
+from bot.stories.minhash import band_keys, minhash
 
 LEAD_CHARS = 400
 FIGURE_CHARS = 3000
