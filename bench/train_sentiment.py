@@ -119,6 +119,14 @@ def model_for(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=5000, fit_intercept=False)
 
 
+def periods(
+    is_modern: np.ndarray, is_cc: np.ndarray | None = None
+) -> tuple[tuple[str, np.ndarray], ...]:
+    """The training rows' periods, each scored on its own: 2021-22, 2025-26, CryptoCompare."""
+    cc = np.zeros(len(is_modern), bool) if is_cc is None else is_cc
+    return (("2021-22", ~is_modern & ~cc), ("2025-26", is_modern & ~cc), ("cc", cc))
+
+
 def group_objective(
     items: list[Headline],
     guess: list[str],
@@ -129,10 +137,8 @@ def group_objective(
     rows and the CryptoCompare rows when there are any (so 500 modern headlines count as
     much as 6,600 old ones: the news the bot reads now is modern); and a line that shows
     each."""
-    cc = np.zeros(len(items), bool) if is_cc is None else is_cc
     parts, text = [], []
-    groups = (("2021-22", ~is_modern & ~cc), ("2025-26", is_modern & ~cc), ("cc", cc))
-    for name, mask in groups:
+    for name, mask in periods(is_modern, is_cc):
         sub = [(h, g) for h, g, m in zip(items, guess, mask, strict=True) if m]
         if not sub:
             continue
@@ -282,7 +288,7 @@ def main(argv: list[str]) -> int:
         f"chosen C={best_c}, scale={best_scale}, modern weight={best_w},"
         f" cc weight={best_cc}, margin={best_m}; {len(keep)} features"
     )
-    for name, mask in (("2021-22", ~is_modern & ~is_cc), ("2025-26", is_modern), ("cc", is_cc)):
+    for name, mask in periods(is_modern, is_cc):
         part = [(h, g) for h, g, m in zip(tune, with_margin(oof, order, best_m), mask,
                                           strict=True) if m]  # fmt: skip
         if part:
