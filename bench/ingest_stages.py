@@ -114,7 +114,8 @@ def _instrument() -> None:
     writer.SqliteWriter.open = open_timed  # type: ignore[method-assign]
 
 
-async def _parsed(folder: Path) -> list[Any]:
+async def _parsed(folder: Path) -> tuple[list[Any], list[Any]]:
+    """The documents read from the written files, and what both parse passes make of them."""
     from bot.ingest.prefetch import Document, warm_up
     from bot.ingest.reorder import parsed_in_publication_order
 
@@ -125,7 +126,7 @@ async def _parsed(folder: Path) -> list[Any]:
     parsed = parsed_in_publication_order(documents, max_bytes=2 * 1024 * 1024, workers=0)
     items = [p async for p in parsed]
     CPU["parse"] = time.thread_time() - started
-    return items
+    return documents, items
 
 
 def _hops(documents: list[Any], items: list[Any]) -> dict[str, float]:
@@ -153,26 +154,31 @@ def _hops(documents: list[Any], items: list[Any]) -> dict[str, float]:
         ("first pass: the worker reads the fields", opened),
     )
     best: dict[str, float] = {}
+
+    def timed(
+        label: str, step: Callable[[Any], Any], values: list[Any], keep: bool = True
+    ) -> list[Any]:
+        """``step`` over every chunk; ``keep=False`` drops each result at once, as the
+        writer's process does with a chunk it has stored (holding them all costs GC time)."""
+        started = time.thread_time()
+        out: list[Any] = []
+        for c in values:
+            result = step(c)
+            if keep:
+                out.append(result)
+        took = time.thread_time() - started
+        best[label] = min(best.get(label, took), took)
+        return out
+
     for _ in range(3):
         values: list[Any] = dated
         for label, step in steps:
-            started = time.thread_time()
-            out = [step(c) for c in values]
-            took = time.thread_time() - started
-            best[label] = min(best.get(label, took), took)
+            out = timed(label, step, values)
             values = values if label.endswith("fields") else out
-        started = time.thread_time()
-        blobs = [pickle.dumps(c, protocol) for c in chunks(items)]
-        took = time.thread_time() - started
-        best["second pass: the worker pickles"] = min(
-            best.get("second pass: the worker pickles", took), took
+        blobs = timed(
+            "second pass: the worker pickles", lambda c: pickle.dumps(c, protocol), chunks(items)
         )
-        started = time.thread_time()
-        for blob in blobs:
-            pickle.loads(blob)
-        took = time.thread_time() - started
-        key = "second pass: the main process unpickles"
-        best[key] = min(best.get(key, took), took)
+        timed("second pass: the main process unpickles", pickle.loads, blobs, keep=False)
     return best
 
 
@@ -282,15 +288,12 @@ def main(report: Callable[[str], None] = print) -> None:
     with tempfile.TemporaryDirectory(prefix="cw-ingest-stages-") as tmp:
         folder = Path(tmp)
         report(f"load average before: {os.getloadavg()[0]:.1f}")
-        items = asyncio.run(_parsed(folder))
+        documents, items = asyncio.run(_parsed(folder))
         n = len(items)
         report(
             f"parse, both passes inline (a worker's work): {CPU.pop('parse') / n * 1e6:.0f} us"
             f" CPU per article; {n} documents"
         )
-        from bot.ingest.prefetch import Document
-
-        documents = [Document(str(p), p.read_bytes()) for p in sorted(folder.glob("*.md"))]
         for label, seconds in _hops(documents, items).items():
             report(f"   {seconds / n * 1e6:6.0f} us CPU  {label}")
         _instrument()
